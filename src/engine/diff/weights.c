@@ -279,6 +279,12 @@ const char *cs_weight_status_name(cs_weight_status s)
     return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
 }
 
+void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
+{
+    out->code = s;
+    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
+}
+
 static int severity(const char *status)
 {
     for (int i = 0; i <= CS_W_INCOMPARABLE; i++)

@@ -31,6 +31,9 @@ typedef struct cs_weight_cmp {
     int n_tensors;
 } cs_weight_cmp;
 
+/* Sets out's status (the code and its words). */
+void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s);
+
 void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
                         int n_b, cs_weight_cmp *out);
 
