@@ -271,24 +271,10 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
     }
 }
 
-static const char *const status_names[] = {"identical", "identical after layout change", "identical after BN folding",
-                                           "fp16 rounding", "quantization", "different", "incomparable"};
-
-const char *cs_weight_status_name(cs_weight_status s)
-{
-    return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
-}
-
-void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
-{
-    out->code = s;
-    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
-}
-
 static int severity(const char *status)
 {
     for (int i = 0; i <= CS_W_INCOMPARABLE; i++)
-        if (strcmp(status_names[i], status) == 0)
+        if (strcmp(cs_weight_status_name((cs_weight_status)i), status) == 0)
             return i;
     return CS_W_INCOMPARABLE;
 }
