@@ -33,8 +33,12 @@ static int parse(int argc, char **argv, bench_cli *c)
         const char *v = NULL;
         bool missing = false;
         long long n;
+        int rc = CS_EXIT_OK;
         if (cs_opt_flag(argc, argv, &i, "--json")) {
             c->json = true;
+        } else if (cs_opt_model(argc, argv, &i, "bench", &rc)) {
+            if (rc != CS_EXIT_OK)
+                return rc;
         } else if (cs_opt_value(argc, argv, &i, "--runs", &v, &missing)) {
             if (!cs_cli_int("bench", "--runs", v, missing, 1, &n))
                 return CS_EXIT_ERROR;

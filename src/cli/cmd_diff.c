@@ -9,6 +9,7 @@
 #include "engine/data/input.h"
 #include "engine/diff/diff.h"
 #include "engine/model.h"
+#include "engine/precision.h"
 #include "json_util.h"
 
 typedef struct diff_cli {
@@ -86,6 +87,7 @@ static const char *verdict_word(const cs_layer_diff *ld, bool ran)
 
 static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
+    printf("precision: A %s, B %s\n", cs_precision_describe(a), cs_precision_describe(b));
     printf("%-22s %-26s %10s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "cosine", "weights", "verdict");
     for (int p = 0; p < r->matching->n_pairs; p++) {
         const cs_match_pair *pair = &r->matching->pairs[p];
@@ -191,6 +193,8 @@ static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_resul
 {
     json_t *root = json_object(), *layers = json_array();
     json_object_set_new(root, "verdict", json_string(r->diverged ? "diverge" : "match"));
+    json_object_set_new(root, "precision_a", json_string(cs_precision_describe(a)));
+    json_object_set_new(root, "precision_b", json_string(cs_precision_describe(b)));
     if (r->first_divergence >= 0) {
         const cs_match_pair *pair = &r->matching->pairs[r->first_divergence];
         const cs_layer_diff *ld = &r->layers[r->first_divergence];
