@@ -123,6 +123,16 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
                                                             : " (inherited from earlier layers)") : "");
 }
 
+static void print_cause(const cs_cause *c)
+{
+    if (!c->found)
+        return;
+    if (c->attribute[0])
+        printf("cause: %s (%s): %s\n", c->kind, c->attribute, c->summary);
+    else
+        printf("cause: %s: %s\n", c->kind, c->summary);
+}
+
 static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     for (int i = 0; i < r->matching->n_unmatched_a; i++)
@@ -131,8 +141,10 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
     for (int i = 0; i < r->matching->n_unmatched_b; i++)
         printf("unmatched in B: %s (%s)\n", b->layers[r->matching->unmatched_b[i]].name,
                b->layers[r->matching->unmatched_b[i]].type);
-    if (r->first_divergence >= 0)
+    if (r->first_divergence >= 0) {
         print_first_divergence(a, b, r);
+        print_cause(&r->cause);
+    }
     if (r->b_failed)
         printf("B stopped with an error (its later layers were not compared): %s\n", r->b_error);
     if (r->final.compared)
@@ -185,6 +197,24 @@ static json_t *layer_json(const cs_graph *a, const cs_graph *b, const cs_match_p
     return o;
 }
 
+static json_t *cause_json(const cs_cause *c)
+{
+    if (!c->found)
+        return json_null();
+    json_t *o = json_object(), *ev = json_object();
+    json_object_set_new(o, "kind", json_string(c->kind));
+    json_object_set_new(o, "attribute", c->attribute[0] ? json_string(c->attribute) : json_null());
+    json_object_set_new(o, "a", json_string(c->a));
+    json_object_set_new(o, "b", json_string(c->b));
+    json_object_set_new(ev, "residual", num_or_null(c->residual >= 0, c->residual));
+    json_object_set_new(ev, "runner_up", c->runner_up[0] ? json_string(c->runner_up) : json_null());
+    json_object_set_new(ev, "runner_up_residual", num_or_null(c->runner_up_residual >= 0, c->runner_up_residual));
+    json_object_set_new(ev, "text", json_string(c->evidence));
+    json_object_set_new(o, "evidence", ev);
+    json_object_set_new(o, "summary", json_string(c->summary));
+    return o;
+}
+
 static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     json_t *root = json_object(), *layers = json_array();
@@ -200,6 +230,7 @@ static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_resul
         json_object_set_new(fd, "max_abs", num_or_null(ld->act.compared, ld->act.max_abs));
         json_object_set_new(fd, "reason", json_string(ld->act.shapes_differ || !ld->act.compared ? ld->act.alignment : "values differ"));
         json_object_set_new(fd, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
+        json_object_set_new(fd, "cause", cause_json(&r->cause));
         json_object_set_new(root, "first_divergence", fd);
     } else {
         json_object_set_new(root, "first_divergence", json_null());
