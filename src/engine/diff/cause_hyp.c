@@ -325,11 +325,10 @@ void cs_hyp_layout(const cs_probe *p, cs_hyps *hs)
     cs_hyp *hy = cs_hyp_add(hs, "layout", 0);
     if (!hy)
         return;
-    if (strncmp(detail, "columns", 7) == 0) /* on an activation the columns are its features */
-        memcpy(detail, "features", 8), memmove(detail + 8, detail + 7, strlen(detail + 7) + 1);
-    cs_fmt(hy->what, sizeof hy->what, "%s", detail);
+    bool cols = strncmp(detail, "columns", 7) == 0; /* on an activation the columns are its features */
+    cs_fmt(hy->what, sizeof hy->what, "%s%s", cols ? "features" : "", cols ? detail + 7 : detail);
     cs_fmt(hy->a, sizeof hy->a, "A's order");
-    cs_fmt(hy->b, sizeof hy->b, "%s", detail);
+    cs_fmt(hy->b, sizeof hy->b, "%s", hy->what);
     cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", p->a->layers[mp->a[0]].name);
     cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", p->b->layers[mp->b[0]].name);
 }
