@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "rnn_weights.h"
 
 #define MAX_SIDE_TENSORS 16
 
@@ -388,6 +389,8 @@ void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const c
                         int n_b, cs_weight_cmp *out)
 {
     memset(out, 0, sizeof *out);
+    if (cs_rnn_weights_compare(a, layers_a, n_a, b, layers_b, n_b, out))
+        return; /* recurrent layers: compared as the function they compute */
     wset sa = {0}, sb = {0};
     int bn_a, main_a, bn_b, main_b;
     gather(a, layers_a, n_a, &sa, &bn_a, &main_a);
