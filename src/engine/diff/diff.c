@@ -8,12 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-<<<<<<< HEAD
-#include "../exec.h"
-#include "probe.h"
-=======
 #include "../exec_services.h"
->>>>>>> main
+#include "probe.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
 {
