@@ -19,14 +19,15 @@ void cs_diff_opts_default(cs_diff_opts *opts)
 }
 
 /* A's run keeping the wanted values. */
-static cs_status run_capture(const cs_graph *g, const cs_tensor *const *inputs, const bool *wanted, cs_tensor **values,
-                             cs_tensor **outputs, volatile int *cancel, cs_error *err)
+static cs_status run_capture(const cs_graph *g, const cs_plan *given, const cs_tensor *const *inputs,
+                             const bool *wanted, cs_tensor **values, cs_tensor **outputs, volatile int *cancel,
+                             cs_error *err)
 {
     cs_plan *plan = NULL;
     cs_capture c = {wanted, values, false};
-    cs_status st = cs_plan_build(g, &plan, err);
+    cs_status st = given ? CS_OK : cs_plan_build(g, &plan, err);
     if (st == CS_OK)
-        st = cs_exec_capture(g, plan, inputs, &c, outputs, cancel, err);
+        st = cs_exec_capture(g, given ? given : plan, inputs, &c, outputs, cancel, err);
     cs_plan_free(plan);
     return st;
 }
@@ -58,6 +59,10 @@ static void compare_act(const cs_graph *a, const cs_graph *b, const cs_tensor *t
                                      sizeof st->alignment);
     if (!aligned) {
         st->shapes_differ = cs_tensor_numel(ta) != cs_tensor_numel(tb);
+        if (st->shapes_differ && keep_a && keep_b) { /* both kept as computed: a client shows the two shapes */
+            *keep_a = cs_tensor_clone(ta, NULL);
+            *keep_b = cs_tensor_clone(tb, NULL);
+        }
         return;
     }
     char desc[96];
@@ -358,10 +363,10 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
         mark_wanted(a, b, r, want_a, want_b);
         index_pairs(&s);
         count_uses(&s);
-        st = run_capture(a, in_a, want_a, s.va, oa, o->cancel, err);
+        st = run_capture(a, o->plan_a, in_a, want_a, s.va, oa, o->cancel, err);
     }
-    if (st == CS_OK && (st = cs_plan_build(b, &plan_b, err)) == CS_OK) {
-        s.plan_b = plan_b;
+    if (st == CS_OK && (o->plan_b || (st = cs_plan_build(b, &plan_b, err)) == CS_OK)) {
+        s.plan_b = o->plan_b ? o->plan_b : plan_b;
         st = absorb_b_failure(&s, run_b_streaming(&s, in_b, ob, err), err);
     }
     if (st == CS_OK && !r->b_failed && a->n_outputs > 0 && b->n_outputs > 0)

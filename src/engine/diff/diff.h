@@ -22,6 +22,7 @@ typedef struct cs_diff_opts {
     bool keep;            /* keep every compared activation (for the UI) */
     bool weights_only;    /* compare weights only: no input needed */
     volatile int *cancel;
+    const struct cs_plan *plan_a, *plan_b; /* the models' execution plans when already built (NULL: built here) */
 } cs_diff_opts;
 
 typedef struct cs_layer_diff {

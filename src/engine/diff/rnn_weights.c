@@ -357,7 +357,7 @@ static void compare_forms(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp 
 {
     out->compared = true;
     if (fa->gates != fb->gates || fa->hidden != fb->hidden || fa->in != fb->in || fa->n_cells != fb->n_cells) {
-        snprintf(out->status, sizeof out->status, "incomparable");
+        cs_weight_set_status(out, CS_W_INCOMPARABLE);
         snprintf(out->alignment, sizeof out->alignment,
                  "recurrent shapes differ: A %d gates H=%lld In=%lld x%d, B %d gates H=%lld In=%lld x%d", fa->gates,
                  (long long)fa->hidden, (long long)fa->in, fa->n_cells, fb->gates, (long long)fb->hidden,
@@ -377,10 +377,10 @@ static void compare_forms(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp 
     out->max_abs = e.max_abs;
     out->mean_abs = e.n ? e.sum_abs / (double)e.n : 0;
     out->n_tensors = fa->n_cells * 3;
-    const char *status = e.max_abs == 0 ? (raw_same ? "identical" : "identical after layout change")
-                         : e.fp16_ok ? "fp16 rounding" : "different";
-    snprintf(out->status, sizeof out->status, "%s", status);
-    if (strcmp(status, "different") != 0 || !describe_gate_swap(fa, fb, out->alignment, sizeof out->alignment))
+    cs_weight_status status = e.max_abs == 0 ? (raw_same ? CS_W_IDENTICAL : CS_W_IDENTICAL_LAYOUT)
+                            : e.fp16_ok ? CS_W_FP16 : CS_W_DIFFERENT;
+    cs_weight_set_status(out, status);
+    if (status != CS_W_DIFFERENT || !describe_gate_swap(fa, fb, out->alignment, sizeof out->alignment))
         describe(fa, fb, out->alignment, sizeof out->alignment);
 }
 

@@ -302,6 +302,20 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
     }
 }
 
+static const char *const status_names[] = {"identical", "identical after layout change", "identical after BN folding",
+                                           "fp16 rounding", "quantization", "different", "incomparable"};
+
+const char *cs_weight_status_name(cs_weight_status s)
+{
+    return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
+}
+
+void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
+{
+    out->code = s;
+    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
+}
+
 /* B's tensor rewritten in A's dim order (perm from compare_pair); NULL on allocation failure. */
 static cs_tensor *aligned_copy(const cs_tensor *a, const cs_tensor *b, const int *p)
 {
@@ -356,12 +370,10 @@ static void explain(const wt *x, const wt *y, const tensor_cmp *c, bool folded, 
 
 static int severity(const char *status)
 {
-    static const char *order[] = {"identical", "identical after layout change", "identical after BN folding",
-                                  "fp16 rounding", "quantization", "different", "incomparable"};
-    for (int i = 0; i < 7; i++)
-        if (strcmp(order[i], status) == 0)
+    for (int i = 0; i <= CS_W_INCOMPARABLE; i++)
+        if (strcmp(status_names[i], status) == 0)
             return i;
-    return 6;
+    return CS_W_INCOMPARABLE;
 }
 
 static const char *tensor_status(const tensor_cmp *c, const wt *b, bool folded)
@@ -381,8 +393,10 @@ static const char *tensor_status(const tensor_cmp *c, const wt *b, bool folded)
 
 static void set_status(cs_weight_cmp *out, const char *status)
 {
-    if (!out->status[0] || severity(status) > severity(out->status))
+    if (!out->status[0] || severity(status) > severity(out->status)) {
         snprintf(out->status, sizeof out->status, "%s", status);
+        out->code = (cs_weight_status)severity(status);
+    }
 }
 
 void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
