@@ -27,6 +27,10 @@ typedef struct cs_weight_cmp {
     char alignment[128]; /* what was done to line the tensors up */
     double max_abs, mean_abs;
     int n_tensors;
+    char relation[24];   /* the cause kind the weights imply ("" when they agree): weights_layout,
+                            weights_scaled, weights_precision, weights_different, bias_missing */
+    char relation_detail[160]; /* "H and W swapped", "columns permuted CHW->HWC (C=16,H=5,W=5)", "fp16" */
+    char tensor_a[64], tensor_b[64]; /* the two tensors it is about (source names) */
 } cs_weight_cmp;
 
 /* Sets out's status (the code and its words). */
