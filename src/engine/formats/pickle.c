@@ -473,7 +473,8 @@ static cs_status op_newobj(vm *m)
         return fail(m, "NEWOBJ of something that is not a class%s", NULL);
     if (global_is(cls, "collections", "OrderedDict"))
         return push(m, cs_pickle_new_value(m->p, CS_PV_DICT));
-    if (cls->name[0] < 'A' || cls->name[0] > 'Z')
+    const char *cap = cls->name + strspn(cls->name, "_"); /* private classes: torchvision's _DenseBlock */
+    if (*cap < 'A' || *cap > 'Z')
         return cs_error_set(m->err, CS_ERR_FORMAT, "%s: refusing to instantiate pickle global '%s %s'",
                             m->what, cls->module, cls->name);
     cs_pv *o = cs_pickle_new_value(m->p, CS_PV_OBJECT);
