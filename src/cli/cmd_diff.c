@@ -38,6 +38,8 @@ static int parse_opts(int argc, char **argv, diff_cli *c)
             c->json = true;
         else if (cs_opt_flag(argc, argv, &i, "--weights-only"))
             c->opts.weights_only = true;
+        else if (cs_opt_model(argc, argv, &i, "diff", &rc))
+            ;
         else if (cs_opt_value(argc, argv, &i, "--input", &c->spec, &missing) ||
                  cs_opt_value(argc, argv, &i, "--map", &c->opts.map_path, &missing) ||
                  cs_opt_value(argc, argv, &i, "--layer-tol", &c->tol_file, &missing))

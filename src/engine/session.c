@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "data/input.h"
-#include "exec.h"
+#include "exec_services.h"
 #include "model.h"
 
 void cs_session_bump(cs_session *s)
@@ -112,19 +112,6 @@ cs_status cs_session_load_input(const cs_graph *g, const session_want *w, char *
 
 /* ---- one model: capture every layer output ---- */
 
-typedef struct capture {
-    bool *wanted;
-    cs_tensor **vals;
-} capture;
-
-static void capture_value(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
-{
-    (void)g, (void)node;
-    capture *c = user;
-    if (c->wanted[value] && !c->vals[value])
-        c->vals[value] = cs_tensor_clone(t, NULL);
-}
-
 static cs_status run_single(cs_session *s, const cs_graph *g, session_results *r, cs_error *err)
 {
     if (g->weights_only)
@@ -133,24 +120,24 @@ static cs_status run_single(cs_session *s, const cs_graph *g, session_results *r
     cs_status st = cs_plan_build(g, &plan, err);
     if (st != CS_OK)
         return st;
-    capture c = {calloc((size_t)g->n_values + 1, sizeof(bool)), calloc((size_t)g->n_values + 1, sizeof(cs_tensor *))};
-    for (int l = 0; c.wanted && l < g->n_layers; l++) {
+    bool *wanted = calloc((size_t)g->n_values + 1, sizeof(bool));
+    cs_capture c = {wanted, calloc((size_t)g->n_values + 1, sizeof(cs_tensor *)), false};
+    for (int l = 0; wanted && l < g->n_layers; l++) {
         int v = cs_layer_group_output(g, &l, 1);
         if (v >= 0)
-            c.wanted[v] = true;
+            wanted[v] = true;
     }
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
-    cs_exec_opts eo = {capture_value, &c, &s->cancel};
-    if (!c.wanted || !c.vals || !outs)
+    if (!wanted || !c.values || !outs)
         st = cs_error_set(err, CS_ERR_NOMEM, "out of memory capturing activations");
     else
-        st = cs_exec_run(g, plan, (const cs_tensor *const *)&r->input, outs, &eo, NULL, err);
+        st = cs_exec_capture(g, plan, (const cs_tensor *const *)&r->input, &c, outs, &s->cancel, err);
     for (int i = 0; outs && i < g->n_outputs; i++)
         cs_tensor_free(outs[i]);
     free(outs);
-    free(c.wanted);
+    free(wanted);
     cs_plan_free(plan);
-    r->single = c.vals;
+    r->single = c.values;
     r->n_single = g->n_values;
     return st;
 }
