@@ -13,7 +13,7 @@
 
 typedef struct diff_cli {
     const char *path_a, *path_b, *spec, *tol_file;
-    bool json;
+    bool json, strict;
     cs_diff_opts opts;
     cs_input_opts input;
 } diff_cli;
@@ -36,6 +36,8 @@ static int parse_opts(int argc, char **argv, diff_cli *c)
         int rc = CS_EXIT_OK;
         if (cs_opt_flag(argc, argv, &i, "--json"))
             c->json = true;
+        else if (cs_opt_flag(argc, argv, &i, "--strict"))
+            c->strict = c->opts.strict = true;
         else if (cs_opt_flag(argc, argv, &i, "--weights-only"))
             c->opts.weights_only = true;
         else if (cs_opt_model(argc, argv, &i, "diff", &rc))
@@ -77,16 +79,15 @@ static void join_names(const cs_graph *g, const int *layers, int n, char *buf, s
 
 static const char *verdict_word(const cs_layer_diff *ld, bool ran)
 {
-    if (!ran)
-        return strcmp(ld->weights.status, "different") == 0 ? "weights differ" : "ok";
-    if (!ld->act.compared)
-        return ld->act.shapes_differ ? "DIVERGE" : ld->a_value < 0 || ld->b_value < 0 ? "no output" : "incomparable";
-    return ld->within ? "ok" : "DIVERGE";
+    if (ran && !ld->act.compared && ld->status == CS_LAYER_UNCOMPARED)
+        return ld->a_value < 0 || ld->b_value < 0 ? "no output" : "incomparable";
+    return cs_layer_status_name(ld->status);
 }
 
 static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
-    printf("%-22s %-26s %10s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "cosine", "weights", "verdict");
+    printf("%-22s %-26s %10s %9s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "rel", "cosine", "weights",
+           "status");
     for (int p = 0; p < r->matching->n_pairs; p++) {
         const cs_match_pair *pair = &r->matching->pairs[p];
         const cs_layer_diff *ld = &r->layers[p];
@@ -94,14 +95,18 @@ static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_resu
         join_names(a, pair->a, pair->n_a, na, sizeof na);
         join_names(b, pair->b, pair->n_b, nb, sizeof nb);
         snprintf(w, sizeof w, "%s", ld->weights.compared ? ld->weights.status : "-");
+        const char *mark = p == r->first_divergence ? "  <- first divergence" : "";
         if (ld->act.compared)
-            printf("%-22s %-26s %10.3g %9.6f %-30s %s%s\n", na, nb, ld->act.max_abs, ld->act.cosine, w,
-                   verdict_word(ld, r->ran), p == r->first_divergence ? "  <- first divergence" : "");
-        else if (ld->act.shapes_differ)
-            printf("%-22s %-26s %10s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", w, verdict_word(ld, r->ran),
-                   ld->act.alignment, p == r->first_divergence ? "  <- first divergence" : "");
+            printf("%-22s %-26s %10.3g %9.2g %9.6f %-30s %s%s\n", na, nb, ld->act.max_abs, ld->act.rel_max,
+                   ld->act.cosine, w, verdict_word(ld, r->ran), mark);
+        else if (ld->act.shapes_differ || ld->status == CS_LAYER_B_FAILED)
+            printf("%-22s %-26s %10s %9s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", "-", w, verdict_word(ld, r->ran),
+                   ld->act.alignment, mark);
         else
-            printf("%-22s %-26s %10s %9s %-30s %s\n", na, nb, "-", "-", w, verdict_word(ld, r->ran));
+            printf("%-22s %-26s %10s %9s %9s %-30s %s%s\n", na, nb, "-", "-", "-", w, verdict_word(ld, r->ran), mark);
+        if (ld->local.compared)
+            printf("    own error (B's layer on A's input): max abs %.3g, noise floor %.3g; inherited %.3g\n",
+                   ld->local.max_abs, ld->noise_floor, ld->inherited < 0 ? 0 : ld->inherited);
         printf("    evidence: %s (confidence %.2f)\n", pair->evidence, pair->confidence);
     }
 }
@@ -113,16 +118,36 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
     char na[256], nb[256];
     join_names(a, pair->a, pair->n_a, na, sizeof na);
     join_names(b, pair->b, pair->n_b, nb, sizeof nb);
-    if (ld->act.shapes_differ) {
+    if (!r->ran) {
+        printf("first divergence: A '%s' <-> B '%s': weights %s (max abs %.4g)\n", na, nb, ld->weights.status,
+               ld->weights.max_abs);
+        return;
+    }
+    if (!ld->act.compared) {
         printf("first divergence: A '%s' <-> B '%s': max abs n/a: %s\n", na, nb, ld->act.alignment);
         return;
     }
-    printf("first divergence: A '%s' <-> B '%s': max abs %.4g at index %lld (%s), %.2f%% of elements outside "
-           "tolerance; local error of B's layer on A's input: %s%.4g%s\n",
-           na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, 100 * ld->act.frac_outside,
-           ld->local.compared ? "" : "n/a ", ld->local.compared ? ld->local.max_abs : 0,
-           ld->local.compared ? (ld->local.frac_outside > 0 ? " (the layer itself is faulty)"
-                                                            : " (inherited from earlier layers)") : "");
+    printf("first divergence: A '%s' <-> B '%s': max abs %.4g at index %lld (%s), %.3g of the reference's scale "
+           "%.4g, cosine %.6f, SQNR %.1f dB\n",
+           na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, ld->act.rel_max,
+           ld->act.ref_scale, ld->act.cosine, ld->act.sqnr_db);
+    if (ld->local.compared)
+        printf("  own error of B's layer on A's input: max abs %.4g vs a float noise floor of %.3g (%s); error "
+               "inherited from earlier layers: %.3g\n",
+               ld->local.max_abs, ld->noise_floor,
+               ld->status == CS_LAYER_FAULTY ? "the layer itself is faulty" : "within the floor",
+               ld->inherited < 0 ? 0 : ld->inherited);
+    else
+        printf("  own error of B's layer on A's input: n/a (%s); error inherited from earlier layers: %.3g\n",
+               ld->local.alignment[0] ? ld->local.alignment : "not isolated", ld->inherited < 0 ? 0 : ld->inherited);
+}
+
+static void print_verdict_line(const cs_diff_result *r)
+{
+    if (r->verdict == CS_VERDICT_PRECISION)
+        printf("verdict: match within %s rounding\n", r->precision);
+    else
+        printf("verdict: %s\n", cs_verdict_name(r->verdict));
 }
 
 static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
@@ -137,14 +162,15 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
         print_first_divergence(a, b, r);
     if (r->b_failed)
         printf("B stopped with an error (its later layers were not compared): %s\n", r->b_error);
-    if (r->final.compared)
-        printf("final output: max abs %.4g, cosine %.6f", r->final.max_abs, r->final.cosine);
-    if (r->has_top)
-        printf(", top-1 A %d B %d (%s), top-5 overlap %d/5", r->a_top1, r->b_top1,
-               r->a_top1 == r->b_top1 ? "agree" : "DISAGREE", r->top5_overlap);
-    if (r->final.compared)
-        printf("\n");
-    printf("verdict: %s\n", r->diverged ? "diverge" : "match");
+    if (r->final.compared) {
+        printf("final output: max abs %.4g (%.3g of scale %.4g), cosine %.6f, SQNR %.1f dB", r->final.max_abs,
+               r->final.rel_max, r->final.ref_scale, r->final.cosine, r->final.sqnr_db);
+        if (r->has_top)
+            printf(", top-1 A %d B %d (%s), top-5 overlap %d/5", r->a_top1, r->b_top1,
+                   r->a_top1 == r->b_top1 ? "agree" : "DISAGREE", r->top5_overlap);
+        printf("%s%s\n", r->final_note[0] ? "; " : "", r->final_note);
+    }
+    print_verdict_line(r);
 }
 
 static json_t *names_json(const cs_graph *g, const int *layers, int n)
@@ -160,6 +186,27 @@ static json_t *num_or_null(bool ok, double v)
     return ok && isfinite(v) ? json_real(v) : json_null();
 }
 
+/* The scale-aware metrics of one comparison (see README "Diff metrics"). */
+static void metrics_json(json_t *o, const cs_act_stats *st, const char *prefix)
+{
+    bool c = st->compared;
+    char key[64];
+#define PUT(name, value)                                             \
+    do {                                                             \
+        snprintf(key, sizeof key, "%s%s", prefix, name);             \
+        json_object_set_new(o, key, value);                          \
+    } while (0)
+    PUT("max_abs", num_or_null(c, st->max_abs));
+    PUT("rel_max", num_or_null(c, st->rel_max));
+    PUT("ref_scale", num_or_null(c, st->ref_scale));
+    PUT("cosine", num_or_null(c, st->cosine));
+    PUT("sqnr_db", c && isinf(st->sqnr_db) && st->sqnr_db > 0 ? json_string("inf") : num_or_null(c, st->sqnr_db));
+    PUT("frac_outside", num_or_null(c, st->frac_outside));
+    PUT("nan", c ? json_pack("{s:I,s:I}", "a", (json_int_t)st->nan_a, "b", (json_int_t)st->nan_b) : json_null());
+    PUT("inf", c ? json_pack("{s:I,s:I}", "a", (json_int_t)st->inf_a, "b", (json_int_t)st->inf_b) : json_null());
+#undef PUT
+}
+
 static json_t *layer_json(const cs_graph *a, const cs_graph *b, const cs_match_pair *pair, const cs_layer_diff *ld)
 {
     json_t *o = json_object();
@@ -168,15 +215,17 @@ static json_t *layer_json(const cs_graph *a, const cs_graph *b, const cs_match_p
     json_object_set_new(o, "b", names_json(b, pair->b, pair->n_b));
     json_object_set_new(o, "evidence", json_string(pair->evidence));
     json_object_set_new(o, "confidence", json_real(pair->confidence));
-    json_object_set_new(o, "max_abs", num_or_null(c, ld->act.max_abs));
+    json_object_set_new(o, "status", json_string(cs_layer_status_name(ld->status)));
+    metrics_json(o, &ld->act, "");
     json_object_set_new(o, "max_abs_index", c ? json_integer(ld->act.max_index) : json_null());
     json_object_set_new(o, "mean_abs", num_or_null(c, ld->act.mean_abs));
     json_object_set_new(o, "rmse", num_or_null(c, ld->act.rmse));
     json_object_set_new(o, "max_rel", num_or_null(c, ld->act.max_rel));
-    json_object_set_new(o, "cosine", num_or_null(c, ld->act.cosine));
     json_object_set_new(o, "nmse", num_or_null(c, ld->act.nmse));
-    json_object_set_new(o, "frac_outside", num_or_null(c, ld->act.frac_outside));
     json_object_set_new(o, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
+    json_object_set_new(o, "local_rel_max", num_or_null(ld->local.compared, ld->local.rel_max));
+    json_object_set_new(o, "local_noise_floor", num_or_null(ld->local.compared && ld->noise_floor > 0, ld->noise_floor));
+    json_object_set_new(o, "inherited_max_abs", num_or_null(ld->inherited >= 0, ld->inherited));
     json_object_set_new(o, "alignment", json_string(ld->act.alignment));
     json_object_set_new(o, "within", json_boolean(ld->within));
     json_t *w = json_object();
@@ -187,25 +236,34 @@ static json_t *layer_json(const cs_graph *a, const cs_graph *b, const cs_match_p
     return o;
 }
 
+static json_t *first_divergence_json(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
+{
+    if (r->first_divergence < 0)
+        return json_null();
+    const cs_match_pair *pair = &r->matching->pairs[r->first_divergence];
+    const cs_layer_diff *ld = &r->layers[r->first_divergence];
+    json_t *fd = json_object();
+    json_object_set_new(fd, "a_layer", json_string(a->layers[pair->a[0]].name));
+    json_object_set_new(fd, "b_layer", json_string(b->layers[pair->b[0]].name));
+    json_object_set_new(fd, "a_layers", names_json(a, pair->a, pair->n_a));
+    json_object_set_new(fd, "b_layers", names_json(b, pair->b, pair->n_b));
+    json_object_set_new(fd, "status", json_string(cs_layer_status_name(ld->status)));
+    json_object_set_new(fd, "max_abs", num_or_null(ld->act.compared, ld->act.max_abs));
+    json_object_set_new(fd, "rel_max", num_or_null(ld->act.compared, ld->act.rel_max));
+    const char *reason = !r->ran ? "weights differ" : !ld->act.compared ? ld->act.alignment : "values differ";
+    json_object_set_new(fd, "reason", json_string(reason));
+    json_object_set_new(fd, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
+    json_object_set_new(fd, "local_noise_floor", num_or_null(ld->local.compared && ld->noise_floor > 0, ld->noise_floor));
+    json_object_set_new(fd, "inherited_max_abs", num_or_null(ld->inherited >= 0, ld->inherited));
+    return fd;
+}
+
 static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     json_t *root = json_object(), *layers = json_array();
-    json_object_set_new(root, "verdict", json_string(r->diverged ? "diverge" : "match"));
-    if (r->first_divergence >= 0) {
-        const cs_match_pair *pair = &r->matching->pairs[r->first_divergence];
-        const cs_layer_diff *ld = &r->layers[r->first_divergence];
-        json_t *fd = json_object();
-        json_object_set_new(fd, "a_layer", json_string(a->layers[pair->a[0]].name));
-        json_object_set_new(fd, "b_layer", json_string(b->layers[pair->b[0]].name));
-        json_object_set_new(fd, "a_layers", names_json(a, pair->a, pair->n_a));
-        json_object_set_new(fd, "b_layers", names_json(b, pair->b, pair->n_b));
-        json_object_set_new(fd, "max_abs", num_or_null(ld->act.compared, ld->act.max_abs));
-        json_object_set_new(fd, "reason", json_string(ld->act.shapes_differ || !ld->act.compared ? ld->act.alignment : "values differ"));
-        json_object_set_new(fd, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
-        json_object_set_new(root, "first_divergence", fd);
-    } else {
-        json_object_set_new(root, "first_divergence", json_null());
-    }
+    json_object_set_new(root, "verdict", json_string(cs_verdict_name(r->verdict)));
+    json_object_set_new(root, "precision", r->verdict == CS_VERDICT_PRECISION ? json_string(r->precision) : json_null());
+    json_object_set_new(root, "first_divergence", first_divergence_json(a, b, r));
     if (r->b_failed)
         json_object_set_new(root, "b_error", json_string(r->b_error));
     for (int p = 0; p < r->matching->n_pairs; p++)
@@ -215,10 +273,11 @@ static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_resul
     json_object_set_new(root, "unmatched_b", names_json(b, r->matching->unmatched_b, r->matching->n_unmatched_b));
     if (r->final.compared) {
         json_t *f = json_object();
-        json_object_set_new(f, "max_abs", num_or_null(true, r->final.max_abs));
-        json_object_set_new(f, "cosine", num_or_null(true, r->final.cosine));
+        metrics_json(f, &r->final, "");
+        json_object_set_new(f, "within", json_boolean(r->final.within));
         json_object_set_new(f, "top1_agree", r->has_top ? json_boolean(r->a_top1 == r->b_top1) : json_null());
         json_object_set_new(f, "top5_overlap", r->has_top ? json_integer(r->top5_overlap) : json_null());
+        json_object_set_new(f, "note", r->final_note[0] ? json_string(r->final_note) : json_null());
         json_object_set_new(root, "final", f);
     }
     cs_json_print(root);
@@ -261,10 +320,8 @@ static int diff_models(const cs_graph *a, const cs_graph *b, diff_cli *c)
         print_table(a, b, r);
         print_summary(a, b, r);
     }
-    bool differ = r->diverged;
-    if (c->opts.weights_only)
-        for (int p = 0; p < r->matching->n_pairs; p++)
-            differ = differ || strcmp(r->layers[p].weights.status, "different") == 0;
+    /* text, JSON and exit status all follow r->verdict; a precision verdict fails only under --strict */
+    bool differ = r->verdict == CS_VERDICT_DIVERGE || (c->strict && r->verdict == CS_VERDICT_PRECISION);
     cs_diff_result_free(r);
     return differ ? CS_EXIT_DIFFER : CS_EXIT_OK;
 }

@@ -101,8 +101,15 @@ def inputs_swapped(i, j):
     return edit
 
 
-def avgpool_excludes_pad(g, nn):
-    set_attr(node(g, nn), "count_include_pad", 0)
+def pad_folded_excluding(g, nn):
+    """The explicit Pad before an AveragePool folded into the pool's own pads, but with count_include_pad=0
+    (TensorFlow's convention): border averages divide by fewer elements."""
+    n = node(g, nn)
+    pad = next(p for p in g.node if n.input[0] in p.output)
+    n.input[0] = pad.input[0]
+    set_attr(n, "pads", [1, 1, 1, 1])
+    set_attr(n, "count_include_pad", 0)
+    g.node.remove(pad)
 
 
 def shuffle_dropped(g, nn):
@@ -138,8 +145,8 @@ FAULTS = [
      "features.4.cat", "input_order", "Fire concat operands swapped"),
     ("inception_concat_order", "inception_v3", 13, "/Mixed_5c/Concat", inputs_swapped(0, 1),
      "Mixed_5c.cat", "input_order", "Inception branch concat operands swapped"),
-    ("inception_avgpool_pad", "inception_v3", 13, "/Mixed_6b/AveragePool", avgpool_excludes_pad,
-     "Mixed_6b.avg_pool2d", "attribute", "AveragePool count_include_pad 1 -> 0 (explicit Pad kept)"),
+    ("inception_avgpool_pad", "inception_v3", 13, "/Mixed_6b/AveragePool", pad_folded_excluding,
+     "Mixed_6b.avg_pool2d", "attribute", "Pad folded into AveragePool with count_include_pad=0"),
     ("convnext_ln_sub_order", "convnext_tiny", 13, "/features/features.3/features.3.1/block/block.2/Sub",
      inputs_swapped(0, 1), "features.3.1.block.2", "input_order", "LayerNorm's x-mean as mean-x"),
     ("regnet_redrawn", "regnet_y_400mf", 13, "/trunk_output/block2/block2-0/f/b/b.0/Conv", redrawn,
