@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
-#include "json_util.h"
+#include "engine/report/json_util.h"
 
 static void print_attr(const cs_attr *a)
 {

@@ -11,7 +11,7 @@
 #include "engine/data/npy.h"
 #include "engine/exec.h"
 #include "engine/model.h"
-#include "json_util.h"
+#include "engine/report/json_util.h"
 
 #define MAX_INPUT_SPECS 16
 

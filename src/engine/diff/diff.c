@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../exec_services.h"
+#include "verdict.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
 {
@@ -17,15 +18,18 @@ void cs_diff_opts_default(cs_diff_opts *opts)
     opts->atol = 1e-5;
 }
 
+static bool status_diverges(cs_layer_status s);
+
 /* A's run keeping the wanted values. */
-static cs_status run_capture(const cs_graph *g, const cs_tensor *const *inputs, const bool *wanted, cs_tensor **values,
-                             cs_tensor **outputs, volatile int *cancel, cs_error *err)
+static cs_status run_capture(const cs_graph *g, const cs_plan *given, const cs_tensor *const *inputs,
+                             const bool *wanted, cs_tensor **values, cs_tensor **outputs, volatile int *cancel,
+                             cs_error *err)
 {
     cs_plan *plan = NULL;
     cs_capture c = {wanted, values, false};
-    cs_status st = cs_plan_build(g, &plan, err);
+    cs_status st = given ? CS_OK : cs_plan_build(g, &plan, err);
     if (st == CS_OK)
-        st = cs_exec_capture(g, plan, inputs, &c, outputs, cancel, err);
+        st = cs_exec_capture(g, given ? given : plan, inputs, &c, outputs, cancel, err);
     cs_plan_free(plan);
     return st;
 }
@@ -57,6 +61,10 @@ static void compare_act(const cs_graph *a, const cs_graph *b, const cs_tensor *t
                                      sizeof st->alignment);
     if (!aligned) {
         st->shapes_differ = cs_tensor_numel(ta) != cs_tensor_numel(tb);
+        if (st->shapes_differ && keep_a && keep_b) { /* both kept as computed: a client shows the two shapes */
+            *keep_a = cs_tensor_clone(ta, NULL);
+            *keep_b = cs_tensor_clone(tb, NULL);
+        }
         return;
     }
     char desc[96];
@@ -469,7 +477,7 @@ static void process_pair(stream *s, int p)
     compare_act(s->a, s->b, s->va[ld->a_value], s->vb[ld->b_value], ld->a_value, ld->b_value, ld->rtol, ld->atol,
                 &ld->act, s->o->keep ? &ld->a_out : NULL, s->o->keep ? &ld->b_out : NULL);
     judge_pair(s, p);
-    ld->within = !cs_layer_status_diverges(ld->status);
+    ld->within = !status_diverges(ld->status);
     for_group_inputs(s, p, count_input, -1);
     release(s->va, s->uses_a, ld->a_value, s->o->keep);
     release(s->vb, s->uses_b, ld->b_value, false);
@@ -554,10 +562,10 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
         mark_wanted(a, b, r, want_a, want_b);
         index_pairs(&s);
         count_uses(&s);
-        st = run_capture(a, in_a, want_a, s.va, oa, o->cancel, err);
+        st = run_capture(a, o->plan_a, in_a, want_a, s.va, oa, o->cancel, err);
     }
-    if (st == CS_OK && (st = cs_plan_build(b, &plan_b, err)) == CS_OK) {
-        s.plan_b = plan_b;
+    if (st == CS_OK && (o->plan_b || (st = cs_plan_build(b, &plan_b, err)) == CS_OK)) {
+        s.plan_b = o->plan_b ? o->plan_b : plan_b;
         st = absorb_b_failure(&s, run_b_streaming(&s, in_b, ob, err), err);
     }
     if (st == CS_OK && !r->b_failed && a->n_outputs > 0 && b->n_outputs > 0)
@@ -576,12 +584,18 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
     return st;
 }
 
+/* Statuses that make a diff diverge. */
+static bool status_diverges(cs_layer_status s)
+{
+    return s == CS_LAYER_FAULTY || s == CS_LAYER_SHAPES || s == CS_LAYER_B_FAILED || s == CS_LAYER_WEIGHTS_DIFFER;
+}
+
 /* A weights-only diff's layer status (and the starting status before activations are compared). */
 static cs_layer_status weights_status(const cs_weight_cmp *w)
 {
-    if (!w->compared || strcmp(w->status, "incomparable") == 0)
+    if (!w->compared || w->code == CS_W_INCOMPARABLE)
         return CS_LAYER_UNCOMPARED;
-    if (strcmp(w->status, "different") == 0)
+    if (w->code == CS_W_DIFFERENT)
         return CS_LAYER_WEIGHTS_DIFFER;
     return cs_weights_precision(w) ? CS_LAYER_PRECISION : CS_LAYER_OK;
 }
@@ -591,7 +605,7 @@ static void note_precision(cs_diff_result *r, const cs_layer_diff *ld)
 {
     if (r->precision[0])
         return;
-    bool quant = ld->weights.compared && strcmp(ld->weights.status, "quantization") == 0;
+    bool quant = ld->weights.compared && ld->weights.code == CS_W_QUANTIZED;
     snprintf(r->precision, sizeof r->precision, "%s", quant ? "quantization" : "fp16");
 }
 
@@ -604,7 +618,7 @@ static void decide_verdict(cs_diff_result *r, bool strict)
     int first_beyond = -1;
     for (int p = 0; p < r->matching->n_pairs; p++) {
         cs_layer_diff *ld = &r->layers[p];
-        ld->within = !cs_layer_status_diverges(ld->status) && !(strict && ld->status == CS_LAYER_PRECISION);
+        ld->within = !status_diverges(ld->status) && !(strict && ld->status == CS_LAYER_PRECISION);
         if (!ld->within && r->first_divergence < 0)
             r->first_divergence = p;
         if (ld->status == CS_LAYER_PRECISION || (r->ran && cs_weights_precision(&ld->weights))) {

@@ -11,8 +11,27 @@
 #include "align.h"
 #include "diff_files.h"
 #include "match.h"
-#include "verdict.h"
 #include "weights.h"
+
+/* A matched pair's status, decided by the diff (names and client-facing verdicts in verdict.h). */
+typedef enum {
+    CS_LAYER_OK = 0,        /* accumulated error within tolerance */
+    CS_LAYER_INHERITED,     /* accumulated error beyond tolerance, the layer's own error within its noise floor */
+    CS_LAYER_PRECISION,     /* the layer computes with lower precision (fp16 weights or values, quantization) and
+                               its own error is within that precision's noise floor */
+    CS_LAYER_FAULTY,        /* the layer's own error is beyond tolerance and beyond its noise floor */
+    CS_LAYER_SHAPES,        /* both outputs exist with different element counts */
+    CS_LAYER_B_FAILED,      /* B stopped with an error in this layer */
+    CS_LAYER_UNCOMPARED,    /* no output to compare (weights-only diff, layer without output) */
+    CS_LAYER_WEIGHTS_DIFFER /* weights-only diff: the stored weights differ */
+} cs_layer_status;
+
+typedef enum {
+    CS_VERDICT_MATCH = 0,   /* every compared layer and the outputs agree within tolerance or float noise */
+    CS_VERDICT_DIVERGE,     /* some layer's own error is beyond its noise floor, shapes differ, or B fails */
+    CS_VERDICT_PRECISION    /* differences consistent with a lower precision (fp16 weights or compute,
+                               quantization) and nothing else: exit 0 unless --strict */
+} cs_verdict;
 
 typedef struct cs_diff_opts {
     double rtol, atol;    /* defaults 1e-4 and 1e-5 */
@@ -23,6 +42,7 @@ typedef struct cs_diff_opts {
     bool weights_only;    /* compare weights only: no input needed */
     bool strict;          /* lower-precision layers count as divergences (verdict diverge, not precision) */
     volatile int *cancel;
+    const struct cs_plan *plan_a, *plan_b; /* the models' execution plans when already built (NULL: built here) */
 } cs_diff_opts;
 
 typedef struct cs_layer_diff {

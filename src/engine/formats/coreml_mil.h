@@ -24,6 +24,8 @@ cs_dtype mil_dtype(int mil_data_type);
 /* Sets dtype/rank/dims of value v from a MIL ValueType. */
 void mil_declare(cm_loader *ld, int v, const mil_type *vt);
 /* A constant Value as an f32/int tensor (*out), or a string (*str, when str is not NULL). */
+/* The tensor an immediate value holds, or NULL when the value is not immediate or its oneof is not a tensor. */
+const CoreML__Specification__MILSpec__TensorValue *immediate_tensor(const mil_value *val);
 cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out, cs_dtype *stored, char **str);
 cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op);
 
@@ -40,7 +42,9 @@ const char *mil_str(mil_state *ms, const mil_op *op, const char *name);
 cs_status mil_more_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
 /* coreml_mil_logic.c: comparisons, select, gather, stack, tile, einsum, argmax...; same contract. */
 cs_status mil_logic_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
-/* split: the one multi-output operation besides classify. */
+/* coreml_mil_rnn.c: lstm (three outputs: sequence, h, c). */
+cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
+/* split: a multi-output operation like classify and lstm. */
 cs_status mil_split(cm_loader *ld, const mil_op *op);
 
 #endif

@@ -41,7 +41,16 @@ typedef struct cs_pv {
     int rank;                 /* TENSOR */
     int64_t dims[CS_MAX_RANK];
     int64_t strides[CS_MAX_RANK];
+    /* TENSOR rebuilt by _rebuild_qtensor: qscheme CS_PV_Q_* (0 = not quantized); per tensor: qscale, qzp;
+     * per channel: qscales (f64) and qzps (i64) tensors along axis qaxis. */
+    int qscheme;
+    double qscale;
+    int64_t qzp;
+    struct cs_pv *qscales, *qzps;
+    int qaxis;
 } cs_pv;
+
+enum { CS_PV_Q_NONE, CS_PV_Q_TENSOR, CS_PV_Q_CHANNEL };
 
 /* Resolves a persistent id (a tuple like ('storage', FloatStorage, '0', 'cpu', 150)) to a value
  * allocated with cs_pickle_new_value; returns NULL with err set to refuse it. */
@@ -77,8 +86,12 @@ cs_dtype cs_pickle_storage_dtype(const char *name);
 cs_pv *cs_pv_dict_get(const cs_pv *dict, const char *key);
 bool cs_pv_is_str(const cs_pv *v, const char *s);
 
+/* A view (stride 0 or overlapping strides) may materialise more bytes than its storage holds only up to this. */
+#define CS_PICKLE_MAX_VIEW_EXPANSION ((size_t)64 << 20)
+
 /* Copies a TENSOR value into a new contiguous tensor, checking that its storage is loaded and
- * long enough for offset + the extent of sizes x strides. */
+ * long enough for offset + the extent of sizes x strides, and that repeating strides stay under
+ * CS_PICKLE_MAX_VIEW_EXPANSION bytes beyond the storage's own size. */
 cs_tensor *cs_pickle_tensor(const cs_pv *v, const char *what, cs_error *err);
 
 #endif
