@@ -56,7 +56,9 @@ void cs_cli_help(void)
     printf("\ninput SPEC forms: an image (PNG, JPEG, BMP, PGM/PPM), a .npy array, an ONNX TensorProto .pb,\n"
            "  or fashion-mnist:test:INDEX / fashion-mnist:train:INDEX\n");
     printf("\nmodel options (inspect, run, diff): --arch FILE  a Keras model.to_json() architecture for a\n"
-           "  weights-only .h5 (model.save_weights); without it such a file loads as weights only\n");
+           "  weights-only .h5 (model.save_weights); without it such a file loads as weights only\n"
+           "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
+           "  whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error\n");
 }
 
