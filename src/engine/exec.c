@@ -156,12 +156,12 @@ static cs_status topo_sort(const cs_graph *g, int *order, int *n_order, cs_error
     return st;
 }
 
-static cs_status find_kernels(const cs_graph *g, cs_plan *plan, cs_error *err)
+static cs_status find_kernels(const cs_graph *g, cs_plan *plan, bool strict, cs_error *err)
 {
     for (int n = 0; n < g->n_nodes; n++) {
         const cs_node *node = &g->nodes[n];
         plan->kernels[n] = cs_ops_find(node->domain, node->op);
-        if (!plan->kernels[n])
+        if (!plan->kernels[n] && strict)
             return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s%s%s'", g->path,
                                 node_label(g, n), node->domain, node->domain[0] ? "." : "", node->op);
     }
@@ -187,7 +187,19 @@ static cs_status check_single_producer(const cs_graph *g, cs_error *err)
     return CS_OK;
 }
 
+static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_error *err);
+
 cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err)
+{
+    return plan_build(g, out, true, err);
+}
+
+cs_status cs_plan_check(const cs_graph *g, cs_plan **out, cs_error *err)
+{
+    return plan_build(g, out, false, err);
+}
+
+static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_error *err)
 {
     *out = NULL;
     if (g->weights_only)
@@ -218,7 +230,7 @@ cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err)
     if (st == CS_OK)
         st = check_defined(g, is_input, err);
     if (st == CS_OK)
-        st = find_kernels(g, plan, err);
+        st = find_kernels(g, plan, strict, err);
     if (st == CS_OK)
         st = topo_sort(g, plan->order, &plan->n_order, err);
     if (st == CS_OK) {
