@@ -1,10 +1,11 @@
 /* model_opts.c — options every command that opens models accepts: --arch FILE (a Keras to_json()
- * architecture for weights-only .h5 files) and --max-memory SIZE (the run memory budget).
- * They set process-wide options before models open. */
+ * architecture for weights-only .h5 files), --precision fp32|fp16|model and --max-memory SIZE (the run
+ * memory budget). They set process-wide options before models open. */
 #include <stdio.h>
 
 #include "../engine/membudget.h"
 #include "../engine/model.h"
+#include "../engine/precision.h"
 #include "cli.h"
 
 bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
@@ -24,6 +25,14 @@ bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
             *rc = cs_cli_usage_error(cmd, "--max-memory needs a size such as 512M or 4G");
         else
             cs_mem_set_budget(bytes);
+        return true;
+    }
+    if (cs_opt_value(argc, argv, i, "--precision", &v, &missing)) {
+        cs_precision p;
+        if (missing || !cs_precision_parse(v, &p))
+            *rc = cs_cli_usage_error(cmd, "--precision needs fp32, fp16 or model");
+        else
+            cs_precision_set_default(p);
         return true;
     }
     return false;

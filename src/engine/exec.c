@@ -2,6 +2,7 @@
  * with liveness-based freeing (so peak activation bytes are known), per-node timing and observers. */
 #include "exec.h"
 #include "membudget.h"
+#include "precision.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -319,6 +320,8 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     cs_mem_left = rs->mem_base > rs->live_bytes ? rs->mem_base - rs->live_bytes : 1;
     cs_status st = rs->plan->kernels[n]->run(&ctx);
     cs_mem_left = saved_left;
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, out_buf);
     double dt = now_ms() - t0;
     if (stats && stats->node_ms)
         stats->node_ms[n] += dt;
@@ -469,6 +472,8 @@ cs_status cs_exec_node(const cs_graph *g, int n, const cs_tensor *const *inputs,
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {g, node, inputs, node->n_inputs, outputs, node->n_outputs, g->opset, err, NULL};
     cs_status st = def->run(&ctx);
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, outputs);
     if (st != CS_OK) {
         for (int o = 0; o < node->n_outputs; o++) {
             cs_tensor_free(outputs[o]);
