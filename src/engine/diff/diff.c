@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../exec_services.h"
+#include "probe.h"
 #include "verdict.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
@@ -662,6 +663,8 @@ cs_status cs_diff_run(const cs_graph *a, const cs_graph *b, const cs_tensor *con
     }
     if (st == CS_OK)
         decide_verdict(r, opts->strict);
+    if (st == CS_OK && r->ran && r->first_divergence >= 0)
+        cs_cause_find(a, b, inputs_a, inputs_b, r, &r->cause);
     if (st != CS_OK) {
         cs_diff_result_free(r);
         return st;

@@ -96,6 +96,7 @@ static json_t *first_json(const cs_graph *a, const cs_graph *b, const cs_diff_re
                                                   : v == CS_PAIR_DIVERGE ? "values differ" : ld->act.alignment));
     local_json(fd, ld);
     json_object_set_new(fd, "blame", json_string(cs_blame_name(cs_pair_blame(r, p))));
+    json_object_set_new(fd, "cause", cs_report_cause(&r->cause));
     return fd;
 }
 
