@@ -910,6 +910,17 @@ cs_tensor *cs_pickle_tensor(const cs_pv *v, const char *what, cs_error *err)
                      what, s->s ? s->s : "?", s->nbytes, (long long)v->i, v->rank, es);
         return NULL;
     }
+    int64_t numel = 0;
+    uint64_t out_bytes = 0;
+    if (!cs_shape_numel(v->rank, v->dims, &numel) ||
+        __builtin_mul_overflow((uint64_t)numel, (uint64_t)es, &out_bytes) ||
+        (out_bytes > s->nbytes && out_bytes > CS_PICKLE_MAX_VIEW_EXPANSION)) {
+        cs_error_set(err, CS_ERR_FORMAT,
+                     "%s: a view of storage '%s' (%zu bytes) would materialise %llu bytes (strides repeat data; "
+                     "limit %zu MiB)", what, s->s ? s->s : "?", s->nbytes, (unsigned long long)out_bytes,
+                     CS_PICKLE_MAX_VIEW_EXPANSION >> 20);
+        return NULL;
+    }
     cs_tensor *t = cs_tensor_new(s->dtype, v->rank, v->dims, err);
     if (!t)
         return NULL;

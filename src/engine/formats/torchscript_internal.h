@@ -66,6 +66,8 @@ typedef struct ts_ctx {
     const char *file;   /* position for messages */
     int line;
     int depth;
+    int64_t steps;      /* statements executed so far, against TS_MAX_STEPS */
+    size_t arena_bytes; /* bytes handed out by cs_ts_alloc, against TS_MAX_ARENA_BYTES */
     bool raised;
     const cs_pv **sobj; /* attributes set by __setstate__ (module object, name, value); name NULL: ran */
     const char **sname;
@@ -78,6 +80,8 @@ tv *cs_ts_new(ts_ctx *c, tv_kind kind);
 /* Hands malloc'd p to the arena (freed at the end); NULL (p freed) when out of memory. */
 void *cs_ts_keep(ts_ctx *c, void *p);
 char *cs_ts_strdup(ts_ctx *c, const char *s);
+/* malloc'd and arena-kept bytes counted against the load-time value budget; NULL with err set when over it. */
+void *cs_ts_alloc(ts_ctx *c, size_t bytes);
 tv *cs_ts_int(ts_ctx *c, int64_t i);
 tv *cs_ts_tensor(ts_ctx *c, int value, int rank);
 /* Fails with "<what> at FILE:LINE" appended. Returns NULL for use in returns. */
