@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/diff/verdict.h"
 #include "engine/summary.h"
 #include "ui.h"
 
@@ -122,7 +123,7 @@ static void weights_view(lines *L, const cs_row *row)
 {
     const cs_layer_diff *ld = row->pair >= 0 && L->ui->v.diff ? &L->ui->v.diff->layers[row->pair] : NULL;
     if (ld && ld->weights.compared)
-        TEXT(L, cs_ui_attr(strcmp(ld->weights.status, "different") == 0 ? CS_UI_C_BAD : CS_UI_C_OK),
+        TEXT(L, cs_ui_attr(ld->weights.code == CS_W_DIFFERENT ? CS_UI_C_BAD : CS_UI_C_OK),
              "weights: %s, max abs %.3g%s%s%s", ld->weights.status, ld->weights.max_abs,
              ld->weights.alignment[0] ? " (" : "", ld->weights.alignment, ld->weights.alignment[0] ? ")" : "");
     int before = L->n;
@@ -199,19 +200,22 @@ static void acts_view(lines *L, int ri, const cs_row *row)
              ld->act.cosine);
         TEXT(L, cs_ui_attr(role), "  rmse %.3g, %.2f%% outside atol %g + rtol %g x |b|", ld->act.rmse,
              100 * ld->act.frac_outside, ld->atol, ld->rtol);
+        cs_blame blame = cs_pair_blame(L->ui->v.diff, row->pair); /* the CLI's decision (diff/verdict.h) */
         if (ld->local.compared)
             TEXT(L, 0, "local error (B's layer fed A's input): max abs %.3g, %s", ld->local.max_abs,
-                 ld->local.frac_outside > 0 ? "the layer itself is faulty"
-                 : ld->within ? "within tolerance" : "inherited from earlier layers");
+                 blame == CS_BLAME_NONE ? "within tolerance" : cs_blame_name(blame));
         else
             TEXT(L, cs_ui_attr(CS_UI_C_DIM), "local error: not isolated (%s)", ld->local.alignment[0] ?
                  ld->local.alignment : "n/a");
     }
+    if (ld && !ld->act.compared && cs_pair_verdict_diverges(cs_pair_verdict_of(L->ui->v.diff, row->pair)))
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s %s", cs_ui_glyph_ok(L->ui, false), ld->act.alignment);
     TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "A output %s %s", cs_shape_str(a->rank, a->dims, shape, sizeof shape),
          cs_dtype_name(a->dtype));
     stats_line(L, "", cs_session_act_summary(L->ui->s, ri, 0));
     if (b) {
-        TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output (%s)", ld ? ld->act.alignment : "");
+        TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output %s (%s)", cs_shape_str(b->rank, b->dims, shape, sizeof shape),
+             ld ? ld->act.alignment : "");
         stats_line(L, "", cs_session_act_summary(L->ui->s, ri, 1));
     }
     heatmaps(L, a, b);
