@@ -507,7 +507,8 @@ static cs_status op_newobj(vm *m)
         return fail(m, "NEWOBJ of something that is not a class%s", NULL);
     if (global_is(cls, "collections", "OrderedDict"))
         return push(m, cs_pickle_new_value(m->p, CS_PV_DICT));
-    if (cls->name[0] < 'A' || cls->name[0] > 'Z')
+    bool ts_class = has_prefix(cls->module, "__torch__") && cls->name[0] == '_'; /* TorchScript's _DenseBlock */
+    if ((cls->name[0] < 'A' || cls->name[0] > 'Z') && !ts_class)
         return cs_error_set(m->err, CS_ERR_FORMAT, "%s: refusing to instantiate pickle global '%s %s'",
                             m->what, cls->module, cls->name);
     cs_pv *o = cs_pickle_new_value(m->p, CS_PV_OBJECT);
