@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "engine/orch/compare.h"
+#include "engine/precision.h"
 #include "engine/report/report.h"
 
 typedef struct diff_cli {
@@ -75,6 +76,7 @@ static void join_names(const cs_graph *g, const int *layers, int n, char *buf, s
 
 static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
+    printf("precision: A %s, B %s\n", cs_precision_describe(a), cs_precision_describe(b));
     printf("%-22s %-26s %10s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "cosine", "weights", "verdict");
     for (int p = 0; p < r->matching->n_pairs; p++) {
         const cs_match_pair *pair = &r->matching->pairs[p];

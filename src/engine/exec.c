@@ -1,6 +1,7 @@
 /* exec.c — the executor: validates and orders a graph (Kahn's algorithm), then runs it node by node
  * with liveness-based freeing (so peak activation bytes are known), per-node timing and observers. */
 #include "exec.h"
+#include "precision.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -456,6 +457,8 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     cs_status st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
     if (st == CS_OK)
         st = invoke(rs, n, &ctx, in_buf);
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, out_buf);
     double dt = now_ms() - t0;
     if (stats && stats->node_ms)
         stats->node_ms[n] += dt;
@@ -625,6 +628,8 @@ cs_status cs_exec_node(const cs_graph *g, int n, const cs_tensor *const *inputs,
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = inputs, .n_in = node->n_inputs, .out = outputs,
                          .n_out = node->n_outputs, .opset = g->opset, .err = err};
     cs_status st = def->run(&ctx);
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, outputs);
     if (st != CS_OK) {
         for (int o = 0; o < node->n_outputs; o++) {
             cs_tensor_free(outputs[o]);
