@@ -618,11 +618,16 @@ cs_status cs_exec_node(const cs_graph *g, int n, const cs_tensor *const *inputs,
 {
     if (n < 0 || n >= g->n_nodes)
         return cs_error_set(err, CS_ERR_ARG, "%s: node %d does not exist", g->path, n);
-    const cs_node *node = &g->nodes[n];
+    return cs_exec_node_as(g, &g->nodes[n], inputs, outputs, err);
+}
+
+cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tensor *const *inputs, cs_tensor **outputs,
+                          cs_error *err)
+{
     const cs_op_def *def = cs_ops_find(node->domain, node->op);
     if (!def)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s'", g->path,
-                            node_label(g, n), node->op);
+                            node->name && node->name[0] ? node->name : node->op, node->op);
     for (int o = 0; o < node->n_outputs; o++)
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = inputs, .n_in = node->n_inputs, .out = outputs,
