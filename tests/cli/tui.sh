@@ -78,7 +78,12 @@ expect_screen tui_quit_asks_while_a_job_runs "a job is running: quit anyway\? y/
 keys n
 keys c
 expect_screen tui_job_cancel "#1 timing, 1000000 runs +cancelled"
+# the pane is a status, one line per job; the log is behind Enter
+if [ "$(cap | grep -c '^#1 timing')" = 1 ]; then echo "ok tui_job_one_status_line"; else echo "FAIL tui_job_one_status_line"; cap | sed 's/^/    /'; fi
+keys Tab Tab Enter
+expect_screen tui_job_log_behind_enter "Job #1 log"
 expect_screen tui_job_partial_kept "A lenet5.pt: [0-9]+ runs, median .* \(cancelled\)"
+keys Enter Tab
 
 # --- a resize to 60x20 and back redraws
 tm resize-window -t t -x 60 -y 20 2>/dev/null || tm resize-pane -t t -x 60 -y 20
