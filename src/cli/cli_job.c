@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,18 +23,30 @@ static void on_sigint(int sig)
         sigint_job->cancel = 1;
 }
 
+/* Columns of the progress line: the terminal's width, at most 100 (it is rewritten in place, never wrapped). */
+static int line_width(void)
+{
+    struct winsize ws;
+    int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    return cols - 1 < 100 ? cols - 1 : 100;
+}
+
 static void draw(void *user, const cs_job_event *ev)
 {
     (void)user;
-    int width = 30, fill = ev->total > 0 ? (int)(width * ev->done / ev->total) : 0;
-    char bar[64];
+    int width = 20, fill = ev->total > 0 ? (int)(width * ev->done / ev->total) : 0;
+    char bar[32], line[512], eta[32] = "";
     for (int k = 0; k < width; k++)
         bar[k] = k < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s", ev->what, bar, (long long)ev->done, (long long)ev->total, ev->rate);
     if (ev->eta_s >= 0 && !ev->finished)
-        fprintf(stderr, " ETA %.0fs", ev->eta_s);
-    fprintf(stderr, " %s\033[K%s", ev->partial, ev->finished ? "\n" : "");
+        snprintf(eta, sizeof eta, " ETA %.0fs", ev->eta_s);
+    int n = snprintf(line, sizeof line, "%.40s [%s] %lld/%lld %.1f/s%s %s", ev->what, bar, (long long)ev->done,
+                     (long long)ev->total, ev->rate, eta, ev->partial);
+    int max = line_width();
+    if (n > max && max > 0)
+        line[max] = 0; /* bytes, and the line is ASCII but for file names: a cut name is fine */
+    fprintf(stderr, "\r%s\033[K%s", line, ev->finished ? "\n" : "");
     fflush(stderr);
 }
 
@@ -48,12 +61,18 @@ void cs_cli_job_start(cs_job *job)
     sigaction(SIGINT, &sa, &old_action);
 }
 
-void cs_cli_job_end(cs_job *job)
+int cs_cli_job_end(cs_job *job)
 {
     sigaction(SIGINT, &old_action, NULL);
     sigint_job = NULL;
-    if (job->cancel)
-        fprintf(stderr, "convscope: cancelled; the results cover the samples done so far\n");
+    if (!job->cancel)
+        return CS_EXIT_OK;
+    if (job->on_event)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "convscope: %s cancelled after %lld of %lld%s\n", job->what && job->what[0] ? job->what : "run",
+            (long long)job->done, (long long)job->total,
+            job->done ? "; the results cover those done" : " (nothing to report)");
+    return CS_EXIT_CANCELLED;
 }
 
 void cs_cli_blas_threads(long long n)

@@ -10,8 +10,12 @@
 
 /* Initialises job with the stderr progress bar (when stderr is a terminal) and arms SIGINT to cancel it. */
 void cs_cli_job_start(cs_job *job);
-/* Restores SIGINT and ends the progress line. */
-void cs_cli_job_end(cs_job *job);
+/* Restores SIGINT and ends the progress line. A cancelled job (Ctrl-C) is said with how far it got
+ * ("cancelled after 96 of 10000 samples") and gives CS_EXIT_CANCELLED; else CS_EXIT_OK. */
+int cs_cli_job_end(cs_job *job);
+
+/* The exit status of a run cancelled by Ctrl-C (128 + SIGINT, as shells report it). */
+#define CS_EXIT_CANCELLED 130
 
 /* Sets OpenBLAS threads: n when n > 0, else 1 unless $OPENBLAS_NUM_THREADS says otherwise (dataset runs are
  * many small products, where extra BLAS threads cost more than they give). */

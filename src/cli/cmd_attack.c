@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "cli_job.h"
 #include "engine/runs/attack.h"
-#include "json_util.h"
+#include "engine/report/report.h"
 
 static const char HELP[] =
 "\nPerturbations are in the model-input space after scaling to [0,1] (pixel / 255), then mapped through each\n"
@@ -145,40 +145,6 @@ static void print_text(const cs_attack_result *r)
                (long long)r->transfer_hits[m], (long long)r->transfer_base[m]);
 }
 
-static void print_json(const cs_attack_result *r)
-{
-    json_t *root = json_object(), *models = json_array(), *tr = json_array();
-    json_object_set_new(root, "method", json_string(cs_attack_method_name(r->method)));
-    json_object_set_new(root, "eps", json_real(r->eps));
-    json_object_set_new(root, "norm", json_string(r->l2 ? "2" : "inf"));
-    json_object_set_new(root, "samples", json_integer(r->samples));
-    json_object_set_new(root, "cancelled", json_boolean(r->cancelled));
-    for (int m = 0; m < r->n_models; m++) {
-        const cs_attack_model *am = &r->models[m];
-        json_t *jm = json_object();
-        json_object_set_new(jm, "path", json_string(am->path));
-        json_object_set_new(jm, "clean_accuracy", json_real(ratio(am->clean_correct, r->samples)));
-        json_object_set_new(jm, "robust_accuracy", json_real(ratio(am->robust_correct, r->samples)));
-        json_object_set_new(jm, "success_rate", json_real(ratio(am->successes, am->attacked)));
-        json_object_set_new(jm, "mean_linf", json_real(am->successes ? am->sum_linf / am->successes : 0));
-        json_object_set_new(jm, "mean_l2", json_real(am->successes ? am->sum_l2 / am->successes : 0));
-        json_object_set_new(jm, "max_linf", json_real(am->max_linf));
-        json_object_set_new(jm, "max_l2", json_real(am->max_l2));
-        json_object_set_new(jm, "queries", json_integer(am->queries));
-        json_array_append_new(models, jm);
-    }
-    for (int m = 0; r->transfer_possible && m < 2; m++) {
-        json_t *jt = json_object();
-        json_object_set_new(jt, "from", json_string(r->models[m].path));
-        json_object_set_new(jt, "to", json_string(r->models[1 - m].path));
-        json_object_set_new(jt, "rate", json_real(ratio(r->transfer_hits[m], r->transfer_base[m])));
-        json_array_append_new(tr, jt);
-    }
-    json_object_set_new(root, "models", models);
-    json_object_set_new(root, "transfer", tr);
-    cs_json_print(root);
-}
-
 int cs_cmd_attack(int argc, char **argv)
 {
     if (cs_cli_command_help("attack", argc, argv, HELP))
@@ -193,9 +159,14 @@ int cs_cmd_attack(int argc, char **argv)
     cs_cli_blas_threads(c.threads);
     cs_cli_job_start(&job);
     cs_status st = cs_attack_run(c.models, c.n_models, &c.o, &job, &res, &err);
-    cs_cli_job_end(&job);
+    int end = cs_cli_job_end(&job);
     if (st != CS_OK)
         return cs_cli_fail(&err);
-    (c.json ? print_json : print_text)(&res);
-    return CS_EXIT_OK;
+    if (res.samples == 0 && end != CS_EXIT_OK) /* cancelled before the first batch: no report of zeros */
+        return end;
+    if (c.json)
+        cs_json_print(cs_report_attack(&res, c.o.save_dir));
+    else
+        print_text(&res);
+    return end;
 }

@@ -7,14 +7,17 @@
 #include "cli.h"
 #include "cli_job.h"
 #include "engine/runs/bench.h"
-#include "json_util.h"
+#include "engine/orch/inputs.h"
+#include "engine/report/report.h"
 
 static const char HELP[] =
-"\nInputs are synthetic (uniform [0,1)), shaped as declared; a free batch dim takes --batch (default 1), other\n"
-"free dims 1. Latency is the executor's time per run (median of --runs after --warmup, defaults 20 and 3).\n"
-"Memory: planned peak activation bytes (liveness plan) and the process peak RSS (getrusage). MACs count\n"
-"Conv, Gemm and MatMul from the shapes seen at run time. Layers: mean time per run of the slowest source layers.\n"
-"--threads N sets OpenBLAS threads.\n";
+"\n--input SPEC feeds the first input what `diff`/`run` would (an image through the model's preprocessing, .npy,\n"
+"idx:, DIR:INDEX). Otherwise inputs are synthetic (uniform [0,1)), shaped as declared; a free batch dim takes\n"
+"--batch (default 1); other free dims (a TorchScript input declares none) take the first of 224, 32, 28, 64,\n"
+"96, 128, 299, 16, 8 that runs. Latency is the executor's time per run (median and p90 of --runs after\n"
+"--warmup, defaults 20 and 3). Memory: planned peak activation bytes (liveness plan) and the process peak RSS\n"
+"(getrusage). MACs count Conv, Gemm and MatMul from the shapes seen at run time. Layers: the slowest source\n"
+"layers by mean time per run. --threads N sets OpenBLAS threads. Ctrl-C stops early (exit 130).\n";
 
 #define MAX_MODELS 64
 
@@ -23,18 +26,29 @@ typedef struct bench_cli {
     int n_models;
     bool json;
     long long threads;
+    const char *spec;
+    cs_input_req input;
     cs_bench_opts o;
 } bench_cli;
 
 static int parse(int argc, char **argv, bench_cli *c)
 {
     cs_bench_opts_default(&c->o);
+    cs_input_req_default(&c->input);
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
         long long n;
+        int r = cs_cli_input_opt("bench", argc, argv, &i, &c->input.opts);
+        if (r < 0)
+            return CS_EXIT_ERROR;
+        if (r > 0)
+            continue;
         if (cs_opt_flag(argc, argv, &i, "--json")) {
             c->json = true;
+        } else if (cs_opt_value(argc, argv, &i, "--input", &c->spec, &missing)) {
+            if (missing)
+                return cs_cli_usage_error("bench", "--input needs a SPEC");
         } else if (cs_opt_value(argc, argv, &i, "--runs", &v, &missing)) {
             if (!cs_cli_int("bench", "--runs", v, missing, 1, &n))
                 return CS_EXIT_ERROR;
@@ -65,41 +79,38 @@ static void print_text(const cs_bench_result *r)
 {
     printf("%s  input %s (batch %lld), %d runs%s\n", r->path, r->input_shape, (long long)r->batch, r->runs,
            r->cancelled ? " (cancelled)" : "");
-    printf("  latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f   throughput %.1f samples/s\n", r->min_ms,
-           r->median_ms, r->p90_ms, r->max_ms, r->throughput);
+    printf("  input: %s\n", r->input_note);
+    printf("  latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f   throughput %.1f samples/s (at the median)\n",
+           r->latency.min, r->latency.median, r->latency.p90, r->latency.max, r->throughput);
     printf("  memory: planned peak activations %zu B, weights %zu B, process peak RSS %zu B\n", r->peak_bytes,
            r->const_bytes, r->rss_peak_bytes);
     printf("  file %lld B, %lld parameters, %lld MACs per run\n", (long long)r->file_bytes, (long long)r->params,
            (long long)r->macs);
+    if (r->n_layers)
+        printf("  slowest layers, mean ms per run (the latency median above is per whole run):\n");
     for (int l = 0; l < r->n_layers; l++)
-        printf("    %8.3f ms  %s\n", r->layers[l].ms, r->layers[l].name);
+        printf("    %8.3f ms mean  %s\n", r->layers[l].mean_ms, r->layers[l].name);
 }
 
-static json_t *to_json(const cs_bench_result *r)
+/* Times one model, fed --input when given. */
+static cs_status bench_one(const bench_cli *c, const char *path, cs_job *job, cs_bench_result *res, cs_error *err)
 {
-    json_t *jm = json_object(), *lat = json_object(), *layers = json_array();
-    json_object_set_new(jm, "path", json_string(r->path));
-    json_object_set_new(jm, "batch", json_integer(r->batch));
-    json_object_set_new(jm, "runs", json_integer(r->runs));
-    json_object_set_new(lat, "min", json_real(r->min_ms));
-    json_object_set_new(lat, "median", json_real(r->median_ms));
-    json_object_set_new(lat, "p90", json_real(r->p90_ms));
-    json_object_set_new(lat, "max", json_real(r->max_ms));
-    json_object_set_new(jm, "latency_ms", lat);
-    json_object_set_new(jm, "throughput_per_s", json_real(r->throughput));
-    json_object_set_new(jm, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
-    json_object_set_new(jm, "rss_peak_bytes", json_integer((json_int_t)r->rss_peak_bytes));
-    json_object_set_new(jm, "file_bytes", json_integer(r->file_bytes));
-    json_object_set_new(jm, "params", json_integer(r->params));
-    json_object_set_new(jm, "macs", json_integer(r->macs));
-    for (int l = 0; l < r->n_layers; l++) {
-        json_t *jl = json_object();
-        json_object_set_new(jl, "name", json_string(r->layers[l].name));
-        json_object_set_new(jl, "ms", json_real(r->layers[l].ms));
-        json_array_append_new(layers, jl);
-    }
-    json_object_set_new(jm, "layers", layers);
-    return jm;
+    cs_model *m = NULL;
+    cs_tensor *in = NULL;
+    char notes[2048];
+    cs_bench_opts o = c->o;
+    cs_input_req req = c->input;
+    req.spec = c->spec;
+    memset(res, 0, sizeof *res);
+    cs_status st = cs_model_open(path, &m, err);
+    if (st == CS_OK && c->spec)
+        st = cs_model_input(m, &req, &in, NULL, 0, notes, sizeof notes, err);
+    o.input = in, o.input_desc = c->spec;
+    if (st == CS_OK)
+        st = cs_bench_run_model(m, &o, job, res, err);
+    cs_tensor_free(in);
+    cs_model_unref(m);
+    return st;
 }
 
 int cs_cmd_bench(int argc, char **argv)
@@ -118,23 +129,23 @@ int cs_cmd_bench(int argc, char **argv)
     for (int m = 0; m < c.n_models && !job.cancel && rc == CS_EXIT_OK; m++) {
         cs_bench_result res;
         cs_error err = {0};
-        if (cs_bench_run(c.models[m], &c.o, &job, &res, &err) != CS_OK) {
+        if (bench_one(&c, c.models[m], &job, &res, &err) != CS_OK) {
             rc = cs_cli_fail(&err);
             break;
         }
-        if (c.json)
-            json_array_append_new(models, to_json(&res));
-        else
+        if (res.runs > 0 && c.json)
+            json_array_append_new(models, cs_report_bench(&res));
+        else if (res.runs > 0)
             print_text(&res);
         cs_bench_result_free(&res);
     }
-    cs_cli_job_end(&job);
-    if (c.json && rc == CS_EXIT_OK) {
+    int end = cs_cli_job_end(&job);
+    if (c.json && rc == CS_EXIT_OK && json_array_size(models) > 0) {
         json_t *root = json_object();
         json_object_set_new(root, "models", models);
         cs_json_print(root);
     } else {
         json_decref(models);
     }
-    return rc;
+    return rc != CS_EXIT_OK ? rc : end;
 }

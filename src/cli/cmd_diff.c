@@ -6,10 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "engine/data/input.h"
-#include "engine/diff/diff.h"
-#include "engine/model.h"
-#include "json_util.h"
+#include "engine/orch/compare.h"
+#include "engine/report/report.h"
 
 typedef struct diff_cli {
     const char *path_a, *path_b, *spec, *tol_file;
@@ -38,6 +36,8 @@ static int parse_opts(int argc, char **argv, diff_cli *c)
             c->json = true;
         else if (cs_opt_flag(argc, argv, &i, "--weights-only"))
             c->opts.weights_only = true;
+        else if (cs_opt_model(argc, argv, &i, "diff", &rc))
+            ;
         else if (cs_opt_value(argc, argv, &i, "--input", &c->spec, &missing) ||
                  cs_opt_value(argc, argv, &i, "--map", &c->opts.map_path, &missing) ||
                  cs_opt_value(argc, argv, &i, "--layer-tol", &c->tol_file, &missing))
@@ -73,15 +73,6 @@ static void join_names(const cs_graph *g, const int *layers, int n, char *buf, s
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "+" : "", g->layers[layers[i]].name);
 }
 
-static const char *verdict_word(const cs_layer_diff *ld, bool ran)
-{
-    if (!ran)
-        return strcmp(ld->weights.status, "different") == 0 ? "weights differ" : "ok";
-    if (!ld->act.compared)
-        return ld->act.shapes_differ ? "DIVERGE" : ld->a_value < 0 || ld->b_value < 0 ? "no output" : "incomparable";
-    return ld->within ? "ok" : "DIVERGE";
-}
-
 static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     printf("%-22s %-26s %10s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "cosine", "weights", "verdict");
@@ -91,15 +82,16 @@ static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_resu
         char na[256], nb[256], w[64];
         join_names(a, pair->a, pair->n_a, na, sizeof na);
         join_names(b, pair->b, pair->n_b, nb, sizeof nb);
-        snprintf(w, sizeof w, "%s", ld->weights.compared ? ld->weights.status : "-");
+        const char *verdict = cs_pair_verdict_name(cs_pair_verdict_of(r, p));
+        snprintf(w, sizeof w, "%s", ld->weights.compared ? cs_weight_status_name(ld->weights.code) : "-");
         if (ld->act.compared)
             printf("%-22s %-26s %10.3g %9.6f %-30s %s%s\n", na, nb, ld->act.max_abs, ld->act.cosine, w,
-                   verdict_word(ld, r->ran), p == r->first_divergence ? "  <- first divergence" : "");
+                   verdict, p == r->first_divergence ? "  <- first divergence" : "");
         else if (ld->act.shapes_differ)
-            printf("%-22s %-26s %10s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", w, verdict_word(ld, r->ran),
+            printf("%-22s %-26s %10s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", w, verdict,
                    ld->act.alignment, p == r->first_divergence ? "  <- first divergence" : "");
         else
-            printf("%-22s %-26s %10s %9s %-30s %s\n", na, nb, "-", "-", w, verdict_word(ld, r->ran));
+            printf("%-22s %-26s %10s %9s %-30s %s\n", na, nb, "-", "-", w, verdict);
         printf("    evidence: %s (confidence %.2f)\n", pair->evidence, pair->confidence);
     }
 }
@@ -115,12 +107,13 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
         printf("first divergence: A '%s' <-> B '%s': max abs n/a: %s\n", na, nb, ld->act.alignment);
         return;
     }
+    cs_blame blame = cs_pair_blame(r, r->first_divergence);
     printf("first divergence: A '%s' <-> B '%s': max abs %.4g at index %lld (%s), %.2f%% of elements outside "
-           "tolerance; local error of B's layer on A's input: %s%.4g%s\n",
+           "tolerance; local error of B's layer on A's input: %s%.4g%s%s%s\n",
            na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, 100 * ld->act.frac_outside,
            ld->local.compared ? "" : "n/a ", ld->local.compared ? ld->local.max_abs : 0,
-           ld->local.compared ? (ld->local.frac_outside > 0 ? " (the layer itself is faulty)"
-                                                            : " (inherited from earlier layers)") : "");
+           blame == CS_BLAME_UNKNOWN ? "" : " (", blame == CS_BLAME_UNKNOWN ? "" : cs_blame_name(blame),
+           blame == CS_BLAME_UNKNOWN ? "" : ")");
 }
 
 static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
@@ -142,128 +135,33 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
                r->a_top1 == r->b_top1 ? "agree" : "DISAGREE", r->top5_overlap);
     if (r->final.compared)
         printf("\n");
-    printf("verdict: %s\n", r->diverged ? "diverge" : "match");
+    printf("verdict: %s\n", cs_verdict_name(cs_diff_verdict(r)));
 }
 
-static json_t *names_json(const cs_graph *g, const int *layers, int n)
-{
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(g->layers[layers[i]].name));
-    return arr;
-}
-
-static json_t *num_or_null(bool ok, double v)
-{
-    return ok && isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *layer_json(const cs_graph *a, const cs_graph *b, const cs_match_pair *pair, const cs_layer_diff *ld)
-{
-    json_t *o = json_object();
-    bool c = ld->act.compared;
-    json_object_set_new(o, "a", names_json(a, pair->a, pair->n_a));
-    json_object_set_new(o, "b", names_json(b, pair->b, pair->n_b));
-    json_object_set_new(o, "evidence", json_string(pair->evidence));
-    json_object_set_new(o, "confidence", json_real(pair->confidence));
-    json_object_set_new(o, "max_abs", num_or_null(c, ld->act.max_abs));
-    json_object_set_new(o, "max_abs_index", c ? json_integer(ld->act.max_index) : json_null());
-    json_object_set_new(o, "mean_abs", num_or_null(c, ld->act.mean_abs));
-    json_object_set_new(o, "rmse", num_or_null(c, ld->act.rmse));
-    json_object_set_new(o, "max_rel", num_or_null(c, ld->act.max_rel));
-    json_object_set_new(o, "cosine", num_or_null(c, ld->act.cosine));
-    json_object_set_new(o, "nmse", num_or_null(c, ld->act.nmse));
-    json_object_set_new(o, "frac_outside", num_or_null(c, ld->act.frac_outside));
-    json_object_set_new(o, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
-    json_object_set_new(o, "alignment", json_string(ld->act.alignment));
-    json_object_set_new(o, "within", json_boolean(ld->within));
-    json_t *w = json_object();
-    json_object_set_new(w, "status", ld->weights.compared ? json_string(ld->weights.status) : json_null());
-    json_object_set_new(w, "max_abs", num_or_null(ld->weights.compared, ld->weights.max_abs));
-    json_object_set_new(w, "alignment", json_string(ld->weights.alignment));
-    json_object_set_new(o, "weights", w);
-    return o;
-}
-
-static void print_json(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
-{
-    json_t *root = json_object(), *layers = json_array();
-    json_object_set_new(root, "verdict", json_string(r->diverged ? "diverge" : "match"));
-    if (r->first_divergence >= 0) {
-        const cs_match_pair *pair = &r->matching->pairs[r->first_divergence];
-        const cs_layer_diff *ld = &r->layers[r->first_divergence];
-        json_t *fd = json_object();
-        json_object_set_new(fd, "a_layer", json_string(a->layers[pair->a[0]].name));
-        json_object_set_new(fd, "b_layer", json_string(b->layers[pair->b[0]].name));
-        json_object_set_new(fd, "a_layers", names_json(a, pair->a, pair->n_a));
-        json_object_set_new(fd, "b_layers", names_json(b, pair->b, pair->n_b));
-        json_object_set_new(fd, "max_abs", num_or_null(ld->act.compared, ld->act.max_abs));
-        json_object_set_new(fd, "reason", json_string(ld->act.shapes_differ || !ld->act.compared ? ld->act.alignment : "values differ"));
-        json_object_set_new(fd, "local_max_abs", num_or_null(ld->local.compared, ld->local.max_abs));
-        json_object_set_new(root, "first_divergence", fd);
-    } else {
-        json_object_set_new(root, "first_divergence", json_null());
-    }
-    if (r->b_failed)
-        json_object_set_new(root, "b_error", json_string(r->b_error));
-    for (int p = 0; p < r->matching->n_pairs; p++)
-        json_array_append_new(layers, layer_json(a, b, &r->matching->pairs[p], &r->layers[p]));
-    json_object_set_new(root, "layers", layers);
-    json_object_set_new(root, "unmatched_a", names_json(a, r->matching->unmatched_a, r->matching->n_unmatched_a));
-    json_object_set_new(root, "unmatched_b", names_json(b, r->matching->unmatched_b, r->matching->n_unmatched_b));
-    if (r->final.compared) {
-        json_t *f = json_object();
-        json_object_set_new(f, "max_abs", num_or_null(true, r->final.max_abs));
-        json_object_set_new(f, "cosine", num_or_null(true, r->final.cosine));
-        json_object_set_new(f, "top1_agree", r->has_top ? json_boolean(r->a_top1 == r->b_top1) : json_null());
-        json_object_set_new(f, "top5_overlap", r->has_top ? json_integer(r->top5_overlap) : json_null());
-        json_object_set_new(root, "final", f);
-    }
-    cs_json_print(root);
-}
-
-static cs_status load_model_inputs(const cs_graph *g, const diff_cli *c, cs_tensor **ins, cs_error *err)
-{
-    if (g->n_inputs > 1)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: diff feeds one input; this model has %d", g->path,
-                            g->n_inputs);
-    char notes[2048];
-    cs_status st = cs_input_load(g, 0, c->spec, &c->input, &ins[0], notes, sizeof notes, err);
-    if (st == CS_OK && !c->json)
-        fprintf(stderr, "%s: %s", g->path, notes);
-    return st;
-}
-
-static int diff_models(const cs_graph *a, const cs_graph *b, diff_cli *c)
+static int diff_models(const cs_model *a, const cs_model *b, diff_cli *c)
 {
     cs_error err = {0};
-    cs_tensor *in_a[1] = {0}, *in_b[1] = {0};
-    cs_diff_result *r = NULL;
-    cs_status st = CS_OK;
-    if (!c->opts.weights_only && !c->spec)
+    cs_compare *cmp = NULL;
+    if (!c->opts.weights_only && !c->spec && !a->g->weights_only && !b->g->weights_only)
         return cs_cli_usage_error("diff", "give --input SPEC (or --weights-only)");
-    if (!c->opts.weights_only) {
-        st = load_model_inputs(a, c, in_a, &err);
-        if (st == CS_OK)
-            st = load_model_inputs(b, c, in_b, &err);
-    }
-    if (st == CS_OK)
-        st = cs_diff_run(a, b, (const cs_tensor *const *)in_a, (const cs_tensor *const *)in_b, &c->opts, &r, &err);
-    cs_tensor_free(in_a[0]);
-    cs_tensor_free(in_b[0]);
-    if (st != CS_OK)
+    cs_input_req req;
+    cs_input_req_default(&req);
+    req.spec = c->spec, req.opts = c->input;
+    if (cs_compare_run(a, b, &req, &c->opts, &cmp, &err) != CS_OK)
         return cs_cli_fail(&err);
+    if (cmp->forced_weights_only)
+        fprintf(stderr, "convscope diff: %s holds weights only (no architecture to run): comparing weights only\n",
+                a->g->weights_only ? a->path : b->path);
+    if (!c->json && !cmp->weights_only)
+        fprintf(stderr, "%s: %s%s: %s", a->path, cmp->notes_a, b->path, cmp->notes_b);
     if (c->json) {
-        print_json(a, b, r);
+        cs_json_print(cs_report_diff(a->g, b->g, cmp));
     } else {
-        print_table(a, b, r);
-        print_summary(a, b, r);
+        print_table(a->g, b->g, cmp->diff);
+        print_summary(a->g, b->g, cmp->diff);
     }
-    bool differ = r->diverged;
-    if (c->opts.weights_only)
-        for (int p = 0; p < r->matching->n_pairs; p++)
-            differ = differ || strcmp(r->layers[p].weights.status, "different") == 0;
-    cs_diff_result_free(r);
+    bool differ = cs_diff_verdict(cmp->diff) == CS_VERDICT_DIVERGE;
+    cs_compare_free(cmp);
     return differ ? CS_EXIT_DIFFER : CS_EXIT_OK;
 }
 
@@ -278,19 +176,13 @@ int cs_cmd_diff(int argc, char **argv)
     if (c.tol_file && cs_diff_load_overrides(c.tol_file, &ov, &c.opts.n_overrides, &err) != CS_OK)
         return cs_cli_fail(&err);
     c.opts.overrides = ov;
-    cs_graph *a = NULL, *b = NULL;
-    if (cs_model_load(c.path_a, &a, &err) != CS_OK || cs_model_load(c.path_b, &b, &err) != CS_OK) {
+    cs_model *a = NULL, *b = NULL;
+    if (cs_model_open(c.path_a, &a, &err) != CS_OK || cs_model_open(c.path_b, &b, &err) != CS_OK)
         rc = cs_cli_fail(&err);
-    } else {
-        if ((a->weights_only || b->weights_only) && !c.opts.weights_only) {
-            fprintf(stderr, "convscope diff: %s holds weights only (no architecture to run): comparing weights only\n",
-                    a->weights_only ? a->path : b->path);
-            c.opts.weights_only = true;
-        }
+    else
         rc = diff_models(a, b, &c);
-    }
-    cs_graph_free(a);
-    cs_graph_free(b);
+    cs_model_unref(a);
+    cs_model_unref(b);
     free(ov);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "cli_job.h"
 #include "engine/runs/eval.h"
-#include "json_util.h"
+#include "engine/report/report.h"
 
 static const char HELP[] =
 "\ndata SPEC: fashion-mnist:test, fashion-mnist:train, idx:IMAGES:LABELS, or a folder with one subfolder of\n"
@@ -97,35 +97,6 @@ static void print_text(const cs_eval_result *r)
     }
 }
 
-static void print_json(const cs_eval_result *r)
-{
-    json_t *root = json_object(), *models = json_array();
-    json_object_set_new(root, "samples", json_integer(r->samples));
-    json_object_set_new(root, "total", json_integer(r->total));
-    json_object_set_new(root, "cancelled", json_boolean(r->cancelled));
-    for (int m = 0; m < r->n_models; m++) {
-        json_t *jm = json_object(), *conf = json_array();
-        json_object_set_new(jm, "path", json_string(r->models[m].path));
-        json_object_set_new(jm, "accuracy", json_real(ratio(r->models[m].correct, r->samples)));
-        for (int y = 0; y < r->n_classes; y++) {
-            json_t *row = json_array();
-            for (int p = 0; p < r->n_classes; p++)
-                json_array_append_new(row, json_integer(r->models[m].confusion[y * r->n_classes + p]));
-            json_array_append_new(conf, row);
-        }
-        json_object_set_new(jm, "confusion", conf);
-        json_array_append_new(models, jm);
-    }
-    json_object_set_new(root, "models", models);
-    bool two = r->n_models == 2;
-    json_object_set_new(root, "agreement", two ? json_real(ratio(r->agree, r->samples)) : json_null());
-    json_t *md = json_object();
-    json_object_set_new(md, "value", two && r->max_diff >= 0 ? json_real(r->max_diff) : json_null());
-    json_object_set_new(md, "sample", two && r->max_diff >= 0 ? json_integer(r->max_diff_sample) : json_null());
-    json_object_set_new(root, "max_output_diff", md);
-    cs_json_print(root);
-}
-
 int cs_cmd_eval(int argc, char **argv)
 {
     if (cs_cli_command_help("eval", argc, argv, HELP))
@@ -140,10 +111,17 @@ int cs_cmd_eval(int argc, char **argv)
     cs_cli_blas_threads(c.threads);
     cs_cli_job_start(&job);
     cs_status st = cs_eval_run(c.models, c.n_models, &c.o, &job, &res, &err);
-    cs_cli_job_end(&job);
+    int end = cs_cli_job_end(&job);
     if (st != CS_OK)
         return cs_cli_fail(&err);
-    (c.json ? print_json : print_text)(&res);
+    if (res.samples == 0 && end != CS_EXIT_OK) { /* cancelled before the first batch: no report of zeros */
+        cs_eval_result_free(&res);
+        return end;
+    }
+    if (c.json)
+        cs_json_print(cs_report_eval(&res, c.o.data));
+    else
+        print_text(&res);
     cs_eval_result_free(&res);
-    return CS_EXIT_OK;
+    return end;
 }

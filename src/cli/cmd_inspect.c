@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
-#include "json_util.h"
+#include "engine/report/json_util.h"
 
 static void print_attr(const cs_attr *a)
 {
@@ -151,9 +151,13 @@ int cs_cmd_inspect(int argc, char **argv)
     const char *path = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
+        int rc = CS_EXIT_OK;
         if (cs_opt_flag(argc, argv, &i, "--json"))
             json = true;
-        else if (argv[i][0] == '-')
+        else if (cs_opt_model(argc, argv, &i, "inspect", &rc)) {
+            if (rc != CS_EXIT_OK)
+                return rc;
+        } else if (argv[i][0] == '-')
             return cs_cli_usage_error("inspect", "unknown option '%s'", argv[i]);
         else if (!path)
             path = argv[i];

@@ -11,7 +11,7 @@
 #include "engine/data/npy.h"
 #include "engine/exec.h"
 #include "engine/model.h"
-#include "json_util.h"
+#include "engine/report/json_util.h"
 
 #define MAX_INPUT_SPECS 16
 
@@ -51,8 +51,12 @@ static int parse_opts(int argc, char **argv, run_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
+        int rc = CS_EXIT_OK;
         if (cs_opt_flag(argc, argv, &i, "--json")) {
             o->json = true;
+        } else if (cs_opt_model(argc, argv, &i, "run", &rc)) {
+            if (rc != CS_EXIT_OK)
+                return rc;
         } else if (cs_opt_value(argc, argv, &i, "--input", &v, &missing)) {
             if (missing || o->n_specs >= MAX_INPUT_SPECS)
                 return cs_cli_usage_error("run", "--input needs a SPEC (at most %d)", MAX_INPUT_SPECS);

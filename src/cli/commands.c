@@ -55,6 +55,8 @@ void cs_cli_help(void)
         printf("  %s\n      %s\n", cs_commands[i].usage, cs_commands[i].summary);
     printf("\ninput SPEC forms: an image (PNG, JPEG, BMP, PGM/PPM), a .npy array, an ONNX TensorProto .pb,\n"
            "  or fashion-mnist:test:INDEX / fashion-mnist:train:INDEX\n");
+    printf("\nmodel options (inspect, run, diff): --arch FILE  a Keras model.to_json() architecture for a\n"
+           "  weights-only .h5 (model.save_weights); without it such a file loads as weights only\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error\n");
 }
 

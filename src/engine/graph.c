@@ -576,3 +576,18 @@ const cs_attr *cs_graph_class_labels(const cs_graph *g)
     }
     return NULL;
 }
+
+int cs_layer_group_output(const cs_graph *g, const int *layers, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        const cs_layer *l = &g->layers[layers[i]];
+        if (l->n_outputs > 0)
+            return l->outputs[0];
+        if (l->n_nodes > 0) {
+            const cs_node *node = &g->nodes[l->nodes[l->n_nodes - 1]];
+            if (node->n_outputs > 0 && node->outputs[0] >= 0)
+                return node->outputs[0];
+        }
+    }
+    return -1;
+}

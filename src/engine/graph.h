@@ -180,6 +180,8 @@ bool cs_graph_add_output(cs_graph *g, int value);
 /* Total element count of all distinct layer weights (or, for graphs without layer weights, of all constants). */
 int64_t cs_graph_param_count(const cs_graph *g);
 int64_t cs_layer_param_count(const cs_layer *layer);
+/* The value a group of layers outputs: the first output of its last layer (-1 when none). */
+int cs_layer_group_output(const cs_graph *g, const int *layers, int n);
 
 /* The class labels a classifier declares (a CoreML model's classLabels attribute, strings or ints),
  * or NULL when the model names none. */

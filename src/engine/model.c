@@ -81,6 +81,18 @@ cs_format cs_model_detect(const char *path)
     return CS_FORMAT_UNKNOWN;
 }
 
+static const char *keras_arch;
+
+void cs_model_set_keras_arch(const char *json_path)
+{
+    keras_arch = json_path;
+}
+
+const char *cs_model_keras_arch(void)
+{
+    return keras_arch;
+}
+
 cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err)
 {
     *out = NULL;

@@ -23,6 +23,11 @@ cs_format cs_model_detect(const char *path);
 /* Opens path; on success *out is a graph ready for cs_plan_build (unless weights_only). */
 cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err);
 
+/* Architecture for Keras weights-only HDF5 files (save_weights): a Keras model.to_json() file applied to
+ * every such file loaded afterwards (NULL: none, the file loads as weights only). Set once by the CLI. */
+void cs_model_set_keras_arch(const char *json_path);
+const char *cs_model_keras_arch(void);
+
 /* Per-format loaders (formats/<name>.c); each names path in every error message. */
 cs_status cs_onnx_load(const char *path, cs_graph **out, cs_error *err);
 cs_status cs_torchscript_load(const char *path, cs_graph **out, cs_error *err);

@@ -7,9 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data/input.h"
-#include "exec.h"
-#include "model.h"
+#include "exec_services.h"
 
 void cs_session_bump(cs_session *s)
 {
@@ -46,111 +44,50 @@ static const char *base_name(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
-static void file_info(const cs_graph *g, const char *path, cs_session_file *f)
+static void file_info(const cs_model *m, cs_session_file *f)
 {
-    struct stat st;
     memset(f, 0, sizeof *f);
-    snprintf(f->path, sizeof f->path, "%s", path);
-    snprintf(f->format, sizeof f->format, "%s", g->format ? g->format : "?");
-    snprintf(f->producer, sizeof f->producer, "%s", g->producer && g->producer[0] ? g->producer : "unknown producer");
-    f->bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
-    f->params = cs_graph_param_count(g);
+    snprintf(f->path, sizeof f->path, "%s", m->path);
+    snprintf(f->format, sizeof f->format, "%s", m->format);
+    snprintf(f->producer, sizeof f->producer, "%s", m->producer);
+    f->bytes = m->file_bytes;
+    f->params = m->params;
 }
 
 /* ---- the input ---- */
 
-/* The bundled 28x28 image fits unless the input declares another known spatial size. */
-static bool fits_28(const cs_graph *g)
+void cs_session_input_req(const session_want *w, cs_input_req *req)
 {
-    if (g->n_inputs < 1)
-        return false;
-    const cs_value *v = &g->values[g->inputs[0]];
-    if (v->rank < 0)
-        return true;
-    if (v->rank != 4 && v->rank != 3)
-        return false;
-    bool nchw = (v->dims[v->rank - 2] == 28 || v->dims[v->rank - 2] < 0) &&
-                (v->dims[v->rank - 1] == 28 || v->dims[v->rank - 1] < 0);
-    bool nhwc = (v->dims[v->rank - 3] == 28 || v->dims[v->rank - 3] < 0) &&
-                (v->dims[v->rank - 2] == 28 || v->dims[v->rank - 2] < 0);
-    return nchw || nhwc;
-}
-
-static cs_status blank_input(const cs_graph *g, cs_tensor **out, char *notes, size_t size, cs_error *err)
-{
-    const cs_value *v = &g->values[g->inputs[0]];
-    int64_t dims[CS_MAX_RANK];
-    int rank = v->rank > 0 ? v->rank : 1;
-    for (int i = 0; i < rank; i++)
-        dims[i] = v->rank > 0 && v->dims[i] > 0 ? v->dims[i] : 1;
-    *out = cs_tensor_new(v->dtype != CS_DT_UNDEFINED ? v->dtype : CS_DT_F32, rank, dims, err);
-    char shape[96];
-    snprintf(notes, size, "blank input: zeros %s (no --input given and no bundled image fits)\n",
-             cs_shape_str(rank, dims, shape, sizeof shape));
-    return *out ? CS_OK : err->status;
-}
-
-cs_status cs_session_load_input(const cs_graph *g, const session_want *w, char *spec, cs_tensor **out, char *notes,
-                               size_t size, cs_error *err)
-{
-    if (g->n_inputs < 1)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: the model has no input", g->path);
-    if (g->n_inputs > 1)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: the explorer feeds one input; this model has %d", g->path,
-                            g->n_inputs);
-    const char *use = w->spec;
-    if (!use[0] && w->fallback[0] && fits_28(g))
-        use = w->fallback;
-    if (spec)
-        snprintf(spec, CS_SESSION_PATH, "%s", use[0] ? use : "blank");
-    if (!use[0])
-        return blank_input(g, out, notes, size, err);
-    cs_input_opts opts;
-    cs_input_opts_default(&opts);
-    return cs_input_load(g, 0, use, &opts, out, notes, size, err);
+    cs_input_req_default(req);
+    req->spec = w->spec;
+    req->fallback = w->fallback;
 }
 
 /* ---- one model: capture every layer output ---- */
 
-typedef struct capture {
-    bool *wanted;
-    cs_tensor **vals;
-} capture;
-
-static void capture_value(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
+static cs_status run_single(cs_session *s, const cs_model *m, session_results *r, cs_error *err)
 {
-    (void)g, (void)node;
-    capture *c = user;
-    if (c->wanted[value] && !c->vals[value])
-        c->vals[value] = cs_tensor_clone(t, NULL);
-}
-
-static cs_status run_single(cs_session *s, const cs_graph *g, session_results *r, cs_error *err)
-{
-    if (g->weights_only)
+    const cs_graph *g = m->g;
+    if (!m->plan)
         return CS_OK;
-    cs_plan *plan = NULL;
-    cs_status st = cs_plan_build(g, &plan, err);
-    if (st != CS_OK)
-        return st;
-    capture c = {calloc((size_t)g->n_values + 1, sizeof(bool)), calloc((size_t)g->n_values + 1, sizeof(cs_tensor *))};
-    for (int l = 0; c.wanted && l < g->n_layers; l++) {
+    cs_status st = CS_OK;
+    bool *wanted = calloc((size_t)g->n_values + 1, sizeof(bool));
+    cs_capture c = {wanted, calloc((size_t)g->n_values + 1, sizeof(cs_tensor *)), false};
+    for (int l = 0; wanted && l < g->n_layers; l++) {
         int v = cs_layer_group_output(g, &l, 1);
         if (v >= 0)
-            c.wanted[v] = true;
+            wanted[v] = true;
     }
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
-    cs_exec_opts eo = {capture_value, &c, &s->cancel};
-    if (!c.wanted || !c.vals || !outs)
+    if (!wanted || !c.values || !outs)
         st = cs_error_set(err, CS_ERR_NOMEM, "out of memory capturing activations");
     else
-        st = cs_exec_run(g, plan, (const cs_tensor *const *)&r->input, outs, &eo, NULL, err);
+        st = cs_exec_capture(g, m->plan, (const cs_tensor *const *)&r->input, &c, outs, &s->cancel, err);
     for (int i = 0; outs && i < g->n_outputs; i++)
         cs_tensor_free(outs[i]);
     free(outs);
-    free(c.wanted);
-    cs_plan_free(plan);
-    r->single = c.vals;
+    free(wanted);
+    r->single = c.values;
     r->n_single = g->n_values;
     return st;
 }
@@ -159,52 +96,55 @@ static cs_status run_single(cs_session *s, const cs_graph *g, session_results *r
 
 static cs_status load_models(cs_session *s, const session_want *w, cs_error *err)
 {
-    cs_graph *a = NULL, *b = NULL;
+    cs_model *a = NULL, *b = NULL;
     set_progress(s, CS_PHASE_BUSY, "loading %.200s", base_name(w->a));
-    cs_status st = cs_model_load(w->a, &a, err);
+    cs_status st = cs_model_open(w->a, &a, err);
     if (st == CS_OK && w->b[0]) {
         set_progress(s, CS_PHASE_BUSY, "loading %.200s", base_name(w->b));
-        st = cs_model_load(w->b, &b, err);
+        st = cs_model_open(w->b, &b, err);
     }
     if (st != CS_OK) {
-        cs_graph_free(a);
+        cs_model_unref(a);
         return st;
     }
     cs_session_lock(s);
     cs_session_results_free(s->res, s->a, s->b);
     s->res = NULL;
-    cs_graph_free(s->a);
-    cs_graph_free(s->b);
-    s->a = a, s->b = b;
-    file_info(a, w->a, &s->fa);
+    cs_model_unref(s->ma);
+    cs_model_unref(s->mb);
+    s->ma = a, s->mb = b;
+    s->a = a->g, s->b = b ? b->g : NULL;
+    file_info(a, &s->fa);
     if (b)
-        file_info(b, w->b, &s->fb);
+        file_info(b, &s->fb);
     snprintf(s->have.a, sizeof s->have.a, "%s", w->a);
     snprintf(s->have.b, sizeof s->have.b, "%s", w->b);
     cs_session_unlock(s);
     return CS_OK;
 }
 
+/* The diff exactly as the CLI runs it (orch/compare.c), or one model's captured run. */
 static cs_status compute(cs_session *s, const session_want *w, session_results *r, cs_error *err)
 {
-    cs_status st = cs_session_load_input(s->a, w, r->spec, &r->input, r->notes, sizeof r->notes, err);
-    if (st != CS_OK)
-        return st;
-    set_progress(s, CS_PHASE_BUSY, "running %s", s->b ? "the diff" : "the model");
-    if (!s->b)
-        return run_single(s, s->a, r, err);
-    cs_tensor *in_b = NULL;
-    st = cs_session_load_input(s->b, w, NULL, &in_b, NULL, 0, err);
+    cs_input_req req;
+    cs_session_input_req(w, &req);
+    set_progress(s, CS_PHASE_BUSY, "running %s", s->mb ? "the diff" : "the model");
+    if (!s->mb) {
+        cs_status st = cs_model_input(s->ma, &req, &r->input, r->spec, sizeof r->spec, r->notes, sizeof r->notes, err);
+        return st == CS_OK ? run_single(s, s->ma, r, err) : st;
+    }
     cs_diff_opts o;
     cs_diff_opts_default(&o);
     o.rtol = w->rtol, o.atol = w->atol, o.keep = true, o.cancel = &s->cancel;
     o.map_path = w->map[0] ? w->map : NULL;
-    o.weights_only = s->a->weights_only || s->b->weights_only;
-    if (st == CS_OK)
-        st = cs_diff_run(s->a, s->b, (const cs_tensor *const *)&r->input, (const cs_tensor *const *)&in_b, &o,
-                         &r->diff, err);
-    cs_tensor_free(in_b);
-    return st;
+    cs_status st = cs_compare_run(s->ma, s->mb, &req, &o, &r->cmp, err);
+    if (st != CS_OK)
+        return st;
+    r->diff = r->cmp->diff;
+    r->input = r->cmp->input_a;
+    snprintf(r->spec, sizeof r->spec, "%s", r->cmp->spec);
+    snprintf(r->notes, sizeof r->notes, "%s", r->cmp->notes_a);
+    return CS_OK;
 }
 
 static void publish(cs_session *s, const session_want *w, session_results *r, const cs_error *err)
@@ -221,11 +161,30 @@ static void publish(cs_session *s, const session_want *w, session_results *r, co
     cs_session_bump(s);
 }
 
+/* A request that failed leaves the state as it was: each field it set goes back to what is loaded, unless a
+ * newer request has changed that field since (that one is still to run). */
+static void forget_request(cs_session *s, const session_want *w)
+{
+    cs_session_lock(s);
+    session_want *q = &s->want;
+    const session_want *h = &s->have;
+    if (strcmp(q->a, w->a) == 0 && strcmp(q->b, w->b) == 0)
+        memcpy(q->a, h->a, sizeof q->a), memcpy(q->b, h->b, sizeof q->b);
+    if (strcmp(q->spec, w->spec) == 0)
+        memcpy(q->spec, h->spec, sizeof q->spec);
+    if (strcmp(q->map, w->map) == 0)
+        memcpy(q->map, h->map, sizeof q->map);
+    if (q->rtol == w->rtol && q->atol == w->atol)
+        q->rtol = h->rtol, q->atol = h->atol;
+    cs_session_unlock(s);
+}
+
 static void process(cs_session *s, const session_want *w)
 {
     cs_error err = {0};
     bool reload = w->reload || !s->a || strcmp(w->a, s->have.a) != 0 || strcmp(w->b, s->have.b) != 0;
     if (reload && load_models(s, w, &err) != CS_OK) {
+        forget_request(s, w);
         publish(s, w, NULL, &err);
         return;
     }
@@ -244,6 +203,8 @@ static void process(cs_session *s, const session_want *w)
         cs_session_results_free(r, s->a, s->b);
         r = NULL; /* keep the previous results, show the error */
     }
+    if (st != CS_OK)
+        forget_request(s, w);
     publish(s, w, r, &err);
 }
 
@@ -311,8 +272,8 @@ void cs_session_free(cs_session *s)
     pthread_join(s->jobber, NULL);
     cs_session_results_free(s->res, s->a, s->b);
     cs_session_jobs_free(s);
-    cs_graph_free(s->a);
-    cs_graph_free(s->b);
+    cs_model_unref(s->ma);
+    cs_model_unref(s->mb);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);

@@ -3,8 +3,10 @@
 #ifndef CS_SESSION_INTERNAL_H
 #define CS_SESSION_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 
+#include "orch/compare.h"
 #include "runs/attack.h"
 #include "runs/bench.h"
 #include "runs/eval.h"
@@ -21,14 +23,15 @@ typedef struct session_want {
 
 /* Everything derived from one (models, input, tolerance) configuration; replaced as a whole. */
 typedef struct session_results {
-    cs_diff_result *diff;
+    cs_compare *cmp;           /* two models: the diff as the CLI runs it (owns diff and input) */
+    cs_diff_result *diff;      /* cmp->diff, or NULL */
     cs_tensor **single;        /* one model: captured value per value index (n_values) */
     int n_single;
     cs_row *rows;
     int n_rows;
     int first_div_row;
     int *ids_a, *ids_b;        /* identity arrays rows point into */
-    cs_tensor *input;
+    cs_tensor *input;          /* cmp->input_a, or the one model's input (owned then) */
     char spec[CS_SESSION_PATH];
     char notes[2048];
     cs_summary **act_cache;    /* 2 per row, lazily filled by readers */
@@ -38,9 +41,10 @@ typedef struct session_results {
 typedef struct job_entry {
     cs_job_info info;
     cs_job job;
-    char path_a[CS_SESSION_PATH], path_b[CS_SESSION_PATH];
+    cs_model *models[2];       /* references taken when the job was queued: a job never reopens a file */
+    int n_models;
     session_want input;        /* the input configuration when the job started (timing feeds it) */
-    char *json;                /* the result as JSON once finished */
+    json_t *json;              /* the result (report/report.h) once finished */
     struct cs_session *s;
 } job_entry;
 
@@ -54,7 +58,8 @@ struct cs_session {
     session_want want, have;   /* requested and currently loaded configuration */
     cs_phase phase;
     char progress[256];
-    cs_graph *a, *b;
+    cs_model *ma, *mb;         /* the open models (mb NULL for one) */
+    cs_graph *a, *b;           /* their graphs */
     cs_session_file fa, fb;
     session_results *res;
     job_entry **jobs;
@@ -62,9 +67,8 @@ struct cs_session {
 };
 
 void cs_session_bump(cs_session *s);
-/* The input for g under w's spec (fallback image, or zeros); spec (may be NULL) receives what was used. */
-cs_status cs_session_load_input(const cs_graph *g, const session_want *w, char *spec, cs_tensor **out, char *notes,
-                                size_t size, cs_error *err);
+/* The input request of w (orch/inputs.h: its spec, else the fallback image when it fits, else zeros). */
+void cs_session_input_req(const session_want *w, cs_input_req *req);
 void cs_session_results_free(session_results *r, const cs_graph *a, const cs_graph *b);
 /* Builds r->rows from the graphs and r->diff (NULL: A's layers alone). */
 cs_status cs_session_build_rows(const cs_graph *a, const cs_graph *b, session_results *r, cs_error *err);

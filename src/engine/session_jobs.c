@@ -2,8 +2,7 @@
  * start order, posting progress and partial-result lines the UI polls; cancelled jobs keep partial results. */
 #include "session_internal.h"
 
-#include "exec.h"
-#include "model.h"
+#include "report/report.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -50,132 +49,51 @@ static void on_event(void *user, const cs_job_event *ev)
 
 /* ---- runners: each fills lines and json, returns the status ---- */
 
-static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *dup_printf(const char *fmt, ...)
+static const char *base_name(const char *path)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *buf = malloc((size_t)n + 1);
-    va_start(ap, fmt);
-    if (buf)
-        vsnprintf(buf, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return buf;
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Times each model on the session's input (each fed through its own preprocessing), with bench's statistics. */
+static cs_status run_timing(job_entry *j, json_t **json, cs_error *err)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-typedef struct timing {
-    double *ms;
-    int n;
-    double median, p90, min, max;
-} timing;
-
-static void timing_stats(timing *t, double *sorted)
-{
-    memcpy(sorted, t->ms, sizeof(double) * (size_t)t->n);
-    qsort(sorted, (size_t)t->n, sizeof *sorted, cmp_double);
-    t->min = sorted[0], t->max = sorted[t->n - 1];
-    t->median = sorted[t->n / 2], t->p90 = sorted[(int)(0.9 * (t->n - 1))];
-}
-
-/* Times one model on the session's input (each model fed through its own preprocessing). */
-static cs_status time_model(job_entry *j, const char *path, timing *t, cs_error *err)
-{
-    cs_graph *g = NULL;
-    cs_plan *plan = NULL;
-    cs_tensor *in = NULL, **outs = NULL;
-    int runs = j->info.params.runs > 0 ? j->info.params.runs : 2000;
-    double *sorted = NULL;
-    cs_status st = cs_model_load(path, &g, err);
-    if (st == CS_OK)
-        st = cs_session_load_input(g, &j->input, NULL, &in, NULL, 0, err);
-    if (st == CS_OK)
-        st = cs_plan_build(g, &plan, err);
-    t->ms = malloc(sizeof(double) * (size_t)runs);
-    sorted = malloc(sizeof(double) * (size_t)runs);
-    outs = g ? calloc((size_t)g->n_outputs + 1, sizeof *outs) : NULL;
-    if (st == CS_OK && (!t->ms || !sorted || !outs))
-        st = cs_error_set(err, CS_ERR_NOMEM, "out of memory timing %s", path);
-    cs_exec_opts eo = {NULL, NULL, &j->job.cancel};
-    char what[160];
-    snprintf(what, sizeof what, "timing %.100s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-    cs_job_begin(&j->job, what, runs);
-    double last = 0;
-    for (int r = 0; st == CS_OK && r < runs && !cs_job_cancelled(&j->job); r++) {
-        double t0 = cs_job_now_s();
-        st = cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, &eo, NULL, err);
-        t->ms[t->n++] = (cs_job_now_s() - t0) * 1e3;
-        for (int o = 0; o < g->n_outputs; o++)
-            cs_tensor_free(outs[o]), outs[o] = NULL;
-        if (cs_job_now_s() - last < 0.1 && t->n < runs) {
-            cs_job_progress(&j->job, t->n, NULL);
-            continue;
-        }
-        char partial[320];
-        timing_stats(t, sorted); /* sorted at most 10 times a second */
-        snprintf(partial, sizeof partial, "%.150s: %d runs, median %.3f ms, p90 %.3f ms", what + 7, t->n, t->median, t->p90);
-        cs_job_progress(&j->job, t->n, partial);
-        last = cs_job_now_s();
-    }
-    if (t->n > 0)
-        timing_stats(t, sorted);
-    free(sorted), free(outs);
-    cs_tensor_free(in);
-    cs_plan_free(plan);
-    cs_graph_free(g);
-    return st == CS_ERR_CANCELLED ? CS_OK : st;
-}
-
-static cs_status run_timing(job_entry *j, char **json, cs_error *err)
-{
-    const char *paths[2] = {j->path_a, j->path_b};
-    char *items = NULL;
+    json_t *results = json_array();
     cs_status st = CS_OK;
-    for (int m = 0; m < 2 && paths[m][0] && st == CS_OK && !cs_job_cancelled(&j->job); m++) {
-        timing t = {0};
-        st = time_model(j, paths[m], &t, err);
-        bool cancelled = cs_job_cancelled(&j->job);
+    cs_input_req req;
+    cs_session_input_req(&j->input, &req);
+    for (int m = 0; m < j->n_models && st == CS_OK && !cs_job_cancelled(&j->job); m++) {
+        const cs_model *model = j->models[m];
+        cs_tensor *in = NULL;
+        char used[CS_SESSION_PATH];
+        cs_bench_opts o;
+        cs_bench_opts_default(&o);
+        o.runs = j->info.params.runs > 0 ? j->info.params.runs : 2000;
+        o.warmup = 0;
+        st = cs_model_input(model, &req, &in, used, sizeof used, NULL, 0, err);
+        o.input = in, o.input_desc = used;
+        cs_bench_result r;
+        memset(&r, 0, sizeof r);
+        if (st == CS_OK)
+            st = cs_bench_run_model(model, &o, &j->job, &r, err);
         cs_session_lock(j->s);
-        if (t.n > 0)
-            add_line(&j->info, "%s %s: %d runs, median %.3f ms, p90 %.3f ms%s", m ? "B" : "A",
-                     strrchr(paths[m], '/') ? strrchr(paths[m], '/') + 1 : paths[m], t.n, t.median, t.p90,
-                     cancelled ? " (cancelled)" : "");
+        if (r.runs > 0)
+            add_line(&j->info, "%s %s: %d runs, median %.3f ms, p90 %.3f ms%s", m ? "B" : "A", base_name(model->path),
+                     r.runs, r.latency.median, r.latency.p90, r.cancelled ? " (cancelled)" : "");
         cs_session_unlock(j->s);
-        if (t.n > 0) {
-            char *item = dup_printf("{\"path\": \"%s\", \"runs\": %d, \"min_ms\": %.6g, \"median_ms\": %.6g, "
-                                    "\"p90_ms\": %.6g, \"max_ms\": %.6g, \"cancelled\": %s}", paths[m], t.n, t.min,
-                                    t.median, t.p90, t.max, cancelled ? "true" : "false");
-            char *joined = items ? dup_printf("%s, %s", items, item ? item : "{}") : item;
-            if (items)
-                free(items), free(item);
-            items = joined;
-        }
-        free(t.ms);
+        if (r.runs > 0)
+            json_array_append_new(results, cs_report_bench(&r));
+        cs_bench_result_free(&r);
+        cs_tensor_free(in);
     }
-    if (!cs_job_cancelled(&j->job))
-        cs_job_finish(&j->job, "");
-    *json = dup_printf("{\"job\": \"timing\", \"results\": [%s]}", items ? items : "");
-    free(items);
+    *json = json_object();
+    json_object_set_new(*json, "job", json_string("timing"));
+    json_object_set_new(*json, "results", results);
     return st;
 }
 
-static int n_paths(const job_entry *j, const char **paths)
+static cs_status run_eval(job_entry *j, json_t **json, cs_error *err)
 {
-    paths[0] = j->path_a, paths[1] = j->path_b;
-    return j->path_b[0] ? 2 : 1;
-}
-
-static cs_status run_eval(job_entry *j, char **json, cs_error *err)
-{
-    const char *paths[2];
-    int n = n_paths(j, paths);
     cs_eval_opts o;
     memset(&o, 0, sizeof o);
     o.data = j->info.params.data;
@@ -184,19 +102,20 @@ static cs_status run_eval(job_entry *j, char **json, cs_error *err)
     cs_input_opts_default(&o.input);
     cs_eval_result r;
     memset(&r, 0, sizeof r);
-    cs_status st = cs_eval_run(paths, n, &o, &j->job, &r, err);
+    cs_status st = cs_eval_run_models(j->models, j->n_models, &o, &j->job, &r, err);
     if (st == CS_OK || r.samples > 0) {
         double acc_a = r.samples ? (double)r.models[0].correct / (double)r.samples : 0;
-        double acc_b = r.samples && n > 1 ? (double)r.models[1].correct / (double)r.samples : 0;
+        double acc_b = r.samples && j->n_models > 1 ? (double)r.models[1].correct / (double)r.samples : 0;
         cs_session_lock(j->s);
-        add_line(&j->info, "%lld/%lld samples: acc A %.4f%s%.4f, agree %lld%s", (long long)r.samples,
-                 (long long)r.total, acc_a, n > 1 ? " B " : "", acc_b, (long long)r.agree,
-                 r.cancelled ? " (cancelled)" : "");
+        if (j->n_models > 1)
+            add_line(&j->info, "%lld/%lld samples: acc A %.4f B %.4f, agree %lld%s", (long long)r.samples,
+                     (long long)r.total, acc_a, acc_b, (long long)r.agree, r.cancelled ? " (cancelled)" : "");
+        else
+            add_line(&j->info, "%lld/%lld samples: acc A %.4f%s", (long long)r.samples, (long long)r.total, acc_a,
+                     r.cancelled ? " (cancelled)" : "");
         cs_session_unlock(j->s);
-        *json = dup_printf("{\"job\": \"eval\", \"data\": \"%s\", \"samples\": %lld, \"total\": %lld, "
-                             "\"accuracy\": [%.6g%s%.6g], \"agree\": %lld, \"max_diff\": %.6g, \"cancelled\": %s}",
-                             o.data, (long long)r.samples, (long long)r.total, acc_a, n > 1 ? ", " : "",
-                             n > 1 ? acc_b : 0.0, (long long)r.agree, r.max_diff, r.cancelled ? "true" : "false");
+        *json = cs_report_eval(&r, o.data);
+        json_object_set_new(*json, "job", json_string("eval"));
     }
     cs_eval_result_free(&r);
     return st;
@@ -208,10 +127,8 @@ static bool parse_method(const char *m, cs_attack_method *out)
     return strcmp(m, "fgsm") == 0 || strcmp(m, "pgd") == 0 || strcmp(m, "simba") == 0;
 }
 
-static cs_status run_attack(job_entry *j, char **json, cs_error *err)
+static cs_status run_attack(job_entry *j, json_t **json, cs_error *err)
 {
-    const char *paths[2];
-    int n = n_paths(j, paths);
     const cs_job_params *p = &j->info.params;
     cs_attack_opts o;
     cs_attack_method method;
@@ -225,7 +142,7 @@ static cs_status run_attack(job_entry *j, char **json, cs_error *err)
     o.data = p->data, o.limit = p->limit, o.save_dir = j->info.adv_dir;
     cs_attack_result r;
     memset(&r, 0, sizeof r);
-    cs_status st = cs_attack_run(paths, n, &o, &j->job, &r, err);
+    cs_status st = cs_attack_run_models(j->models, j->n_models, &o, &j->job, &r, err);
     if (st == CS_OK || r.samples > 0) {
         cs_session_lock(j->s);
         for (int m = 0; m < r.n_models; m++) {
@@ -236,12 +153,8 @@ static cs_status run_attack(job_entry *j, char **json, cs_error *err)
         }
         add_line(&j->info, "adversarial examples in %s", j->info.adv_dir);
         cs_session_unlock(j->s);
-        *json = dup_printf("{\"job\": \"attack\", \"method\": \"%s\", \"eps\": %g, \"samples\": %lld, "
-                             "\"robust\": [%lld, %lld], \"success\": [%lld, %lld], \"adv_dir\": \"%s\", "
-                             "\"cancelled\": %s}", p->method, o.eps, (long long)r.samples,
-                             (long long)r.models[0].robust_correct, (long long)r.models[1].robust_correct,
-                             (long long)r.models[0].successes, (long long)r.models[1].successes, j->info.adv_dir,
-                             r.cancelled ? "true" : "false");
+        *json = cs_report_attack(&r, j->info.adv_dir);
+        json_object_set_new(*json, "job", json_string("attack"));
     }
     return st;
 }
@@ -259,7 +172,7 @@ static job_entry *next_queued(cs_session *s)
 static void run_one(cs_session *s, job_entry *j)
 {
     cs_error err = {0};
-    char *json = NULL;
+    json_t *json = NULL;
     cs_status st = j->info.params.kind == CS_JOB_BENCH ? run_timing(j, &json, &err)
                  : j->info.params.kind == CS_JOB_EVAL  ? run_eval(j, &json, &err)
                                                        : run_attack(j, &json, &err);
@@ -299,13 +212,13 @@ void *cs_session_job_thread(void *arg)
 int cs_session_job_start(cs_session *s, const cs_job_params *p, cs_error *err)
 {
     cs_session_lock(s);
-    job_entry *j = s->fa.path[0] ? calloc(1, sizeof *j) : NULL;
+    job_entry *j = s->ma ? calloc(1, sizeof *j) : NULL;
     job_entry **grown = j ? realloc(s->jobs, (size_t)(s->n_jobs + 1) * sizeof *grown) : NULL;
     if (!grown) {
         free(j);
         cs_session_unlock(s);
-        return cs_error_set(err, s->fa.path[0] ? CS_ERR_NOMEM : CS_ERR_ARG, "%s",
-                            s->fa.path[0] ? "out of memory queueing the job" : "no model is open yet"), -1;
+        return cs_error_set(err, s->ma ? CS_ERR_NOMEM : CS_ERR_ARG, "%s",
+                            s->ma ? "out of memory queueing the job" : "no model is open yet"), -1;
     }
     s->jobs = grown;
     s->jobs[s->n_jobs++] = j;
@@ -313,8 +226,9 @@ int cs_session_job_start(cs_session *s, const cs_job_params *p, cs_error *err)
     j->info.id = s->next_id++;
     j->info.params = *p;
     j->info.eta_s = -1;
-    snprintf(j->path_a, sizeof j->path_a, "%s", s->fa.path);
-    snprintf(j->path_b, sizeof j->path_b, "%s", s->b ? s->fb.path : "");
+    j->models[j->n_models++] = cs_model_ref(s->ma); /* the open models, never the files again */
+    if (s->mb)
+        j->models[j->n_models++] = cs_model_ref(s->mb);
     j->input = s->have;
     if (s->res && strcmp(s->res->spec, "blank") != 0)
         snprintf(j->input.spec, sizeof j->input.spec, "%s", s->res->spec);
@@ -380,18 +294,13 @@ cs_status cs_session_job_save(cs_session *s, int id, const char *path, cs_error 
 {
     cs_session_lock(s);
     job_entry *j = find(s, id);
-    char *json = j && j->json ? strdup(j->json) : NULL;
+    json_t *json = j && j->json ? json_incref(j->json) : NULL;
     cs_session_unlock(s);
     if (!json)
         return cs_error_set(err, CS_ERR_ARG, "job %d has no result to save yet", id);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        free(json);
-        return cs_error_set(err, CS_ERR_IO, "%s: cannot write the job result", path);
-    }
-    fprintf(f, "%s\n", json);
-    free(json);
-    return fclose(f) == 0 ? CS_OK : cs_error_set(err, CS_ERR_IO, "%s: write failed", path);
+    cs_status st = cs_json_save(json, path, err);
+    json_decref(json);
+    return st;
 }
 
 /* Removes an attack job's folder of adversarial examples (files made by the job only). */
@@ -414,7 +323,9 @@ void cs_session_jobs_free(cs_session *s)
 {
     for (int i = 0; i < s->n_jobs; i++) {
         remove_adv_dir(s->jobs[i]->info.adv_dir);
-        free(s->jobs[i]->json);
+        json_decref(s->jobs[i]->json);
+        for (int m = 0; m < s->jobs[i]->n_models; m++)
+            cs_model_unref(s->jobs[i]->models[m]);
         free(s->jobs[i]);
     }
     free(s->jobs);

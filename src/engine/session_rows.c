@@ -66,7 +66,7 @@ static bool push_a(row_builder *rb, const int *layers, int n, int pair)
     if (pair >= 0) {
         const cs_match_pair *mp = &rb->r->diff->matching->pairs[pair];
         row->b = mp->b, row->n_b = mp->n_b;
-        row->divergent = rb->r->diff->ran && rb->r->diff->layers[pair].act.compared && !rb->r->diff->layers[pair].within;
+        row->divergent = cs_pair_verdict_diverges(cs_pair_verdict_of(rb->r->diff, pair));
     } else if (!rb->b) {
         row->single = layers[0];
     }
@@ -210,7 +210,10 @@ void cs_session_results_free(session_results *r, const cs_graph *a, const cs_gra
 {
     if (!r)
         return;
-    cs_diff_result_free(r->diff);
+    if (r->cmp)
+        cs_compare_free(r->cmp); /* owns diff and input */
+    else
+        cs_tensor_free(r->input);
     for (int i = 0; r->single && i < r->n_single; i++)
         cs_tensor_free(r->single[i]);
     free(r->single);
@@ -220,7 +223,6 @@ void cs_session_results_free(session_results *r, const cs_graph *a, const cs_gra
     free_wcache(r->w_cache[0], a);
     free_wcache(r->w_cache[1], b);
     free(r->rows), free(r->ids_a), free(r->ids_b);
-    cs_tensor_free(r->input);
     free(r);
 }
 
@@ -290,6 +292,8 @@ const char *cs_session_row_shape(cs_session *s, int row, int side, char *buf, si
     const cs_value *val = v >= 0 ? &g->values[v] : NULL;
     if (side == 0 && ta)
         return cs_shape_str(ta->rank, ta->dims, buf, size);
+    if (side == 1 && ta && tb && cs_tensor_numel(ta) != cs_tensor_numel(tb)) /* a shape-changing fault */
+        return cs_shape_str(tb->rank, tb->dims, buf, size);
     if (val && val->rank >= 0)
         return cs_shape_str(val->rank, val->dims, buf, size);
     return buf;

@@ -70,3 +70,28 @@ if [ -d $R ]; then
 else
     echo "note: $R is absent; the real-world pair checks were not run" >&2
 fi
+
+# Recurrent weights compared as the function they compute: one LSTM written by PyTorch, ONNX and Keras
+# (gate orders i,f,g,o / i,o,f,c / i,f,c,o, transposed Keras kernels, one Keras bias = bias_ih + bias_hh).
+RF=tests/fixtures
+for pair in "keras/rnn_lstm_weights.h5 torch/rnn_lstm_state.pth" "keras/rnn_lstm_weights.h5 onnx/rnn_lstm.onnx" \
+            "torch/rnn_lstm_state.pth onnx/rnn_lstm.onnx"; do
+    set -- $pair
+    expect_ok "diff_rnn_same_function_${1##*/}_${2##*/}" 'identical after layout change +ok' \
+        "$CS" diff $RF/$1 $RF/$2 --weights-only
+done
+"$CS" diff $RF/keras/rnn_lstm_swapped.h5 $RF/onnx/rnn_lstm.onnx --weights-only --json >"$TMP/rnn_swap.json" 2>/dev/null
+rc=$?
+if [ $rc -eq 1 ] && grep -q "gate order differs: A's i,f,g,o are B's f,i,g,o" "$TMP/rnn_swap.json"; then
+    echo "ok diff_rnn_swapped_gates_named"
+else echo "FAIL diff_rnn_swapped_gates_named (exit $rc, want 1 and the swapped gates named)"; fi
+if [ -f "$R/dtln-keras/model.h5" ]; then
+    for pair in "dtln-keras/model.h5 dtln-pytorch/model.pth" "dtln-keras/model_1.onnx dtln-pytorch/model_p1.onnx" \
+                "dtln-keras/model.h5 dtln-keras/model_1.onnx" "dtln-pytorch/model.pth dtln-pytorch/model_p2.onnx"; do
+        set -- $pair
+        out=$("$CS" diff $R/$1 $R/$2 --weights-only 2>&1)
+        rc=$?
+        if [ $rc -eq 0 ] && ! printf '%s' "$out" | grep -q 'different'; then echo "ok diff_dtln_${1//\//_}_${2//\//_}"
+        else echo "FAIL diff_dtln_${1//\//_}_${2//\//_} (exit $rc: $(printf '%s' "$out" | grep -m2 -E 'different|verdict'))"; fi
+    done
+fi

@@ -15,3 +15,11 @@ expect_fail keras_unknown_layer_class "layer 'fancy': layer class 'FancyLayer' i
 head -c 3000 $F/conv_cl.h5 >"$TMP/truncated.h5"
 expect_fail keras_truncated_hdf5 'truncated.h5: not a readable HDF5 file' "$CS" inspect "$TMP/truncated.h5"
 expect_ok keras3_nested_archive_loads 'seq_block' "$CS" inspect $F/k3_nested.keras
+# weights-only files (model.save_weights): weights alone, or a runnable model with --arch (the same as the full .h5)
+expect_ok keras_weights_only_loads_as_weights 'note: +weights only' "$CS" inspect $F/conv_cl_weights.h5
+expect_ok keras_weights_only_infers_lstm 'lstm +LSTM +params=240' "$CS" inspect $F/rnn_lstm_weights.h5
+expect_ok keras_weights_only_with_arch_runs 'top-5: 2 \(0.9567' "$CS" run $F/conv_cl_weights.h5 --arch $F/conv_cl.arch.json \
+    --input $F/conv_cl.in0.npy
+expect_fail keras_arch_file_missing 'nope.json' "$CS" inspect $F/conv_cl_weights.h5 --arch $F/nope.json
+printf '[1,2]' >"$TMP/arch_list.json"
+expect_fail keras_arch_not_a_model 'arch_list.json is not a Keras model' "$CS" inspect $F/conv_cl_weights.h5 --arch "$TMP/arch_list.json"

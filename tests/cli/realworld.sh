@@ -12,13 +12,19 @@ models=$(cut -f1 $R/MANIFEST.tsv | grep -E '\.(onnx|pt|pth|h5|hdf5|keras|mlmodel
 models="$models drawmnist/MNIST.mlpackage coremljs/mnist.mlpackage"
 for m in $models; do
     case $m in
-        tduffy-torch-mobile-mnist/mobile_model.pt)  # quantized TorchScript: refused with the construct named
-            expect_fail "realworld_inspect_refuses_quantized_$m" "quantized tensors .*_rebuild_qtensor.* not supported" \
-                "$CS" inspect $R/$m ;;
         akinobu-tf2onnx/mnist.pb) ;;  # a TensorFlow GraphDef, not a format convscope reads
         *) expect_ok "realworld_inspect_$m" 'total parameters: [0-9]+' "$CS" inspect $R/$m ;;
     esac
 done
+
+# int8 QNNPACK MobileNetV2 (hoisted packed params): torch 1.13 (qnnpack engine) gives top-5 270 269 248 250 249 with
+# values 8.2674 7.8081 7.3488 6.7364 6.5833 on the sample image at 400x400, ImageNet mean/std; integer semantics
+# reproduce them exactly (one quantum is 0.153 here).
+expect_ok realworld_quantized_mobilenet_top5_as_torch \
+    'top-5: 270 \(8\.2673.\) 269 \(7\.8080.\) 248 \(7\.3487.\) 250 \(6\.7363.\) 249 \(6\.5832.\)' \
+    "$CS" run $R/mobilenet_v2-quant-torchscript/mobilenet_quantized.pt \
+    --input $R/mobilenet_v2-quant-torchscript/sample_image.png --scale 0.00392156862745098 \
+    --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
 
 # correct_count MODEL [OPTIONS...]: how many of the 15 labelled digit images the model gets right
 correct_count() {

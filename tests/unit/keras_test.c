@@ -11,14 +11,18 @@
 
 #define FIX "tests/fixtures/keras/"
 
-/* Runs fixture `name` (model name.ext, inputs name.inK.npy) and returns how many outputs differ from name.outK.npy. */
-static int run_fixture(const char *name, const char *ext, int n_in, double *worst)
+/* Runs fixture `name` (model name.ext, or the file `model` when not NULL; inputs name.inK.npy) and returns how
+ * many outputs differ from name.outK.npy. */
+static int run_fixture_file(const char *name, const char *ext, const char *model, int n_in, double *worst)
 {
     char path[256];
     cs_error err = {0};
     cs_graph *g = NULL;
     cs_plan *plan = NULL;
-    snprintf(path, sizeof path, FIX "%s.%s", name, ext);
+    if (model)
+        snprintf(path, sizeof path, FIX "%s", model);
+    else
+        snprintf(path, sizeof path, FIX "%s.%s", name, ext);
     if (cs_model_load(path, &g, &err) != CS_OK || cs_plan_build(g, &plan, &err) != CS_OK) {
         fprintf(stderr, "  %s: %s\n", name, err.msg);
         cs_graph_free(g);
@@ -56,6 +60,11 @@ static int run_fixture(const char *name, const char *ext, int n_in, double *wors
     cs_plan_free(plan);
     cs_graph_free(g);
     return bad;
+}
+
+static int run_fixture(const char *name, const char *ext, int n_in, double *worst)
+{
+    return run_fixture_file(name, ext, NULL, n_in, worst);
 }
 
 TEST(keras_fixtures_match_tfjs_reference)
@@ -104,5 +113,27 @@ TEST(keras_conv_layer_keeps_keras_layouts)
         EXPECT(g->layers[c1].weights[0].tensor->dims[3] == 4);
         EXPECT(g->values[g->layers[c1].outputs[0]].layout == CS_LAYOUT_NHWC);
     }
+    cs_graph_free(g);
+}
+
+/* A save_weights file with its architecture given apart (--arch) is the same model as the full .h5. */
+TEST(keras_weights_only_with_arch_matches_reference)
+{
+    double worst = 0;
+    cs_model_set_keras_arch(FIX "conv_cl.arch.json");
+    int bad = run_fixture_file("conv_cl", "h5", "conv_cl_weights.h5", 1, &worst);
+    cs_model_set_keras_arch(NULL);
+    EXPECT(bad == 0);
+    cs_error err = {0};
+    cs_graph *g = NULL;
+    EXPECT(cs_model_load(FIX "conv_cl_weights.h5", &g, &err) == CS_OK);
+    if (g) {
+        EXPECT(g->weights_only);
+        EXPECT(g->n_layers > 0 && strcmp(g->layers[0].type, "Conv2D") == 0);
+    }
+    cs_graph_free(g);
+    EXPECT(cs_model_load(FIX "rnn_lstm_weights.h5", &g, &err) == CS_OK);
+    if (g)
+        EXPECT(g->n_layers == 1 && strcmp(g->layers[0].type, "LSTM") == 0 && g->layers[0].n_weights == 3);
     cs_graph_free(g);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exec.h"
+#include "../exec_services.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
 {
@@ -17,175 +17,18 @@ void cs_diff_opts_default(cs_diff_opts *opts)
     opts->atol = 1e-5;
 }
 
-cs_status cs_diff_load_overrides(const char *path, cs_tol_override **out, int *n, cs_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cs_error_set(err, CS_ERR_IO, "%s: cannot open the tolerance file", path);
-    char buf[512];
-    int line = 0;
-    while (fgets(buf, sizeof buf, f)) {
-        line++;
-        char *hash = strchr(buf, '#');
-        if (hash)
-            *hash = 0;
-        cs_tol_override o;
-        int got = sscanf(buf, "%127s %lf %lf", o.layer, &o.rtol, &o.atol);
-        if (got <= 0)
-            continue;
-        if (got != 3 || o.rtol < 0 || o.atol < 0) {
-            fclose(f);
-            free(*out);
-            *out = NULL;
-            return cs_error_set(err, CS_ERR_FORMAT, "%s:%d: expected 'LAYER RTOL ATOL' with non-negative numbers", path,
-                                line);
-        }
-        *out = realloc(*out, (size_t)(*n + 1) * sizeof o);
-        (*out)[(*n)++] = o;
-    }
-    fclose(f);
-    return CS_OK;
-}
-
-int cs_layer_group_output(const cs_graph *g, const int *layers, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        const cs_layer *l = &g->layers[layers[i]];
-        if (l->n_outputs > 0)
-            return l->outputs[0];
-        if (l->n_nodes > 0) {
-            const cs_node *node = &g->nodes[l->nodes[l->n_nodes - 1]];
-            if (node->n_outputs > 0 && node->outputs[0] >= 0)
-                return node->outputs[0];
-        }
-    }
-    return -1;
-}
-
-/* ---- capture ---- */
-
-typedef struct capture {
-    const bool *wanted;
-    cs_tensor **values;
-} capture;
-
-static void capture_value(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
-{
-    (void)g, (void)node;
-    capture *c = user;
-    if (c->wanted[value] && !c->values[value])
-        c->values[value] = cs_tensor_clone(t, NULL);
-}
-
-static cs_status run_capture(const cs_graph *g, const cs_tensor *const *inputs, const bool *wanted, cs_tensor **values,
-                             cs_tensor **outputs, volatile int *cancel, cs_error *err)
+/* A's run keeping the wanted values. */
+static cs_status run_capture(const cs_graph *g, const cs_plan *given, const cs_tensor *const *inputs,
+                             const bool *wanted, cs_tensor **values, cs_tensor **outputs, volatile int *cancel,
+                             cs_error *err)
 {
     cs_plan *plan = NULL;
-    cs_status st = cs_plan_build(g, &plan, err);
-    capture c = {wanted, values};
-    cs_exec_opts eo = {capture_value, &c, cancel};
+    cs_capture c = {wanted, values, false};
+    cs_status st = given ? CS_OK : cs_plan_build(g, &plan, err);
     if (st == CS_OK)
-        st = cs_exec_run(g, plan, inputs, outputs, &eo, NULL, err);
-    for (int i = 0; st == CS_OK && i < g->n_inputs; i++)
-        if (wanted[g->inputs[i]] && !values[g->inputs[i]])
-            values[g->inputs[i]] = cs_tensor_clone(inputs[i], NULL);
+        st = cs_exec_capture(g, given ? given : plan, inputs, &c, outputs, cancel, err);
     cs_plan_free(plan);
     return st;
-}
-
-/* ---- isolation: B's layer group re-run on A's activations ---- */
-
-static bool in_group(const cs_graph *g, const int *layers, int n, int node)
-{
-    if (node < 0) /* a graph input: produced by no node */
-        return false;
-    int l = g->nodes[node].layer;
-    for (int i = 0; i < n; i++)
-        if (layers[i] == l)
-            return true;
-    return false;
-}
-
-static int pair_with_b_output(const cs_diff_result *r, int value)
-{
-    for (int p = 0; p < r->matching->n_pairs; p++)
-        if (r->layers[p].b_value == value && r->layers[p].a_value >= 0)
-            return p;
-    return -1;
-}
-
-/* The tensor B's group should read for external value v: A's matching activation when one exists. */
-static cs_tensor *isolated_input(const cs_graph *a, const cs_graph *b, const cs_diff_result *r, cs_tensor **a_vals,
-                                 cs_tensor **b_vals, int v, bool *owned)
-{
-    *owned = false;
-    int p = pair_with_b_output(r, v);
-    if (p >= 0 && a_vals[r->layers[p].a_value] && b_vals[v]) {
-        cs_tensor *t = cs_align_from(a_vals[r->layers[p].a_value], a->values[r->layers[p].a_value].layout, b_vals[v],
-                                     b->values[v].layout);
-        *owned = t != NULL;
-        return t; /* NULL: A's activation does not fit B's layer, so the layer cannot be isolated */
-    }
-    return b_vals[v];
-}
-
-/* Runs the nodes of B's group in B's execution order, each reading from `local` first. */
-static cs_tensor *run_group(const cs_graph *a, const cs_graph *b, const cs_plan *plan, const cs_match_pair *pair,
-                            const cs_diff_result *r, cs_tensor **a_vals, cs_tensor **b_vals, int out_value)
-{
-    cs_tensor **local = calloc((size_t)b->n_values + 1, sizeof(cs_tensor *));
-    bool *local_owned = calloc((size_t)b->n_values + 1, sizeof(bool));
-    bool ok = local && local_owned;
-    for (int p = 0; ok && p < plan->n_order; p++) {
-        int n = plan->order[p];
-        if (!in_group(b, pair->b, pair->n_b, n))
-            continue;
-        const cs_node *node = &b->nodes[n];
-        const cs_tensor *ins[64] = {0};
-        cs_tensor *outs[64] = {0};
-        for (int i = 0; i < node->n_inputs && i < 64; i++) {
-            int v = node->inputs[i];
-            if (v < 0)
-                continue;
-            if (b->values[v].data)
-                ins[i] = b->values[v].data;
-            else if (local[v])
-                ins[i] = local[v];
-            else {
-                bool owned;
-                local[v] = isolated_input(a, b, r, a_vals, b_vals, v, &owned);
-                local_owned[v] = owned;
-                ins[i] = local[v];
-            }
-            if (!ins[i])
-                ok = false;
-        }
-        cs_error err;
-        if (!ok || node->n_outputs > 64 || cs_exec_node(b, n, ins, outs, &err) != CS_OK) {
-            ok = false;
-            break;
-        }
-        for (int o = 0; o < node->n_outputs; o++) {
-            int v = node->outputs[o];
-            if (v >= 0 && !local[v]) {
-                local[v] = outs[o];
-                local_owned[v] = true;
-            } else {
-                cs_tensor_free(outs[o]);
-            }
-        }
-    }
-    cs_tensor *result = ok && out_value >= 0 ? local[out_value] : NULL;
-    for (int v = 0; local && v < b->n_values; v++)
-        if (local_owned[v] && local[v] != result)
-            cs_tensor_free(local[v]);
-    if (result && !local_owned[out_value])
-        result = cs_tensor_clone(result, NULL);
-    free(local);
-    free(local_owned);
-    return result;
 }
 
 /* ---- per-pair comparison ---- */
@@ -215,6 +58,10 @@ static void compare_act(const cs_graph *a, const cs_graph *b, const cs_tensor *t
                                      sizeof st->alignment);
     if (!aligned) {
         st->shapes_differ = cs_tensor_numel(ta) != cs_tensor_numel(tb);
+        if (st->shapes_differ && keep_a && keep_b) { /* both kept as computed: a client shows the two shapes */
+            *keep_a = cs_tensor_clone(ta, NULL);
+            *keep_b = cs_tensor_clone(tb, NULL);
+        }
         return;
     }
     char desc[96];
@@ -299,8 +146,73 @@ typedef struct stream {
     cs_tensor **va, **vb;
     int *uses_a, *uses_b;   /* pending uses per value; the tensor is freed when it reaches 0 */
     const bool *want_b;
+    int *b_first, *b_next;  /* pairs by B output value: first pair per value, next pair per pair (-1 ends) */
+    bool *subset;           /* per B node: in the group being isolated */
     int last_node;          /* B's most recently computed node, -1 before the first */
 } stream;
+
+static bool in_group(const cs_graph *g, const int *layers, int n, int node)
+{
+    if (node < 0) /* a graph input: produced by no node */
+        return false;
+    int l = g->nodes[node].layer;
+    for (int i = 0; i < n; i++)
+        if (layers[i] == l)
+            return true;
+    return false;
+}
+
+/* Indexes the compared pairs by B's output value, in pair order. */
+static void index_pairs(stream *s)
+{
+    for (int v = 0; v < s->b->n_values; v++)
+        s->b_first[v] = -1;
+    for (int p = s->r->matching->n_pairs - 1; p >= 0; p--) {
+        const cs_layer_diff *ld = &s->r->layers[p];
+        s->b_next[p] = -1;
+        if (ld->b_value < 0 || ld->a_value < 0)
+            continue;
+        s->b_next[p] = s->b_first[ld->b_value];
+        s->b_first[ld->b_value] = p;
+    }
+}
+
+/* The first compared pair whose B group outputs value (-1 when none). */
+static int pair_with_b_output(const stream *s, int value)
+{
+    return value >= 0 ? s->b_first[value] : -1;
+}
+
+/* ---- isolation: B's layer group re-run on A's activations ---- */
+
+/* The tensor B's group reads for external value v: A's matching activation aligned to B's layout when a pair
+ * outputs v, else B's own. NULL: A's activation does not fit B's layer, so the layer cannot be isolated. */
+static cs_tensor *isolated_input(void *user, int v, bool *owned)
+{
+    const stream *s = user;
+    *owned = false;
+    int p = pair_with_b_output(s, v);
+    int av = p >= 0 ? s->r->layers[p].a_value : -1;
+    if (p >= 0 && s->va[av] && s->vb[v]) {
+        cs_tensor *t = cs_align_from(s->va[av], s->a->values[av].layout, s->vb[v], s->b->values[v].layout);
+        *owned = t != NULL;
+        return t;
+    }
+    return s->vb[v];
+}
+
+/* B's group of pair p run on A's activations; NULL with the reason in why when it cannot be. */
+static cs_tensor *run_isolated(stream *s, const cs_match_pair *pair, int out_value, char *why, size_t size)
+{
+    const cs_graph *b = s->b;
+    for (int n = 0; n < b->n_nodes; n++)
+        s->subset[n] = in_group(b, pair->b, pair->n_b, n);
+    cs_tensor *out = NULL;
+    cs_error err = {0};
+    if (cs_exec_subset(b, s->plan_b, s->subset, isolated_input, s, out_value, &out, &err) != CS_OK)
+        snprintf(why, size, "not isolated: %.80s", err.msg);
+    return out;
+}
 
 static void release(cs_tensor **vals, int *uses, int v, bool keep)
 {
@@ -329,7 +241,7 @@ static void for_group_inputs(const stream *s, int p, void (*fn)(const stream *, 
 
 static void count_input(const stream *s, int v, int sign)
 {
-    int q = pair_with_b_output(s->r, v);
+    int q = pair_with_b_output(s, v);
     if (sign > 0) {
         s->uses_b[v]++;
         if (q >= 0)
@@ -361,8 +273,11 @@ static void process_pair(stream *s, int p)
     compare_act(a, b, s->va[ld->a_value], s->vb[ld->b_value], ld->a_value, ld->b_value, ld->rtol, ld->atol, &ld->act,
                 s->o->keep ? &ld->a_out : NULL, s->o->keep ? &ld->b_out : NULL);
     ld->within = ld->act.compared ? ld->act.frac_outside == 0 : !ld->act.shapes_differ;
-    cs_tensor *local = run_group(a, b, s->plan_b, pair, s->r, s->va, s->vb, ld->b_value);
+    char why[96] = "";
+    cs_tensor *local = run_isolated(s, pair, ld->b_value, why, sizeof why);
     compare_act(a, b, s->va[ld->a_value], local, ld->a_value, ld->b_value, ld->rtol, ld->atol, &ld->local, NULL, NULL);
+    if (!local)
+        snprintf(ld->local.alignment, sizeof ld->local.alignment, "%s", why);
     cs_tensor_free(local);
     for_group_inputs(s, p, count_input, -1);
     release(s->va, s->uses_a, ld->a_value, s->o->keep);
@@ -377,9 +292,8 @@ static void observe_b(void *user, const cs_graph *g, int node, int value, const 
     if (!s->want_b[value] || s->vb[value])
         return;
     s->vb[value] = cs_tensor_clone(t, NULL);
-    for (int p = 0; p < s->r->matching->n_pairs; p++)
-        if (s->r->layers[p].b_value == value && s->r->layers[p].a_value >= 0)
-            process_pair(s, p);
+    for (int p = s->b_first[value]; p >= 0; p = s->b_next[p])
+        process_pair(s, p);
 }
 
 static cs_status run_b_streaming(stream *s, const cs_tensor *const *in_b, cs_tensor **ob, cs_error *err)
@@ -429,25 +343,29 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
                                      cs_error *err)
 {
     bool *want_a = calloc((size_t)a->n_values + 1, sizeof(bool)), *want_b = calloc((size_t)b->n_values + 1, 1);
-    stream s = {a, b, r, o, NULL, NULL, NULL, NULL, NULL, want_b, -1};
+    stream s = {a, b, r, o, NULL, NULL, NULL, NULL, NULL, want_b, NULL, NULL, NULL, -1};
     s.va = calloc((size_t)a->n_values + 1, sizeof(cs_tensor *));
     s.vb = calloc((size_t)b->n_values + 1, sizeof(cs_tensor *));
     s.uses_a = calloc((size_t)a->n_values + 1, sizeof(int));
     s.uses_b = calloc((size_t)b->n_values + 1, sizeof(int));
+    s.b_first = calloc((size_t)b->n_values + 1, sizeof(int));
+    s.b_next = calloc((size_t)r->matching->n_pairs + 1, sizeof(int));
+    s.subset = calloc((size_t)b->n_nodes + 1, sizeof(bool));
     cs_tensor **oa = calloc((size_t)a->n_outputs + 1, sizeof(cs_tensor *));
     cs_tensor **ob = calloc((size_t)b->n_outputs + 1, sizeof(cs_tensor *));
     cs_plan *plan_b = NULL;
-    cs_status st = want_a && want_b && s.va && s.vb && s.uses_a && s.uses_b && oa && ob
-                       ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
+    cs_status st = want_a && want_b && s.va && s.vb && s.uses_a && s.uses_b && s.b_first && s.b_next && s.subset &&
+                           oa && ob ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     for (int p = 0; st == CS_OK && p < r->matching->n_pairs; p++)
         tolerance_for(a, &r->matching->pairs[p], o, &r->layers[p].rtol, &r->layers[p].atol);
     if (st == CS_OK) {
         mark_wanted(a, b, r, want_a, want_b);
+        index_pairs(&s);
         count_uses(&s);
-        st = run_capture(a, in_a, want_a, s.va, oa, o->cancel, err);
+        st = run_capture(a, o->plan_a, in_a, want_a, s.va, oa, o->cancel, err);
     }
-    if (st == CS_OK && (st = cs_plan_build(b, &plan_b, err)) == CS_OK) {
-        s.plan_b = plan_b;
+    if (st == CS_OK && (o->plan_b || (st = cs_plan_build(b, &plan_b, err)) == CS_OK)) {
+        s.plan_b = o->plan_b ? o->plan_b : plan_b;
         st = absorb_b_failure(&s, run_b_streaming(&s, in_b, ob, err), err);
     }
     if (st == CS_OK && !r->b_failed && a->n_outputs > 0 && b->n_outputs > 0)
@@ -461,6 +379,7 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
     for (int i = 0; ob && i < b->n_outputs; i++)
         cs_tensor_free(ob[i]);
     free(want_a), free(want_b), free(s.va), free(s.vb), free(s.uses_a), free(s.uses_b), free(oa), free(ob);
+    free(s.b_first), free(s.b_next), free(s.subset);
     cs_plan_free(plan_b);
     return st;
 }

@@ -9,13 +9,9 @@
 #include "../graph.h"
 #include "../status.h"
 #include "align.h"
+#include "diff_files.h"
 #include "match.h"
 #include "weights.h"
-
-typedef struct cs_tol_override {
-    char layer[128];      /* A layer name */
-    double rtol, atol;
-} cs_tol_override;
 
 typedef struct cs_diff_opts {
     double rtol, atol;    /* defaults 1e-4 and 1e-5 */
@@ -25,6 +21,7 @@ typedef struct cs_diff_opts {
     bool keep;            /* keep every compared activation (for the UI) */
     bool weights_only;    /* compare weights only: no input needed */
     volatile int *cancel;
+    const struct cs_plan *plan_a, *plan_b; /* the models' execution plans when already built (NULL: built here) */
 } cs_diff_opts;
 
 typedef struct cs_layer_diff {
@@ -54,15 +51,10 @@ typedef struct cs_diff_result {
 } cs_diff_result;
 
 void cs_diff_opts_default(cs_diff_opts *opts);
-/* Reads "LAYER rtol atol" lines (# comments) into a malloc'd array. */
-cs_status cs_diff_load_overrides(const char *path, cs_tol_override **out, int *n, cs_error *err);
 
 cs_status cs_diff_run(const cs_graph *a, const cs_graph *b, const cs_tensor *const *inputs_a,
                       const cs_tensor *const *inputs_b, const cs_diff_opts *opts, cs_diff_result **out,
                       cs_error *err);
 void cs_diff_result_free(cs_diff_result *r);
-
-/* The value a group of layers outputs: the first output of its last layer (-1 when none). */
-int cs_layer_group_output(const cs_graph *g, const int *layers, int n);
 
 #endif

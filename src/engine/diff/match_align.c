@@ -1,11 +1,10 @@
 /* match_align.c — builds the matching: user pairs from --map first, then a global alignment
  * (maximum total confidence, order preserved) of the remaining layers, then fused/folded leftovers. */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diff.h"
+#include "diff_files.h"
 #include "match.h"
 #include "match_internal.h"
 
@@ -84,89 +83,14 @@ static cs_status map_entry(builder *bd, const char *path, int line, const char *
     return CS_OK;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = 0;
-    return s;
-}
-
-static cs_status load_json_map(builder *bd, const char *path, cs_error *err)
-{
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root || !json_is_object(root)) {
-        json_decref(root);
-        return cs_error_set(err, CS_ERR_FORMAT, "%s:%d: not a JSON object of A layer -> [B layers]: %s", path,
-                            jerr.line, jerr.text);
-    }
-    const char *key;
-    json_t *val;
-    cs_status st = CS_OK;
-    json_object_foreach(root, key, val) {
-        const char *names[64];
-        int nb = 0;
-        if (json_is_string(val))
-            names[nb++] = json_string_value(val);
-        for (size_t i = 0; json_is_array(val) && i < json_array_size(val) && nb < 64; i++)
-            if (json_is_string(json_array_get(val, i)))
-                names[nb++] = json_string_value(json_array_get(val, i));
-        if (st == CS_OK)
-            st = map_entry(bd, path, 0, key, names, nb, err);
-    }
-    json_decref(root);
-    return st;
-}
-
-static cs_status load_text_map(builder *bd, const char *path, FILE *f, cs_error *err)
-{
-    char buf[4096];
-    int line = 0;
-    while (fgets(buf, sizeof buf, f)) {
-        line++;
-        char *hash = strchr(buf, '#');
-        if (hash)
-            *hash = 0;
-        char *arrow = strstr(buf, "->");
-        if (!arrow) {
-            if (*trim(buf))
-                return cs_error_set(err, CS_ERR_FORMAT, "%s:%d: expected 'A_LAYER -> B_LAYER[, B_LAYER...]'", path,
-                                    line);
-            continue;
-        }
-        *arrow = 0;
-        const char *names[64];
-        int nb = 0;
-        for (char *tok = strtok(arrow + 2, ","); tok && nb < 64; tok = strtok(NULL, ","))
-            if (*trim(tok))
-                names[nb++] = trim(tok);
-        cs_status st = map_entry(bd, path, line, trim(buf), names, nb, err);
-        if (st != CS_OK)
-            return st;
-    }
-    return CS_OK;
-}
-
 static cs_status load_map(builder *bd, const char *path, cs_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cs_error_set(err, CS_ERR_IO, "%s: cannot open the layer map", path);
-    int c;
-    while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\t' || c == '\r')
-        ;
-    cs_status st;
-    if (c == '{') {
-        fclose(f);
-        st = load_json_map(bd, path, err);
-    } else {
-        rewind(f);
-        st = load_text_map(bd, path, f, err);
-        fclose(f);
-    }
+    cs_layer_map map;
+    cs_status st = cs_layer_map_load(path, &map, err);
+    for (int i = 0; st == CS_OK && i < map.n; i++)
+        st = map_entry(bd, path, map.entries[i].line, map.entries[i].a, (const char **)map.entries[i].b,
+                       map.entries[i].n_b, err);
+    cs_layer_map_free(&map);
     return st;
 }
 

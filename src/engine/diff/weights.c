@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "rnn_weights.h"
 
 #define MAX_SIDE_TENSORS 16
 
@@ -270,14 +271,26 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
     }
 }
 
+static const char *const status_names[] = {"identical", "identical after layout change", "identical after BN folding",
+                                           "fp16 rounding", "quantization", "different", "incomparable"};
+
+const char *cs_weight_status_name(cs_weight_status s)
+{
+    return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
+}
+
+void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
+{
+    out->code = s;
+    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
+}
+
 static int severity(const char *status)
 {
-    static const char *order[] = {"identical", "identical after layout change", "identical after BN folding",
-                                  "fp16 rounding", "quantization", "different", "incomparable"};
-    for (int i = 0; i < 7; i++)
-        if (strcmp(order[i], status) == 0)
+    for (int i = 0; i <= CS_W_INCOMPARABLE; i++)
+        if (strcmp(status_names[i], status) == 0)
             return i;
-    return 6;
+    return CS_W_INCOMPARABLE;
 }
 
 static const char *tensor_status(const tensor_cmp *c, const wt *b, bool folded)
@@ -297,14 +310,18 @@ static const char *tensor_status(const tensor_cmp *c, const wt *b, bool folded)
 
 static void set_status(cs_weight_cmp *out, const char *status)
 {
-    if (!out->status[0] || severity(status) > severity(out->status))
+    if (!out->status[0] || severity(status) > severity(out->status)) {
         snprintf(out->status, sizeof out->status, "%s", status);
+        out->code = (cs_weight_status)severity(status);
+    }
 }
 
 void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
                         int n_b, cs_weight_cmp *out)
 {
     memset(out, 0, sizeof *out);
+    if (cs_rnn_weights_compare(a, layers_a, n_a, b, layers_b, n_b, out))
+        return; /* recurrent layers: compared as the function they compute */
     wset sa = {0}, sb = {0};
     int bn_a, main_a, bn_b, main_b;
     gather(a, layers_a, n_a, &sa, &bn_a, &main_a);

@@ -41,19 +41,40 @@ static cs_status parse_config(ks_loader *ld, const char *text, const char *what,
     return CS_OK;
 }
 
+/* The architecture for a weights-only file, from the --arch JSON (Keras model.to_json()). */
+static cs_status read_arch(ks_loader *ld, const char *arch, json_t **config)
+{
+    uint8_t *z = NULL;
+    size_t len = 0;
+    cs_status st = cs_read_file(arch, KS_MAX_JSON, &z, &len, ld->err);
+    if (st != CS_OK)
+        return st;
+    char what[600];
+    snprintf(what, sizeof what, "the architecture %s", arch);
+    st = parse_config(ld, (const char *)z, what, config);
+    free(z);
+    return st;
+}
+
+/* Returns CS_OK with *config NULL for a weights-only file loaded as such (no --arch). */
 static cs_status open_h5(ks_loader *ld, json_t **config)
 {
     ld->store.file = H5Fopen(ld->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (ld->store.file < 0)
         return cs_error_set(ld->err, CS_ERR_FORMAT, "%s: not a readable HDF5 file (truncated or corrupt)", ld->path);
     char *cfg = ks_h5_attr_string(ld->store.file, "model_config");
-    if (!cfg)
-        return cs_error_set(ld->err, CS_ERR_FORMAT,
-                            "%s: no model_config attribute: the HDF5 file holds no Keras model architecture "
-                            "(weights-only files are not supported)", ld->path);
     char *ver = ks_h5_attr_string(ld->store.file, "keras_version");
     set_version(ld, ver);
     free(ver);
+    if (!cfg && ks_is_weights_file(ld->store.file)) { /* model.save_weights(): layer groups at the root */
+        ld->store.root = ld->store.file;
+        const char *arch = cs_model_keras_arch();
+        return arch ? read_arch(ld, arch, config) : ks_load_weights_only(ld);
+    }
+    if (!cfg)
+        return cs_error_set(ld->err, CS_ERR_FORMAT,
+                            "%s: no model_config attribute: the HDF5 file holds no Keras model architecture "
+                            "(and no layer_names of a save_weights file)", ld->path);
     cs_status st = parse_config(ld, cfg, "model_config", config);
     free(cfg);
     if (H5Lexists(ld->store.file, "model_weights", H5P_DEFAULT) > 0)
@@ -143,7 +164,11 @@ cs_status cs_keras_load(const char *path, cs_graph **out, cs_error *err)
     ks_loader ld = {.g = g, .path = path, .err = err, .store = {.file = -1, .root = -1}, .keras_major = 2};
     json_t *config = NULL;
     cs_status st = is_zip(path) ? open_keras_zip(&ld, &config) : open_h5(&ld, &config);
-    if (st == CS_OK) {
+    if (st == CS_OK && !config) { /* weights only */
+        char producer[96];
+        snprintf(producer, sizeof producer, "Keras %s save_weights", ld.keras_version);
+        cs_graph_set_producer(g, producer);
+    } else if (st == CS_OK) {
         set_producer(&ld, config);
         st = ks_build_model(&ld, config);
     }

@@ -114,6 +114,12 @@ int ks_emit_merge(ks_layer_ctx *lc, const int *ins, int n_in);
 int ks_emit_act_layer(ks_layer_ctx *lc, const int *ins, int n_in);
 int ks_emit_misc(ks_layer_ctx *lc, const int *ins, int n_in);
 
+/* ---- keras_weights.c: weights-only files (save_weights) ---- */
+/* The file is a Keras 2 save_weights file (layer_names at its root). */
+bool ks_is_weights_file(hid_t file);
+/* Loads every layer group as a weights-only layer (class inferred from its weights). */
+cs_status ks_load_weights_only(ks_loader *ld);
+
 /* ---- keras_model.c: topology ---- */
 cs_status ks_build_model(ks_loader *ld, json_t *config);
 

@@ -262,7 +262,9 @@ static const char *const allowed_globals[] = {
     "torch.jit._pickle build_tensorlist", "torch.jit._pickle restore_type_tag", "torch Size",
     "torch.serialization _get_layout", "torch float32", "torch float16", "torch float64", "torch int64",
     "torch int32", "torch uint8", "torch int8", "torch bool", "torch bfloat16", "torch strided",
-    "torch.storage UntypedStorage", "torch UntypedStorage", "_codecs encode", NULL};
+    "torch.storage UntypedStorage", "torch UntypedStorage", "_codecs encode", "torch._utils _rebuild_qtensor",
+    "torch per_tensor_affine", "torch per_channel_affine", "torch per_channel_affine_float_qparams",
+    "torch per_tensor_symmetric", "torch per_channel_symmetric", "torch quint8", "torch qint8", "torch qint32", NULL};
 
 /* Modules whose names never denote an inert class, even in checkpoint mode. */
 static const char *const denied_modules[] = {"os", "posix", "nt", "subprocess", "sys", "builtins",
@@ -279,7 +281,8 @@ cs_dtype cs_pickle_storage_dtype(const char *name)
     } t[] = {{"FloatStorage", CS_DT_F32}, {"DoubleStorage", CS_DT_F64}, {"HalfStorage", CS_DT_F16},
              {"BFloat16Storage", CS_DT_BF16}, {"LongStorage", CS_DT_I64}, {"IntStorage", CS_DT_I32},
              {"ShortStorage", CS_DT_I16}, {"CharStorage", CS_DT_I8}, {"ByteStorage", CS_DT_U8},
-             {"BoolStorage", CS_DT_BOOL}, {"UntypedStorage", CS_DT_U8}};
+             {"BoolStorage", CS_DT_BOOL}, {"UntypedStorage", CS_DT_U8}, {"QInt8Storage", CS_DT_I8},
+             {"QUInt8Storage", CS_DT_U8}, {"QInt32Storage", CS_DT_I32}};
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
         if (strcmp(t[k].n, name) == 0)
             return t[k].d;
@@ -410,12 +413,43 @@ static cs_status rebuild_tensor(vm *m, const cs_pv *args, cs_pv **out)
     return CS_OK;
 }
 
+/* _rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad, hooks): quantizer_params is
+ * (per_tensor_affine, scale, zero_point) or (per_channel_affine[_float_qparams], scales, zero_points, axis). */
+static cs_status rebuild_qtensor(vm *m, const cs_pv *args, cs_pv **out)
+{
+    cs_status st = rebuild_tensor(m, args, out);
+    if (st != CS_OK)
+        return st;
+    const cs_pv *q = args->n > 4 ? args->items[4] : NULL;
+    if (!q || q->kind != CS_PV_TUPLE || q->n < 3 || q->items[0]->kind != CS_PV_GLOBAL)
+        return fail(m, "_rebuild_qtensor needs quantizer parameters (scheme, scale, zero point)%s", NULL);
+    const char *scheme = q->items[0]->name;
+    if (strstr(scheme, "per_tensor") && q->items[1]->kind == CS_PV_FLOAT && q->items[2]->kind == CS_PV_INT) {
+        (*out)->qscheme = CS_PV_Q_TENSOR;
+        (*out)->qscale = q->items[1]->f;
+        (*out)->qzp = q->items[2]->i;
+        return CS_OK;
+    }
+    if (strstr(scheme, "per_channel") && q->n >= 4 && q->items[1]->kind == CS_PV_TENSOR &&
+        q->items[2]->kind == CS_PV_TENSOR && q->items[3]->kind == CS_PV_INT && q->items[3]->i >= 0 &&
+        q->items[3]->i < (*out)->rank) {
+        (*out)->qscheme = CS_PV_Q_CHANNEL;
+        (*out)->qscales = q->items[1];
+        (*out)->qzps = q->items[2];
+        (*out)->qaxis = (int)q->items[3]->i;
+        return CS_OK;
+    }
+    return cs_error_set(m->err, CS_ERR_UNSUPPORTED, "%s: quantization scheme '%s' is not supported", m->what, scheme);
+}
+
 static cs_status apply(vm *m, cs_pv *fn, cs_pv *args, cs_pv **out)
 {
     if (fn->kind != CS_PV_GLOBAL || args->kind != CS_PV_TUPLE)
         return fail(m, "REDUCE on something that is not an allowlisted global%s", NULL);
     if (global_is(fn, "torch._utils", "_rebuild_tensor_v2") || global_is(fn, "torch._utils", "_rebuild_tensor"))
         return rebuild_tensor(m, args, out);
+    if (global_is(fn, "torch._utils", "_rebuild_qtensor"))
+        return rebuild_qtensor(m, args, out);
     if (global_is(fn, "torch._utils", "_rebuild_parameter") ||
         global_is(fn, "torch._utils", "_rebuild_parameter_with_state")) {
         if (args->n < 1 || args->items[0]->kind != CS_PV_TENSOR)

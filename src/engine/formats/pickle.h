@@ -41,7 +41,16 @@ typedef struct cs_pv {
     int rank;                 /* TENSOR */
     int64_t dims[CS_MAX_RANK];
     int64_t strides[CS_MAX_RANK];
+    /* TENSOR rebuilt by _rebuild_qtensor: qscheme CS_PV_Q_* (0 = not quantized); per tensor: qscale, qzp;
+     * per channel: qscales (f64) and qzps (i64) tensors along axis qaxis. */
+    int qscheme;
+    double qscale;
+    int64_t qzp;
+    struct cs_pv *qscales, *qzps;
+    int qaxis;
 } cs_pv;
+
+enum { CS_PV_Q_NONE, CS_PV_Q_TENSOR, CS_PV_Q_CHANNEL };
 
 /* Resolves a persistent id (a tuple like ('storage', FloatStorage, '0', 'cpu', 150)) to a value
  * allocated with cs_pickle_new_value; returns NULL with err set to refuse it. */

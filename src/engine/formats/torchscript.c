@@ -268,6 +268,11 @@ static int tensor_const(ts_ctx *c, const cs_pv *pv, const char *name)
     return v;
 }
 
+int cs_ts_pv_tensor(ts_ctx *c, const cs_pv *pv, const char *name)
+{
+    return tensor_const(c, pv, name);
+}
+
 static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth);
 
 static tv *from_pv_list(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
@@ -306,7 +311,10 @@ static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
     case CS_PV_LIST: return from_pv_list(c, pv, path, depth);
     case CS_PV_TENSOR: {
         int val = tensor_const(c, pv, path);
-        return val < 0 ? NULL : cs_ts_tensor(c, val, pv->rank);
+        tv *t = val < 0 ? NULL : cs_ts_tensor(c, val, pv->rank);
+        if (t && pv->qscheme) /* a quantized constant: its integers and their scale(s) */
+            t->qdt = pv->dtype, t->qscale = pv->qscale, t->qzp = pv->qzp, t->qpv = pv;
+        return t;
     }
     case CS_PV_OBJECT:
         if ((v = cs_ts_new(c, TV_MODULE))) {
@@ -319,7 +327,70 @@ static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
     return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "attribute '%s' has a pickled value convscope cannot use", path);
 }
 
+tv *cs_ts_from_pv(ts_ctx *c, const cs_pv *pv, const char *path)
+{
+    return from_pv(c, pv, path, 0);
+}
+
 static tv *eval(ts_ctx *c, frame *f, const ts_node *e);
+static tv *call_def(ts_ctx *c, const ts_file *file, const ts_node *d, tv *self, tv **args, char **kw, int n);
+
+/* ---- attributes set by a class's __setstate__ (objects pickled with a tuple state: quantized modules) ---- */
+
+static bool state_set(ts_ctx *c, const cs_pv *obj, const char *name, tv *v)
+{
+    const cs_pv **o = realloc(c->sobj, (size_t)(c->n_s + 1) * sizeof *o);
+    if (o)
+        c->sobj = o;
+    const char **nm = realloc(c->sname, (size_t)(c->n_s + 1) * sizeof *nm);
+    if (nm)
+        c->sname = nm;
+    tv **vv = realloc(c->sval, (size_t)(c->n_s + 1) * sizeof *vv);
+    if (vv)
+        c->sval = vv;
+    if (!o || !nm || !vv) {
+        cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    c->sobj[c->n_s] = obj, c->sname[c->n_s] = name, c->sval[c->n_s++] = v;
+    return true;
+}
+
+static tv *state_get(ts_ctx *c, const cs_pv *obj, const char *name, bool *ran)
+{
+    *ran = false;
+    for (int k = c->n_s - 1; k >= 0; k--)
+        if (c->sobj[k] == obj) {
+            if (!c->sname[k])
+                *ran = true;
+            else if (strcmp(c->sname[k], name) == 0)
+                return c->sval[k];
+        }
+    return NULL;
+}
+
+/* Attribute `name` of a module whose pickled state is not a dict: its __setstate__ runs once (no layers made). */
+static tv *setstate_attr(ts_ctx *c, const tv *m, const char *name)
+{
+    if (!m->obj->state || m->obj->state->kind == CS_PV_DICT)
+        return NULL;
+    bool ran;
+    tv *v = state_get(c, m->obj, name, &ran);
+    if (v || ran)
+        return v;
+    const ts_file *file;
+    const ts_node *cls = class_of(c, m->obj, &file);
+    const ts_node *d = cls ? method_of(cls, "__setstate__") : NULL;
+    if (!state_set(c, m->obj, NULL, NULL) || !d)
+        return NULL;
+    tv *st = from_pv(c, m->obj->state, m->s, 0);
+    char *kw[1] = {NULL};
+    bool s_in = c->in_layer;
+    c->in_layer = true;
+    tv *r = st ? call_def(c, file, d, (tv *)m, &st, kw, 1) : NULL;
+    c->in_layer = s_in;
+    return r ? state_get(c, m->obj, name, &ran) : NULL;
+}
 
 static tv *module_attr(ts_ctx *c, const tv *m, const char *name)
 {
@@ -327,6 +398,9 @@ static tv *module_attr(ts_ctx *c, const tv *m, const char *name)
         tv *b = cs_ts_new(c, TV_BOOL);
         return b;
     }
+    tv *sv = setstate_attr(c, m, name);
+    if (sv || c->err->status)
+        return sv;
     char path[600];
     snprintf(path, sizeof path, "%s%s%s", m->s, *m->s ? "." : "", name);
     const cs_pv *pv = cs_pv_dict_get(m->obj->state, name);
@@ -670,6 +744,13 @@ static tv *builtin_getattr(ts_ctx *c, tv **args, int n)
 
 static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
 {
+    const cs_tensor *k = a->kind == TV_TENSOR && !a->qdt ? c->g->values[a->value].data : NULL;
+    if (k && cs_tensor_numel(k) == 1) { /* float(self.scale) of a one-element buffer: a load-time number */
+        tv *v = cs_ts_new(c, TV_FLOAT);
+        if (v)
+            v->f = cs_tensor_get_f64(k, 0);
+        return strcmp(fn, "float") == 0 ? v : v ? builtin_int(c, fn, v) : NULL;
+    }
     if (a->kind == TV_TENSOR) { /* int(NumToTensor(size)) and friends: a runtime scalar */
         tv *v = cs_ts_new(c, TV_INT);
         if (v)
@@ -742,6 +823,8 @@ static tv *builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, boo
     if (strcmp(name, "ops.prim.NumToTensor") == 0 || strcmp(name, "torch.Int") == 0 ||
         strcmp(name, "torch.Float") == 0)
         return n >= 1 ? args[0] : NULL;
+    if (strcmp(name, "ops.prim.is_quantized") == 0 && n == 1)
+        return boolean(c, args[0]->kind == TV_TENSOR && args[0]->qdt);
     if (strcmp(name, "ops.prim.RaiseException") == 0) {
         c->raised = true;
         return cs_ts_new(c, TV_NONE);
@@ -760,6 +843,9 @@ static tv *builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, boo
             same = args[0] == args[1];
         return boolean(c, strcmp(name, "torch.__is__") == 0 ? same : !same);
     }
+    if ((strcmp(name, "torch.eq") == 0 || strcmp(name, "torch.ne") == 0) && n == 2 && args[0]->kind == TV_STR &&
+        args[1]->kind == TV_STR)
+        return boolean(c, (strcmp(args[0]->s, args[1]->s) == 0) == (name[7] == 'q'));
     tv *l = cs_ts_list_builtin(c, name, args, n, handled);
     if (*handled || c->err->status)
         return l;
@@ -788,6 +874,23 @@ static tv *call_ns(ts_ctx *c, const char *name, tv **args, char **kw, int n)
         return r;
     if (strncmp(name, "__torch__.", 10) == 0)
         return call_free(c, name, args, kw, n);
+    if (strncmp(name, "ops.prepacked.", 14) == 0 && strstr(name, "_run")) {
+        int saved = cs_ts_enter_functional(c, name + 14);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_prepacked(c, name + 14, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
+    if (strncmp(name, "ops.quantized.", 14) == 0) {
+        bool pack = strstr(name, "_prepack") || strstr(name, "_unpack");
+        int saved = pack ? -2 : cs_ts_enter_functional(c, name + 14);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_quantized(c, name + 14, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
     const char *aten = strncmp(name, "torch.", 6) == 0 ? name + 6
                        : strncmp(name, "ops.aten.", 9) == 0 ? name + 9
                                                              : NULL;
@@ -1022,6 +1125,11 @@ static bool assign(ts_ctx *c, frame *f, const ts_node *target, tv *v)
                 return false;
         return true;
     }
+    if (target->kind == TS_ATTR) { /* self.x = v, met in __setstate__ */
+        tv *base = eval(c, f, target->kids[0]);
+        if (base && base->kind == TV_MODULE)
+            return state_set(c, base->obj, target->name, v);
+    }
     cs_ts_fail(c, CS_ERR_UNSUPPORTED, "assignment to this kind of target");
     return false;
 }
@@ -1188,6 +1296,9 @@ static void ctx_free(ts_ctx *c)
     free(c->tval);
     free(c->mobj);
     free(c->mlayer);
+    free(c->sobj);
+    free(c->sname);
+    free(c->sval);
     cs_torch_archive_close(&c->ar);
 }
 

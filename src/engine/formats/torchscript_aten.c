@@ -890,6 +890,8 @@ static tv *aten_layer(ts_ctx *c, const char *name, tv **a, char **kw, int n, boo
 
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
+    if (cs_ts_quant_wants(name, a, n))
+        return cs_ts_quant_aten(c, name, a, kw, n);
     for (size_t k = 0; k < sizeof unary_map / sizeof unary_map[0]; k++)
         if (strcmp(name, unary_map[k][0]) == 0)
             return unary(c, unary_map[k][1], n > 0 ? a[0] : NULL);

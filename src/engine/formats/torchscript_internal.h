@@ -36,6 +36,10 @@ typedef struct tv {
     struct tv **items;  /* LIST, TUPLE */
     int n;
     const cs_pv *obj;   /* MODULE */
+    int qdt;            /* TENSOR: quantized (u8/i8 values, the CS_DT_ of quint8/qint8), else 0 */
+    double qscale;      /* TENSOR with qdt: per-tensor scale and zero point */
+    int64_t qzp;
+    const cs_pv *qpv;   /* TENSOR: the pickled quantized tensor it came from (per-channel parameters), or NULL */
 } tv;
 
 typedef struct ts_ctx {
@@ -63,6 +67,10 @@ typedef struct ts_ctx {
     int line;
     int depth;
     bool raised;
+    const cs_pv **sobj; /* attributes set by __setstate__ (module object, name, value); name NULL: ran */
+    const char **sname;
+    struct tv **sval;
+    int n_s;
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
 } ts_ctx;
 
@@ -80,6 +88,18 @@ tv *cs_ts_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 /* A functional layer around an op called from a container; returns the previous layer (or -2 when none made). */
 int cs_ts_enter_functional(ts_ctx *c, const char *name);
 void cs_ts_leave_functional(ts_ctx *c, int saved, tv *result);
+/* The graph constant of a pickled tensor (one per tensor, named `name` or a unique variant); -1 with err set. */
+int cs_ts_pv_tensor(ts_ctx *c, const cs_pv *pv, const char *name);
+/* A pickled value as an interpreter value (tensors become graph constants); NULL with err set. */
+tv *cs_ts_from_pv(ts_ctx *c, const cs_pv *pv, const char *path);
+/* ops.prepacked.{conv2d,linear}_clamp_run (XNNPACK op contexts of optimize_for_mobile): float conv/linear, clamp. */
+tv *cs_ts_prepacked(ts_ctx *c, const char *name, tv **args, char **kw, int n);
+/* Quantized TorchScript (torchscript_quant.c): ops.quantized.* calls; and aten ops met with quantized tensors
+ * (quantize_per_tensor, dequantize, and any other op run on the dequantized values then requantized). */
+tv *cs_ts_quantized(ts_ctx *c, const char *name, tv **args, char **kw, int n);
+/* True when aten op `name` needs the quantized path (a quantized tensor among args, or a quantize op). */
+bool cs_ts_quant_wants(const char *name, tv **args, int n);
+tv *cs_ts_quant_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 /* Shape helpers usable from the interpreter. */
 tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim);
 int cs_ts_const_ints(ts_ctx *c, const int64_t *v, int n, bool scalar);

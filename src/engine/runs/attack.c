@@ -253,8 +253,10 @@ cs_status cs_attack_run_graphs(cs_graph *const *graphs, const char *const *paths
         st = cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     char line[200], what[64];
     snprintf(what, sizeof what, "attack %s", cs_attack_method_name(o->method));
-    if (st == CS_OK)
+    if (st == CS_OK) {
         cs_job_begin(job, what, res->total);
+        cs_job_progress(job, 0, "attacking the first samples"); /* at once: a PGD chunk can take seconds */
+    }
     for (int64_t first = 0; st == CS_OK && !cs_job_cancelled(job) && first < res->total; first += k) {
         c.n = res->total - first < k ? res->total - first : k;
         for (int m = 0; st == CS_OK && m < n_models; m++)
@@ -277,4 +279,14 @@ cs_status cs_attack_run_graphs(cs_graph *const *graphs, const char *const *paths
         cs_feed_close(&feeds[m]);
     cs_dataset_free(ds);
     return st;
+}
+
+cs_status cs_attack_run_models(cs_model *const *models, int n_models, const cs_attack_opts *o, cs_job *job,
+                               cs_attack_result *res, cs_error *err)
+{
+    cs_graph *graphs[CS_ATTACK_MAX_MODELS] = {0};
+    const char *names[CS_ATTACK_MAX_MODELS] = {0};
+    for (int m = 0; m < n_models && m < CS_ATTACK_MAX_MODELS; m++)
+        graphs[m] = models[m]->g, names[m] = models[m]->path;
+    return cs_attack_run_graphs(graphs, names, n_models, o, job, res, err);
 }

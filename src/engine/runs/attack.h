@@ -9,6 +9,7 @@
 
 #include "../data/input.h"
 #include "../graph.h"
+#include "../orch/loaded.h"
 #include "jobs.h"
 
 #define CS_ATTACK_MAX_MODELS 2
@@ -60,5 +61,8 @@ cs_status cs_attack_run(const char *const *paths, int n_models, const cs_attack_
 /* The same on graphs already open (borrowed; graphs[m] may be NULL to open names[m] as a path). */
 cs_status cs_attack_run_graphs(cs_graph *const *graphs, const char *const *names, int n_models,
                                const cs_attack_opts *opts, cs_job *job, cs_attack_result *res, cs_error *err);
+/* The same on open models (borrowed; never reopened). */
+cs_status cs_attack_run_models(cs_model *const *models, int n_models, const cs_attack_opts *opts, cs_job *job,
+                               cs_attack_result *res, cs_error *err);
 
 #endif

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "../exec.h"
-#include "../model.h"
 
 void cs_bench_opts_default(cs_bench_opts *o)
 {
@@ -19,16 +18,37 @@ void cs_bench_opts_default(cs_bench_opts *o)
     o->top_layers = 10;
 }
 
-/* A uniform [0,1) tensor (or small integers) for each input; free dims: batch first, then 1. */
-static cs_status make_inputs(const cs_graph *g, int64_t batch, cs_tensor **ins, char *shape, size_t size, cs_error *err)
+/* Sizes tried, in order, for dims a model leaves free (a TorchScript input declares none): the first size
+ * that runs is kept. 224 serves most image classifiers, 32 and 28 small ones. */
+static const int64_t probe_sizes[] = {224, 32, 28, 64, 96, 128, 299, 16, 8};
+#define N_PROBE ((int)(sizeof probe_sizes / sizeof probe_sizes[0]))
+
+static bool has_free_dims(const cs_graph *g, bool first_given)
+{
+    for (int i = first_given ? 1 : 0; i < g->n_inputs; i++) {
+        const cs_value *v = &g->values[g->inputs[i]];
+        if (v->rank < 0)
+            return true;
+        for (int a = 1; a < v->rank; a++)
+            if (v->dims[a] <= 0)
+                return true;
+    }
+    return false;
+}
+
+/* A uniform [0,1) tensor (or zeros for integer inputs) for each input not given; free dims: batch first, then
+ * `side`; an input of unknown rank is [batch,1,side,side]. */
+static cs_status make_inputs(const cs_graph *g, const cs_bench_opts *o, int64_t batch, int64_t side, cs_tensor **ins,
+                             char *shape, size_t size, cs_error *err)
 {
     uint32_t s = 7;
-    for (int i = 0; i < g->n_inputs; i++) {
+    for (int i = o->input ? 1 : 0; i < g->n_inputs; i++) {
         const cs_value *v = &g->values[g->inputs[i]];
         int64_t dims[CS_MAX_RANK];
         int rank = v->rank < 0 ? 4 : v->rank;
         for (int a = 0; a < rank; a++)
-            dims[a] = v->rank < 0 ? (a == 0 ? batch : a == 1 ? 1 : 28) : v->dims[a] > 0 ? v->dims[a] : a == 0 ? batch : 1;
+            dims[a] = v->rank < 0 ? (a == 0 ? batch : a == 1 ? 1 : side)
+                    : v->dims[a] > 0 ? v->dims[a] : a == 0 ? batch : side;
         cs_dtype dt = v->dtype == CS_DT_UNDEFINED ? CS_DT_F32 : v->dtype;
         if (!(ins[i] = cs_tensor_new(dt, rank, dims, err)))
             return err->status;
@@ -36,8 +56,10 @@ static cs_status make_inputs(const cs_graph *g, int64_t batch, cs_tensor **ins, 
             s = s * 1664525u + 1013904223u;
             cs_tensor_set_f64(ins[i], k, cs_dtype_is_float(dt) ? (s >> 8) / 16777216.0 : 0);
         }
-        if (i == 0)
-            cs_shape_str(rank, dims, shape, size);
+    }
+    if (g->n_inputs > 0) {
+        const cs_tensor *t0 = o->input ? o->input : ins[0];
+        cs_shape_str(t0->rank, t0->dims, shape, size);
     }
     return CS_OK;
 }
@@ -81,15 +103,9 @@ static void count_macs(void *user, const cs_graph *g, int node, int value, const
     mc->macs += per * cs_tensor_numel(t);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_layer(const void *a, const void *b)
 {
-    double x = ((const cs_bench_layer *)a)->ms, y = ((const cs_bench_layer *)b)->ms;
+    double x = ((const cs_bench_layer *)a)->mean_ms, y = ((const cs_bench_layer *)b)->mean_ms;
     return (x < y) - (x > y);
 }
 
@@ -103,13 +119,13 @@ static cs_status profile(const cs_graph *g, const double *node_ms, int runs, int
     for (int l = 0; l < g->n_layers; l++) {
         snprintf(all[n].name, sizeof all[n].name, "%s", g->layers[l].name);
         for (int k = 0; k < g->layers[l].n_nodes; k++)
-            all[n].ms += node_ms[g->layers[l].nodes[k]] / runs;
+            all[n].mean_ms += node_ms[g->layers[l].nodes[k]] / runs;
         n++;
     }
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].layer < 0) {
             snprintf(all[n].name, sizeof all[n].name, "%s", g->nodes[i].name[0] ? g->nodes[i].name : g->nodes[i].op);
-            all[n++].ms = node_ms[i] / runs;
+            all[n++].mean_ms = node_ms[i] / runs;
         }
     qsort(all, (size_t)n, sizeof *all, cmp_layer);
     res->layers = all;
@@ -117,15 +133,32 @@ static cs_status profile(const cs_graph *g, const double *node_ms, int runs, int
     return CS_OK;
 }
 
-static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, cs_tensor **ins, const cs_bench_opts *o,
-                            cs_job *job, cs_bench_result *res, double *lat, double *node_ms, cs_error *err)
+/* Progress with the running median and p90, summarised at most ten times a second. */
+static void progress(cs_job *job, const double *lat, int n, double *last)
+{
+    if (cs_job_now_s() - *last < 0.1 && n < job->total) {
+        cs_job_progress(job, n, NULL);
+        return;
+    }
+    cs_timing t;
+    char partial[160];
+    cs_timing_of(lat, n, &t);
+    snprintf(partial, sizeof partial, "%d runs, median %.3f ms, p90 %.3f ms", n, t.median, t.p90);
+    cs_job_progress(job, n, partial);
+    *last = cs_job_now_s();
+}
+
+static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins,
+                            const cs_bench_opts *o, cs_job *job, cs_bench_result *res, double *lat, double *node_ms,
+                            cs_error *err)
 {
     cs_status st = CS_OK;
+    double last = 0;
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
     cs_exec_opts eo = {NULL, NULL, &job->cancel};
     for (int r = 0; st == CS_OK && outs && r < o->warmup + o->runs && !cs_job_cancelled(job); r++) {
         cs_exec_stats stats = {0};
-        st = cs_exec_run(g, plan, (const cs_tensor *const *)ins, outs, &eo, &stats, err);
+        st = cs_exec_run(g, plan, ins, outs, &eo, &stats, err);
         for (int i = 0; i < g->n_outputs; i++)
             cs_tensor_free(outs[i]), outs[i] = NULL;
         if (st == CS_OK && r >= o->warmup) {
@@ -133,7 +166,7 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, cs_tensor **
             for (int i = 0; i < g->n_nodes; i++)
                 node_ms[i] += stats.node_ms[i];
             res->peak_bytes = stats.peak_bytes, res->const_bytes = stats.const_bytes;
-            cs_job_progress(job, res->runs, "");
+            progress(job, lat, res->runs, &last);
         }
         cs_exec_stats_free(&stats);
     }
@@ -145,70 +178,117 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, cs_tensor **
     return st;
 }
 
-static cs_status measure(const cs_graph *g, const cs_plan *plan, cs_tensor **ins, const cs_bench_opts *o, cs_job *job,
-                         cs_bench_result *res, cs_error *err)
+/* One observed run counting MACs (it also proves the inputs fit). */
+static cs_status count_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins, cs_job *job,
+                           int64_t *macs, cs_error *err)
 {
     mac_counter mc = {calloc((size_t)g->n_values + 1, 1), calloc((size_t)g->n_values + 1, sizeof *mc.dims), 0};
-    double *lat = calloc((size_t)o->runs + 1, sizeof *lat), *node_ms = calloc((size_t)g->n_nodes + 1, sizeof *node_ms);
-    cs_status st = mc.rank && mc.dims && lat && node_ms ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
+    cs_status st = mc.rank && mc.dims && outs ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     for (int v = 0; st == CS_OK && v < g->n_inputs; v++) {
         mc.rank[g->inputs[v]] = (int8_t)ins[v]->rank;
         memcpy(mc.dims[g->inputs[v]], ins[v]->dims, sizeof mc.dims[0]);
     }
     cs_exec_opts eo = {count_macs, &mc, &job->cancel};
     if (st == CS_OK)
-        st = cs_exec_run(g, plan, (const cs_tensor *const *)ins, outs, &eo, NULL, err);
+        st = cs_exec_run(g, plan, ins, outs, &eo, NULL, err);
     for (int i = 0; outs && i < g->n_outputs; i++)
         cs_tensor_free(outs[i]);
-    res->macs = mc.macs;
+    *macs = mc.macs;
+    free(outs), free(mc.rank), free(mc.dims);
+    return st;
+}
+
+static cs_status measure(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins, const cs_bench_opts *o,
+                         cs_job *job, cs_bench_result *res, cs_error *err)
+{
+    double *lat = calloc((size_t)o->runs + 1, sizeof *lat), *node_ms = calloc((size_t)g->n_nodes + 1, sizeof *node_ms);
+    cs_status st = lat && node_ms ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     cs_job_begin(job, res->path, o->runs);
     if (st == CS_OK)
         st = timed_runs(g, plan, ins, o, job, res, lat, node_ms, err);
     if (st == CS_OK && res->runs > 0) {
-        qsort(lat, (size_t)res->runs, sizeof *lat, cmp_double);
-        res->min_ms = lat[0], res->max_ms = lat[res->runs - 1];
-        res->median_ms = res->runs % 2 ? lat[res->runs / 2] : (lat[res->runs / 2 - 1] + lat[res->runs / 2]) / 2;
-        res->p90_ms = lat[(int)((res->runs - 1) * 0.9 + 0.5)];
+        cs_timing_of(lat, res->runs, &res->latency);
+        res->min_ms = res->latency.min, res->max_ms = res->latency.max;
+        res->median_ms = res->latency.median, res->p90_ms = res->latency.p90;
         res->throughput = res->median_ms > 0 ? (double)res->batch * 1000.0 / res->median_ms : 0;
         st = profile(g, node_ms, res->runs, o->top_layers, res, err);
     }
-    free(outs), free(mc.rank), free(mc.dims), free(lat), free(node_ms);
+    free(lat), free(node_ms);
+    return st;
+}
+
+/* Makes the inputs, probing sizes for free dims until one run succeeds; ins[0] is o->input when given. */
+static cs_status fit_inputs(const cs_model *m, const cs_bench_opts *o, cs_job *job, cs_tensor **ins,
+                            cs_bench_result *res, cs_error *err)
+{
+    const cs_graph *g = m->g;
+    bool probe = has_free_dims(g, o->input != NULL);
+    cs_status st = CS_OK;
+    for (int k = 0; k < (probe ? N_PROBE : 1); k++) {
+        for (int i = o->input ? 1 : 0; i < g->n_inputs; i++)
+            cs_tensor_free(ins[i]), ins[i] = NULL;
+        if (o->input)
+            ins[0] = (cs_tensor *)o->input;
+        st = make_inputs(g, o, res->batch, probe_sizes[k], ins, res->input_shape, sizeof res->input_shape, err);
+        if (st == CS_OK)
+            st = count_run(g, m->plan, (const cs_tensor *const *)ins, job, &res->macs, err);
+        if (st == CS_OK || st == CS_ERR_CANCELLED || st == CS_ERR_NOMEM)
+            break;
+    }
+    if (st == CS_OK && probe)
+        snprintf(res->input_note, sizeof res->input_note, "%s; free dims set to %s (the first probed size that runs; "
+                 "give --input for a real one)", o->input ? o->input_desc : "synthetic uniform [0,1)",
+                 res->input_shape);
+    else if (st == CS_OK)
+        snprintf(res->input_note, sizeof res->input_note, "%s", o->input ? o->input_desc : "synthetic uniform [0,1)");
+    else if (probe)
+        cs_error_prefix(err, "no probed input size runs (the input declares free dims; give --input): ");
+    return st;
+}
+
+cs_status cs_bench_run_model(const cs_model *m, const cs_bench_opts *o, cs_job *job, cs_bench_result *res,
+                             cs_error *err)
+{
+    memset(res, 0, sizeof *res);
+    snprintf(res->path, sizeof res->path, "%s", m->path);
+    res->batch = o->batch > 0 ? o->batch : 1;
+    res->file_bytes = m->file_bytes;
+    res->params = m->params;
+    const cs_graph *g = m->g;
+    cs_tensor *ins[64] = {0};
+    cs_status st = CS_OK;
+    if (!m->plan)
+        st = cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: holds weights only (no architecture to time)", m->path);
+    if (st == CS_OK && (g->n_inputs > 64 || g->n_inputs < 1))
+        st = cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: bench takes models with 1 to 64 inputs, not %d", m->path,
+                          g->n_inputs);
+    if (st == CS_OK)
+        st = fit_inputs(m, o, job, ins, res, err);
+    if (st == CS_OK && (ins[0]->rank == 0 || ins[0]->dims[0] != res->batch))
+        res->batch = ins[0]->rank > 0 ? ins[0]->dims[0] : 1;
+    if (st == CS_OK)
+        st = measure(g, m->plan, (const cs_tensor *const *)ins, o, job, res, err);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        res->rss_peak_bytes = (size_t)ru.ru_maxrss * 1024;
+    for (int i = o->input ? 1 : 0; i < g->n_inputs && i < 64; i++)
+        cs_tensor_free(ins[i]);
+    if (st == CS_ERR_CANCELLED)
+        res->cancelled = true, st = CS_OK;
+    if (st == CS_OK)
+        cs_job_finish(job, "");
     return st;
 }
 
 cs_status cs_bench_run(const char *path, const cs_bench_opts *o, cs_job *job, cs_bench_result *res, cs_error *err)
 {
+    cs_model *m = NULL;
     memset(res, 0, sizeof *res);
-    res->path = path;
-    res->batch = o->batch > 0 ? o->batch : 1;
-    struct stat sb;
-    res->file_bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
-    cs_graph *g = NULL;
-    cs_plan *plan = NULL;
-    cs_tensor *ins[64] = {0};
-    cs_status st = cs_model_load(path, &g, err);
+    cs_status st = cs_model_open(path, &m, err);
     if (st == CS_OK)
-        st = cs_plan_build(g, &plan, err);
-    if (st == CS_OK && g->n_inputs > 64)
-        st = cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: more than 64 inputs", path);
-    if (st == CS_OK)
-        st = make_inputs(g, res->batch, ins, res->input_shape, sizeof res->input_shape, err);
-    if (st == CS_OK && g->n_inputs > 0 && (ins[0]->rank == 0 || ins[0]->dims[0] != res->batch))
-        res->batch = ins[0]->rank > 0 ? ins[0]->dims[0] : 1;
-    if (st == CS_OK) {
-        res->params = cs_graph_param_count(g);
-        st = measure(g, plan, ins, o, job, res, err);
-    }
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        res->rss_peak_bytes = (size_t)ru.ru_maxrss * 1024;
-    for (int i = 0; g && i < g->n_inputs && i < 64; i++)
-        cs_tensor_free(ins[i]);
-    cs_plan_free(plan);
-    cs_graph_free(g);
-    if (st == CS_OK)
-        cs_job_finish(job, "");
+        st = cs_bench_run_model(m, o, job, res, err);
+    cs_model_unref(m);
     return st;
 }
 

@@ -86,7 +86,7 @@ static void partial_line(const cs_eval_result *res, char *buf, size_t size)
                         (double)res->models[m].correct / (double)res->samples);
 }
 
-static cs_status setup(const char *const *paths, int n_models, const cs_eval_opts *o, cs_dataset *ds, cs_feed *feeds,
+static cs_status setup(cs_model *const *models, int n_models, const cs_eval_opts *o, cs_dataset *ds, cs_feed *feeds,
                        cs_eval_result *res, cs_error *err)
 {
     res->n_models = n_models;
@@ -95,18 +95,37 @@ static cs_status setup(const char *const *paths, int n_models, const cs_eval_opt
     res->total = o->limit > 0 && o->limit < count ? o->limit : count;
     cs_status st = CS_OK;
     for (int m = 0; st == CS_OK && m < n_models; m++) {
-        res->models[m].path = paths[m];
+        res->models[m].path = models[m]->path;
         res->models[m].confusion = calloc((size_t)res->n_classes * (size_t)res->n_classes + 1, sizeof(int64_t));
         if (!res->models[m].confusion)
             st = cs_error_set(err, CS_ERR_NOMEM, "out of memory");
         if (st == CS_OK)
-            st = cs_feed_open(paths[m], ds, &o->input, o->batch, &feeds[m], err);
+            st = cs_feed_open_graph(models[m]->g, models[m]->path, ds, &o->input, o->batch, &feeds[m], err);
     }
     return st;
 }
 
 cs_status cs_eval_run(const char *const *paths, int n_models, const cs_eval_opts *o, cs_job *job,
                       cs_eval_result *res, cs_error *err)
+{
+    cs_model *models[CS_EVAL_MAX_MODELS] = {0};
+    memset(res, 0, sizeof *res);
+    if (n_models < 1 || n_models > CS_EVAL_MAX_MODELS)
+        return cs_error_set(err, CS_ERR_ARG, "eval takes one or two models");
+    cs_status st = CS_OK;
+    for (int m = 0; st == CS_OK && m < n_models; m++)
+        st = cs_model_open(paths[m], &models[m], err);
+    if (st == CS_OK)
+        st = cs_eval_run_models(models, n_models, o, job, res, err);
+    for (int m = 0; m < n_models; m++) {
+        res->models[m].path = paths[m]; /* the result outlives the models */
+        cs_model_unref(models[m]);
+    }
+    return st;
+}
+
+cs_status cs_eval_run_models(cs_model *const *models, int n_models, const cs_eval_opts *o, cs_job *job,
+                             cs_eval_result *res, cs_error *err)
 {
     memset(res, 0, sizeof *res);
     if (n_models < 1 || n_models > CS_EVAL_MAX_MODELS)
@@ -115,7 +134,7 @@ cs_status cs_eval_run(const char *const *paths, int n_models, const cs_eval_opts
     cs_feed feeds[CS_EVAL_MAX_MODELS] = {0};
     cs_status st = cs_dataset_open(o->data, &ds, err);
     if (st == CS_OK)
-        st = setup(paths, n_models, o, ds, feeds, res, err);
+        st = setup(models, n_models, o, ds, feeds, res, err);
     int64_t chunk = o->batch > 0 ? o->batch : 1;
     chunk_out co[CS_EVAL_MAX_MODELS] = {0};
     int64_t *labels = malloc((size_t)(chunk + 1) * sizeof *labels);

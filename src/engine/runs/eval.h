@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../data/input.h"
+#include "../orch/loaded.h"
 #include "jobs.h"
 
 #define CS_EVAL_MAX_MODELS 2
@@ -37,6 +38,9 @@ typedef struct cs_eval_result {
 
 cs_status cs_eval_run(const char *const *paths, int n_models, const cs_eval_opts *opts, cs_job *job,
                       cs_eval_result *res, cs_error *err);
+/* The same on open models (borrowed; never reopened). */
+cs_status cs_eval_run_models(cs_model *const *models, int n_models, const cs_eval_opts *opts, cs_job *job,
+                             cs_eval_result *res, cs_error *err);
 void cs_eval_result_free(cs_eval_result *res);
 
 #endif

@@ -75,3 +75,19 @@ void cs_json_print(json_t *root)
     printf("\n");
     json_decref(root);
 }
+
+cs_status cs_json_save(const json_t *root, const char *path, cs_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cs_error_set(err, CS_ERR_IO, "%s: cannot write", path);
+    int bad = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
+    bad |= fputc('\n', f) == EOF;
+    bad |= fclose(f) != 0;
+    return bad ? cs_error_set(err, CS_ERR_IO, "%s: write failed", path) : CS_OK;
+}
+
+json_t *cs_json_num(bool ok, double v)
+{
+    return ok && isfinite(v) ? json_real(v) : json_null();
+}

@@ -1,0 +1,20 @@
+/* model_opts.c — options every command that opens models accepts: --arch FILE (a Keras to_json()
+ * architecture for weights-only .h5 files). They set process-wide load options before models open. */
+#include <stdio.h>
+
+#include "../engine/model.h"
+#include "cli.h"
+
+bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
+{
+    const char *v = NULL;
+    bool missing = false;
+    if (cs_opt_value(argc, argv, i, "--arch", &v, &missing)) {
+        if (missing)
+            *rc = cs_cli_usage_error(cmd, "--arch needs a Keras architecture file (model.to_json())");
+        else
+            cs_model_set_keras_arch(v);
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,410 @@
+/* rnn_weights.c — recurrent layers compared as functions: each side's LSTM/GRU weights (ONNX, PyTorch or Keras
+ * layout) are rewritten into one canonical form (PyTorch gate order, [gates*H, In] kernels, input and recurrent
+ * bias) and compared there; bias splits compare by their sums, swapped gates are named. */
+#include "rnn_weights.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RNN_MAX_CELLS 8
+#define RNN_MAX_GATES 4
+
+typedef struct rnn_cell {
+    double *wx;  /* [G*H, In], canonical gate order */
+    double *wh;  /* [G*H, H] */
+    double *bx;  /* [G*H] */
+    double *bh;  /* [G*H]; zeros when the format keeps one bias */
+    bool split;  /* the format stores two biases */
+} rnn_cell;
+
+typedef struct rnn_form {
+    int gates;              /* 4 LSTM, 3 GRU, 1 simple RNN */
+    int64_t hidden, in;
+    int n_cells;
+    rnn_cell cells[RNN_MAX_CELLS];
+    const char *style;      /* "ONNX", "PyTorch", "Keras" */
+    const char *order;      /* the format's gate order */
+    bool transposed;        /* kernels stored [In, G*H] */
+} rnn_form;
+
+/* Canonical gate k (LSTM i,f,g,o; GRU r,z,n) is block map[k] of the source. */
+static const int lstm_onnx[4] = {0, 2, 3, 1}, lstm_torch[4] = {0, 1, 2, 3};
+static const int gru_onnx[3] = {1, 0, 2}, gru_torch[3] = {0, 1, 2};
+static const int rnn_one[1] = {0};
+static const char *const lstm_names[4] = {"i", "f", "g", "o"}, *const gru_names[3] = {"r", "z", "n"};
+
+static const int *gate_map(const rnn_form *f)
+{
+    bool torch = strcmp(f->style, "PyTorch") == 0;
+    if (f->gates == 4)
+        return strcmp(f->style, "ONNX") == 0 ? lstm_onnx : lstm_torch;
+    if (f->gates == 3)
+        return torch ? gru_torch : gru_onnx; /* Keras GRU is z,r,h like ONNX */
+    return rnn_one;
+}
+
+static const char *gate_order(int gates, const char *style)
+{
+    if (gates == 4)
+        return strcmp(style, "ONNX") == 0 ? "i,o,f,c" : strcmp(style, "Keras") == 0 ? "i,f,c,o" : "i,f,g,o";
+    if (gates == 3)
+        return strcmp(style, "PyTorch") == 0 ? "r,z,n" : "z,r,h";
+    return "h";
+}
+
+static void form_free(rnn_form *f)
+{
+    for (int c = 0; c < f->n_cells; c++) {
+        free(f->cells[c].wx);
+        free(f->cells[c].wh);
+        free(f->cells[c].bx);
+        free(f->cells[c].bh);
+    }
+    f->n_cells = 0;
+}
+
+/* Rows of a [G*H, C] block starting at element off (or, transposed, a [C, G*H] matrix) in canonical order. */
+static double *gather_matrix(const cs_tensor *t, int64_t off, const rnn_form *f, int64_t cols, bool transposed)
+{
+    int64_t gh = f->gates * f->hidden;
+    double *d = malloc((size_t)(gh * cols) * sizeof *d);
+    if (!d)
+        return NULL;
+    const int *map = gate_map(f);
+    for (int k = 0; k < f->gates; k++)
+        for (int64_t h = 0; h < f->hidden; h++)
+            for (int64_t c = 0; c < cols; c++) {
+                int64_t row = map[k] * f->hidden + h;
+                int64_t src = transposed ? c * gh + row : off + row * cols + c;
+                d[(k * f->hidden + h) * cols + c] = cs_tensor_get_f64(t, src);
+            }
+    return d;
+}
+
+/* A [G*H] bias vector at element off of t (t NULL: zeros). */
+static double *gather_bias(const cs_tensor *t, int64_t off, const rnn_form *f)
+{
+    int64_t gh = f->gates * f->hidden;
+    double *d = calloc((size_t)gh, sizeof *d);
+    if (!d || !t)
+        return d;
+    const int *map = gate_map(f);
+    for (int k = 0; k < f->gates; k++)
+        for (int64_t h = 0; h < f->hidden; h++)
+            d[k * f->hidden + h] = cs_tensor_get_f64(t, off + map[k] * f->hidden + h);
+    return d;
+}
+
+static bool add_cell(rnn_form *f, const cs_tensor *w, int64_t w_off, const cs_tensor *r, int64_t r_off,
+                     const cs_tensor *bx, int64_t bx_off, const cs_tensor *bh, int64_t bh_off)
+{
+    if (f->n_cells >= RNN_MAX_CELLS)
+        return false;
+    rnn_cell *c = &f->cells[f->n_cells++];
+    c->wx = gather_matrix(w, w_off, f, f->in, f->transposed);
+    c->wh = gather_matrix(r, r_off, f, f->hidden, f->transposed);
+    c->bx = gather_bias(bx, bx_off, f);
+    c->bh = gather_bias(bh, bh_off, f);
+    c->split = bh != NULL;
+    return c->wx && c->wh && c->bx && c->bh;
+}
+
+static const char *leaf(const char *name)
+{
+    const char *s = strrchr(name, '/'), *d = strrchr(name, '.');
+    if (d && (!s || d > s))
+        s = d;
+    return s ? s + 1 : name;
+}
+
+/* Leaf equal to want, ignoring a ":0" suffix. */
+static bool leaf_is(const char *name, const char *want)
+{
+    const char *l = leaf(name);
+    size_t n = strlen(want);
+    return strncmp(l, want, n) == 0 && (l[n] == 0 || l[n] == ':');
+}
+
+static bool same_prefix(const char *x, const char *y)
+{
+    size_t px = (size_t)(leaf(x) - x), py = (size_t)(leaf(y) - y);
+    return px == py && strncmp(x, y, px) == 0;
+}
+
+static const cs_weight *find_named(const cs_layer *l, const char *prefix, size_t plen, const char *rest)
+{
+    for (int w = 0; w < l->n_weights; w++) {
+        const char *n = l->weights[w].name;
+        if (n && strncmp(n, prefix, plen) == 0 && strcmp(n + plen, rest) == 0)
+            return &l->weights[w];
+    }
+    return NULL;
+}
+
+/* PyTorch: <prefix>weight_ih_<suffix>, weight_hh_, bias_ih_, bias_hh_ (suffix l0, l0_reverse, l1...). */
+static bool read_torch(const cs_layer *l, rnn_form *f)
+{
+    for (int w = 0; w < l->n_weights; w++) {
+        const char *n = l->weights[w].name, *at = n ? strstr(n, "weight_ih_") : NULL;
+        if (!at)
+            continue;
+        size_t plen = (size_t)(at - n);
+        char rest[96];
+        const char *suffix = at + strlen("weight_ih_");
+        const cs_tensor *wih = l->weights[w].tensor, *whh, *bih = NULL, *bhh = NULL;
+        snprintf(rest, sizeof rest, "weight_hh_%s", suffix);
+        const cs_weight *x = find_named(l, n, plen, rest);
+        if (!x)
+            return false;
+        whh = x->tensor;
+        snprintf(rest, sizeof rest, "bias_ih_%s", suffix);
+        if ((x = find_named(l, n, plen, rest)))
+            bih = x->tensor;
+        snprintf(rest, sizeof rest, "bias_hh_%s", suffix);
+        if ((x = find_named(l, n, plen, rest)))
+            bhh = x->tensor;
+        if (wih->rank != 2 || whh->rank != 2 || whh->dims[1] < 1 || whh->dims[0] != wih->dims[0] ||
+            whh->dims[0] % whh->dims[1] || whh->dims[0] / whh->dims[1] > RNN_MAX_GATES)
+            return false;
+        int gates = (int)(whh->dims[0] / whh->dims[1]);
+        if (f->n_cells && (gates != f->gates || whh->dims[1] != f->hidden))
+            return false;
+        f->gates = gates, f->hidden = whh->dims[1], f->in = f->n_cells ? f->in : wih->dims[1];
+        if (wih->dims[1] != f->in && f->n_cells == 0)
+            return false;
+        if ((bih && cs_tensor_numel(bih) != whh->dims[0]) || (bhh && cs_tensor_numel(bhh) != whh->dims[0]))
+            return false;
+        if (wih->dims[1] != f->in) /* a stacked layer above the first: a different cell shape */
+            break;
+        if (!add_cell(f, wih, 0, whh, 0, bih, 0, bhh, 0))
+            return false;
+    }
+    return f->n_cells > 0;
+}
+
+/* Keras: <prefix>/kernel [In,G*H], <prefix>/recurrent_kernel [H,G*H], <prefix>/bias [G*H] or [2,G*H]. */
+static bool read_keras(const cs_layer *l, rnn_form *f)
+{
+    f->transposed = true;
+    for (int w = 0; w < l->n_weights; w++) {
+        const cs_weight *rk = &l->weights[w];
+        if (!rk->name || !leaf_is(rk->name, "recurrent_kernel"))
+            continue;
+        const cs_tensor *k = NULL, *b = NULL, *r = rk->tensor;
+        for (int j = 0; j < l->n_weights; j++) {
+            const cs_weight *x = &l->weights[j];
+            if (x->name && same_prefix(x->name, rk->name) && leaf_is(x->name, "kernel"))
+                k = x->tensor;
+            if (x->name && same_prefix(x->name, rk->name) && leaf_is(x->name, "bias"))
+                b = x->tensor;
+        }
+        if (!k || k->rank != 2 || r->rank != 2 || r->dims[0] < 1 || r->dims[1] % r->dims[0] ||
+            r->dims[1] / r->dims[0] > RNN_MAX_GATES || k->dims[1] != r->dims[1])
+            return false;
+        int gates = (int)(r->dims[1] / r->dims[0]);
+        if (f->n_cells && (gates != f->gates || r->dims[0] != f->hidden || k->dims[0] != f->in))
+            return false;
+        f->gates = gates, f->hidden = r->dims[0], f->in = k->dims[0];
+        int64_t gh = r->dims[1];
+        bool two = b && b->rank == 2 && b->dims[0] == 2 && b->dims[1] == gh;
+        if (b && !two && cs_tensor_numel(b) != gh)
+            return false;
+        /* gather_matrix reads a transposed matrix [C, G*H] directly */
+        if (!add_cell(f, k, 0, r, 0, b, 0, two ? b : NULL, gh))
+            return false;
+    }
+    return f->n_cells > 0;
+}
+
+/* ONNX LSTM/GRU/RNN node: the first two rank-3 weights are W and R, a rank-2 one B. */
+static bool read_onnx(const cs_layer *l, rnn_form *f)
+{
+    const cs_tensor *W = NULL, *R = NULL, *B = NULL;
+    for (int w = 0; w < l->n_weights; w++) {
+        const cs_tensor *t = l->weights[w].tensor;
+        if (t->rank == 3 && !W)
+            W = t;
+        else if (t->rank == 3 && !R)
+            R = t;
+        else if (t->rank == 2 && !B)
+            B = t;
+    }
+    if (!W || !R || R->dims[2] < 1 || W->dims[0] != R->dims[0] || W->dims[1] != R->dims[1] ||
+        R->dims[1] % R->dims[2] || R->dims[1] / R->dims[2] > RNN_MAX_GATES || W->dims[0] > RNN_MAX_CELLS)
+        return false;
+    f->gates = (int)(R->dims[1] / R->dims[2]), f->hidden = R->dims[2], f->in = W->dims[2];
+    int64_t gh = R->dims[1];
+    if (B && (B->dims[0] != W->dims[0] || B->dims[1] != 2 * gh))
+        return false;
+    for (int64_t d = 0; d < W->dims[0]; d++)
+        if (!add_cell(f, W, d * gh * f->in, R, d * gh * f->hidden, B, d * 2 * gh, B, d * 2 * gh + gh))
+            return false;
+    return true;
+}
+
+static bool is_rnn_op(const char *type)
+{
+    return type && (strcmp(type, "LSTM") == 0 || strcmp(type, "GRU") == 0 || strcmp(type, "RNN") == 0);
+}
+
+static bool try_style(const cs_layer *l, rnn_form *f, const char *style, bool (*reader)(const cs_layer *, rnn_form *))
+{
+    form_free(f);
+    memset(f, 0, sizeof *f);
+    f->style = style;
+    if (reader(l, f)) {
+        f->order = gate_order(f->gates, f->style);
+        return true;
+    }
+    form_free(f);
+    return false;
+}
+
+static bool read_layer(const cs_graph *g, int layer, rnn_form *f)
+{
+    const cs_layer *l = &g->layers[layer];
+    memset(f, 0, sizeof *f);
+    return try_style(l, f, "PyTorch", read_torch) || try_style(l, f, "Keras", read_keras) ||
+           (is_rnn_op(l->type) && try_style(l, f, "ONNX", read_onnx));
+}
+
+typedef struct rnn_err {
+    double max_abs, sum_abs;
+    int64_t n;
+    bool fp16_ok;
+} rnn_err;
+
+static void acc(rnn_err *e, double x, double y, double tol_rel)
+{
+    double d = fabs(x - y);
+    if (d <= tol_rel * fmax(fabs(x), fabs(y)))
+        d = 0; /* equal within the rounding of a sum stored in fp32 */
+    e->max_abs = fmax(e->max_abs, d);
+    e->sum_abs += d;
+    e->n++;
+    if (d > fabs(x) * 4.8828125e-4 + 6e-8) /* half an fp16 ulp, as for plain weights */
+        e->fp16_ok = false;
+}
+
+static void cmp_block(rnn_err *e, const double *x, const double *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        acc(e, x[i], y[i], 0);
+}
+
+/* Biases: sums (one fp32 ulp of slack: a converter that adds the two halves rounds once), except a GRU's
+ * candidate gate whose recurrent half sits inside the reset product when both sides keep it apart. */
+static void cmp_bias(rnn_err *e, const rnn_form *fa, const rnn_cell *a, const rnn_cell *b)
+{
+    int64_t h = fa->hidden, gh = fa->gates * h;
+    for (int64_t i = 0; i < gh; i++) {
+        bool apart = fa->gates == 3 && i >= 2 * h && a->split && b->split;
+        if (apart) {
+            acc(e, a->bx[i], b->bx[i], 0);
+            acc(e, a->bh[i], b->bh[i], 0);
+        } else {
+            acc(e, a->bx[i] + a->bh[i], b->bx[i] + b->bh[i], 1.2e-7);
+        }
+    }
+}
+
+/* Gate k of A equals gate p of B exactly in the input kernel of cell c. */
+static bool gate_equal(const rnn_form *fa, const rnn_form *fb, int c, int k, int p)
+{
+    int64_t rows = fa->hidden * fa->in;
+    return memcmp(fa->cells[c].wx + k * rows, fb->cells[c].wx + p * rows, (size_t)rows * sizeof(double)) == 0;
+}
+
+/* When the kernels differ only by gate order, names the mapping ("A's i,f,g,o are B's f,i,g,o"). */
+static bool describe_gate_swap(const rnn_form *fa, const rnn_form *fb, char *out, size_t size)
+{
+    const char *const *names = fa->gates == 4 ? lstm_names : fa->gates == 3 ? gru_names : NULL;
+    if (!names)
+        return false;
+    int p[RNN_MAX_GATES];
+    bool moved = false;
+    for (int k = 0; k < fa->gates; k++) {
+        p[k] = -1;
+        for (int j = 0; j < fa->gates && p[k] < 0; j++)
+            if (gate_equal(fa, fb, 0, k, j))
+                p[k] = j;
+        if (p[k] < 0)
+            return false;
+        moved |= p[k] != k;
+    }
+    if (!moved)
+        return false;
+    int len = snprintf(out, size, "gate order differs: A's ");
+    for (int k = 0; k < fa->gates; k++)
+        len += snprintf(out + len, size > (size_t)len ? size - (size_t)len : 0, "%s%s", k ? "," : "", names[k]);
+    len += snprintf(out + len, size > (size_t)len ? size - (size_t)len : 0, " are B's ");
+    for (int k = 0; k < fa->gates; k++)
+        len += snprintf(out + len, size > (size_t)len ? size - (size_t)len : 0, "%s%s", k ? "," : "", names[p[k]]);
+    return true;
+}
+
+static void describe(const rnn_form *fa, const rnn_form *fb, char *out, size_t size)
+{
+    const char *bias = fa->cells[0].split == fb->cells[0].split ? ""
+                       : fa->cells[0].split ? "; A's two biases summed" : "; B's two biases summed";
+    snprintf(out, size, "%s gates %s vs %s %s%s%s%s", fa->style, fa->order, fb->style, fb->order,
+             fa->transposed ? "; A kernels transposed" : "", fb->transposed ? "; B kernels transposed" : "", bias);
+}
+
+static void compare_forms(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp *out)
+{
+    out->compared = true;
+    if (fa->gates != fb->gates || fa->hidden != fb->hidden || fa->in != fb->in || fa->n_cells != fb->n_cells) {
+        cs_weight_set_status(out, CS_W_INCOMPARABLE);
+        snprintf(out->alignment, sizeof out->alignment,
+                 "recurrent shapes differ: A %d gates H=%lld In=%lld x%d, B %d gates H=%lld In=%lld x%d", fa->gates,
+                 (long long)fa->hidden, (long long)fa->in, fa->n_cells, fb->gates, (long long)fb->hidden,
+                 (long long)fb->in, fb->n_cells);
+        return;
+    }
+    rnn_err e = {.fp16_ok = true};
+    int64_t gh = fa->gates * fa->hidden;
+    bool raw_same = strcmp(fa->style, fb->style) == 0;
+    for (int c = 0; c < fa->n_cells; c++) {
+        const rnn_cell *a = &fa->cells[c], *b = &fb->cells[c];
+        cmp_block(&e, a->wx, b->wx, gh * fa->in);
+        cmp_block(&e, a->wh, b->wh, gh * fa->hidden);
+        cmp_bias(&e, fa, a, b);
+        raw_same &= a->split == b->split && memcmp(a->bx, b->bx, (size_t)gh * sizeof(double)) == 0;
+    }
+    out->max_abs = e.max_abs;
+    out->mean_abs = e.n ? e.sum_abs / (double)e.n : 0;
+    out->n_tensors = fa->n_cells * 3;
+    cs_weight_status status = e.max_abs == 0 ? (raw_same ? CS_W_IDENTICAL : CS_W_IDENTICAL_LAYOUT)
+                            : e.fp16_ok ? CS_W_FP16 : CS_W_DIFFERENT;
+    cs_weight_set_status(out, status);
+    if (status != CS_W_DIFFERENT || !describe_gate_swap(fa, fb, out->alignment, sizeof out->alignment))
+        describe(fa, fb, out->alignment, sizeof out->alignment);
+}
+
+static bool first_form(const cs_graph *g, const int *layers, int n, rnn_form *f)
+{
+    for (int i = 0; i < n; i++)
+        if (read_layer(g, layers[i], f))
+            return true;
+    return false;
+}
+
+bool cs_rnn_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
+                            int n_b, cs_weight_cmp *out)
+{
+    rnn_form fa, fb;
+    if (!first_form(a, layers_a, n_a, &fa))
+        return false;
+    if (!first_form(b, layers_b, n_b, &fb)) {
+        form_free(&fa);
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    compare_forms(&fa, &fb, out);
+    form_free(&fa);
+    form_free(&fb);
+    return true;
+}

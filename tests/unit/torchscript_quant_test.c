@@ -1,0 +1,119 @@
+/* torchscript_quant_test.c — int8 TorchScript written by torch 1.13's eager post-training quantization
+ * (tests/fixtures/make_quant_fixtures.py): per-channel (FBGEMM recipe) and per-tensor (QNNPACK) weights, traced,
+ * scripted (modules rebuilt by __setstate__ + *_prepack) and frozen (pickled packed params), run with integer
+ * semantics and compared with torch's dequantized outputs in units of the output quantum. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec.h"
+#include "engine/model.h"
+#include "test.h"
+
+#define FIX "tests/fixtures/torch/"
+
+static cs_tensor *read_raw(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint32_t r = 0, d;
+    int64_t dims[CS_MAX_RANK];
+    cs_tensor *t = NULL;
+    if (fread(&r, 4, 1, f) == 1 && r <= CS_MAX_RANK) {
+        bool ok = true;
+        for (uint32_t i = 0; i < r && ok; i++)
+            ok = fread(&d, 4, 1, f) == 1, dims[i] = d;
+        cs_error err;
+        t = ok ? cs_tensor_new(CS_DT_F32, (int)r, dims, &err) : NULL;
+        if (t && fread(t->data, 1, t->nbytes, f) != t->nbytes) {
+            cs_tensor_free(t);
+            t = NULL;
+        }
+    }
+    fclose(f);
+    return t;
+}
+
+/* Runs FIX name.pt on name.in.f32; *worst = max |out - ref| in quanta, *exact = share of elements equal. */
+static bool run_quant(const char *name, double quantum, double *worst, double *exact, int64_t *params)
+{
+    char path[256];
+    cs_error err;
+    cs_graph *g = NULL;
+    cs_plan *plan = NULL;
+    snprintf(path, sizeof path, FIX "%s.pt", name);
+    if (cs_torchscript_load(path, &g, &err) || cs_plan_build(g, &plan, &err)) {
+        fprintf(stderr, "  %s: %s\n", name, err.msg);
+        cs_graph_free(g);
+        return false;
+    }
+    *params = cs_graph_param_count(g);
+    snprintf(path, sizeof path, FIX "%s.in.f32", name);
+    cs_tensor *in = read_raw(path);
+    snprintf(path, sizeof path, FIX "%s.out.f32", name);
+    cs_tensor *ref = read_raw(path);
+    cs_tensor *out[1] = {0};
+    const cs_tensor *ins[1] = {in};
+    bool ok = in && ref && g->n_outputs == 1 && !cs_exec_run(g, plan, ins, out, NULL, NULL, &err) &&
+              cs_tensor_numel(out[0]) == cs_tensor_numel(ref);
+    if (ok) {
+        int64_t n = cs_tensor_numel(ref), same = 0;
+        *worst = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double d = fabs(((const float *)ref->data)[i] - cs_tensor_get_f64(out[0], i)) / quantum;
+            *worst = d > *worst ? d : *worst;
+            same += d < 1e-3;
+        }
+        *exact = (double)same / (double)n;
+    } else {
+        fprintf(stderr, "  %s: %s\n", name, err.msg[0] ? err.msg : "no comparable output");
+    }
+    cs_tensor_free(in), cs_tensor_free(ref), cs_tensor_free(out[0]);
+    cs_plan_free(plan);
+    cs_graph_free(g);
+    return ok;
+}
+
+TEST(torchscript_quantized_fixtures_match_torch_int8)
+{
+    /* Each output element is (q - zp) * scale: a difference of one quantum is one integer step of the last
+     * layer (rounding ties in requantization, float vs fixed-point multipliers); more would be a wrong op. */
+    static const char *const forms[] = {"traced", "scripted", "frozen"};
+    static const char *const recipes[] = {"fbgemm", "qnnpack"};
+    for (int r = 0; r < 2; r++) {
+        char path[256];
+        snprintf(path, sizeof path, FIX "quant_%s.quantum.f32", recipes[r]);
+        cs_tensor *q = read_raw(path);
+        EXPECT(q && cs_tensor_numel(q) == 1);
+        double quantum = q ? ((const float *)q->data)[0] : 1;
+        cs_tensor_free(q);
+        for (int f = 0; f < 3; f++) {
+            char name[64];
+            snprintf(name, sizeof name, "quant_%s_%s", recipes[r], forms[f]);
+            double worst = 1e9, exact = 0;
+            int64_t params = 0;
+            EXPECT(run_quant(name, quantum, &worst, &exact, &params));
+            if (worst > 1.001 || exact < 0.9)
+                fprintf(stderr, "  %s: worst %g quanta, %.3f exact\n", name, worst, exact);
+            EXPECT(worst <= 1.001);
+            EXPECT(exact >= 0.9);
+            /* int8 weights and float biases: 8*3*9 + 8*9 + 8*8 + 8*4 + 4 (side bias) + 12*6+6 + 6*5+5 */
+            EXPECT(params == 525);
+        }
+    }
+}
+
+TEST(torchscript_quantized_convs_are_integer_ops)
+{
+    /* quantized convolutions stay integer ops in the IR (QLinearConv on u8/i8 values), not float stand-ins */
+    cs_error err;
+    cs_graph *g = NULL;
+    EXPECT(cs_torchscript_load(FIX "quant_qnnpack_traced.pt", &g, &err) == CS_OK);
+    bool has_qconv = false;
+    for (int i = 0; g && i < g->n_nodes; i++)
+        has_qconv |= strcmp(g->nodes[i].op, "QLinearConv") == 0;
+    EXPECT(has_qconv);
+    cs_graph_free(g);
+}
