@@ -286,7 +286,7 @@ static void clean_pair_tip(cs_ui *ui, const char *samples, const char *a, const 
         return;
     char ra[PATH_MAX];
     snprintf(fa, sizeof fa, "%s", realpath(samples, ra) ? from_cwd(ra) : samples);
-    cs_ui_message(ui, false, "tip: a planted fault: :open %s/faults/lenet5s.pt %s/faults/lenet5s_pool2_floor.onnx",
+    cs_ui_message(ui, false, "try: :open %s/faults/lenet5s.pt %s/faults/lenet5s_pool2_floor.onnx (a planted fault)",
                   fa, fa);
     ui->msg_expires = 0; /* until the first key */
 }

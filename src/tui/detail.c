@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/diff/verdict.h"
 #include "engine/summary.h"
 #include "ui.h"
 
@@ -262,6 +263,15 @@ static void acts_view(lines *L, int ri, const cs_row *row)
         L->ui->channel = ld && ld->act.compared && a->rank >= 3 ? (int)(ld->act.max_index / (a->dims[a->rank - 1] *
                          a->dims[a->rank - 2]) % a->dims[a->rank - 3]) : 0;
     }
+    cs_pair_verdict pv = ld ? cs_pair_verdict_of(L->ui->v.diff, row->pair) : CS_PAIR_OK;
+    char sb[96];
+    if (pv == CS_PAIR_SHAPES_DIFFER)
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s shapes differ: A %s, B %s (this layer changes the output's shape)",
+             cs_ui_glyph_ok(L->ui, false), cs_shape_str(a->rank, a->dims, shape, sizeof shape),
+             b ? cs_shape_str(b->rank, b->dims, sb, sizeof sb) : cs_session_row_shape(L->ui->s, ri, 1, sb, sizeof sb));
+    else if (pv == CS_PAIR_B_FAILS)
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s B fails in this layer: %s", cs_ui_glyph_ok(L->ui, false),
+             L->ui->v.diff->b_error);
     if (ld && ld->act.compared) {
         int role = ld->within ? CS_UI_C_OK : CS_UI_C_BAD;
         TEXT(L, cs_ui_attr(role), "%s max abs %.3g, worst at %s, cosine %.6f", cs_ui_glyph_ok(L->ui, ld->within),
@@ -269,13 +279,21 @@ static void acts_view(lines *L, int ri, const cs_row *row)
              ld->act.cosine);
         TEXT(L, cs_ui_attr(role), "  rmse %.3g, %.2f%% outside atol %g + rtol %g x |b|", ld->act.rmse,
              100 * ld->act.frac_outside, ld->atol, ld->rtol);
+        cs_blame blame = cs_pair_blame(L->ui->v.diff, row->pair);
         if (ld->local.compared)
             TEXT(L, 0, "local error (B's layer fed A's input): max abs %.3g, %s", ld->local.max_abs,
-                 ld->local.frac_outside > 0 ? "the layer itself is faulty"
-                 : ld->within ? "within tolerance" : "inherited from earlier layers");
+                 blame == CS_BLAME_NONE ? "within tolerance" : cs_blame_name(blame));
         else
             TEXT(L, cs_ui_attr(CS_UI_C_DIM), "local error: not isolated (%s)", ld->local.alignment[0] ?
                  ld->local.alignment : "n/a");
+    }
+    if (ri == cs_ui_output_row(L->ui)) { /* the model's output: what each model predicts */
+        char top[400];
+        for (int side = 0; side < (L->ui->v.b ? 2 : 1); side++) {
+            const cs_ui_topk *t = cs_ui_predicted(L->ui, side);
+            if (t && t->n > 0)
+                TEXT(L, (int)A_BOLD, "%s predicts %s", side ? "B" : "A", cs_ui_topk_str(t, CS_UI_TOPK, top, sizeof top));
+        }
     }
     TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "A output %s %s", cs_shape_str(a->rank, a->dims, shape, sizeof shape),
          cs_dtype_name(a->dtype));
@@ -284,7 +302,9 @@ static void acts_view(lines *L, int ri, const cs_row *row)
         TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output (%s)", ld ? ld->act.alignment : "");
         stats_line(L, "", summary(L->ui, (summary_key){1, 1, ri}, b));
     }
-    heatmaps(L, a, b);
+    heatmaps(L, a, b && cs_tensor_numel(b) == cs_tensor_numel(a) ? b : NULL); /* |A-B| needs equal shapes */
+    if (b && cs_tensor_numel(b) != cs_tensor_numel(a))
+        TEXT(L, cs_ui_attr(CS_UI_C_DIM), "(B's map is not drawn beside A's: the shapes differ)");
 }
 
 static void detail_draw(cs_ui *ui, cs_ui_rect r)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/diff/verdict.h"
 #include "ui.h"
 
 static int k_quit(cs_ui *ui)
@@ -95,14 +96,28 @@ static int k_first(cs_ui *ui)
     return CS_UI_HANDLED;
 }
 
+/* A row where the error starts rather than one that only inherits it: the isolated layer is outside tolerance,
+ * its shapes differ, B fails in it, or it diverges and could not be isolated. */
+static bool local_fault(const cs_ui *ui, int r)
+{
+    const cs_row *row = &ui->v.rows[r];
+    if (row->container || row->pair < 0 || !ui->v.diff)
+        return false;
+    cs_pair_verdict v = cs_pair_verdict_of(ui->v.diff, row->pair);
+    cs_blame b = cs_pair_blame(ui->v.diff, row->pair);
+    return v == CS_PAIR_SHAPES_DIFFER || v == CS_PAIR_B_FAILS ||
+           (cs_pair_verdict_diverges(v) && (b == CS_BLAME_FAULTY || b == CS_BLAME_UNKNOWN));
+}
+
 static int jump_divergent(cs_ui *ui, int dir)
 {
     for (int r = ui->sel_row + dir; r >= 0 && r < ui->v.n_rows; r += dir)
-        if (ui->v.rows[r].divergent && !ui->v.rows[r].container) {
+        if (local_fault(ui, r)) {
             cs_ui_select(ui, r);
             return CS_UI_HANDLED;
         }
-    cs_ui_message(ui, false, "no %s divergent layer", dir > 0 ? "next" : "previous");
+    cs_ui_message(ui, false, "no %s layer with a local error (rows that only inherit an error are skipped)",
+                  dir > 0 ? "next" : "previous");
     return CS_UI_HANDLED;
 }
 
@@ -152,8 +167,8 @@ static const cs_ui_binding global[] = {
     {'w', "w", "detail pane: attributes and weights", k_weights, 4, "weights"},
     {'a', "a", "detail pane: activations", k_acts, 4, "acts"},
     {'f', "f", "jump to the first divergent layer", k_first, 1, "first ✗"},
-    {']', "]", "next divergent layer", k_next_div, 0, NULL},
-    {'[', "[", "previous divergent layer", k_prev_div, 0, NULL},
+    {']', "]", "next layer with a local error (skips inherited ones)", k_next_div, 0, NULL},
+    {'[', "[", "previous layer with a local error", k_prev_div, 0, NULL},
     {'/', "/", "search layers by name", k_search, 0, NULL},
     {'n', "n", "next search match", k_next_match, 0, NULL},
     {'N', "N", "previous search match", k_prev_match, 0, NULL},

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <ctype.h>
 
+#include "engine/diff/verdict.h"
 #include "ui.h"
 
 const char *cs_ui_row_name(const cs_ui *ui, const cs_row *r, int side, char *buf, size_t size)
@@ -165,9 +166,20 @@ static void cols_for(const cs_ui *ui, int w, int *name_w, int *type_w, int *shap
         *name_w = 6;
 }
 
-static void diff_cols(const cs_ui *ui, const cs_row *row, int y, int x, int attr)
+static void diff_cols(const cs_ui *ui, int ri, const cs_row *row, int y, int x, int attr)
 {
     const cs_layer_diff *ld = row->pair >= 0 && ui->v.diff ? &ui->v.diff->layers[row->pair] : NULL;
+    cs_pair_verdict pv = ld ? cs_pair_verdict_of(ui->v.diff, row->pair) : CS_PAIR_OK;
+    if (pv == CS_PAIR_SHAPES_DIFFER || pv == CS_PAIR_B_FAILS) { /* a divergence with no figures: say what */
+        char shape[96];
+        int bad = attr | cs_ui_attr(CS_UI_C_BAD);
+        if (pv == CS_PAIR_SHAPES_DIFFER)
+            cs_ui_put(y, x, 23, bad, " B %s", cs_session_row_shape(ui->s, ri, 1, shape, sizeof shape));
+        else
+            cs_ui_put(y, x, 23, bad, " B fails here");
+        cs_ui_put(y, x + 23, 2, bad, " %s", cs_ui_glyph_ok(ui, false));
+        return;
+    }
     if (row->container || !ld || !ld->act.compared) {
         const char *why = row->container ? "" : row->pair < 0 ? "unmatched" : ld && ld->weights.compared ? "w only" : "-";
         cs_ui_put(y, x, 23, attr | cs_ui_attr(CS_UI_C_DIM), " %-9s", why);
@@ -219,7 +231,7 @@ static void draw_row(cs_ui *ui, int y, int x, int w, int ri, bool sel)
     cs_ui_put(y, c, shape_w + 1, attr, " %s", cs_session_row_shape(ui->s, ri, row->n_a ? 0 : 1, shape, sizeof shape));
     c += shape_w + 1;
     if (diff)
-        diff_cols(ui, row, y, c, attr);
+        diff_cols(ui, ri, row, y, c, attr);
     int used = c - x + (diff ? 25 : 0);
     if (used < w)
         cs_ui_put(y, x + used, w - used, attr, "%s", "");

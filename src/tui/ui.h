@@ -149,6 +149,18 @@ int cs_ui_start_job(cs_ui *ui, const cs_job_params *p);
 void cs_ui_picker_open(cs_ui *ui);
 void cs_ui_form_open(cs_ui *ui);
 
+/* predict.c — top-k classes of each model's output with labels, cached per result */
+#define CS_UI_TOPK 5
+typedef struct cs_ui_topk {
+    int n;
+    int idx[CS_UI_TOPK];
+    double p[CS_UI_TOPK];      /* probability (softmax of the scores unless they already are one) */
+    char label[CS_UI_TOPK][48];
+} cs_ui_topk;
+const cs_ui_topk *cs_ui_predicted(cs_ui *ui, int side); /* n == 0 when the output is not a class score vector */
+const char *cs_ui_topk_str(const cs_ui_topk *t, int k, char *buf, size_t size); /* "0 'T-shirt/top' 97%, ..." */
+int cs_ui_output_row(const cs_ui *ui);
+
 /* cmdline.c — the `:` command line on readline's callback interface, fed from the curses loop. */
 void cs_ui_cmdline_init(cs_ui *ui);
 void cs_ui_cmdline_done(void);

@@ -232,7 +232,7 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
     if (canonical_perm(a->layout, b->layout, r, p) && perm_fits(a->t, b->t, p)) {
         perm_error(a->t, b->t, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
         c->ok = c->permuted = true;
-        snprintf(c->how, sizeof c->how, "%s->%s", cs_layout_name(b->layout), cs_layout_name(a->layout));
+        snprintf(c->how, sizeof c->how, "A %s, B %s", cs_layout_name(a->layout), cs_layout_name(b->layout));
         return;
     }
     if (a->layout && a->layout == b->layout) { /* same known layout: the plain order, nothing else */
