@@ -96,13 +96,17 @@ static void draw_status(cs_ui *ui)
         return;
     if (ui->msg[0] && ui->msg_expires > 0 && now_ms() > ui->msg_expires)
         ui->msg[0] = 0;
-    if (ui->msg[0] && (ui->msg_error || ui->v.phase != CS_PHASE_BUSY))
-        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(ui->msg_error ? CS_UI_C_BAD : CS_UI_C_WARN), "%s", ui->msg);
-    else if (ui->v.phase == CS_PHASE_BUSY)
+    bool busy = ui->v.phase == CS_PHASE_BUSY;
+    bool failed = !busy && ui->v.progress[0] && strcmp(ui->v.progress, ui->dismissed) != 0;
+    if (ui->msg[0] && ui->msg_error) /* the user's own mistake first, then the work's progress or failure */
+        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_BAD), "%s", ui->msg);
+    else if (busy)
         cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_WARN), "%s %s… (keys work meanwhile)%s%s",
                   spin[(int)(now_ms() / 100) % 4], ui->v.progress, ui->msg[0] ? " | " : "", ui->msg);
-    else if (ui->v.progress[0])
+    else if (failed)
         cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_BAD), "error: %s", ui->v.progress);
+    else if (ui->msg[0])
+        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_WARN), "%s", ui->msg);
     else
         cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_DIM), "%s", ui->v.input_notes);
 }
@@ -180,6 +184,8 @@ static int handle_key(cs_ui *ui, int key)
     if (ui->modal == CS_MODAL_CMDLINE)
         return cs_ui_cmdline_key(ui, key);
     ui->msg[0] = 0;
+    if (ui->v.phase != CS_PHASE_BUSY) /* a failure is said once: the next key dismisses it */
+        snprintf(ui->dismissed, sizeof ui->dismissed, "%s", ui->v.progress);
     if (ui->modal == CS_MODAL_CONFIRM) {
         ui->modal = CS_MODAL_NONE;
         return key == 'y' || key == 'Y' ? CS_UI_QUIT : CS_UI_HANDLED;

@@ -170,11 +170,40 @@ static void attributes(lines *L, const cs_row *row)
         TEXT(L, cs_ui_attr(CS_UI_C_DIM), "  (none)");
 }
 
+/* A layer that runs nothing and holds weights (a CoreML MIL const) whose value feeds one of layer l's nodes:
+ * its weights are shown with l, since the const gets no row. -1 past the last one. */
+static int fed_const(const cs_graph *g, int l, int after)
+{
+    const cs_layer *L = &g->layers[l];
+    for (int c = after + 1; c < g->n_layers && !g->weights_only; c++) {
+        const cs_layer *C = &g->layers[c];
+        if (C->n_nodes || !C->n_weights || c == l)
+            continue;
+        for (int i = 0; i < L->n_nodes; i++) {
+            const cs_node *nd = &g->nodes[L->nodes[i]];
+            for (int k = 0; k < nd->n_inputs; k++) {
+                for (int o = 0; nd->inputs[k] >= 0 && o < C->n_outputs; o++)
+                    if (C->outputs[o] == nd->inputs[k])
+                        return c;
+                for (int w = 0; nd->inputs[k] >= 0 && w < C->n_weights; w++)
+                    if (C->weights[w].value == nd->inputs[k])
+                        return c;
+            }
+        }
+    }
+    return -1;
+}
+
 static void weights_of(lines *L, int side, const int *layers, int n)
 {
     const cs_graph *g = side ? L->ui->v.b : L->ui->v.a;
-    for (int k = 0; g && k < n; k++) {
-        const cs_layer *l = &g->layers[layers[k]];
+    int fed[16], n_fed = 0;
+    for (int k = 0; g && k < n; k++)
+        for (int c = fed_const(g, layers[k], -1); c >= 0 && n_fed < 16; c = fed_const(g, layers[k], c))
+            fed[n_fed++] = c;
+    for (int k = 0; g && k < n + n_fed; k++) {
+        int li = k < n ? layers[k] : fed[k - n];
+        const cs_layer *l = &g->layers[li];
         for (int w = 0; w < l->n_weights; w++) {
             const cs_weight *wt = &l->weights[w];
             char shape[96];
@@ -184,7 +213,7 @@ static void weights_of(lines *L, int side, const int *layers, int n)
                  : t ? t->dtype : CS_DT_F32), wt->stored_dtype && t && wt->stored_dtype != t->dtype ? " (stored)" : "",
                  wt->is_buffer ? " buffer" : "");
             if (w < 1024)
-                stats_line(L, "", summary(L->ui, (summary_key){0, side, layers[k] * 1024 + w}, t));
+                stats_line(L, "", summary(L->ui, (summary_key){0, side, li * 1024 + w}, t));
         }
     }
 }

@@ -42,8 +42,9 @@ static const char *relative_name(const cs_ui *ui, const cs_row *r, const char *n
 static bool constant_layer(const cs_graph *g, int l)
 {
     const cs_layer *L = &g->layers[l];
-    if (L->n_nodes == 0)
-        return false;
+    if (L->n_nodes == 0) /* a MIL const holds a value and runs nothing (its weights show with the layer it feeds);
+                          * a checkpoint's layers hold weights and stay */
+        return !g->weights_only;
     for (int i = 0; i < L->n_nodes; i++) {
         const cs_node *nd = &g->nodes[L->nodes[i]];
         for (int k = 0; k < nd->n_inputs; k++)

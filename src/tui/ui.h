@@ -89,6 +89,7 @@ struct cs_ui {
     char search[128];
     char msg[256];             /* the status line's message */
     bool msg_error;
+    char dismissed[256];       /* the session's failure the user has already seen */
     double msg_expires;        /* monotonic ms when an informational message fades; 0: at the next key */
     cs_ui_picker picker;
     cs_ui_form form;
