@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 long long cs_file_size(const char *path)
 {
@@ -14,6 +17,68 @@ long long cs_file_size(const char *path)
     if (stat(path, &st) != 0)
         return -1;
     return (long long)st.st_size;
+}
+
+cs_status cs_check_regular(const char *path, cs_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cs_error_set(err, CS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return cs_error_set(err, CS_ERR_IO, "%s: is a directory, expected a file", path);
+    if (!S_ISREG(st.st_mode))
+        return cs_error_set(err, CS_ERR_IO, "%s: not a regular file (a FIFO, socket or device): refusing it", path);
+    return CS_OK;
+}
+
+FILE *cs_fopen_regular(const char *path, cs_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* O_NONBLOCK: a FIFO must not hang the open */
+    if (fd < 0) {
+        cs_error_set(err, CS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        cs_error_set(err, CS_ERR_IO, "%s: %s", path,
+                     S_ISDIR(st.st_mode) ? "is a directory, expected a file"
+                                         : "not a regular file (a FIFO, socket or device): refusing it");
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        cs_error_set(err, CS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    return f;
+}
+
+cs_status cs_confined_path(const char *dir, const char *rel, const char *what, char *out, size_t size,
+                           cs_error *err)
+{
+    if (!rel || !*rel || rel[0] == '/' || rel[0] == '\\')
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: %s '%s' is not a relative path inside the model's folder", dir,
+                            what, rel ? rel : "");
+    for (const char *p = rel; *p;) { /* no '..' component anywhere */
+        size_t k = strcspn(p, "/\\");
+        if (k == 2 && p[0] == '.' && p[1] == '.')
+            return cs_error_set(err, CS_ERR_FORMAT, "%s: %s '%s' leaves the model's folder ('..')", dir, what, rel);
+        p += k + (p[k] != 0);
+    }
+    if ((size_t)snprintf(out, size, "%s/%s", dir, rel) >= size)
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: %s '%s' has too long a path", dir, what, rel);
+    char real_dir[PATH_MAX], real[PATH_MAX];
+    if (!realpath(dir, real_dir))
+        return cs_error_set(err, CS_ERR_IO, "%s: cannot resolve the model's folder: %s", dir, strerror(errno));
+    if (!realpath(out, real))
+        return cs_error_set(err, CS_ERR_IO, "%s: %s '%s' cannot be opened: %s", dir, what, rel, strerror(errno));
+    size_t n = strlen(real_dir);
+    if (strncmp(real, real_dir, n) != 0 || (real[n] != '/' && !(n == 1 && real_dir[0] == '/')))
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: %s '%s' is a link leading out of the model's folder", dir, what,
+                            rel);
+    return cs_check_regular(out, err);
 }
 
 cs_status cs_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, cs_error *err)
@@ -28,9 +93,9 @@ cs_status cs_read_file(const char *path, size_t max_bytes, uint8_t **data, size_
     if ((unsigned long long)st.st_size > max_bytes)
         return cs_error_set(err, CS_ERR_IO, "%s: file is too large (%lld bytes, limit %zu)", path,
                             (long long)st.st_size, max_bytes);
-    FILE *f = fopen(path, "rb");
+    FILE *f = cs_fopen_regular(path, err);
     if (!f)
-        return cs_error_set(err, CS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return err->status;
     size_t size = (size_t)st.st_size;
     uint8_t *buf = malloc(size + 1);
     if (!buf) {

@@ -2,6 +2,8 @@
  * and dispatch to the per-format loaders declared in model.h. */
 #include "model.h"
 
+#include "fileio.h"
+
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
@@ -62,6 +64,8 @@ cs_format cs_model_detect(const char *path)
         return CS_FORMAT_UNKNOWN;
     if (S_ISDIR(st.st_mode))
         return ends_with(path, ".mlpackage") || ends_with(path, ".mlpackage/") ? CS_FORMAT_COREML : CS_FORMAT_UNKNOWN;
+    if (!S_ISREG(st.st_mode))
+        return CS_FORMAT_UNKNOWN; /* a FIFO or device: never opened (it could block) */
     unsigned char magic[8] = {0};
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -99,6 +103,8 @@ cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err)
     struct stat st;
     if (stat(path, &st) != 0)
         return cs_error_set(err, CS_ERR_IO, "%s: no such file or directory", path);
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return cs_check_regular(path, err);
     switch (cs_model_detect(path)) {
     case CS_FORMAT_ONNX: return cs_onnx_load(path, out, err);
     case CS_FORMAT_TORCHSCRIPT: return cs_torchscript_load(path, out, err);

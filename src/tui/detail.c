@@ -222,7 +222,7 @@ static void weights_view(lines *L, const cs_row *row)
 {
     const cs_layer_diff *ld = row->pair >= 0 && L->ui->v.diff ? &L->ui->v.diff->layers[row->pair] : NULL;
     if (ld && ld->weights.compared)
-        TEXT(L, cs_ui_attr(strcmp(ld->weights.status, "different") == 0 ? CS_UI_C_BAD : CS_UI_C_OK),
+        TEXT(L, cs_ui_attr(ld->weights.code == CS_W_DIFFERENT ? CS_UI_C_BAD : CS_UI_C_OK),
              "weights: %s, max abs %.3g%s%s%s", ld->weights.status, ld->weights.max_abs,
              ld->weights.alignment[0] ? " (" : "", ld->weights.alignment, ld->weights.alignment[0] ? ")" : "");
     int before = L->n;
@@ -308,7 +308,7 @@ static void acts_view(lines *L, int ri, const cs_row *row)
              ld->act.cosine);
         TEXT(L, cs_ui_attr(role), "  rmse %.3g, %.2f%% outside atol %g + rtol %g x |b|", ld->act.rmse,
              100 * ld->act.frac_outside, ld->atol, ld->rtol);
-        cs_blame blame = cs_pair_blame(L->ui->v.diff, row->pair);
+        cs_blame blame = cs_pair_blame(L->ui->v.diff, row->pair); /* the CLI's decision (diff/verdict.h) */
         if (ld->local.compared)
             TEXT(L, 0, "local error (B's layer fed A's input): max abs %.3g, %s", ld->local.max_abs,
                  blame == CS_BLAME_NONE ? "within tolerance" : cs_blame_name(blame));
@@ -328,7 +328,8 @@ static void acts_view(lines *L, int ri, const cs_row *row)
          cs_dtype_name(a->dtype));
     stats_line(L, "", summary(L->ui, (summary_key){1, 0, ri}, a));
     if (b) {
-        TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output (%s)", ld ? ld->act.alignment : "");
+        TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output %s (%s)", cs_shape_str(b->rank, b->dims, shape, sizeof shape),
+             ld ? ld->act.alignment : "");
         stats_line(L, "", summary(L->ui, (summary_key){1, 1, ri}, b));
     }
     heatmaps(L, a, b && cs_tensor_numel(b) == cs_tensor_numel(a) ? b : NULL); /* |A-B| needs equal shapes */

@@ -32,3 +32,53 @@ expect_fail unknown_command "frobnicate: neither a command nor a readable model 
 expect_ok run_valid_model_json '"outputs"' "$CS" run $F/tiny_valid.onnx --input $X --json
 expect_ok inspect_valid_model 'total parameters: 8' "$CS" inspect $F/tiny_valid.onnx
 expect_ok version_flag '^convscope [0-9]' "$CS" --version
+
+# ---- tests/malformed/: hostile files that once crashed, hung or blew up memory (issue 17) ----
+# bounded NAME PATTERN CMD...: like expect_fail, under a 1 GiB address-space cap and a 5 s wall-clock limit
+# (exit 124 from timeout or a crash signal fails the check).
+bounded() {
+    local name=$1 pattern=$2
+    shift 2
+    expect_fail "$name" "$pattern" bash -c 'ulimit -v 1048576; exec timeout 5 "$@"' _ "$@"
+}
+M=tests/malformed
+bounded malformed_ts_floordiv_int64_min "ts_floordiv_min\.pt: integer overflow in floordiv" "$CS" inspect $M/ts_floordiv_min.pt
+bounded malformed_ts_range_huge_step "ts_range_huge_step\.pt: range\(\) too long" "$CS" inspect $M/ts_range_huge_step.pt
+bounded malformed_ts_range_overflow "ts_range_overflow\.pt: range\(\) too long" "$CS" inspect $M/ts_range_overflow.pt
+bounded malformed_ts_nested_loops "ts_nested_loops\.pt: the script runs more than" "$CS" inspect $M/ts_nested_loops.pt
+bounded malformed_ts_recursion_fanout "ts_recursion\.pt: (the script runs more than|load-time values need more than)" "$CS" inspect $M/ts_recursion.pt
+bounded malformed_ts_subscript_error "ts_subscript_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
+    "$CS" inspect $M/ts_subscript_error.pt
+bounded malformed_ts_memo_shared_lists "ts_memo_lists\.pt: attribute .* expands to more than" "$CS" inspect $M/ts_memo_lists.pt
+bounded malformed_ckpt_shared_dicts "ckpt_shared_dicts\.pt: checkpoint holds no tensors" "$CS" inspect $M/ckpt_shared_dicts.pt
+bounded malformed_ckpt_shared_dicts_legacy "ckpt_shared_dicts_legacy\.pt: checkpoint holds no tensors" \
+    "$CS" inspect $M/ckpt_shared_dicts_legacy.pt
+bounded malformed_ckpt_stride0_view "ckpt_stride0_view\.pt: w: a view of storage '0' \(16 bytes\) would materialise" \
+    "$CS" inspect $M/ckpt_stride0_view.pt
+bounded malformed_zip_total_cap "zip_total_bomb\.pt: reading zip entry .* refusing a zip bomb" "$CS" inspect $M/zip_total_bomb.pt
+bounded malformed_npy_huge_shape "npy_huge_shape\.npy: \.npy data is 16 bytes but shape \[65536,65536\]" \
+    "$CS" run $F/tiny_valid.onnx --input $M/npy_huge_shape.npy
+bounded malformed_pb_huge_dims "pb_huge_dims\.pb: .*stores fewer values than its dims" \
+    "$CS" run $F/tiny_valid.onnx --input $M/pb_huge_dims.pb
+bounded malformed_jpeg_huffman_codes "jpeg_huffman_codes\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
+    "$CS" run $F/tiny_valid.onnx --input $M/jpeg_huffman_codes.jpg
+bounded malformed_psd_huge "psd_huge\.psd: image of 10498x2562 .* too large" "$CS" run $F/tiny_valid.onnx --input $M/psd_huge.psd
+bounded malformed_onnx_dup_initializer "onnx_dup_initializer\.onnx: initializer 'w' is defined twice" \
+    "$CS" inspect $M/onnx_dup_initializer.onnx
+bounded malformed_h5_huge_dataset "h5_huge_dataset\.h5: layer .* claims 2147483647 values but the file stores" \
+    "$CS" inspect $M/h5_huge_dataset.h5
+bounded malformed_coreml_immediate_tuple "coreml_immediate_tuple\.mlpackage: .*immediate value is not a tensor" \
+    "$CS" inspect $M/coreml_immediate_tuple.mlpackage
+
+# .mlpackage members: a symlink out of the package, FIFOs as the spec and as weight.bin, a FIFO as the model
+P=tests/fixtures/coreml/tiny_program.mlpackage
+for k in link fifo_spec fifo_blob; do cp -r $P "$TMP/$k.mlpackage"; done
+ln -sf /etc/passwd "$TMP/link.mlpackage/Data/com.apple.CoreML/weights/weight.bin"
+rm "$TMP/fifo_spec.mlpackage/Data/com.apple.CoreML/model.mlmodel" "$TMP/fifo_blob.mlpackage/Data/com.apple.CoreML/weights/weight.bin"
+mkfifo "$TMP/fifo_spec.mlpackage/Data/com.apple.CoreML/model.mlmodel" \
+    "$TMP/fifo_blob.mlpackage/Data/com.apple.CoreML/weights/weight.bin" "$TMP/fifo.onnx"
+bounded malformed_mlpackage_symlink_out "link\.mlpackage.*weight file 'weights/weight\.bin' is a link leading out" \
+    "$CS" inspect "$TMP/link.mlpackage"
+bounded malformed_mlpackage_fifo_spec "model\.mlmodel: not a regular file" "$CS" inspect "$TMP/fifo_spec.mlpackage"
+bounded malformed_mlpackage_fifo_blob "weight\.bin: not a regular file" "$CS" inspect "$TMP/fifo_blob.mlpackage"
+bounded malformed_fifo_model "fifo\.onnx: not a regular file" "$CS" inspect "$TMP/fifo.onnx"

@@ -2,6 +2,8 @@
  * and channel conversion; every size is checked before any allocation. */
 #include "image.h"
 
+#include "../fileio.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,15 +32,45 @@ static cs_status image_alloc(int h, int w, int c, cs_image *out, const char *whe
     return CS_OK;
 }
 
-static cs_status read_checked(FILE *f, const char *path, cs_image *out, cs_error *err)
+/* stb_image 2.27 writes past its Huffman tables when a JPEG DHT segment declares more than 256 codes
+ * (stb_image.h:1990); such segments are refused here before stb sees the file. Entropy-coded data stuffs
+ * every 0xFF as FF 00, so FF C4 anywhere in the file is a real DHT marker. */
+static bool jpeg_tables_ok(const uint8_t *b, size_t n)
+{
+    if (n < 2 || b[0] != 0xFF || b[1] != 0xD8)
+        return true; /* not a JPEG */
+    for (size_t i = 2; i + 4 <= n; i++) {
+        if (b[i] != 0xFF || b[i + 1] != 0xC4)
+            continue;
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3], end = i + 2 + len, p = i + 4;
+        if (len < 2 || end > n)
+            return false;
+        while (p < end) { /* tables: class/id byte, 16 counts, the symbols */
+            if (end - p < 17)
+                return false;
+            size_t codes = 0;
+            for (int k = 1; k <= 16; k++)
+                codes += b[p + k];
+            if (codes > 256 || codes > end - p - 17)
+                return false;
+            p += 17 + codes;
+        }
+    }
+    return true;
+}
+
+static cs_status read_checked(const uint8_t *buf, size_t len, const char *path, cs_image *out, cs_error *err)
 {
     int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_file(f, &w, &h, &c))
+    if (!jpeg_tables_ok(buf, len)) /* before stbi_info, which already builds the tables */
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt JPEG (a Huffman table declares more than 256 codes)",
+                            path);
+    if (len > INT32_MAX || !stbi_info_from_memory(buf, (int)len, &w, &h, &c))
         return cs_error_set(err, CS_ERR_FORMAT, "%s: not a readable image (%s)", path, stbi_failure_reason());
     if (!valid_size(h, w, c))
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: image of %dx%d with %d channels is too large", path, w,
                             h, c);
-    uint8_t *px = stbi_load_from_file(f, &w, &h, &c, 0);
+    uint8_t *px = stbi_load_from_memory(buf, (int)len, &w, &h, &c, 0);
     if (!px)
         return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt image (%s)", path, stbi_failure_reason());
     cs_status st = image_alloc(h, w, c, out, path, err);
@@ -51,11 +83,12 @@ static cs_status read_checked(FILE *f, const char *path, cs_image *out, cs_error
 cs_status cs_image_read(const char *path, cs_image *out, cs_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cs_error_set(err, CS_ERR_IO, "%s: cannot open image: %s", path, strerror(errno));
-    cs_status st = read_checked(f, path, out, err);
-    fclose(f);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cs_status st = cs_read_file(path, CS_IMAGE_MAX_FILE, &buf, &len, err);
+    if (st == CS_OK)
+        st = read_checked(buf, len, path, out, err);
+    free(buf);
     return st;
 }
 

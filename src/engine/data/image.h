@@ -8,7 +8,8 @@
 #include "../status.h"
 
 #define CS_IMAGE_MAX_SIDE 16384          /* larger images are refused before decoding */
-#define CS_IMAGE_MAX_PIXELS (1 << 26)
+#define CS_IMAGE_MAX_PIXELS (1 << 24)      /* 16.7 Mpixels (4096x4096): checked from the header, before decoding */
+#define CS_IMAGE_MAX_FILE ((size_t)256 << 20) /* image files over 256 MiB are refused unread */
 
 typedef struct cs_image {
     int h, w, c;      /* c: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */

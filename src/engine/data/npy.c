@@ -113,6 +113,15 @@ cs_status cs_npy_read(const char *path, cs_tensor **out, cs_error *err)
             st = cs_error_set(err, CS_ERR_FORMAT, "%s: bad shape in .npy header", path);
     }
     cs_tensor *t = NULL;
+    int64_t numel = 0;
+    uint64_t need = 0;
+    if (st == CS_OK && (!cs_shape_numel(rank, dims, &numel) ||
+                        __builtin_mul_overflow((uint64_t)numel, (uint64_t)cs_dtype_size(dtype_of(descr)), &need) ||
+                        need != len - off - hlen)) { /* checked against the file before allocating */
+        char s[160];
+        st = cs_error_set(err, CS_ERR_FORMAT, "%s: .npy data is %zu bytes but shape %s of %s needs %llu", path,
+                          len - off - hlen, cs_shape_str(rank, dims, s, sizeof s), descr, (unsigned long long)need);
+    }
     if (st == CS_OK && !(t = cs_tensor_new(dtype_of(descr), rank, dims, err)))
         st = err->status;
     if (st == CS_OK && t->nbytes != len - off - hlen) {

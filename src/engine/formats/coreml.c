@@ -19,6 +19,8 @@ static cs_status package_paths(const char *pkg, char **spec, char **dir, cs_erro
 {
     char manifest[4096];
     snprintf(manifest, sizeof manifest, "%s/Manifest.json", pkg);
+    if (cs_check_regular(manifest, err) != CS_OK)
+        return err->status;
     json_error_t jerr;
     json_t *root = json_load_file(manifest, 0, &jerr);
     if (!root)
@@ -33,8 +35,14 @@ static cs_status package_paths(const char *pkg, char **spec, char **dir, cs_erro
                             "relative path", pkg);
     }
     size_t n = strlen(pkg) + strlen(rel) + 16;
+    char data_rel[4096];
+    snprintf(data_rel, sizeof data_rel, "Data/%s", rel);
     *spec = malloc(n);
     *dir = malloc(n);
+    if (*spec && *dir && cs_confined_path(pkg, data_rel, "model spec", *spec, n, err) != CS_OK) {
+        json_decref(root);
+        return err->status;
+    }
     if (*spec && *dir) {
         snprintf(*spec, n, "%s/Data/%s", pkg, rel);
         snprintf(*dir, n, "%s", *spec);

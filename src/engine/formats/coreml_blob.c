@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../fileio.h"
 #include "coreml_internal.h"
 
 #define BLOB_SENTINEL 0xDEADBEEFu
@@ -94,9 +95,15 @@ cs_status cm_blob_read(cm_loader *ld, const char *path, uint64_t offset, int64_t
                        cs_tensor **out, cs_dtype *stored)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = cs_fopen_regular(path, ld->err);
     if (!f)
-        return cm_fail(ld, CS_ERR_IO, "cannot open weight file %s", path);
+        return ld->err->status;
+    long long fsize = cs_file_size(path);
+    if (fsize < 0 || numel > fsize) { /* every value takes at least one byte of the file: check before allocating */
+        fclose(f);
+        return cm_fail(ld, CS_ERR_FORMAT, "%s: a constant of %lld values cannot fit in this %lld-byte weight file",
+                       path, (long long)numel, fsize);
+    }
     cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, ld->err);
     cs_status st = t ? read_blob(ld, f, path, offset, numel, t, stored) : cm_nomem(ld);
     fclose(f);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fileio.h"
 #include "coreml_mil.h"
 
 cs_dtype mil_dtype(int t)
@@ -100,8 +101,20 @@ static cs_status blob_path(cm_loader *ld, const char *name, char *out, size_t si
                        "(open the .mlpackage)", name ? name : "");
     if (!name || strncmp(name, prefix, strlen(prefix)) != 0 || strstr(name, ".."))
         return cm_fail(ld, CS_ERR_FORMAT, "weight file name '%s' is not under @model_path/", name ? name : "");
-    snprintf(out, size, "%s/%s", ld->weights_dir, name + strlen(prefix));
+    if (cs_confined_path(ld->weights_dir, name + strlen(prefix), "weight file", out, size, ld->err) != CS_OK) {
+        cs_error_prefix(ld->err, "%s: ", ld->path);
+        return ld->err->status;
+    }
     return CS_OK;
+}
+
+const CoreML__Specification__MILSpec__TensorValue *immediate_tensor(const mil_value *val)
+{
+    if (!val || val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE ||
+        !val->immediatevalue ||
+        val->immediatevalue->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR)
+        return NULL; /* the oneof may hold a tuple, list or dictionary instead */
+    return val->immediatevalue->tensor;
 }
 
 cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out, cs_dtype *stored, char **str)
@@ -118,7 +131,7 @@ cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out,
             return cm_fail(ld, CS_ERR_FORMAT, "a constant with an unknown dimension");
     if (dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING) {
         const CoreML__Specification__MILSpec__TensorValue *tv =
-            val->value_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE ? val->immediatevalue->tensor : NULL;
+            immediate_tensor(val);
         if (!str || !tv || tv->value_case != CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS ||
             tv->strings->n_values != 1)
             return cm_fail(ld, CS_ERR_UNSUPPORTED, "a string constant that is not a single immediate string");
@@ -142,7 +155,9 @@ cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out,
     cs_tensor *t = cs_tensor_new(cdt, rank, dims, ld->err);
     if (!t)
         return cm_nomem(ld);
-    cs_status st = immediate(ld, val->immediatevalue->tensor, dt, t);
+    const CoreML__Specification__MILSpec__TensorValue *imm = immediate_tensor(val);
+    cs_status st = imm ? immediate(ld, imm, dt, t)
+                       : cm_fail(ld, CS_ERR_FORMAT, "a constant whose immediate value is not a tensor");
     if (st != CS_OK)
         cs_tensor_free(t);
     else

@@ -24,6 +24,8 @@ cs_dtype mil_dtype(int mil_data_type);
 /* Sets dtype/rank/dims of value v from a MIL ValueType. */
 void mil_declare(cm_loader *ld, int v, const mil_type *vt);
 /* A constant Value as an f32/int tensor (*out), or a string (*str, when str is not NULL). */
+/* The tensor an immediate value holds, or NULL when the value is not immediate or its oneof is not a tensor. */
+const CoreML__Specification__MILSpec__TensorValue *immediate_tensor(const mil_value *val);
 cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out, cs_dtype *stored, char **str);
 cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op);
 

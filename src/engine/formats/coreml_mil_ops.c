@@ -109,7 +109,7 @@ static const char *const_str(mil_state *ms, const mil_op *op, const char *name)
     }
     const CoreML__Specification__MILSpec__Value *val = b->value;
     const CoreML__Specification__MILSpec__TensorValue *tv =
-        val && val->value_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE ? val->immediatevalue->tensor : NULL;
+        immediate_tensor(val);
     return tv && tv->value_case == CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS && tv->strings->n_values == 1
                ? tv->strings->values[0] : NULL;
 }

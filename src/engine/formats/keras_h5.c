@@ -7,6 +7,7 @@
 #include "keras_internal.h"
 
 #define KS_MAX_WEIGHT_ELEMS ((int64_t)1 << 31)
+#define KS_MAX_H5_RATIO 200ULL /* most values per stored byte a (compressed) weight dataset may expand to */
 
 void ks_strings_free(char **v, int n)
 {
@@ -151,6 +152,12 @@ static cs_status read_dataset(ks_loader *ld, hid_t group, const char *name, cons
             st = cs_error_set(ld->err, CS_ERR_FORMAT, "%s: layer '%s': weight '%s' has an impossible size", ld->path,
                               where, name);
     }
+    /* the bytes stored in the file bound what reading may allocate (compressed chunks: up to the zip ratio) */
+    unsigned long long stored_bytes = st == CS_OK ? (unsigned long long)H5Dget_storage_size(ds) : 0;
+    if (st == CS_OK && numel > 0 && (unsigned long long)numel * H5Tget_size(type) > stored_bytes * KS_MAX_H5_RATIO)
+        st = cs_error_set(ld->err, CS_ERR_FORMAT,
+                          "%s: layer '%s': weight '%s' claims %lld values but the file stores %llu bytes for it",
+                          ld->path, where, name, (long long)numel, stored_bytes);
     if (st == CS_OK && !(*out = cs_tensor_new(CS_DT_F32, rank, dims, ld->err)))
         st = ld->err->status;
     if (st == CS_OK && numel > 0 && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, (*out)->data) < 0)

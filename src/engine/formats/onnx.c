@@ -175,8 +175,10 @@ static cs_status load_initializers(loader *ld, const Onnx__GraphProto *gp)
             cs_error_prefix(ld->err, "%s: initializer: ", ld->path);
             return ld->err->status;
         }
-        if (cs_graph_find_value(ld->g, tp->name) >= 0)
+        if (cs_graph_find_value(ld->g, tp->name) >= 0) {
+            cs_tensor_free(t);
             return fail(ld, CS_ERR_FORMAT, "initializer '%s' is defined twice%s", tp->name, "");
+        }
         if (cs_graph_add_constant(ld->g, tp->name, t) < 0)
             return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
     }

@@ -51,6 +51,12 @@ static cs_status fill_from_typed(const Onnx__TensorProto *tp, cs_tensor *t, int6
     return (int64_t)have == numel ? CS_OK : CS_ERR_FORMAT;
 }
 
+/* An upper bound on the values the typed repeated fields hold (only one is used for a given dtype). */
+static uint64_t typed_count(const Onnx__TensorProto *tp)
+{
+    return (uint64_t)tp->n_float_data + tp->n_double_data + tp->n_int64_data + tp->n_uint64_data + tp->n_int32_data;
+}
+
 cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, cs_error *err)
 {
     *out = NULL;
@@ -71,6 +77,15 @@ cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, c
     if (!cs_shape_numel((int)tp->n_dims, tp->dims, &numel))
         return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' has impossible dims %s (negative or overflowing)", name,
                             cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape));
+    uint64_t need = 0; /* checked against the bytes the file holds before allocating */
+    if (tp->has_raw_data && (__builtin_mul_overflow((uint64_t)numel, (uint64_t)cs_dtype_size(dtype), &need) ||
+                             need != tp->raw_data.len))
+        return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' has %zu bytes of raw data but dims %s of %s need %llu",
+                            name, tp->raw_data.len, cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape),
+                            cs_dtype_name(dtype), (unsigned long long)need);
+    if (!tp->has_raw_data && (uint64_t)numel > typed_count(tp))
+        return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' stores fewer values than its dims %s claim (%lld)", name,
+                            cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape), (long long)numel);
     cs_tensor *t = cs_tensor_new(dtype, (int)tp->n_dims, tp->dims, err);
     if (!t) {
         cs_error_prefix(err, "tensor '%s': ", name);

@@ -507,7 +507,8 @@ static cs_status op_newobj(vm *m)
         return fail(m, "NEWOBJ of something that is not a class%s", NULL);
     if (global_is(cls, "collections", "OrderedDict"))
         return push(m, cs_pickle_new_value(m->p, CS_PV_DICT));
-    if (cls->name[0] < 'A' || cls->name[0] > 'Z')
+    bool ts_class = has_prefix(cls->module, "__torch__") && cls->name[0] == '_'; /* TorchScript's _DenseBlock */
+    if ((cls->name[0] < 'A' || cls->name[0] > 'Z') && !ts_class)
         return cs_error_set(m->err, CS_ERR_FORMAT, "%s: refusing to instantiate pickle global '%s %s'",
                             m->what, cls->module, cls->name);
     cs_pv *o = cs_pickle_new_value(m->p, CS_PV_OBJECT);
@@ -908,6 +909,17 @@ cs_tensor *cs_pickle_tensor(const cs_pv *v, const char *what, cs_error *err)
                      "%s: storage '%s' holds %zu bytes, shorter than the tensor it backs claims "
                      "(offset %lld, %d dims, %zu-byte elements)",
                      what, s->s ? s->s : "?", s->nbytes, (long long)v->i, v->rank, es);
+        return NULL;
+    }
+    int64_t numel = 0;
+    uint64_t out_bytes = 0;
+    if (!cs_shape_numel(v->rank, v->dims, &numel) ||
+        __builtin_mul_overflow((uint64_t)numel, (uint64_t)es, &out_bytes) ||
+        (out_bytes > s->nbytes && out_bytes > CS_PICKLE_MAX_VIEW_EXPANSION)) {
+        cs_error_set(err, CS_ERR_FORMAT,
+                     "%s: a view of storage '%s' (%zu bytes) would materialise %llu bytes (strides repeat data; "
+                     "limit %zu MiB)", what, s->s ? s->s : "?", s->nbytes, (unsigned long long)out_bytes,
+                     CS_PICKLE_MAX_VIEW_EXPANSION >> 20);
         return NULL;
     }
     cs_tensor *t = cs_tensor_new(s->dtype, v->rank, v->dims, err);

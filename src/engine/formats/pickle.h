@@ -86,8 +86,12 @@ cs_dtype cs_pickle_storage_dtype(const char *name);
 cs_pv *cs_pv_dict_get(const cs_pv *dict, const char *key);
 bool cs_pv_is_str(const cs_pv *v, const char *s);
 
+/* A view (stride 0 or overlapping strides) may materialise more bytes than its storage holds only up to this. */
+#define CS_PICKLE_MAX_VIEW_EXPANSION ((size_t)64 << 20)
+
 /* Copies a TENSOR value into a new contiguous tensor, checking that its storage is loaded and
- * long enough for offset + the extent of sizes x strides. */
+ * long enough for offset + the extent of sizes x strides, and that repeating strides stay under
+ * CS_PICKLE_MAX_VIEW_EXPANSION bytes beyond the storage's own size. */
 cs_tensor *cs_pickle_tensor(const cs_pv *v, const char *what, cs_error *err);
 
 #endif

@@ -16,7 +16,39 @@ typedef struct ckpt {
     cs_graph *g;
     const char *path;
     cs_error *err;
+    const cs_pv **seen; /* containers already walked (open addressing), so memo-shared ones are walked once */
+    size_t n_seen, cap_seen;
 } ckpt;
+
+/* True when container v was walked before (then it is skipped: its tensors are listed under their first name);
+ * otherwise records it. *st is set when out of memory. */
+static bool seen_before(ckpt *c, const cs_pv *v, cs_status *st)
+{
+    if (2 * (c->n_seen + 1) > c->cap_seen) {
+        size_t cap = c->cap_seen ? 2 * c->cap_seen : 256;
+        const cs_pv **a = calloc(cap, sizeof *a);
+        if (!a) {
+            *st = cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
+            return true;
+        }
+        for (size_t k = 0; k < c->cap_seen; k++)
+            for (size_t h = ((uintptr_t)c->seen[k] >> 4) % cap; c->seen[k]; h = (h + 1) % cap)
+                if (!a[h]) {
+                    a[h] = c->seen[k];
+                    break;
+                }
+        free(c->seen);
+        c->seen = a;
+        c->cap_seen = cap;
+    }
+    size_t h = ((uintptr_t)v >> 4) % c->cap_seen;
+    for (; c->seen[h]; h = (h + 1) % c->cap_seen)
+        if (c->seen[h] == v)
+            return true;
+    c->seen[h] = v;
+    c->n_seen++;
+    return false;
+}
 
 static bool name_is_buffer(const char *name)
 {
@@ -82,6 +114,9 @@ static cs_status walk_module(ckpt *c, const cs_pv *obj, const char *path, int pa
 {
     if (depth > CKPT_MAX_DEPTH)
         return cs_error_set(c->err, CS_ERR_FORMAT, "%s: modules nested deeper than %d", c->path, CKPT_MAX_DEPTH);
+    cs_status again = CS_OK;
+    if (seen_before(c, obj, &again))
+        return again;
     const cs_pv *st = obj->state;
     const cs_pv *params = cs_pv_dict_get(st, "_parameters"), *bufs = cs_pv_dict_get(st, "_buffers");
     const cs_pv *mods = cs_pv_dict_get(st, "_modules");
@@ -164,6 +199,9 @@ static cs_status walk_dict(ckpt *c, const cs_pv *d, const char *prefix, int dept
 {
     if (depth > CKPT_MAX_DEPTH)
         return cs_error_set(c->err, CS_ERR_FORMAT, "%s: dicts nested deeper than %d", c->path, CKPT_MAX_DEPTH);
+    cs_status again = CS_OK;
+    if (seen_before(c, d, &again))
+        return again;
     for (int k = 0; k + 1 < d->n; k += 2) {
         const cs_pv *key = d->items[k], *v = d->items[k + 1];
         if (key->kind != CS_PV_STR)
@@ -342,6 +380,7 @@ cs_status cs_torch_checkpoint_load(const char *path, cs_graph **out, cs_error *e
         g->weights_only = true;
         ckpt c = {.g = g, .path = path, .err = err};
         s = build(&c, root);
+        free(c.seen);
         if (!s && root->kind == CS_PV_OBJECT) {
             char prod[300];
             snprintf(prod, sizeof prod, "torch.save of %s.%s", root->module, root->name);

@@ -11,6 +11,9 @@
 
 #define TS_MAX_CALL_DEPTH 64
 #define TS_MAX_LOOP 100000
+/* Load-time budgets shared by the whole script, not per call path: statements executed and bytes of values. */
+#define TS_MAX_STEPS 2000000
+#define TS_MAX_ARENA_BYTES ((size_t)256 << 20)
 
 typedef enum { X_NORMAL, X_RETURN, X_RAISE, X_ERROR } xres;
 
@@ -47,13 +50,26 @@ void *cs_ts_keep(ts_ctx *c, void *p)
     return arena_keep(c, p);
 }
 
-tv *cs_ts_new(ts_ctx *c, tv_kind kind)
+void *cs_ts_alloc(ts_ctx *c, size_t bytes)
 {
-    tv *v = arena_keep(c, calloc(1, sizeof *v));
-    if (!v) {
-        cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
+    if (bytes > TS_MAX_ARENA_BYTES - c->arena_bytes) {
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "load-time values need more than %zu MiB (a list or loop too large)",
+                   TS_MAX_ARENA_BYTES >> 20);
         return NULL;
     }
+    c->arena_bytes += bytes;
+    void *p = arena_keep(c, malloc(bytes ? bytes : 1));
+    if (!p)
+        cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
+    return p;
+}
+
+tv *cs_ts_new(ts_ctx *c, tv_kind kind)
+{
+    tv *v = cs_ts_alloc(c, sizeof *v);
+    if (!v)
+        return NULL;
+    memset(v, 0, sizeof *v);
     v->kind = kind;
     v->value = -1;
     v->rank = -1;
@@ -87,7 +103,7 @@ tv *cs_ts_tensor(ts_ctx *c, int value, int rank)
 
 static bool push_item(ts_ctx *c, tv *list, tv *item)
 {
-    tv **a = arena_keep(c, malloc((size_t)(list->n + 1) * sizeof *a));
+    tv **a = item ? cs_ts_alloc(c, (size_t)(list->n + 1) * sizeof *a) : NULL;
     if (!a || !item)
         return false;
     if (list->n)
@@ -138,8 +154,10 @@ static ts_file *load_file(ts_ctx *c, const char *module)
     }
     ts_file *f = cs_ts_parse(rel, (char *)src, c->err);
     free(src);
-    if (!f)
+    if (!f) {
+        cs_error_prefix(c->err, "%s: ", c->path);
         return NULL;
+    }
     char **fn = realloc(c->fnames, (size_t)(c->n_files + 1) * sizeof *fn);
     if (fn)
         c->fnames = fn;
@@ -291,6 +309,9 @@ static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
 {
     if (depth > 32)
         return cs_ts_fail(c, CS_ERR_FORMAT, "attribute '%s' nested too deeply", path);
+    if (++c->steps > TS_MAX_STEPS) /* objects shared through the pickle memo expand once per reference */
+        return cs_ts_fail(c, CS_ERR_FORMAT, "attribute '%s' expands to more than %d values (shared pickle objects)",
+                          path, TS_MAX_STEPS);
     tv *v = NULL;
     switch (pv->kind) {
     case CS_PV_NONE: return cs_ts_new(c, TV_NONE);
@@ -690,6 +711,36 @@ static tv *unknown(ts_ctx *c)
     return cs_ts_new(c, TV_UNKNOWN);
 }
 
+/* Exact int64 arithmetic of load-time ints: overflow and INT64_MIN // -1 are errors, not traps. */
+static tv *int_arith(ts_ctx *c, const char *op, int64_t x, int64_t y)
+{
+    int64_t r = 0;
+    bool ovf = false;
+    if (strcmp(op, "add") == 0)
+        ovf = __builtin_add_overflow(x, y, &r);
+    else if (strcmp(op, "sub") == 0)
+        ovf = __builtin_sub_overflow(x, y, &r);
+    else if (strcmp(op, "mul") == 0)
+        ovf = __builtin_mul_overflow(x, y, &r);
+    else if (strcmp(op, "neg") == 0)
+        ovf = __builtin_sub_overflow((int64_t)0, x, &r);
+    else if (strcmp(op, "floordiv") == 0 && y != 0) {
+        ovf = x == INT64_MIN && y == -1;
+        if (!ovf)
+            r = x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
+    } else if (strcmp(op, "div") == 0 && y != 0) {
+        tv *v = cs_ts_new(c, TV_FLOAT);
+        if (v)
+            v->f = (double)x / (double)y;
+        return v;
+    } else
+        return NULL;
+    if (ovf)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "integer overflow in %s of %lld and %lld", op, (long long)x,
+                          (long long)y);
+    return cs_ts_int(c, r);
+}
+
 /* Comparison and arithmetic on load-time scalars; NULL (no error) when not both static scalars. */
 static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
 {
@@ -711,6 +762,8 @@ static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
             bool r = k == 0 ? x == y : k == 1 ? x != y : k == 2 ? x < y : k == 3 ? x > y : k == 4 ? x <= y : x >= y;
             return boolean(c, r);
         }
+    if (ints && a->kind != TV_FLOAT)
+        return int_arith(c, op, a->i, b ? b->i : 0);
     double r;
     if (strcmp(op, "add") == 0)
         r = x + y;
@@ -794,11 +847,21 @@ static tv *builtin_range(ts_ctx *c, tv **args, int n)
         hi = args[0]->i;
     else if (n >= 2)
         lo = args[0]->i, hi = args[1]->i, step = n > 2 ? args[2]->i : 1;
-    if (step == 0 || (hi - lo) / step > TS_MAX_LOOP)
+    /* the count in unsigned arithmetic: no overflow for any int64 bounds and step */
+    uint64_t count = 0;
+    if (step > 0 && hi > lo)
+        count = ((uint64_t)hi - (uint64_t)lo - 1) / (uint64_t)step + 1;
+    else if (step < 0 && hi < lo)
+        count = ((uint64_t)lo - (uint64_t)hi - 1) / ((uint64_t)0 - (uint64_t)step) + 1;
+    if (step == 0 || count > TS_MAX_LOOP)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "range() too long to unroll");
     tv *l = cs_ts_new(c, TV_LIST);
-    for (int64_t i = lo; l && (step > 0 ? i < hi : i > hi); i += step)
-        if (!push_item(c, l, cs_ts_int(c, i)))
+    tv **items = l ? cs_ts_alloc(c, (size_t)count * sizeof *items) : NULL;
+    if (!items)
+        return NULL;
+    l->items = items;
+    for (uint64_t k = 0; k < count; k++)
+        if (!(items[l->n++] = cs_ts_int(c, (int64_t)((uint64_t)lo + k * (uint64_t)step))))
             return NULL;
     return l;
 }
@@ -1189,6 +1252,11 @@ static xres exec_for(ts_ctx *c, frame *f, const ts_node *s)
 static xres exec_stmt(ts_ctx *c, frame *f, const ts_node *s)
 {
     c->line = s->line;
+    if (++c->steps > TS_MAX_STEPS) {
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "the script runs more than %d statements at load time (a loop or "
+                   "recursion too large to unroll)", TS_MAX_STEPS);
+        return X_ERROR;
+    }
     switch (s->kind) {
     case TS_PASS: return X_NORMAL;
     case TS_EXPR:

@@ -66,6 +66,8 @@ typedef struct ts_ctx {
     const char *file;   /* position for messages */
     int line;
     int depth;
+    int64_t steps;      /* statements executed so far, against TS_MAX_STEPS */
+    size_t arena_bytes; /* bytes handed out by cs_ts_alloc, against TS_MAX_ARENA_BYTES */
     bool raised;
     const cs_pv **sobj; /* attributes set by __setstate__ (module object, name, value); name NULL: ran */
     const char **sname;
@@ -78,12 +80,14 @@ tv *cs_ts_new(ts_ctx *c, tv_kind kind);
 /* Hands malloc'd p to the arena (freed at the end); NULL (p freed) when out of memory. */
 void *cs_ts_keep(ts_ctx *c, void *p);
 char *cs_ts_strdup(ts_ctx *c, const char *s);
+/* malloc'd and arena-kept bytes counted against the load-time value budget; NULL with err set when over it. */
+void *cs_ts_alloc(ts_ctx *c, size_t bytes);
 tv *cs_ts_int(ts_ctx *c, int64_t i);
 tv *cs_ts_tensor(ts_ctx *c, int value, int rank);
 /* Fails with "<what> at FILE:LINE" appended. Returns NULL for use in returns. */
 tv *cs_ts_fail(ts_ctx *c, cs_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Lowers aten op `name` ("relu", "_convolution"...) with its arguments; NULL with err set when unknown. */
+/* Lowers aten op `name` ("relu", "_convolution"...) through the tables; NULL with err set when unknown. */
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 /* A functional layer around an op called from a container; returns the previous layer (or -2 when none made). */
 int cs_ts_enter_functional(ts_ctx *c, const char *name);
@@ -100,23 +104,49 @@ tv *cs_ts_quantized(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 /* True when aten op `name` needs the quantized path (a quantized tensor among args, or a quantize op). */
 bool cs_ts_quant_wants(const char *name, tv **args, int n);
 tv *cs_ts_quant_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
-/* Shape helpers usable from the interpreter. */
+/* Shape helpers usable from the interpreter (torchscript_lower.c). */
 tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim);
 int cs_ts_const_ints(ts_ctx *c, const int64_t *v, int n, bool scalar);
 
-/* Lowering helpers (torchscript_aten.c) for the further aten ops of torchscript_aten_more.c. */
+/* ---- the lowering kit (torchscript_lower.c) ---- */
+/* A node `op` in the current layer with one new output value (returned; -1 with err set); *node receives it. */
 int cs_ts_emit(ts_ctx *c, const char *op, const int *in, int n_in, int *node);
+/* The same with n_out outputs (filled in outs); returns the node or -1. */
+int cs_ts_emit_multi(ts_ctx *c, const char *op, const int *in, int n_in, int *outs, int n_out);
+cs_attrs *cs_ts_attrs(ts_ctx *c, int node);
+/* Puts a node in the convscope domain (semantics with no ONNX op); -1 when out of memory. */
+int cs_ts_ours(ts_ctx *c, int node);
+/* A tensor value of known rank (rank 4: NCHW layout); NULL when value < 0. */
+tv *cs_ts_result(ts_ctx *c, int value, int rank);
+tv *cs_ts_tuple_of(ts_ctx *c, const int *outs, int n_out, int rank);
+tv *cs_ts_oom(ts_ctx *c);
+/* A new constant of n elements of v (a 0-d tensor when scalar). */
+int cs_ts_const(ts_ctx *c, cs_dtype dtype, const void *v, int n, bool scalar);
+int cs_ts_const_f32(ts_ctx *c, const float *v, int n, bool scalar);
+/* Argument `pos` (counting positional ones) or keyword `name`; NULL when absent. */
 tv *cs_ts_arg(tv **args, char **kw, int n, int pos, const char *name);
 bool cs_ts_present(const tv *v);
+bool cs_ts_get_num(const tv *v, double *d);
 int64_t cs_ts_get_int(const tv *v, int64_t dflt);
 double cs_ts_get_f(const tv *v, double dflt);
+/* A static int list (or one int repeated `expand` times) into out; its length or -1. */
 int cs_ts_ints_of(const tv *v, int64_t *out, int max, int expand);
-tv *cs_ts_result(ts_ctx *c, int value, int rank);
+/* Tensors as they are, static numbers as f32 scalars, run-time ints as their i64 scalar; -1 with err set. */
 int cs_ts_operand(ts_ctx *c, const tv *v);
-int cs_ts_const_f32(ts_ctx *c, const float *v, int n, bool scalar);
 tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v);
-/* Reductions, comparisons, splits, embedding, group/instance norm...; *handled false when `name` is not one. */
-tv *cs_ts_aten_more(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool *handled);
+/* A shape list (static and run-time ints) as an i64 1-D value; -1 with err set. */
+int cs_ts_shape_value(ts_ctx *c, const tv *list);
+
+/* ---- aten lowering: a name -> function table per op family ---- */
+typedef tv *(*ts_aten_fn)(ts_ctx *c, const char *name, tv **args, char **kw, int n);
+typedef struct ts_aten_def {
+    const char *name; /* aten op name; an in-place "op_" resolves to "op" */
+    ts_aten_fn fn;
+} ts_aten_def;
+/* The families (NULL-terminated): elementwise and activations (torchscript_aten.c), layers (torchscript_aten_nn.c),
+ * shapes (torchscript_aten_shape.c), reductions, comparisons, casts and indexing (torchscript_aten_math.c). */
+extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[], cs_ts_aten_math[];
+
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */
 #define CS_TS_LAZY_SPLIT "lazy split"

@@ -23,8 +23,8 @@ static tv *list_from(ts_ctx *c, const tv *a, int64_t lo, int64_t hi, int64_t ste
 {
     tv *l = cs_ts_new(c, TV_LIST);
     int64_t na = lo < hi ? (hi - lo + step - 1) / step : 0, nb = b ? b->n : 0;
-    tv **items = l ? cs_ts_keep(c, malloc((size_t)(na + nb + 1) * sizeof *items)) : NULL;
-    if (!items)
+    tv **items = l ? cs_ts_alloc(c, (size_t)(na + nb + 1) * sizeof *items) : NULL;
+    if (!items || na + nb > INT32_MAX)
         return cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
     int n = 0;
     for (int64_t k = lo; k < hi; k += step)
@@ -53,7 +53,7 @@ static tv *slice_list(ts_ctx *c, const tv *a, tv **args, int n)
 
 static tv *append(ts_ctx *c, tv *l, tv *v)
 {
-    tv **items = cs_ts_keep(c, malloc((size_t)(l->n + 1) * sizeof *items));
+    tv **items = cs_ts_alloc(c, (size_t)(l->n + 1) * sizeof *items);
     if (!items)
         return cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
     if (l->n)
@@ -117,12 +117,16 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
         return slice_list(c, args[0], args, n);
     if (strcmp(name, "torch.__range_length") == 0 && n == 3 && static_int(args[0], &x) && static_int(args[1], &y) &&
         static_int(args[2], &z) && z != 0) {
-        int64_t len = z > 0 ? (y - x + z - 1) / z : (x - y - z - 1) / -z;
-        return cs_ts_int(c, len > 0 ? len : 0);
+        int64_t len = 0; /* in unsigned arithmetic: no overflow for any bounds */
+        if (z > 0 && y > x)
+            len = (int64_t)(((uint64_t)y - (uint64_t)x - 1) / (uint64_t)z + 1);
+        else if (z < 0 && y < x)
+            len = (int64_t)(((uint64_t)x - (uint64_t)y - 1) / ((uint64_t)0 - (uint64_t)z) + 1);
+        return cs_ts_int(c, len);
     }
     if (strcmp(name, "torch.__derive_index") == 0 && n == 3 && static_int(args[0], &x) && static_int(args[1], &y) &&
         static_int(args[2], &z))
-        return cs_ts_int(c, y + x * z);
+        return cs_ts_int(c, (int64_t)((uint64_t)y + (uint64_t)x * (uint64_t)z)); /* wraps, never traps */
     *handled = false;
     return NULL;
 }

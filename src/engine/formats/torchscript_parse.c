@@ -472,8 +472,14 @@ static ts_node *postfix(parser *p)
             if (i && is_op(p, ",")) { /* Tuple[int, int] */
                 next(p);
                 ts_node *t = seq(p, TS_TUPLE, "]");
-                if (!t || !add_kid(p, t, i, NULL) || !add_kid(p, n, t, NULL)) {
+                if (!t || !add_kid(p, t, i, NULL)) { /* add_kid frees i when it fails */
+                    if (!t)
+                        node_free(i);
                     node_free(t);
+                    node_free(n);
+                    return NULL;
+                }
+                if (!add_kid(p, n, t, NULL)) { /* frees t */
                     node_free(n);
                     return NULL;
                 }

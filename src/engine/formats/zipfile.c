@@ -2,6 +2,8 @@
  * and reads that never trust the recorded size. */
 #include "zipfile.h"
 
+#include "../fileio.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@ struct cs_zip {
     char *path;
     char *prefix;
     int count;
+    unsigned long long total;  /* uncompressed bytes handed out so far */
+    unsigned long long budget; /* total allowed: CS_ZIP_MAX_RATIO x the archive's size, at most CS_ZIP_MAX_TOTAL */
 };
 
 static bool name_ok(const char *n)
@@ -47,6 +51,8 @@ static char *guess_prefix(zip_t *za, int count)
 
 cs_zip *cs_zip_open(const char *path, cs_error *err)
 {
+    if (cs_check_regular(path, err) != CS_OK)
+        return NULL;
     int code = 0;
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
     if (!za) {
@@ -78,6 +84,9 @@ cs_zip *cs_zip_open(const char *path, cs_error *err)
         z->count = (int)n;
         z->path = strdup(path);
         z->prefix = guess_prefix(za, (int)n);
+        long long fsize = cs_file_size(path);
+        unsigned long long b = fsize > 0 ? (unsigned long long)fsize * CS_ZIP_MAX_RATIO : 0;
+        z->budget = b < CS_ZIP_MIN_TOTAL ? CS_ZIP_MIN_TOTAL : b > CS_ZIP_MAX_TOTAL ? CS_ZIP_MAX_TOTAL : b;
     }
     if (!z || !z->path || !z->prefix) {
         cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", path);
@@ -183,6 +192,11 @@ cs_status cs_zip_read(cs_zip *z, int i, size_t max, unsigned char **out, size_t 
     cs_status s = check_entry(z, i, max, &st, err);
     if (s)
         return s;
+    if (st.size > z->budget - z->total)
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: reading zip entry '%s' takes the archive past %llu uncompressed "
+                            "bytes (%d x its size, at most %llu): refusing a zip bomb", z->path, cs_zip_name(z, i),
+                            z->budget, CS_ZIP_MAX_RATIO, (unsigned long long)CS_ZIP_MAX_TOTAL);
+    z->total += st.size;
     size_t size = (size_t)st.size;
     unsigned char *buf = malloc(size + 1);
     if (!buf)

@@ -10,10 +10,13 @@
 
 #define CS_ZIP_MAX_ENTRY ((size_t)4 << 30) /* largest uncompressed entry we read */
 #define CS_ZIP_MAX_RATIO 200               /* deflate ratio over which a big entry is a bomb */
+#define CS_ZIP_MAX_TOTAL ((unsigned long long)16 << 30) /* most uncompressed bytes read from one archive */
+#define CS_ZIP_MIN_TOTAL ((unsigned long long)64 << 20) /* a small archive may always expand to this */
 
 typedef struct cs_zip cs_zip;
 
-/* Opens path; fails when it is not a zip or an entry name is absolute or contains "../". */
+/* Opens path; fails when it is not a zip or an entry name is absolute or contains "../". All reads together may
+ * expand to at most max(CS_ZIP_MIN_TOTAL, min(CS_ZIP_MAX_RATIO x file size, CS_ZIP_MAX_TOTAL)) bytes. */
 cs_zip *cs_zip_open(const char *path, cs_error *err);
 void cs_zip_close(cs_zip *z);
 

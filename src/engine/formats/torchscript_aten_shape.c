@@ -1,0 +1,345 @@
+/* torchscript_aten_shape.c — the shape family of the aten lowering: view/reshape, flatten, permute/transpose,
+ * cat/stack, slice/select, squeeze/unsqueeze, pad, split/chunk, expand/expand_as/repeat. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "torchscript_internal.h"
+
+#define A(pos, name) cs_ts_arg(a, kw, n, pos, name)
+
+static tv *reshape(ts_ctx *c, tv *x, tv *shape)
+{
+    if (!cs_ts_need_tensor(c, "view", x))
+        return NULL;
+    int s = cs_ts_shape_value(c, shape);
+    int ins[2] = {x->value, s};
+    int r = shape && (shape->kind == TV_LIST || shape->kind == TV_TUPLE) ? shape->n : -1;
+    return s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), r);
+}
+
+static tv *flatten(ts_ctx *c, tv *x, tv *start, tv *end)
+{
+    int64_t s = cs_ts_get_int(start, 0), e = cs_ts_get_int(end, -1);
+    if (!cs_ts_need_tensor(c, "flatten", x))
+        return NULL;
+    if (x->rank >= 0) {
+        if (s < 0)
+            s += x->rank;
+        if (e < 0)
+            e += x->rank;
+        if (e == x->rank - 1)
+            e = -1;
+    }
+    if (e == -1 && s == 0) {
+        int64_t m1 = -1;
+        int shp = cs_ts_const_ints(c, &m1, 1, false);
+        int ins[2] = {x->value, shp};
+        return shp < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), 1);
+    }
+    if (e == -1 && s > 0 && (s == 1 || x->rank >= 0)) {
+        if (s != 1) { /* keep leading dims: reshape to [d0..d(s-1), -1] via zeros (copy dims) */
+            int64_t shape[CS_MAX_RANK];
+            for (int k = 0; k < s && k < CS_MAX_RANK - 1; k++)
+                shape[k] = 0;
+            shape[s] = -1;
+            int shp = cs_ts_const_ints(c, shape, (int)s + 1, false);
+            int ins[2] = {x->value, shp};
+            return shp < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), (int)s + 1);
+        }
+        int node, out = cs_ts_emit(c, "Flatten", &x->value, 1, &node);
+        if (out >= 0)
+            cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 1);
+        return cs_ts_result(c, out, 2);
+    }
+    return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "flatten(start_dim=%lld, end_dim=%lld) on a tensor of unknown rank",
+                      (long long)s, (long long)e);
+}
+
+static tv *transpose_perm(ts_ctx *c, tv *x, const int64_t *perm, int r)
+{
+    int node, out = cs_ts_emit(c, "Transpose", &x->value, 1, &node);
+    if (out < 0)
+        return NULL;
+    if (!cs_attrs_add_ints(cs_ts_attrs(c, node), "perm", perm, r))
+        return cs_ts_oom(c);
+    return cs_ts_result(c, out, r);
+}
+
+static tv *transpose(ts_ctx *c, tv *x, tv *d0, tv *d1)
+{
+    if (!cs_ts_need_tensor(c, "transpose", x))
+        return NULL;
+    if (x->rank < 0) {
+        const cs_tensor *t = c->g->values[x->value].data;
+        if (t)
+            x->rank = t->rank;
+    }
+    int64_t a = cs_ts_get_int(d0, 0), b = cs_ts_get_int(d1, 1), perm[CS_MAX_RANK];
+    if (x->rank < 0) { /* rank known only at run time: convscope's TransposeDims swaps the two axes */
+        int node, out = cs_ts_emit(c, "TransposeDims", &x->value, 1, &node);
+        if (out < 0)
+            return NULL;
+        free(c->g->nodes[node].domain);
+        c->g->nodes[node].domain = strdup("convscope");
+        if (!c->g->nodes[node].domain || !cs_attrs_add_int(cs_ts_attrs(c, node), "dim0", a) ||
+            !cs_attrs_add_int(cs_ts_attrs(c, node), "dim1", b))
+            return cs_ts_oom(c);
+        return cs_ts_result(c, out, -1);
+    }
+    if (a < 0)
+        a += x->rank;
+    if (b < 0)
+        b += x->rank;
+    if (a < 0 || b < 0 || a >= x->rank || b >= x->rank)
+        return cs_ts_fail(c, CS_ERR_SHAPE, "transpose dims out of range");
+    for (int k = 0; k < x->rank; k++)
+        perm[k] = k;
+    perm[a] = b;
+    perm[b] = a;
+    return transpose_perm(c, x, perm, x->rank);
+}
+
+static tv *cat(ts_ctx *c, tv *list, tv *dim)
+{
+    if (!list || (list->kind != TV_LIST && list->kind != TV_TUPLE) || list->n < 1 || list->n > 4096)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "cat of something that is not a list of tensors");
+    int *ins = malloc((size_t)list->n * sizeof *ins);
+    if (!ins)
+        return cs_ts_oom(c);
+    for (int k = 0; k < list->n; k++)
+        if ((ins[k] = cs_ts_operand(c, list->items[k])) < 0) {
+            free(ins);
+            return NULL;
+        }
+    int node, out = cs_ts_emit(c, "Concat", ins, list->n, &node);
+    free(ins);
+    if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", cs_ts_get_int(dim, 0)))
+        return cs_ts_oom(c);
+    return cs_ts_result(c, out, list->items[0]->rank);
+}
+
+static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
+{
+    int64_t tp[2 * CS_MAX_RANK], op[2 * CS_MAX_RANK];
+    int np = cs_ts_ints_of(pads, tp, 2 * CS_MAX_RANK, 1);
+    if (!cs_ts_need_tensor(c, "pad", x) || np < 0 || np % 2)
+        return np < 0 || np % 2 ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "pad with a non-constant pad list") : NULL;
+    int r = x->rank >= 0 ? x->rank : 4; /* unknown rank: image tensors (NCHW) assumed */
+    if (np / 2 > r)
+        return cs_ts_fail(c, CS_ERR_SHAPE, "pad list longer than the tensor rank");
+    memset(op, 0, sizeof op);
+    for (int k = 0; k < np / 2; k++) { /* torch: (last_begin, last_end, prev_begin, prev_end...) */
+        op[r - 1 - k] = tp[2 * k];
+        op[2 * r - 1 - k] = tp[2 * k + 1];
+    }
+    float v = (float)cs_ts_get_f(value, 0.0);
+    int ins[3] = {x->value, cs_ts_const_ints(c, op, 2 * r, false), cs_ts_const_f32(c, &v, 1, true)};
+    if (ins[1] < 0 || ins[2] < 0)
+        return NULL;
+    int node, out = cs_ts_emit(c, "Pad", ins, 3, &node);
+    if (out < 0)
+        return NULL;
+    const char *m = mode && mode->kind == TV_STR ? mode->s : "constant";
+    const char *om = strcmp(m, "reflect") == 0 ? "reflect" : strcmp(m, "replicate") == 0 ? "edge" : "constant";
+    if (strcmp(m, "circular") == 0)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "circular padding");
+    return cs_attrs_add_string(cs_ts_attrs(c, node), "mode", om) ? cs_ts_result(c, out, r) : cs_ts_oom(c);
+}
+
+static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    (void)name;
+    tv *x = cs_ts_arg(a, kw, n, 0, "self");
+    if (!cs_ts_need_tensor(c, "slice", x))
+        return NULL;
+    int64_t dim = cs_ts_get_int(cs_ts_arg(a, kw, n, 1, "dim"), 0), step = cs_ts_get_int(cs_ts_arg(a, kw, n, 4, "step"), 1);
+    tv *st = cs_ts_arg(a, kw, n, 2, "start"), *en = cs_ts_arg(a, kw, n, 3, "end");
+    int64_t s = cs_ts_present(st) ? cs_ts_get_int(st, 0) : 0, e = cs_ts_present(en) ? cs_ts_get_int(en, INT64_MAX) : INT64_MAX;
+    int ins[5] = {x->value, cs_ts_const_ints(c, &s, 1, false), cs_ts_const_ints(c, &e, 1, false),
+                  cs_ts_const_ints(c, &dim, 1, false), cs_ts_const_ints(c, &step, 1, false)};
+    for (int k = 1; k < 5; k++)
+        if (ins[k] < 0)
+            return NULL;
+    return cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
+}
+
+static tv *squeeze(ts_ctx *c, const char *onnx, tv *x, tv *dim)
+{
+    if (!cs_ts_need_tensor(c, onnx, x))
+        return NULL;
+    if (!cs_ts_present(dim))
+        return cs_ts_result(c, cs_ts_emit(c, onnx, &x->value, 1, NULL), -1);
+    int64_t d = cs_ts_get_int(dim, 0);
+    int ins[2] = {x->value, cs_ts_const_ints(c, &d, 1, false)};
+    int r = x->rank < 0 ? -1 : x->rank + (onnx[0] == 'U' ? 1 : -1);
+    return ins[1] < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, onnx, ins, 2, NULL), r);
+}
+
+/* ---- splits ---- */
+
+/* chunk (equal parts) and split by a list of sizes: one ONNX Split. */
+static tv *split_parts(ts_ctx *c, tv *x, const int64_t *sizes, int parts, int64_t dim)
+{
+    if (parts < 1 || parts > 1024)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "split into %d parts", parts);
+    int ins[2] = {x->value, sizes ? cs_ts_const_ints(c, sizes, parts, false) : -1};
+    int *outs = malloc((size_t)parts * sizeof *outs);
+    int node = outs ? cs_ts_emit_multi(c, "Split", ins, sizes ? 2 : 1, outs, parts) : -1;
+    tv *r = NULL;
+    if (node >= 0 && cs_attrs_add_int(&c->g->nodes[node].attrs, "axis", dim))
+        r = cs_ts_tuple_of(c, outs, parts, x->rank);
+    else
+        cs_ts_oom(c);
+    free(outs);
+    return r;
+}
+
+/* split by an int size: as many Slice parts as the assignment unpacks (the dim size is a run-time value);
+ * bound to one name first (scripted code), a lazy value that the later unpacking resolves. */
+static tv *split_by_size(ts_ctx *c, tv *x, int64_t size, int64_t dim)
+{
+    if (size < 1)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "split by size %lld", (long long)size);
+    tv *t = cs_ts_new(c, TV_UNKNOWN);
+    if (!t)
+        return NULL;
+    t->s = CS_TS_LAZY_SPLIT;
+    t->value = x->value;
+    t->rank = x->rank;
+    t->i = size;
+    t->f = (double)dim;
+    return c->want_n > 0 ? cs_ts_split_lazy(c, t, c->want_n) : t;
+}
+
+tv *cs_ts_split_lazy(ts_ctx *c, const tv *lazy, int parts)
+{
+    int64_t size = lazy->i, dim = (int64_t)lazy->f;
+    tv *t = parts > 0 && parts <= 1024 ? cs_ts_new(c, TV_TUPLE) : NULL;
+    tv **items = t ? cs_ts_keep(c, calloc((size_t)parts, sizeof *items)) : NULL;
+    if (!items)
+        return parts > 0 && parts <= 1024 ? cs_ts_oom(c) : cs_ts_fail(c, CS_ERR_UNSUPPORTED, "split into %d parts", parts);
+    for (int k = 0; k < parts; k++) {
+        int64_t s = k * size, e = k == parts - 1 ? INT64_MAX : (k + 1) * size;
+        int ins[4] = {lazy->value, cs_ts_const_ints(c, &s, 1, false), cs_ts_const_ints(c, &e, 1, false),
+                      cs_ts_const_ints(c, &dim, 1, false)};
+        if (ins[1] < 0 || ins[2] < 0 || ins[3] < 0 ||
+            !(items[k] = cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 4, NULL), lazy->rank)))
+            return NULL;
+    }
+    t->items = items;
+    t->n = parts;
+    return t;
+}
+
+static tv *split(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    if (strcmp(name, "chunk") == 0)
+        return split_parts(c, x, NULL, (int)cs_ts_get_int(A(1, "chunks"), 0), cs_ts_get_int(A(2, "dim"), 0));
+    tv *s = A(1, "split_size");
+    if (!s)
+        s = A(1, "split_sizes");
+    int64_t dim = cs_ts_get_int(A(2, "dim"), 0), sizes[1024];
+    if (s && s->kind == TV_INT && !s->dyn)
+        return split_by_size(c, x, s->i, dim);
+    int ns = cs_ts_ints_of(s, sizes, 1024, 1);
+    if (ns < 1)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s with non-constant sizes", name);
+    return split_parts(c, x, sizes, ns, dim);
+}
+
+static tv *select_(ts_ctx *c, tv *x, tv *dim, tv *index)
+{
+    if (!cs_ts_need_tensor(c, "select", x))
+        return NULL;
+    int64_t i = cs_ts_get_int(index, 0);
+    int ins[2] = {x->value, index && index->kind == TV_INT && index->dyn ? index->value : cs_ts_const_ints(c, &i, 1, true)};
+    int node, out = ins[1] < 0 ? -1 : cs_ts_emit(c, "Gather", ins, 2, &node);
+    if (out >= 0 && !cs_attrs_add_int(&c->g->nodes[node].attrs, "axis", cs_ts_get_int(dim, 0)))
+        return cs_ts_oom(c);
+    return cs_ts_result(c, out, x->rank < 0 ? -1 : x->rank - 1);
+}
+
+static tv *stack(ts_ctx *c, tv *list, tv *dim)
+{
+    if (!list || (list->kind != TV_LIST && list->kind != TV_TUPLE) || list->n < 1 || list->n > 4096)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "stack of something that is not a list of tensors");
+    int64_t d = cs_ts_get_int(dim, 0);
+    int ax = cs_ts_const_ints(c, &d, 1, false);
+    int *ins = malloc((size_t)list->n * sizeof *ins);
+    if (!ins || ax < 0)
+        return free(ins), cs_ts_oom(c);
+    for (int k = 0; k < list->n; k++) {
+        int u[2] = {cs_ts_operand(c, list->items[k]), ax};
+        if (u[0] < 0 || (ins[k] = cs_ts_emit(c, "Unsqueeze", u, 2, NULL)) < 0)
+            return free(ins), (tv *)NULL;
+    }
+    int node, out = cs_ts_emit(c, "Concat", ins, list->n, &node);
+    free(ins);
+    if (out >= 0 && !cs_attrs_add_int(&c->g->nodes[node].attrs, "axis", d))
+        return cs_ts_oom(c);
+    int r = list->items[0]->kind == TV_TENSOR && list->items[0]->rank >= 0 ? list->items[0]->rank + 1 : -1;
+    return cs_ts_result(c, out, r);
+}
+
+/* A 0-d integer constant (a traced Python int) as a static int; v itself otherwise. */
+
+static tv *lower_view(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    (void)name;
+    return reshape(c, A(0, "input"), A(1, "shape"));
+}
+
+static tv *lower_flatten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    (void)name;
+    return flatten(c, A(0, "input"), A(1, "start_dim"), A(2, "end_dim"));
+}
+
+static tv *lower_permute(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "input");
+    if (strcmp(name, "transpose") == 0)
+        return transpose(c, x, A(1, "dim0"), A(2, "dim1"));
+    int64_t perm[CS_MAX_RANK] = {1, 0};
+    int np = strcmp(name, "t") == 0 ? 2 : cs_ts_ints_of(A(1, "dims"), perm, CS_MAX_RANK, 1);
+    if (!cs_ts_need_tensor(c, name, x) || np < 1)
+        return np < 1 ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "permute with non-constant dims") : NULL;
+    return transpose_perm(c, x, perm, np);
+}
+
+static tv *lower_cat(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    if (strcmp(name, "stack") == 0)
+        return stack(c, A(0, "tensors"), A(1, "dim"));
+    return cat(c, A(0, "tensors"), A(1, "dim"));
+}
+
+static tv *lower_squeeze(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    return squeeze(c, name[0] == 's' ? "Squeeze" : "Unsqueeze", A(0, "input"), A(1, "dim"));
+}
+
+static tv *lower_pad(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    if (strcmp(name, "constant_pad_nd") == 0)
+        return pad(c, A(0, "input"), A(1, "pad"), NULL, A(2, "value"));
+    return pad(c, A(0, "input"), A(1, "pad"), A(2, "mode"), A(3, "value"));
+}
+
+static tv *lower_select(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    (void)name;
+    return select_(c, A(0, "self"), A(1, "dim"), A(2, "index"));
+}
+
+const ts_aten_def cs_ts_aten_shape[] = {
+    {"view", lower_view},       {"reshape", lower_view},     {"flatten", lower_flatten}, {"permute", lower_permute},
+    {"transpose", lower_permute}, {"t", lower_permute},      {"cat", lower_cat},         {"concat", lower_cat},
+    {"stack", lower_cat},       {"slice", slice},            {"squeeze", lower_squeeze}, {"unsqueeze", lower_squeeze},
+    {"pad", lower_pad},         {"constant_pad_nd", lower_pad}, {"chunk", split},        {"split", split},
+    {"split_with_sizes", split}, {"select", lower_select},   {NULL, NULL}};
