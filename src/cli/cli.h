@@ -39,7 +39,7 @@ void cs_cli_help(void);
  * for options with a value, stores the next argument in *value (failing when absent). */
 bool cs_opt_flag(int argc, char **argv, int *i, const char *name);
 bool cs_opt_value(int argc, char **argv, int *i, const char *name, const char **value, bool *missing);
-/* Model-loading options shared by every command (--arch FILE): true when argv[*i] was one; *rc is set to a
+/* Model-loading options shared by every command (--arch FILE, --precision fp32|fp16|model): true when argv[*i] was one; *rc is set to a
  * usage error's exit code when its value is missing or wrong (left alone otherwise). */
 bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc);
 

@@ -114,7 +114,11 @@ int cs_cli_input_opt(const char *cmd, int argc, char **argv, int *i, cs_input_op
 {
     const char *v = NULL;
     bool missing = false;
-    if (cs_opt_value(argc, argv, i, "--scale", &v, &missing)) {
+    int rc = CS_EXIT_OK;
+    if (cs_opt_model(argc, argv, i, cmd, &rc)) { /* --arch, --precision */
+        if (rc != CS_EXIT_OK)
+            return -1;
+    } else if (cs_opt_value(argc, argv, i, "--scale", &v, &missing)) {
         if (!cs_cli_double(cmd, "--scale", v, missing, &o->scale))
             return -1;
         o->scale_set = true;

@@ -55,8 +55,11 @@ void cs_cli_help(void)
         printf("  %s\n      %s\n", cs_commands[i].usage, cs_commands[i].summary);
     printf("\ninput SPEC forms: an image (PNG, JPEG, BMP, PGM/PPM), a .npy array, an ONNX TensorProto .pb,\n"
            "  or fashion-mnist:test:INDEX / fashion-mnist:train:INDEX\n");
-    printf("\nmodel options (inspect, run, diff): --arch FILE  a Keras model.to_json() architecture for a\n"
-           "  weights-only .h5 (model.save_weights); without it such a file loads as weights only\n");
+    printf("\nmodel options (inspect, run, diff, eval, bench, attack):\n"
+           "  --arch FILE  a Keras model.to_json() architecture for a weights-only .h5 (model.save_weights);\n"
+           "               without it such a file loads as weights only\n"
+           "  --precision fp32|fp16|model  compute precision: fp16 rounds every float op output to half precision\n"
+           "               (nearest even); model (default) does so where an ML Program declares fp16 types\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error\n");
 }
 

@@ -1,8 +1,10 @@
 /* model_opts.c — options every command that opens models accepts: --arch FILE (a Keras to_json()
- * architecture for weights-only .h5 files). They set process-wide load options before models open. */
+ * architecture for weights-only .h5 files) and --precision fp32|fp16|model. They set process-wide load
+ * options before models open. */
 #include <stdio.h>
 
 #include "../engine/model.h"
+#include "../engine/precision.h"
 #include "cli.h"
 
 bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
@@ -14,6 +16,14 @@ bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
             *rc = cs_cli_usage_error(cmd, "--arch needs a Keras architecture file (model.to_json())");
         else
             cs_model_set_keras_arch(v);
+        return true;
+    }
+    if (cs_opt_value(argc, argv, i, "--precision", &v, &missing)) {
+        cs_precision p;
+        if (missing || !cs_precision_parse(v, &p))
+            *rc = cs_cli_usage_error(cmd, "--precision needs fp32, fp16 or model");
+        else
+            cs_precision_set_default(p);
         return true;
     }
     return false;

@@ -1,6 +1,7 @@
 /* exec.c — the executor: validates and orders a graph (Kahn's algorithm), then runs it node by node
  * with liveness-based freeing (so peak activation bytes are known), per-node timing and observers. */
 #include "exec.h"
+#include "precision.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -302,6 +303,8 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     cs_kernel_ctx ctx = {g, node, in_buf, node->n_inputs, out_buf, node->n_outputs, g->opset, err, rs->pool};
     double t0 = now_ms();
     cs_status st = rs->plan->kernels[n]->run(&ctx);
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, out_buf);
     double dt = now_ms() - t0;
     if (stats && stats->node_ms)
         stats->node_ms[n] += dt;
@@ -437,15 +440,22 @@ cs_status cs_exec_node(const cs_graph *g, int n, const cs_tensor *const *inputs,
 {
     if (n < 0 || n >= g->n_nodes)
         return cs_error_set(err, CS_ERR_ARG, "%s: node %d does not exist", g->path, n);
-    const cs_node *node = &g->nodes[n];
+    return cs_exec_node_as(g, &g->nodes[n], inputs, outputs, err);
+}
+
+cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tensor *const *inputs, cs_tensor **outputs,
+                          cs_error *err)
+{
     const cs_op_def *def = cs_ops_find(node->domain, node->op);
     if (!def)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s'", g->path,
-                            node_label(g, n), node->op);
+                            node->name && node->name[0] ? node->name : node->op, node->op);
     for (int o = 0; o < node->n_outputs; o++)
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {g, node, inputs, node->n_inputs, outputs, node->n_outputs, g->opset, err, NULL};
     cs_status st = def->run(&ctx);
+    if (st == CS_OK)
+        cs_precision_round_outputs(g, node, outputs);
     if (st != CS_OK) {
         for (int o = 0; o < node->n_outputs; o++) {
             cs_tensor_free(outputs[o]);

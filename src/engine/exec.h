@@ -60,5 +60,8 @@ cs_status cs_exec_subgraph(const cs_graph *sub, const cs_plan *plan, const cs_te
 /* Runs a single node on given inputs (used by tests and by layer isolation in the diff). */
 cs_status cs_exec_node(const cs_graph *g, int node, const cs_tensor *const *inputs, cs_tensor **outputs,
                        cs_error *err);
+/* Runs `node` (a copy of one of g's nodes, its attributes possibly changed) on inputs: a probe's hypothesis. */
+cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tensor *const *inputs, cs_tensor **outputs,
+                          cs_error *err);
 
 #endif

@@ -3,6 +3,7 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Bytes of the regular files under directory path (a .mlpackage), depth-limited; links are not followed. */
+static long long dir_size(const char *path, int depth)
+{
+    DIR *d = depth < 16 ? opendir(path) : NULL;
+    if (!d)
+        return 0;
+    long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[4096];
+        struct stat st;
+        if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub || lstat(sub, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            total += dir_size(sub, depth + 1);
+        else if (S_ISREG(st.st_mode))
+            total += (long long)st.st_size;
+    }
+    closedir(d);
+    return total;
+}
+
 long long cs_file_size(const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return -1;
-    return (long long)st.st_size;
+    return S_ISDIR(st.st_mode) ? dir_size(path, 0) : (long long)st.st_size;
 }
 
 cs_status cs_check_regular(const char *path, cs_error *err)

@@ -23,7 +23,7 @@ FILE *cs_fopen_regular(const char *path, cs_error *err);
 cs_status cs_confined_path(const char *dir, const char *rel, const char *what, char *out, size_t size,
                            cs_error *err);
 /* Size of a file in bytes, or -1. */
-long long cs_file_size(const char *path);
+long long cs_file_size(const char *path); /* a directory (.mlpackage): the total of its files */
 /* Writes len bytes to path (created or truncated). */
 cs_status cs_write_file(const char *path, const void *data, size_t len, cs_error *err);
 

@@ -538,6 +538,19 @@ int64_t cs_layer_param_count(const cs_layer *layer)
     return n;
 }
 
+/* Parameters held by the subgraphs of control-flow nodes (If branches, Loop and Scan bodies). */
+static int64_t subgraph_params(const cs_graph *g)
+{
+    int64_t n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int a = 0; a < g->nodes[i].attrs.count; a++) {
+            const cs_attr *at = &g->nodes[i].attrs.items[a];
+            if (at->type == CS_ATTR_GRAPH && at->graph)
+                n += cs_graph_param_count(at->graph);
+        }
+    return n;
+}
+
 int64_t cs_graph_param_count(const cs_graph *g)
 {
     int64_t n = 0;
@@ -559,12 +572,11 @@ int64_t cs_graph_param_count(const cs_graph *g)
         }
     }
     free(counted);
-    if (any_weights || (g->format && strcmp(g->format, "torchscript") == 0)) /* its layers list every parameter */
-        return n;
-    for (int v = 0; v < g->n_values; v++)
-        if (g->values[v].data)
-            n += cs_tensor_numel(g->values[v].data);
-    return n;
+    if (!any_weights && !(g->format && strcmp(g->format, "torchscript") == 0)) /* its layers list every parameter */
+        for (int v = 0; v < g->n_values; v++)
+            if (g->values[v].data)
+                n += cs_tensor_numel(g->values[v].data);
+    return n + subgraph_params(g);
 }
 
 const cs_attr *cs_graph_class_labels(const cs_graph *g)

@@ -76,6 +76,7 @@ typedef struct cs_value {
     int64_t dims[CS_MAX_RANK]; /* declared dims, -1 for symbolic/unknown */
     bool raw_pixels;       /* image input: feed raw 0..255 pixels, the model scales them itself (CoreML) */
     bool bgr;              /* image input wants channels in B,G,R order (CoreML BGR colour space) */
+    bool fp16;             /* declared half precision by the source (ML Program fp16 types): see precision.h */
 } cs_value;
 
 typedef struct cs_node {
@@ -121,6 +122,7 @@ typedef struct cs_graph {
     int64_t opset;         /* default-domain opset (ONNX), 0 when not applicable */
     int64_t ir_version;
     bool weights_only;     /* a checkpoint without architecture: layers hold weights, no nodes to run */
+    int precision;         /* cs_precision (precision.h) the graph computes in; 0 = fp32 */
 
     cs_value *values;
     int n_values, cap_values;

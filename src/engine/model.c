@@ -1,6 +1,7 @@
 /* model.c — format detection by content (magic bytes, zip entry names, directory layout)
  * and dispatch to the per-format loaders declared in model.h. */
 #include "model.h"
+#include "precision.h"
 
 #include "fileio.h"
 
@@ -97,7 +98,7 @@ const char *cs_model_keras_arch(void)
     return keras_arch;
 }
 
-cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err)
+static cs_status load_any(const char *path, cs_graph **out, cs_error *err)
 {
     *out = NULL;
     struct stat st;
@@ -117,4 +118,12 @@ cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err)
                             "%s: unrecognised model format (expected ONNX, TorchScript, PyTorch checkpoint, CoreML or Keras)",
                             path);
     }
+}
+
+cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err)
+{
+    cs_status st = load_any(path, out, err);
+    if (st == CS_OK)
+        cs_precision_apply(*out);
+    return st;
 }

@@ -62,3 +62,11 @@ swiftbrain-awesome-coreml/MNIST.mlmodel 14
 lime-experimentation/my_mnist_model.h5 12
 lime-experimentation/model.onnx 12
 LIST
+
+# .mlpackage metadata: the size is the package's total (not the directory entry), every bias is a parameter
+expect_ok realworld_mlpackage_size_is_package_total 'size: +1276592 bytes' "$CS" inspect $R/drawmnist/MNIST.mlpackage
+expect_ok realworld_mlpackage_counts_small_bias 'total parameters: 636010' "$CS" inspect $R/drawmnist/MNIST.mlpackage
+# weights inside If/Loop subgraphs are parameters too (Silero's ONNX keeps both sample-rate models in If branches)
+out=$("$CS" inspect $R/silero-vad/silero_vad.onnx 2>&1 | sed -n 's/^total parameters: //p')
+if [ -n "$out" ] && [ "$out" -gt 400000 ]; then echo "ok realworld_onnx_subgraph_parameters_counted_$out"
+else echo "FAIL realworld_onnx_subgraph_parameters_counted (got '$out', want > 400000)"; fi

@@ -48,6 +48,7 @@ void mil_declare(cm_loader *ld, int v, const mil_type *vt)
         return;
     cs_value *val = &ld->g->values[v];
     val->dtype = mil_dtype(dt);
+    val->fp16 = dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16;
     val->rank = rank;
     memcpy(val->dims, dims, sizeof dims);
     if (rank == 4 && val->layout == CS_LAYOUT_UNKNOWN)

@@ -42,7 +42,9 @@ const char *mil_str(mil_state *ms, const mil_op *op, const char *name);
 cs_status mil_more_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
 /* coreml_mil_logic.c: comparisons, select, gather, stack, tile, einsum, argmax...; same contract. */
 cs_status mil_logic_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
-/* split: the one multi-output operation besides classify. */
+/* coreml_mil_rnn.c: lstm (three outputs: sequence, h, c). */
+cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
+/* split: a multi-output operation like classify and lstm. */
 cs_status mil_split(cm_loader *ld, const mil_op *op);
 
 #endif

@@ -141,7 +141,9 @@ static cs_status op_const(cm_loader *ld, mil_state *ms, const mil_op *op, int ou
     }
     if (cs_graph_add_constant(ld->g, ld->g->values[out].name, t) < 0)
         return cm_nomem(ld);
-    if (cs_tensor_numel(t) >= 16 && cm_add_weight(ld, ld->g->values[out].name, out, CS_LAYOUT_UNKNOWN, stored) != CS_OK)
+    /* parameters: float tensors of rank >= 1 (a 10-element bias too); scalars and integer shapes are settings */
+    bool param = cs_tensor_numel(t) >= 16 || (t->dtype == CS_DT_F32 && t->rank >= 1);
+    if (param && cm_add_weight(ld, ld->g->values[out].name, out, CS_LAYOUT_UNKNOWN, stored) != CS_OK)
         return ld->err->status;
     return CS_OK;
 }
@@ -151,26 +153,28 @@ static cs_status attr_ints(cm_loader *ld, int n, const char *name, const int64_t
     return cs_attrs_add_ints(cm_attrs(ld, n), name, v, k) ? CS_OK : cm_nomem(ld);
 }
 
-/* Window attributes shared by conv and pooling: strides, dilations, pads from pad_type/pad. */
-static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, bool dil)
+/* Window attributes shared by conv and pooling over nsp (1 to 3) spatial axes: strides, dilations, pads from
+ * pad_type/pad (MIL custom pad is [begin0, end0, begin1, end1...], ONNX pads [begin0, begin1..., end0, end1...]). */
+static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, bool dil, int nsp)
 {
-    int64_t v[8], pads[4] = {0, 0, 0, 0};
+    int64_t v[8], pads[6] = {0, 0, 0, 0, 0, 0};
     bool bad;
-    int k = const_ints(ld, op, "strides", v, 2, &bad);
-    if (bad || (k == 2 && attr_ints(ld, n, "strides", v, 2) != CS_OK))
+    int k = const_ints(ld, op, "strides", v, nsp, &bad);
+    if (bad || (k == nsp && attr_ints(ld, n, "strides", v, nsp) != CS_OK))
         return ld->err->status;
-    k = dil ? const_ints(ld, op, "dilations", v, 2, &bad) : -1;
-    if (bad || (k == 2 && attr_ints(ld, n, "dilations", v, 2) != CS_OK))
+    k = dil ? const_ints(ld, op, "dilations", v, nsp, &bad) : -1;
+    if (bad || (k == nsp && attr_ints(ld, n, "dilations", v, nsp) != CS_OK))
         return ld->err->status;
     const char *pt = const_str(ms, op, "pad_type");
     if (pt && (strcmp(pt, "same") == 0 || strcmp(pt, "same_lower") == 0))
         return cs_attrs_add_string(cm_attrs(ld, n), "auto_pad", pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cm_nomem(ld);
     if (pt && strcmp(pt, "custom") == 0) {
-        if (const_ints(ld, op, "pad", v, 4, &bad) != 4)
-            return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "custom padding needs 4 pad values");
-        pads[0] = v[0], pads[2] = v[1], pads[1] = v[2], pads[3] = v[3]; /* [t,b,l,r] -> [t,l,b,r] */
+        if (const_ints(ld, op, "pad", v, 2 * nsp, &bad) != 2 * nsp)
+            return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "custom padding needs %d pad values", 2 * nsp);
+        for (int i = 0; i < nsp; i++)
+            pads[i] = v[2 * i], pads[nsp + i] = v[2 * i + 1];
     }
-    return attr_ints(ld, n, "pads", pads, 4);
+    return attr_ints(ld, n, "pads", pads, 2 * nsp);
 }
 
 static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
@@ -179,10 +183,11 @@ static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
     if (b == -2 || x < 0 || w < 0)
         return ld->err->status;
     const cs_tensor *wt = ld->g->values[w].data;
-    if (wt && wt->rank != 4)
-        return cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: weight has rank %d, expected 4", wt->rank);
+    int wr = wt ? wt->rank : ld->g->values[w].rank;
+    if (wr < 3 || wr > 5)
+        return cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: weight has rank %d, expected 3 to 5 (1-D to 3-D)", wr);
     int n = cm_node(ld, "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
-    if (n < 0 || window(ld, ms, op, n, true) != CS_OK)
+    if (n < 0 || window(ld, ms, op, n, true, wr - 2) != CS_OK)
         return ld->err->status ? ld->err->status : cm_nomem(ld);
     return cs_attrs_add_int(cm_attrs(ld, n), "group", (int64_t)const_num(ld, op, "groups", 1)) ? CS_OK : cm_nomem(ld);
 }
@@ -194,10 +199,11 @@ static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     int x = need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
-    if (const_ints(ld, op, "kernel_sizes", k, 2, &bad) != 2 || k[0] < 1 || k[1] < 1)
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 2 values >= 1");
+    int nk = const_ints(ld, op, "kernel_sizes", k, 3, &bad);
+    if (nk < 1 || k[0] < 1 || (nk > 1 && k[1] < 1) || (nk > 2 && k[2] < 1))
+        return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
     int n = cm_node1(ld, avg ? "AveragePool" : "MaxPool", x, y);
-    if (n < 0 || attr_ints(ld, n, "kernel_shape", k, 2) != CS_OK || window(ld, ms, op, n, false) != CS_OK)
+    if (n < 0 || attr_ints(ld, n, "kernel_shape", k, nk) != CS_OK || window(ld, ms, op, n, false, nk) != CS_OK)
         return ld->err->status ? ld->err->status : cm_nomem(ld);
     cs_attrs *a = cm_attrs(ld, n);
     bool ok = cs_attrs_add_int(a, "ceil_mode", const_num(ld, op, "ceil_mode", 0) != 0);
@@ -339,12 +345,7 @@ static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
                   : strcmp(dt, "int64") == 0 ? CS_DT_I64 : strcmp(dt, "bool") == 0 ? CS_DT_BOOL : CS_DT_UNDEFINED;
     if (to == CS_DT_UNDEFINED)
         return cm_fail(ld, CS_ERR_UNSUPPORTED, "cast to '%s'", dt);
-    if (dt && strcmp(dt, "fp16") == 0) { /* values are carried in f32: round through f16 like CoreML does */
-        int h = cm_tmp(ld, "fp16"), k = h < 0 ? -1 : cm_node1(ld, "Cast", x, h);
-        if (k < 0 || !cs_attrs_add_int(cm_attrs(ld, k), "to", CS_DT_F16))
-            return mst(ld);
-        x = h;
-    }
+    /* values are carried in f32; a cast to fp16 rounds because its output is typed fp16 (precision.h) */
     int n = cm_node1(ld, "Cast", x, y);
     return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "to", to) ? mst(ld) : CS_OK;
 }
@@ -457,6 +458,8 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
         return op_classify(ld, op);
     if (op->type && strcmp(op->type, "split") == 0 && op->n_outputs >= 1)
         return mil_split(ld, op);
+    if (op->type && strcmp(op->type, "lstm") == 0 && op->n_outputs == 3)
+        return mil_lstm(ld, ms, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
         return cm_fail(ld, CS_ERR_UNSUPPORTED, "MIL operation '%s' with %zu outputs (convscope maps single-output "
                        "operations)", op->type ? op->type : "?", op->n_outputs);

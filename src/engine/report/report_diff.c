@@ -2,6 +2,8 @@
  * pair's figures and verdict, the unmatched layers and the final outputs. Verdicts come from diff/verdict.h. */
 #include "report.h"
 
+#include "../precision.h"
+
 static json_t *names_json(const cs_graph *g, const int *layers, int n)
 {
     json_t *arr = json_array();
@@ -62,6 +64,7 @@ static json_t *first_json(const cs_graph *a, const cs_graph *b, const cs_diff_re
     json_object_set_new(fd, "reason", json_string(v == CS_PAIR_DIVERGE ? "values differ" : ld->act.alignment));
     json_object_set_new(fd, "local_max_abs", cs_json_num(ld->local.compared, ld->local.max_abs));
     json_object_set_new(fd, "blame", json_string(cs_blame_name(cs_pair_blame(r, p))));
+    json_object_set_new(fd, "cause", cs_report_cause(&r->cause));
     return fd;
 }
 
@@ -83,6 +86,8 @@ json_t *cs_report_diff(const cs_graph *a, const cs_graph *b, const cs_compare *c
     json_t *root = json_object(), *layers = json_array();
     json_object_set_new(root, "verdict", json_string(cs_verdict_name(cs_diff_verdict(r))));
     json_object_set_new(root, "input", c->weights_only ? json_null() : json_string(c->spec));
+    json_object_set_new(root, "precision_a", json_string(cs_precision_describe(a)));
+    json_object_set_new(root, "precision_b", json_string(cs_precision_describe(b)));
     json_object_set_new(root, "first_divergence", first_json(a, b, r));
     if (r->b_failed)
         json_object_set_new(root, "b_error", json_string(r->b_error));
