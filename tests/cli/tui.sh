@@ -120,7 +120,7 @@ if [ -f "$manifest" ]; then
             continue
         fi
         start "$orig" "$conv" --input "$input"
-        expect_screen "tui_corpus_${name}_verdict" "DIVERGE at $layer" 100
+        expect_screen "tui_corpus_${name}_verdict" "DIVERGE at $layer" 300
         keys f
         # inside a block a row shows its name relative to the block (layer1.0.bn1 -> bn1)
         expect_screen "tui_corpus_${name}_f_lands" "^> +${layer##*.} .*✗"
