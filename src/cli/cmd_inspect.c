@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/diff/canon.h"
+#include "engine/exec.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
 #include "engine/report/json_util.h"
@@ -43,6 +45,28 @@ static void print_value_line(const cs_value *v)
            v->layout ? " " : "", v->layout ? cs_layout_name(v->layout) : "");
 }
 
+/* The layer's canonical attributes (one vocabulary for every format) that its own attributes do not already
+ * show under the same name, with the format-native name beside where it differs: "pads(padding)=[0,0,0,0]". */
+static void print_canonical(const cs_graph *g, int l, int indent)
+{
+    cs_canon c;
+    cs_canon_collect(g, &l, 1, NULL, &c);
+    char line[2048];
+    size_t used = 0;
+    line[0] = 0;
+    for (int i = 0; i < c.n && used < sizeof line; i++) {
+        const cs_canon_attr *x = &c.items[i];
+        if (cs_attrs_find(&g->layers[l].attrs, x->name))
+            continue;
+        const char *native = cs_canon_native_name(&g->layers[l].attrs, x->name);
+        char v[160];
+        used += (size_t)snprintf(line + used, sizeof line - used, " %s%s%s%s=%s", x->name, native ? "(" : "",
+                                 native ? native : "", native ? ")" : "", cs_canon_str(x, v, sizeof v));
+    }
+    if (line[0])
+        printf("  %*s    canonical:%s\n", indent, "", line);
+}
+
 static int layer_depth(const cs_graph *g, int l)
 {
     int d = 0;
@@ -51,7 +75,16 @@ static int layer_depth(const cs_graph *g, int l)
     return d;
 }
 
-static void print_text(const cs_graph *g, long long file_bytes)
+/* The first node of layer l whose op convscope cannot execute, or -1 (plan NULL: none checked). */
+static int unknown_node(const cs_graph *g, const cs_plan *plan, int l)
+{
+    for (int k = 0; plan && k < g->layers[l].n_nodes; k++)
+        if (!plan->kernels[g->layers[l].nodes[k]])
+            return g->layers[l].nodes[k];
+    return -1;
+}
+
+static void print_text(const cs_graph *g, const cs_plan *plan, long long file_bytes)
 {
     printf("model:    %s\nformat:   %s\nproducer: %s\n", g->path, g->format, g->producer[0] ? g->producer : "-");
     if (g->opset && strcmp(g->format, "onnx") == 0)
@@ -74,7 +107,11 @@ static void print_text(const cs_graph *g, long long file_bytes)
         int64_t params = cs_layer_param_count(L);
         if (params)
             printf("  params=%lld", (long long)params);
+        int bad = unknown_node(g, plan, l);
+        if (bad >= 0)
+            printf("  [not executable: op %s]", g->nodes[bad].op);
         printf("\n");
+        print_canonical(g, l, 2 * layer_depth(g, l));
         for (int w = 0; w < L->n_weights; w++) {
             char s[160];
             const cs_weight *W = &L->weights[w];
@@ -96,7 +133,35 @@ static json_t *value_json(const cs_value *v)
     return o;
 }
 
-static json_t *layer_json(const cs_graph *g, int l)
+/* {name: {"value": number | [numbers] | string, "native": the format's own name or null}} */
+static json_t *canonical_json(const cs_graph *g, int l)
+{
+    cs_canon c;
+    cs_canon_collect(g, &l, 1, NULL, &c);
+    json_t *o = json_object();
+    for (int i = 0; i < c.n; i++) {
+        const cs_canon_attr *x = &c.items[i];
+        json_t *e = json_object(), *v;
+        bool list = x->count != 1 || strcmp(x->name, "pads") == 0 || strcmp(x->name, "strides") == 0 ||
+                    strcmp(x->name, "kernel_shape") == 0 || strcmp(x->name, "dilations") == 0;
+        if (x->is_string) {
+            v = json_string(x->s);
+        } else if (!list) {
+            v = cs_json_num(true, x->v[0]);
+        } else {
+            v = json_array();
+            for (int k = 0; k < x->count; k++)
+                json_array_append_new(v, cs_json_num(true, x->v[k]));
+        }
+        const char *native = cs_canon_native_name(&g->layers[l].attrs, x->name);
+        json_object_set_new(e, "value", v);
+        json_object_set_new(e, "native", native ? json_string(native) : json_null());
+        json_object_set_new(o, x->name, e);
+    }
+    return o;
+}
+
+static json_t *layer_json(const cs_graph *g, const cs_plan *plan, int l)
 {
     const cs_layer *L = &g->layers[l];
     json_t *o = json_object();
@@ -104,6 +169,7 @@ static json_t *layer_json(const cs_graph *g, int l)
     json_object_set_new(o, "type", json_string(L->type));
     json_object_set_new(o, "parent", L->parent >= 0 ? json_string(g->layers[L->parent].name) : json_null());
     json_object_set_new(o, "attributes", cs_json_attrs(&L->attrs));
+    json_object_set_new(o, "canonical_attributes", canonical_json(g, l));
     json_t *ws = json_array();
     for (int w = 0; w < L->n_weights; w++) {
         const cs_weight *W = &L->weights[w];
@@ -120,10 +186,11 @@ static json_t *layer_json(const cs_graph *g, int l)
     for (int k = 0; k < L->n_nodes; k++)
         json_array_append_new(nodes, json_string(g->nodes[L->nodes[k]].op));
     json_object_set_new(o, "ir_nodes", nodes);
+    json_object_set_new(o, "executable", json_boolean(unknown_node(g, plan, l) < 0));
     return o;
 }
 
-static void print_json(const cs_graph *g, long long file_bytes)
+static void print_json(const cs_graph *g, const cs_plan *plan, long long file_bytes)
 {
     json_t *root = json_object();
     json_object_set_new(root, "path", json_string(g->path));
@@ -138,7 +205,7 @@ static void print_json(const cs_graph *g, long long file_bytes)
     for (int i = 0; i < g->n_outputs; i++)
         json_array_append_new(outs, value_json(&g->values[g->outputs[i]]));
     for (int l = 0; l < g->n_layers; l++)
-        json_array_append_new(layers, layer_json(g, l));
+        json_array_append_new(layers, layer_json(g, plan, l));
     json_object_set_new(root, "inputs", ins);
     json_object_set_new(root, "outputs", outs);
     json_object_set_new(root, "layers", layers);
@@ -170,11 +237,25 @@ int cs_cmd_inspect(int argc, char **argv)
     cs_error err = {0};
     if (cs_model_load(path, &g, &err) != CS_OK)
         return cs_cli_fail(&err);
+    cs_plan *plan = NULL; /* validated like run: cycles and undefined values are errors, unknown ops a warning */
+    if (!g->weights_only && cs_plan_check(g, &plan, &err) != CS_OK) {
+        cs_graph_free(g);
+        return cs_cli_fail(&err);
+    }
+    int n_unknown = 0, first = -1;
+    for (int n = 0; plan && n < g->n_nodes; n++)
+        if (!plan->kernels[n] && n_unknown++ == 0)
+            first = n;
+    if (n_unknown)
+        fprintf(stderr, "convscope: warning: %s: %d node%s use%s ops convscope cannot execute (first: '%s'); "
+                "shown as not executable\n", path, n_unknown, n_unknown == 1 ? "" : "s", n_unknown == 1 ? "s" : "",
+                g->nodes[first].op);
     long long size = cs_file_size(path);
     if (json)
-        print_json(g, size);
+        print_json(g, plan, size);
     else
-        print_text(g, size);
+        print_text(g, plan, size);
+    cs_plan_free(plan);
     cs_graph_free(g);
     return CS_EXIT_OK;
 }

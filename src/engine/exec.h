@@ -42,6 +42,9 @@ typedef struct cs_exec_stats {
 
 /* Validates the graph (every consumed value defined, no cycles, every op known) and orders it. */
 cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err);
+/* The same validation and order, but a node whose op has no kernel gets kernels[n] == NULL instead of an
+ * error (inspect shows such graphs, marking those nodes "not executable"); never run such a plan. */
+cs_status cs_plan_check(const cs_graph *g, cs_plan **out, cs_error *err);
 void cs_plan_free(cs_plan *plan);
 
 /* Runs the graph. inputs[i] feeds g->inputs[i] (borrowed). outputs must have g->n_outputs slots;
