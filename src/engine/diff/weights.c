@@ -261,7 +261,7 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         perm_error(a->t, b->t, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
         c->ok = c->permuted = true;
         memcpy(c->perm, p, sizeof c->perm);
-        snprintf(c->how, sizeof c->how, "%s->%s", cs_layout_name(b->layout), cs_layout_name(a->layout));
+        snprintf(c->how, sizeof c->how, "A %s, B %s", cs_layout_name(a->layout), cs_layout_name(b->layout));
         return;
     }
     if (a->layout && a->layout == b->layout) { /* same known layout: the plain order, nothing else */
