@@ -2,6 +2,7 @@
  * max-subtracted for stability) and the NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss losses. */
 #include "elementwise.h"
 #include "registry.h"
+#include "infer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -303,9 +304,9 @@ static cs_status op_softmax_cross_entropy(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_softmax[] = {
-    {"Softmax", op_softmax},
-    {"LogSoftmax", op_log_softmax},
-    {"Hardmax", op_hardmax},
+    {"Softmax", op_softmax, cs_infer_same},
+    {"LogSoftmax", op_log_softmax, cs_infer_same},
+    {"Hardmax", op_hardmax, cs_infer_same},
     {"NegativeLogLikelihoodLoss", op_nll_loss},
     {"SoftmaxCrossEntropyLoss", op_softmax_cross_entropy},
     {NULL, NULL},
