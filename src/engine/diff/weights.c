@@ -409,8 +409,8 @@ void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const c
             if (!sb.items[j].used && cs_tensor_numel(sb.items[j].t) == cs_tensor_numel(x->t))
                 y = &sb.items[j];
         if (!y) {
-            if (x->t->rank == 1 && sb.n < sa.n)
-                set_relation(out, "bias_missing", "B has no bias", x->name, NULL);
+            if (x->t->rank == 1 && i > 0 && sb.n > 0 && sb.n < sa.n && sa.items[0].used)
+                set_relation(out, "bias_missing", "B has no bias", x->name, NULL); /* A's kernel matched, not its bias */
             set_status(out, "incomparable");
             snprintf(out->alignment, sizeof out->alignment, "B has no tensor of %lld elements",
                      (long long)cs_tensor_numel(x->t));
