@@ -136,6 +136,7 @@ samples: sample-deps
 	/usr/bin/python3 samples/make_coreml.py
 	/usr/bin/python3 samples/make_faults.py
 	/usr/bin/python3 samples/make_faults_extra.py
+	/usr/bin/python3 samples/make_faults_cause.py
 
 clean:
 	rm -rf build

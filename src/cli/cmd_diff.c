@@ -11,7 +11,7 @@
 #include "engine/report/report.h"
 
 typedef struct diff_cli {
-    const char *path_a, *path_b, *spec, *tol_file;
+    const char *path_a, *path_b, *spec, *tol_file, *node_data;
     bool json;
     cs_diff_opts opts;
     cs_input_opts input;
@@ -41,7 +41,8 @@ static int parse_opts(int argc, char **argv, diff_cli *c)
             ;
         else if (cs_opt_value(argc, argv, &i, "--input", &c->spec, &missing) ||
                  cs_opt_value(argc, argv, &i, "--map", &c->opts.map_path, &missing) ||
-                 cs_opt_value(argc, argv, &i, "--layer-tol", &c->tol_file, &missing))
+                 cs_opt_value(argc, argv, &i, "--layer-tol", &c->tol_file, &missing) ||
+                 cs_opt_value(argc, argv, &i, "--node-data", &c->node_data, &missing))
             rc = missing ? cs_cli_usage_error("diff", "%s needs a value", argv[i]) : CS_EXIT_OK;
         else if (cs_opt_value(argc, argv, &i, "--rtol", &v, &missing))
             rc = parse_number("--rtol", v, missing, &c->opts.rtol);
@@ -118,6 +119,16 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
            blame == CS_BLAME_UNKNOWN ? "" : ")");
 }
 
+static void print_cause(const cs_cause *c)
+{
+    if (!c->found)
+        return;
+    if (c->attribute[0])
+        printf("cause: %s (%s): %s\n", c->kind, c->attribute, c->summary);
+    else
+        printf("cause: %s: %s\n", c->kind, c->summary);
+}
+
 static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     for (int i = 0; i < r->matching->n_unmatched_a; i++)
@@ -126,8 +137,10 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
     for (int i = 0; i < r->matching->n_unmatched_b; i++)
         printf("unmatched in B: %s (%s)\n", b->layers[r->matching->unmatched_b[i]].name,
                b->layers[r->matching->unmatched_b[i]].type);
-    if (r->first_divergence >= 0)
+    if (r->first_divergence >= 0) {
         print_first_divergence(a, b, r);
+        print_cause(&r->cause);
+    }
     if (r->b_failed)
         printf("B stopped with an error (its later layers were not compared): %s\n", r->b_error);
     if (r->final.compared)
@@ -138,6 +151,22 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
     if (r->final.compared)
         printf("\n");
     printf("verdict: %s\n", cs_verdict_name(cs_diff_verdict(r)));
+}
+
+/* --node-data DIR: one Model Explorer node-data file per side, DIR/a_node_data.json and DIR/b_node_data.json. */
+static cs_status write_node_data(const char *dir, const cs_graph *a, const cs_graph *b, const cs_diff_result *r,
+                                 cs_error *err)
+{
+    char path[4096];
+    cs_status st = CS_OK;
+    for (int side = 0; side < 2 && st == CS_OK; side++) {
+        if (snprintf(path, sizeof path, "%s/%s_node_data.json", dir, side ? "b" : "a") >= (int)sizeof path)
+            return cs_error_set(err, CS_ERR_ARG, "%s: directory name too long", dir);
+        json_t *root = cs_report_node_data(side ? b : a, r, side == 1);
+        st = cs_json_save(root, path, err);
+        json_decref(root);
+    }
+    return st;
 }
 
 static int diff_models(const cs_model *a, const cs_model *b, diff_cli *c)
@@ -161,6 +190,10 @@ static int diff_models(const cs_model *a, const cs_model *b, diff_cli *c)
     } else {
         print_table(a->g, b->g, cmp->diff);
         print_summary(a->g, b->g, cmp->diff);
+    }
+    if (c->node_data && write_node_data(c->node_data, a->g, b->g, cmp->diff, &err) != CS_OK) {
+        cs_compare_free(cmp);
+        return cs_cli_fail(&err);
     }
     bool differ = cs_diff_verdict(cmp->diff) == CS_VERDICT_DIVERGE;
     cs_compare_free(cmp);

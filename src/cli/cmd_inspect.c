@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/exec.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
 #include "engine/report/json_util.h"
@@ -51,7 +52,16 @@ static int layer_depth(const cs_graph *g, int l)
     return d;
 }
 
-static void print_text(const cs_graph *g, long long file_bytes)
+/* The first node of layer l whose op convscope cannot execute, or -1 (plan NULL: none checked). */
+static int unknown_node(const cs_graph *g, const cs_plan *plan, int l)
+{
+    for (int k = 0; plan && k < g->layers[l].n_nodes; k++)
+        if (!plan->kernels[g->layers[l].nodes[k]])
+            return g->layers[l].nodes[k];
+    return -1;
+}
+
+static void print_text(const cs_graph *g, const cs_plan *plan, long long file_bytes)
 {
     printf("model:    %s\nformat:   %s\nproducer: %s\n", g->path, g->format, g->producer[0] ? g->producer : "-");
     if (g->opset && strcmp(g->format, "onnx") == 0)
@@ -74,6 +84,9 @@ static void print_text(const cs_graph *g, long long file_bytes)
         int64_t params = cs_layer_param_count(L);
         if (params)
             printf("  params=%lld", (long long)params);
+        int bad = unknown_node(g, plan, l);
+        if (bad >= 0)
+            printf("  [not executable: op %s]", g->nodes[bad].op);
         printf("\n");
         for (int w = 0; w < L->n_weights; w++) {
             char s[160];
@@ -96,7 +109,7 @@ static json_t *value_json(const cs_value *v)
     return o;
 }
 
-static json_t *layer_json(const cs_graph *g, int l)
+static json_t *layer_json(const cs_graph *g, const cs_plan *plan, int l)
 {
     const cs_layer *L = &g->layers[l];
     json_t *o = json_object();
@@ -120,10 +133,11 @@ static json_t *layer_json(const cs_graph *g, int l)
     for (int k = 0; k < L->n_nodes; k++)
         json_array_append_new(nodes, json_string(g->nodes[L->nodes[k]].op));
     json_object_set_new(o, "ir_nodes", nodes);
+    json_object_set_new(o, "executable", json_boolean(unknown_node(g, plan, l) < 0));
     return o;
 }
 
-static void print_json(const cs_graph *g, long long file_bytes)
+static void print_json(const cs_graph *g, const cs_plan *plan, long long file_bytes)
 {
     json_t *root = json_object();
     json_object_set_new(root, "path", json_string(g->path));
@@ -138,7 +152,7 @@ static void print_json(const cs_graph *g, long long file_bytes)
     for (int i = 0; i < g->n_outputs; i++)
         json_array_append_new(outs, value_json(&g->values[g->outputs[i]]));
     for (int l = 0; l < g->n_layers; l++)
-        json_array_append_new(layers, layer_json(g, l));
+        json_array_append_new(layers, layer_json(g, plan, l));
     json_object_set_new(root, "inputs", ins);
     json_object_set_new(root, "outputs", outs);
     json_object_set_new(root, "layers", layers);
@@ -170,11 +184,25 @@ int cs_cmd_inspect(int argc, char **argv)
     cs_error err = {0};
     if (cs_model_load(path, &g, &err) != CS_OK)
         return cs_cli_fail(&err);
+    cs_plan *plan = NULL; /* validated like run: cycles and undefined values are errors, unknown ops a warning */
+    if (!g->weights_only && cs_plan_check(g, &plan, &err) != CS_OK) {
+        cs_graph_free(g);
+        return cs_cli_fail(&err);
+    }
+    int n_unknown = 0, first = -1;
+    for (int n = 0; plan && n < g->n_nodes; n++)
+        if (!plan->kernels[n] && n_unknown++ == 0)
+            first = n;
+    if (n_unknown)
+        fprintf(stderr, "convscope: warning: %s: %d node%s use%s ops convscope cannot execute (first: '%s'); "
+                "shown as not executable\n", path, n_unknown, n_unknown == 1 ? "" : "s", n_unknown == 1 ? "s" : "",
+                g->nodes[first].op);
     long long size = cs_file_size(path);
     if (json)
-        print_json(g, size);
+        print_json(g, plan, size);
     else
-        print_text(g, size);
+        print_text(g, plan, size);
+    cs_plan_free(plan);
     cs_graph_free(g);
     return CS_EXIT_OK;
 }

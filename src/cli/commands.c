@@ -59,7 +59,9 @@ void cs_cli_help(void)
            "  --arch FILE  a Keras model.to_json() architecture for a weights-only .h5 (model.save_weights);\n"
            "               without it such a file loads as weights only\n"
            "  --precision fp32|fp16|model  compute precision: fp16 rounds every float op output to half precision\n"
-           "               (nearest even); model (default) does so where an ML Program declares fp16 types\n");
+           "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
+           "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
+           "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error\n");
 }
 

@@ -1,8 +1,9 @@
 /* model_opts.c — options every command that opens models accepts: --arch FILE (a Keras to_json()
- * architecture for weights-only .h5 files) and --precision fp32|fp16|model. They set process-wide load
- * options before models open. */
+ * architecture for weights-only .h5 files), --precision fp32|fp16|model and --max-memory SIZE (the run
+ * memory budget). They set process-wide options before models open. */
 #include <stdio.h>
 
+#include "../engine/membudget.h"
 #include "../engine/model.h"
 #include "../engine/precision.h"
 #include "cli.h"
@@ -16,6 +17,14 @@ bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
             *rc = cs_cli_usage_error(cmd, "--arch needs a Keras architecture file (model.to_json())");
         else
             cs_model_set_keras_arch(v);
+        return true;
+    }
+    if (cs_opt_value(argc, argv, i, "--max-memory", &v, &missing)) {
+        size_t bytes;
+        if (missing || !cs_mem_parse(v, &bytes))
+            *rc = cs_cli_usage_error(cmd, "--max-memory needs a size such as 512M or 4G");
+        else
+            cs_mem_set_budget(bytes);
         return true;
     }
     if (cs_opt_value(argc, argv, i, "--precision", &v, &missing)) {

@@ -1,6 +1,7 @@
 /* exec.c — the executor: validates and orders a graph (Kahn's algorithm), then runs it node by node
  * with liveness-based freeing (so peak activation bytes are known), per-node timing and observers. */
 #include "exec.h"
+#include "membudget.h"
 #include "precision.h"
 
 #include <stdatomic.h>
@@ -156,12 +157,12 @@ static cs_status topo_sort(const cs_graph *g, int *order, int *n_order, cs_error
     return st;
 }
 
-static cs_status find_kernels(const cs_graph *g, cs_plan *plan, cs_error *err)
+static cs_status find_kernels(const cs_graph *g, cs_plan *plan, bool strict, cs_error *err)
 {
     for (int n = 0; n < g->n_nodes; n++) {
         const cs_node *node = &g->nodes[n];
         plan->kernels[n] = cs_ops_find(node->domain, node->op);
-        if (!plan->kernels[n])
+        if (!plan->kernels[n] && strict)
             return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s%s%s'", g->path,
                                 node_label(g, n), node->domain, node->domain[0] ? "." : "", node->op);
     }
@@ -187,7 +188,19 @@ static cs_status check_single_producer(const cs_graph *g, cs_error *err)
     return CS_OK;
 }
 
+static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_error *err);
+
 cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err)
+{
+    return plan_build(g, out, true, err);
+}
+
+cs_status cs_plan_check(const cs_graph *g, cs_plan **out, cs_error *err)
+{
+    return plan_build(g, out, false, err);
+}
+
+static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_error *err)
 {
     *out = NULL;
     if (g->weights_only)
@@ -218,7 +231,7 @@ cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err)
     if (st == CS_OK)
         st = check_defined(g, is_input, err);
     if (st == CS_OK)
-        st = find_kernels(g, plan, err);
+        st = find_kernels(g, plan, strict, err);
     if (st == CS_OK)
         st = topo_sort(g, plan->order, &plan->n_order, err);
     if (st == CS_OK) {
@@ -251,6 +264,7 @@ typedef struct run_state {
     bool *owned;             /* per value: live[v] is ours to free */
     size_t live_bytes, peak_bytes;
     cs_bufpool *pool;        /* where released values go and outputs come from; NULL: plain malloc/free */
+    size_t mem_base;         /* the memory budget less the constants: what activations may take */
 } run_state;
 
 static void release_value(run_state *rs, int v)
@@ -302,7 +316,10 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     memset(out_buf, 0, sizeof out_buf);
     cs_kernel_ctx ctx = {g, node, in_buf, node->n_inputs, out_buf, node->n_outputs, g->opset, err, rs->pool};
     double t0 = now_ms();
+    size_t saved_left = cs_mem_left; /* a subgraph run inside this node restores the outer figure */
+    cs_mem_left = rs->mem_base > rs->live_bytes ? rs->mem_base - rs->live_bytes : 1;
     cs_status st = rs->plan->kernels[n]->run(&ctx);
+    cs_mem_left = saved_left;
     if (st == CS_OK)
         cs_precision_round_outputs(g, node, out_buf);
     double dt = now_ms() - t0;
@@ -369,7 +386,7 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
 {
     /* the plan is const to callers; its pool is a cache this run borrows and puts back */
     _Atomic(cs_bufpool *) *pool_slot = &((cs_plan *)plan)->pool;
-    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL)};
+    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0};
     rs.live = calloc((size_t)g->n_values + 1, sizeof(*rs.live));
     rs.owned = calloc((size_t)g->n_values + 1, sizeof(bool));
     if (stats) {
@@ -383,6 +400,12 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
     if (!rs.live || !rs.owned || (stats && !stats->node_ms))
         st = cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory running the graph", g->path);
     double t0 = now_ms();
+    size_t weights = 0;
+    if (st == CS_OK && !captured) { /* a top-level run: the plan is checked against the budget before it starts */
+        st = cs_mem_check_plan(g, plan, inputs, err);
+        cs_mem_plan_bytes(g, plan, inputs, &weights);
+    }
+    rs.mem_base = cs_mem_budget() > weights ? cs_mem_budget() - weights : 1;
     if (st == CS_OK)
         st = bind_inputs(&rs, inputs, captured, err);
     for (int p = 0; st == CS_OK && p < plan->n_order; p++) {
@@ -440,11 +463,16 @@ cs_status cs_exec_node(const cs_graph *g, int n, const cs_tensor *const *inputs,
 {
     if (n < 0 || n >= g->n_nodes)
         return cs_error_set(err, CS_ERR_ARG, "%s: node %d does not exist", g->path, n);
-    const cs_node *node = &g->nodes[n];
+    return cs_exec_node_as(g, &g->nodes[n], inputs, outputs, err);
+}
+
+cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tensor *const *inputs, cs_tensor **outputs,
+                          cs_error *err)
+{
     const cs_op_def *def = cs_ops_find(node->domain, node->op);
     if (!def)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s'", g->path,
-                            node_label(g, n), node->op);
+                            node->name && node->name[0] ? node->name : node->op, node->op);
     for (int o = 0; o < node->n_outputs; o++)
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {g, node, inputs, node->n_inputs, outputs, node->n_outputs, g->opset, err, NULL};

@@ -42,6 +42,9 @@ typedef struct cs_exec_stats {
 
 /* Validates the graph (every consumed value defined, no cycles, every op known) and orders it. */
 cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err);
+/* The same validation and order, but a node whose op has no kernel gets kernels[n] == NULL instead of an
+ * error (inspect shows such graphs, marking those nodes "not executable"); never run such a plan. */
+cs_status cs_plan_check(const cs_graph *g, cs_plan **out, cs_error *err);
 void cs_plan_free(cs_plan *plan);
 
 /* Runs the graph. inputs[i] feeds g->inputs[i] (borrowed). outputs must have g->n_outputs slots;
@@ -60,5 +63,8 @@ cs_status cs_exec_subgraph(const cs_graph *sub, const cs_plan *plan, const cs_te
 /* Runs a single node on given inputs (used by tests and by layer isolation in the diff). */
 cs_status cs_exec_node(const cs_graph *g, int node, const cs_tensor *const *inputs, cs_tensor **outputs,
                        cs_error *err);
+/* Runs `node` (a copy of one of g's nodes, its attributes possibly changed) on inputs: a probe's hypothesis. */
+cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tensor *const *inputs, cs_tensor **outputs,
+                          cs_error *err);
 
 #endif

@@ -10,15 +10,31 @@ in_list() {
     return 1
 }
 
+# check_cause NAME OUT KIND ATTRIBUTE: the 'cause:' line names the expected kind (and canonical attribute).
+check_cause() {
+    local name=$1 out=$2 kind=$3 attr=$4 line want
+    line=$(printf '%s\n' "$out" | grep '^cause: ')
+    want="cause: $kind"
+    [ "$attr" != - ] && want="$want ($attr)"
+    case "$line" in
+    "$want: "*) echo "ok diff_cause_named_$name" ;;
+    *) echo "FAIL diff_cause_named_$name (want '$want: ...'; got: ${line:-no cause line})" ;;
+    esac
+}
+
 check_row() {
-    local name=$1 a=$2 b=$3 fault=$4 a_layer=$5 b_layer=$6 input=$7 out rc line a_part b_part
+    local name=$1 a=$2 b=$3 fault=$4 a_layer=$5 b_layer=$6 input=$7 kind=${8:-} attr=${9:--} out rc line a_part b_part
     out=$("$CS" diff "$a" "$b" --input "$input" 2>/dev/null)
     rc=$?
     if [ "$fault" = clean ]; then
         if [ $rc -eq 0 ]; then echo "ok diff_clean_pair_agrees_$name"
         else echo "FAIL diff_clean_pair_agrees_$name (exit $rc): $(printf '%s' "$out" | grep -E 'first divergence|verdict')"; fi
+        if printf '%s\n' "$out" | grep -q '^cause: '; then echo "FAIL diff_clean_pair_has_no_cause_$name"
+        else echo "ok diff_clean_pair_has_no_cause_$name"; fi
         return
     fi
+    if [ -n "$kind" ]; then check_cause "$name" "$out" "$kind" "$attr"
+    else echo "FAIL diff_cause_named_$name (the manifest gives no expected cause)"; fi
     line=$(printf '%s\n' "$out" | grep '^first divergence:')
     a_part=${line#*A \'}; a_part=${a_part%%\' <-> B*}
     b_part=${line#*<-> B \'}; b_part=${b_part%%\': max*}
@@ -31,9 +47,9 @@ check_row() {
 
 M=samples/faults/MANIFEST.tsv
 if [ -f $M ]; then
-    while IFS=$'\t' read -r name a b fault a_layer b_layer input; do
+    while IFS=$'\t' read -r name a b fault a_layer b_layer input kind attr; do
         [ "$name" = name ] && continue
-        check_row "$name" "$a" "$b" "$fault" "$a_layer" "$b_layer" "$input"
+        check_row "$name" "$a" "$b" "$fault" "$a_layer" "$b_layer" "$input" "$kind" "$attr"
     done <$M
 else
     echo "FAIL diff_fault_corpus_present ($M missing: run make samples)"

@@ -82,3 +82,20 @@ bounded malformed_mlpackage_symlink_out "link\.mlpackage.*weight file 'weights/w
 bounded malformed_mlpackage_fifo_spec "model\.mlmodel: not a regular file" "$CS" inspect "$TMP/fifo_spec.mlpackage"
 bounded malformed_mlpackage_fifo_blob "weight\.bin: not a regular file" "$CS" inspect "$TMP/fifo_blob.mlpackage"
 bounded malformed_fifo_model "fifo\.onnx: not a regular file" "$CS" inspect "$TMP/fifo.onnx"
+
+# --max-memory: a Tile whose output alone is 1.1 GiB stops before allocating it; a plan over budget names the figures
+bounded malformed_onnx_tile_over_budget "onnx_tile_huge\.onnx: node 'tile' \(Tile\): a 1144\.4 MiB tensor goes over the memory budget" \
+    "$CS" run $M/onnx_tile_huge.onnx --input $X --max-memory 256M
+expect_fail max_memory_plan_over_budget "lenet5\.onnx: running it needs 0\.2 MiB \(weights 0\.2 MiB .*budget of 0\.1 MiB" \
+    "$CS" run samples/lenet5/lenet5.onnx --input samples/lenet5/images/0_tshirt.png --max-memory 100K
+expect_fail max_memory_bad_size "--max-memory needs a size" "$CS" run $F/tiny_valid.onnx --input $X --max-memory lots
+expect_ok max_memory_within_budget '"outputs"' "$CS" run $F/tiny_valid.onnx --input $X --max-memory 1M --json
+
+# inspect validates like run: cycles and undefined values are errors; an unknown op is shown, marked, with a warning
+expect_fail inspect_graph_cycle "cycle\.onnx: the graph has a cycle through node" "$CS" inspect $F/cycle.onnx
+expect_fail inspect_undefined_value "undefined_value\.onnx: node 'add_ghost' \(Add\) reads value 'ghost'" \
+    "$CS" inspect $F/undefined_value.onnx
+expect_ok inspect_unknown_op_marked "frob +FrobnicateTensor +\[not executable: op FrobnicateTensor\]" "$CS" inspect $F/unknown_op.onnx
+check inspect_unknown_op_warns bash -c '"$0" inspect "$1" 2>&1 >/dev/null | grep -q "^convscope: warning: .*unknown_op\.onnx: 1 node uses ops convscope cannot execute"' \
+    "$CS" $F/unknown_op.onnx
+expect_ok inspect_unknown_op_json '"executable": false' "$CS" inspect $F/unknown_op.onnx --json

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../exec_services.h"
+#include "probe.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
 {
@@ -410,6 +411,8 @@ cs_status cs_diff_run(const cs_graph *a, const cs_graph *b, const cs_tensor *con
             r->first_divergence = p;
     if (st == CS_OK)
         r->diverged = r->first_divergence >= 0 || r->b_failed;
+    if (st == CS_OK && r->ran && r->first_divergence >= 0)
+        cs_cause_find(a, b, inputs_a, inputs_b, r, &r->cause);
     if (st != CS_OK) {
         cs_diff_result_free(r);
         return st;

@@ -9,6 +9,7 @@
 #include "../graph.h"
 #include "../status.h"
 #include "align.h"
+#include "cause.h"
 #include "diff_files.h"
 #include "match.h"
 #include "weights.h"
@@ -48,6 +49,7 @@ typedef struct cs_diff_result {
     bool b_failed;             /* B stopped with an error part-way (a fault that breaks shapes): the pairs
                                   computed before still count, and the run diverges */
     char b_error[256];         /* B's error message when b_failed */
+    cs_cause cause;            /* what to fix: the named cause of the first divergence (found=false when none) */
 } cs_diff_result;
 
 void cs_diff_opts_default(cs_diff_opts *opts);

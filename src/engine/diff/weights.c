@@ -19,6 +19,7 @@ typedef struct wt {
     cs_layout layout;
     cs_dtype stored;
     bool used;
+    const char *name;       /* the source's name for the tensor (borrowed) */
 } wt;
 
 typedef struct wset {
@@ -26,6 +27,37 @@ typedef struct wset {
     int n;
     bool folded;
 } wset;
+
+static void gather_layer(const cs_graph *g, int layer, cs_layer_kind k, wset *s)
+{
+    const cs_layer *l = &g->layers[layer];
+    for (int w = 0; w < l->n_weights && s->n < MAX_SIDE_TENSORS; w++) {
+        const cs_weight *W = &l->weights[w];
+        if (!cs_dtype_is_float(W->tensor->dtype) || cs_tensor_numel(W->tensor) < 1 ||
+            (W->tensor->rank == 0 && cs_tensor_numel(W->tensor) == 1 && k == CS_KIND_BN))
+            continue;
+        s->items[s->n++] = (wt){W->tensor, false, W->layout, W->stored_dtype, false, W->name};
+    }
+}
+
+/* Weights a converter keeps outside the layer: a constant stored in fp16 or int8 and cast or dequantized
+ * to float by a node of its own (its own source layer) right before the layer reads it. */
+static void gather_cast_inputs(const cs_graph *g, int layer, wset *s)
+{
+    const cs_layer *l = &g->layers[layer];
+    for (int k = 0; k < l->n_nodes; k++) {
+        const cs_node *nd = &g->nodes[l->nodes[k]];
+        for (int i = 0; i < nd->n_inputs; i++) {
+            int v = nd->inputs[i], p = v >= 0 ? g->values[v].producer : -1;
+            if (p < 0 || g->nodes[p].layer < 0 || g->nodes[p].layer == layer ||
+                (strcmp(g->nodes[p].op, "Cast") != 0 && strcmp(g->nodes[p].op, "DequantizeLinear") != 0))
+                continue;
+            const cs_layer *src = &g->layers[g->nodes[p].layer];
+            if (src->n_nodes == 1 && src->n_weights > 0)
+                gather_layer(g, g->nodes[p].layer, CS_KIND_OTHER, s);
+        }
+    }
+}
 
 static void gather(const cs_graph *g, const int *layers, int n, wset *s, int *bn_layer, int *main_layer)
 {
@@ -36,14 +68,8 @@ static void gather(const cs_graph *g, const int *layers, int n, wset *s, int *bn
             *bn_layer = layers[i];
         else if ((k == CS_KIND_CONV || k == CS_KIND_DENSE || k == CS_KIND_DECONV) && *main_layer < 0)
             *main_layer = layers[i];
-        const cs_layer *l = &g->layers[layers[i]];
-        for (int w = 0; w < l->n_weights && s->n < MAX_SIDE_TENSORS; w++) {
-            const cs_weight *W = &l->weights[w];
-            if (!cs_dtype_is_float(W->tensor->dtype) || cs_tensor_numel(W->tensor) < 1 ||
-                (W->tensor->rank == 0 && cs_tensor_numel(W->tensor) == 1 && k == CS_KIND_BN))
-                continue;
-            s->items[s->n++] = (wt){W->tensor, false, W->layout, W->stored_dtype, false};
-        }
+        gather_layer(g, layers[i], k, s);
+        gather_cast_inputs(g, layers[i], s);
     }
 }
 
@@ -125,8 +151,8 @@ static void fold_bn(const cs_graph *g, int bn, wset *s)
         }
     }
     wset folded = {.n = 0, .folded = true};
-    folded.items[folded.n++] = (wt){k2, true, kernel->layout, kernel->stored, false};
-    folded.items[folded.n++] = (wt){b2, true, CS_LAYOUT_UNKNOWN, CS_DT_F32, false};
+    folded.items[folded.n++] = (wt){k2, true, kernel->layout, kernel->stored, false, kernel->name};
+    folded.items[folded.n++] = (wt){b2, true, CS_LAYOUT_UNKNOWN, CS_DT_F32, false, bias ? bias->name : "bias"};
     wset_free(s);
     *s = folded;
 }
@@ -212,6 +238,7 @@ typedef struct tensor_cmp {
     double max_abs, mean_abs;
     bool fp16_ok, permuted, ok;
     char how[64];
+    int perm[CS_MAX_RANK]; /* B's dim perm[i] holds A's dim i (valid when ok) */
 } tensor_cmp;
 
 static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
@@ -226,12 +253,14 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         memcpy(flat.dims, a->t->dims, sizeof flat.dims);
         perm_error(a->t, &flat, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
         c->ok = true;
+        memcpy(c->perm, p, sizeof c->perm);
         snprintf(c->how, sizeof c->how, "reshaped");
         return;
     }
     if (canonical_perm(a->layout, b->layout, r, p) && perm_fits(a->t, b->t, p)) {
         perm_error(a->t, b->t, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
         c->ok = c->permuted = true;
+        memcpy(c->perm, p, sizeof c->perm);
         snprintf(c->how, sizeof c->how, "%s->%s", cs_layout_name(b->layout), cs_layout_name(a->layout));
         return;
     }
@@ -241,6 +270,7 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         if (perm_fits(a->t, b->t, p)) {
             perm_error(a->t, b->t, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
             c->ok = true;
+            memcpy(c->perm, p, sizeof c->perm);
         }
         return;
     }
@@ -259,6 +289,7 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         best = t.max_abs;
         *c = t;
         c->ok = true;
+        memcpy(c->perm, p, sizeof c->perm);
         c->permuted = k > 0;
         if (k > 0) {
             int len = snprintf(c->how, sizeof c->how, "dims permuted (");
@@ -283,6 +314,58 @@ void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
 {
     out->code = s;
     snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
+}
+
+/* B's tensor rewritten in A's dim order (perm from compare_pair); NULL on allocation failure. */
+static cs_tensor *aligned_copy(const cs_tensor *a, const cs_tensor *b, const int *p)
+{
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, a->rank, a->dims, NULL);
+    if (!t)
+        return NULL;
+    int64_t bstride[CS_MAX_RANK], s = 1, idx[CS_MAX_RANK] = {0};
+    bool flat = a->rank != b->rank;
+    for (int i = b->rank - 1; i >= 0; i--) {
+        bstride[i] = s;
+        s *= b->dims[i];
+    }
+    for (int64_t k = 0, n = cs_tensor_numel(a); k < n; k++) {
+        int64_t off = 0;
+        for (int i = 0; i < a->rank && !flat; i++)
+            off += idx[i] * bstride[p[i]];
+        ((float *)t->data)[k] = (float)cs_tensor_get_f64(b, flat ? k : off);
+        for (int i = a->rank - 1; i >= 0; i--) {
+            if (++idx[i] < a->dims[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    return t;
+}
+
+static void set_relation(cs_weight_cmp *out, const char *kind, const char *detail, const char *ta, const char *tb)
+{
+    if (out->relation[0])
+        return;
+    snprintf(out->relation, sizeof out->relation, "%s", kind);
+    snprintf(out->relation_detail, sizeof out->relation_detail, "%s", detail);
+    snprintf(out->tensor_a, sizeof out->tensor_a, "%s", ta ? ta : "");
+    snprintf(out->tensor_b, sizeof out->tensor_b, "%s", tb ? tb : "");
+}
+
+/* Names the relation of a pair that is not equal (nor a known benign change). */
+static void explain(const wt *x, const wt *y, const tensor_cmp *c, bool folded, cs_weight_cmp *out)
+{
+    char kind[32], detail[160];
+    cs_tensor *yb = c->ok ? aligned_copy(x->t, y->t, c->perm) : NULL;
+    if (!yb)
+        return;
+    cs_weights_explain(x->t, x->layout, yb, y->stored, kind, sizeof kind, detail, sizeof detail);
+    if (folded && strcmp(kind, "weights_scaled") == 0) {
+        size_t k = strlen(detail);
+        snprintf(detail + k, sizeof detail - k, " against A's BatchNorm-folded kernel: a fold inconsistent with A's BN");
+    }
+    set_relation(out, kind, detail, x->name, y->name);
+    cs_tensor_free(yb);
 }
 
 static int severity(const char *status)
@@ -340,6 +423,8 @@ void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const c
             if (!sb.items[j].used && cs_tensor_numel(sb.items[j].t) == cs_tensor_numel(x->t))
                 y = &sb.items[j];
         if (!y) {
+            if (x->t->rank == 1 && sb.n < sa.n)
+                set_relation(out, "bias_missing", "B has no bias", x->name, NULL);
             set_status(out, "incomparable");
             snprintf(out->alignment, sizeof out->alignment, "B has no tensor of %lld elements",
                      (long long)cs_tensor_numel(x->t));
@@ -348,7 +433,10 @@ void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const c
         y->used = x->used = true;
         tensor_cmp c;
         compare_pair(x, y, &c);
-        set_status(out, tensor_status(&c, y, sa.folded));
+        const char *ts = tensor_status(&c, y, sa.folded);
+        set_status(out, ts);
+        if (strncmp(ts, "identical", 9) != 0)
+            explain(x, y, &c, sa.folded, out);
         out->max_abs = fmax(out->max_abs, c.max_abs);
         sum_mean += c.mean_abs;
         out->n_tensors++;

@@ -29,6 +29,10 @@ typedef struct cs_weight_cmp {
     char alignment[128]; /* what was done to line the tensors up */
     double max_abs, mean_abs;
     int n_tensors;
+    char relation[24];   /* the cause kind the weights imply ("" when they agree): weights_layout,
+                            weights_scaled, weights_precision, weights_different, bias_missing */
+    char relation_detail[160]; /* "H and W swapped", "columns permuted CHW->HWC (C=16,H=5,W=5)", "fp16" */
+    char tensor_a[64], tensor_b[64]; /* the two tensors it is about (source names) */
 } cs_weight_cmp;
 
 /* Sets out's status (the code and its words). */
@@ -36,5 +40,12 @@ void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s);
 
 void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
                         int n_b, cs_weight_cmp *out);
+
+/* How B's tensor relates to A's when they are not equal under the layouts' own relation: a named layout
+ * change (any dim permutation, an axis reversed, dense columns permuted as a channels-last flatten), a
+ * per-output-channel scale, or precision rounding (fp16, bf16, int8); else "weights_different" with statistics.
+ * `kind` gets a cause kind name, `detail` a phrase; la names A's layout for naming dims. */
+void cs_weights_explain(const cs_tensor *a, cs_layout la, const cs_tensor *b, cs_dtype b_stored, char *kind,
+                        size_t kind_size, char *detail, size_t detail_size);
 
 #endif

@@ -125,10 +125,25 @@ static tv *div_rounded(ts_ctx *c, tv *x, tv *y, const char *mode)
     return f ? binary(c, "Mul", s, f, NULL) : NULL;
 }
 
+/* An int operand: a load-time or run-time int, or a 0-d integer constant (traced Python ints); else NULL. */
+static tv *int_like(ts_ctx *c, tv *v)
+{
+    if (v && v->kind == TV_INT)
+        return v;
+    const cs_tensor *t = v && v->kind == TV_TENSOR && v->value >= 0 ? c->g->values[v->value].data : NULL;
+    if (!t || t->rank != 0 || (t->dtype != CS_DT_I64 && t->dtype != CS_DT_I32))
+        return NULL;
+    return cs_ts_int(c, (int64_t)cs_tensor_get_f64(t, 0));
+}
+
 static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
-    if (n > 1 && a[0]->kind == TV_INT && a[1]->kind == TV_INT && (a[0]->dyn || a[1]->dyn))
-        return cs_ts_dyn_int_op(c, name, a[0], a[1]);
+    tv *ia = n > 1 ? int_like(c, a[0]) : NULL, *ib = ia ? int_like(c, a[1]) : NULL;
+    if (ia && ib && (ia->dyn || ib->dyn)) { /* size arithmetic: int results (div of sizes rounds, never negative) */
+        tv *rm = strcmp(name, "div") == 0 ? A(2, "rounding_mode") : NULL;
+        if (strcmp(name, "div") != 0 || cs_ts_present(rm))
+            return cs_ts_dyn_int_op(c, strcmp(name, "div") == 0 ? "floordiv" : name, ia, ib);
+    }
     tv *alpha = strcmp(name, "add") == 0 || strcmp(name, "sub") == 0 ? A(2, "alpha") : NULL;
     tv *rm = strcmp(name, "div") == 0 ? A(2, "rounding_mode") : NULL;
     if (cs_ts_present(rm))
@@ -228,7 +243,8 @@ const ts_aten_def cs_ts_aten_core[] = {
 
 static ts_aten_fn find_fn(const char *name)
 {
-    static const ts_aten_def *const tables[] = {cs_ts_aten_core, cs_ts_aten_nn, cs_ts_aten_shape, cs_ts_aten_math};
+    static const ts_aten_def *const tables[] = {cs_ts_aten_core, cs_ts_aten_nn, cs_ts_aten_shape, cs_ts_aten_math,
+                                                 cs_ts_aten_rnn};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const ts_aten_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0)

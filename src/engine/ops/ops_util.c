@@ -1,6 +1,7 @@
 /* ops_util.c — shared helpers for kernels: error messages naming the node, input checks,
  * output allocation, axis normalisation and numpy broadcasting. */
 #include "ops.h"
+#include "../membudget.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,8 +32,26 @@ cs_status cs_kernel_need_inputs(cs_kernel_ctx *ctx, int n)
     return CS_OK;
 }
 
+/* Charges a new tensor's bytes to the run's memory budget; false (error set) when over it. */
+static bool charge(cs_kernel_ctx *ctx, cs_dtype dtype, int rank, const int64_t *dims)
+{
+    int64_t numel;
+    if (!cs_mem_left || !cs_shape_numel(rank, dims, &numel))
+        return true; /* no budget on this thread, or an impossible shape cs_tensor_new reports */
+    double bytes = (double)numel * (double)cs_dtype_size(dtype);
+    if (bytes <= (double)cs_mem_left) {
+        cs_mem_left -= (size_t)bytes;
+        return true;
+    }
+    cs_kernel_fail(ctx, CS_ERR_NOMEM, "a %.1f MiB tensor goes over the memory budget (%.1f MiB left; --max-memory)",
+                   bytes / 1048576.0, cs_mem_left / 1048576.0);
+    return false;
+}
+
 cs_tensor *cs_kernel_tensor(cs_kernel_ctx *ctx, cs_dtype dtype, int rank, const int64_t *dims, bool zero)
 {
+    if (!charge(ctx, dtype, rank, dims))
+        return NULL;
     cs_error local;
     cs_tensor *t = cs_bufpool_take(ctx->pool, dtype, rank, dims, zero, &local);
     if (!t)
@@ -46,6 +65,8 @@ static cs_tensor *kernel_output(cs_kernel_ctx *ctx, int i, cs_dtype dtype, int r
         cs_kernel_fail(ctx, CS_ERR_FORMAT, "output %d does not exist (node has %d)", i, ctx->n_out);
         return NULL;
     }
+    if (!charge(ctx, dtype, rank, dims))
+        return NULL;
     cs_error local;
     cs_tensor *t = cs_bufpool_take(ctx->pool, dtype, rank, dims, zero, &local);
     if (!t) {

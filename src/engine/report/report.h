@@ -13,8 +13,17 @@
 #include "json_util.h"
 
 /* {verdict, first_divergence{a_layer, b_layer, a_layers, b_layers, verdict, blame, max_abs, reason,
- *  local_max_abs}, layers[...], unmatched_a, unmatched_b, final{...}, b_error, input} */
+ *  local_max_abs, cause}, layers[...], unmatched_a, unmatched_b, final{...}, b_error, input} */
 json_t *cs_report_diff(const cs_graph *a, const cs_graph *b, const cs_compare *c);
+
+/* The cause of a first divergence: {kind, attribute, a, b, evidence{residual, runner_up, runner_up_residual, text},
+ * summary}, or null when there is none. */
+json_t *cs_report_cause(const cs_cause *c);
+
+/* One side of a diff as Model Explorer node data (GraphNodeData): {"results": {NODE: {"value": max abs difference
+ * of the pair (-1 when not compared), "bgColor": red first divergence | orange diverges | green agrees}},
+ * "thresholds": [], "convscope_cause": cause or null}, keyed by that side's layer and IR node names. */
+json_t *cs_report_node_data(const cs_graph *g, const cs_diff_result *r, bool side_b);
 
 /* {samples, total, cancelled, data, models[{path, accuracy, confusion}], agreement, max_output_diff{value, sample}} */
 json_t *cs_report_eval(const cs_eval_result *r, const char *data);

@@ -64,6 +64,7 @@ static json_t *first_json(const cs_graph *a, const cs_graph *b, const cs_diff_re
     json_object_set_new(fd, "reason", json_string(v == CS_PAIR_DIVERGE ? "values differ" : ld->act.alignment));
     json_object_set_new(fd, "local_max_abs", cs_json_num(ld->local.compared, ld->local.max_abs));
     json_object_set_new(fd, "blame", json_string(cs_blame_name(cs_pair_blame(r, p))));
+    json_object_set_new(fd, "cause", cs_report_cause(&r->cause));
     return fd;
 }
 

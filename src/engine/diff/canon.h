@@ -1,0 +1,42 @@
+/* canon.h — one attribute vocabulary for every format: reads a layer group's IR nodes (which every reader
+ * lowers to ONNX ops) and names their attributes canonically, with defaults filled in, pads resolved from
+ * auto_pad for the actual input shape, constant-input attributes (Clip bounds, Pad pads) read, and the
+ * attributes of decompositions (LayerNorm eps from its Add constant, GELU's form) recovered from the pattern. */
+#ifndef CS_DIFF_CANON_H
+#define CS_DIFF_CANON_H
+
+#include <stdbool.h>
+
+#include "../graph.h"
+
+#define CS_CANON_MAX 24
+#define CS_CANON_VALS 8
+
+typedef struct cs_canon_attr {
+    char name[32];       /* canonical name: kernel_shape, strides, pads, epsilon, min, axis, ... */
+    char native[48];     /* how the IR carries it when that differs ("Add constant", "input 1") */
+    int node;            /* IR node carrying it (-1 none) */
+    int input;           /* >= 0: it is that constant input of the node, not an attribute */
+    bool is_string;
+    char s[40];
+    int count;           /* number of values in v (1 for a scalar) */
+    double v[CS_CANON_VALS];
+} cs_canon_attr;
+
+typedef struct cs_canon {
+    cs_canon_attr items[CS_CANON_MAX];
+    int n;
+} cs_canon;
+
+/* Canonical attributes of the IR nodes of `layers` (first occurrence of each name wins). `vals` (may be NULL)
+ * holds runtime tensors by value index: computed inputs (a Pad's pads) and input shapes (auto_pad, axis sign). */
+void cs_canon_collect(const cs_graph *g, const int *layers, int n, cs_tensor *const *vals, cs_canon *out);
+const cs_canon_attr *cs_canon_find(const cs_canon *c, const char *name);
+bool cs_canon_equal(const cs_canon_attr *a, const cs_canon_attr *b);
+/* "[2,2,2,2]", "0.001", "tanh" */
+const char *cs_canon_str(const cs_canon_attr *a, char *buf, size_t size);
+/* The canonical name of a format-native attribute name (kernel_size -> kernel_shape, eps -> epsilon), or the
+ * name itself when it is already canonical. */
+const char *cs_canon_name(const char *native);
+
+#endif

@@ -1,0 +1,408 @@
+/* cause_hyp.c — probe hypotheses at a first divergent pair: A's layer with one attribute changed (B's value
+ * and the usual slips), operands reordered or dropped, the output in another layout, and at the model input
+ * a preprocessing change (channels reversed, another pixel scale). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canon.h"
+#include "cause_internal.h"
+
+cs_hyp *cs_hyp_add(cs_hyps *hs, const char *kind, double res)
+{
+    if (hs->n >= CS_MAX_HYPS)
+        return NULL;
+    cs_hyp *h = &hs->h[hs->n++];
+    memset(h, 0, sizeof *h);
+    cs_fmt(h->kind, sizeof h->kind, "%s", kind);
+    h->res = isnan(res) ? INFINITY : res;
+    return h;
+}
+
+static const char *layer_of(const cs_graph *g, int node, const int *layers, int n)
+{
+    if (node >= 0 && g->nodes[node].layer >= 0)
+        return g->layers[g->nodes[node].layer].name;
+    return n > 0 ? g->layers[layers[0]].name : "?";
+}
+
+/* ---- attributes ---- */
+
+typedef struct attr_patch {
+    cs_attrs attrs;
+    int64_t ints[CS_CANON_VALS];
+    double floats[CS_CANON_VALS];
+    char str[40];
+} attr_patch;
+
+static bool is_float_attr(const char *name)
+{
+    return strcmp(name, "epsilon") == 0 || strcmp(name, "alpha") == 0 || strcmp(name, "beta") == 0 ||
+           strcmp(name, "min") == 0 || strcmp(name, "max") == 0;
+}
+
+static bool is_list_attr(const char *name)
+{
+    return strcmp(name, "pads") == 0 || strcmp(name, "strides") == 0 || strcmp(name, "kernel_shape") == 0 ||
+           strcmp(name, "dilations") == 0;
+}
+
+/* Node attributes with `v` in place of the canonical attribute (auto_pad turned into explicit pads). */
+static bool build_attrs(const cs_node *nd, const cs_canon_attr *ca, const cs_canon_attr *v, attr_patch *ap)
+{
+    const cs_attrs *src = &nd->attrs;
+    ap->attrs.items = calloc((size_t)src->count + 2, sizeof(cs_attr));
+    if (!ap->attrs.items)
+        return false;
+    const cs_attr *old = cs_attrs_find(src, ca->name);
+    bool from_auto = strcmp(ca->native, "auto_pad") == 0;
+    for (int i = 0; i < src->count; i++)
+        if (strcmp(src->items[i].name, ca->name) != 0 && !(from_auto && strcmp(src->items[i].name, "auto_pad") == 0))
+            ap->attrs.items[ap->attrs.count++] = src->items[i];
+    cs_attr *x = &ap->attrs.items[ap->attrs.count++];
+    x->name = (char *)ca->name;
+    cs_attr_type t = old ? old->type
+                     : v->is_string ? CS_ATTR_STRING
+                     : is_float_attr(ca->name) ? CS_ATTR_FLOAT
+                     : v->count > 1 || is_list_attr(ca->name) ? CS_ATTR_INTS : CS_ATTR_INT;
+    x->type = t;
+    for (int i = 0; i < v->count; i++)
+        ap->ints[i] = (int64_t)v->v[i], ap->floats[i] = v->v[i];
+    cs_fmt(ap->str, sizeof ap->str, "%s", v->s);
+    x->i = ap->ints[0], x->f = ap->floats[0], x->s = ap->str, x->count = v->count;
+    x->ints = ap->ints, x->floats = ap->floats;
+    return true;
+}
+
+/* A's group output with canonical attribute `ca` set to `v`. */
+static cs_tensor *run_with(const cs_probe *p, const cs_canon_attr *ca, const cs_canon_attr *v)
+{
+    cs_probe_patch patch = {ca->node, NULL, NULL, -1, NULL};
+    cs_tensor *out = NULL;
+    if (ca->input >= 0) {
+        const cs_tensor *orig = cs_probe_a_input(p, ca->node, ca->input);
+        if (!orig || cs_tensor_numel(orig) != v->count || v->is_string)
+            return NULL;
+        cs_tensor *t = cs_tensor_new(orig->dtype, orig->rank, orig->dims, NULL);
+        for (int i = 0; t && i < v->count; i++)
+            cs_tensor_set_f64(t, i, v->v[i]);
+        patch.input = ca->input;
+        patch.tensor = t;
+        out = t ? cs_probe_run_a(p, &patch) : NULL;
+        cs_tensor_free(t);
+        return out;
+    }
+    attr_patch ap = {0};
+    if (!build_attrs(&p->a->nodes[ca->node], ca, v, &ap))
+        return NULL;
+    patch.attrs = &ap.attrs;
+    out = cs_probe_run_a(p, &patch);
+    free(ap.attrs.items);
+    return out;
+}
+
+typedef struct cand_list {
+    cs_canon_attr c[24];
+    int n;
+} cand_list;
+
+static void cand_push(cand_list *l, const cs_canon_attr *base, const cs_canon_attr *v)
+{
+    if (l->n >= 24 || cs_canon_equal(base, v))
+        return;
+    for (int i = 0; i < l->n; i++)
+        if (cs_canon_equal(&l->c[i], v))
+            return;
+    l->c[l->n++] = *v;
+}
+
+static void cand_nums(cand_list *l, const cs_canon_attr *base, const double *v, int n)
+{
+    cs_canon_attr c = *base;
+    c.count = n;
+    for (int i = 0; i < n; i++)
+        c.v[i] = v[i];
+    cand_push(l, base, &c);
+}
+
+static void cand_str(cand_list *l, const cs_canon_attr *base, const char *s)
+{
+    cs_canon_attr c = *base;
+    cs_fmt(c.s, sizeof c.s, "%s", s);
+    cand_push(l, base, &c);
+}
+
+/* Pads moved by one between begin and end of one or all spatial dims, dropped, or grown. */
+static void pad_candidates(const cs_canon_attr *ca, cand_list *l)
+{
+    int n = ca->count, half = n / 2;
+    if (n < 2 || n % 2)
+        return;
+    int first = half > 2 ? half - 2 : 0; /* a Pad over N,C,H,W pads only the last two dims in practice */
+    for (int shift = -2; shift <= 2; shift++) {
+        if (!shift)
+            continue;
+        for (int d = first; d <= half; d++) { /* d == half: every spatial dim at once */
+            double v[CS_CANON_VALS];
+            memcpy(v, ca->v, sizeof v);
+            for (int k = first; k < half; k++)
+                if (d == half || k == d)
+                    v[k] -= shift, v[k + half] += shift;
+            bool ok = true;
+            for (int k = 0; k < n; k++)
+                ok = ok && v[k] >= 0;
+            if (ok)
+                cand_nums(l, ca, v, n);
+        }
+    }
+    double z[CS_CANON_VALS] = {0}, g[CS_CANON_VALS];
+    for (int k = 0; k < n; k++)
+        g[k] = ca->v[k] + 1;
+    cand_nums(l, ca, z, n);
+    cand_nums(l, ca, g, n);
+}
+
+static void generated(const cs_probe *p, const cs_canon_attr *ca, cand_list *l)
+{
+    const char *nm = ca->name;
+    if (strcmp(nm, "ceil_mode") == 0 || strcmp(nm, "count_include_pad") == 0 || strcmp(nm, "transA") == 0 ||
+        strcmp(nm, "transB") == 0) {
+        double v = ca->v[0] ? 0 : 1;
+        cand_nums(l, ca, &v, 1);
+    } else if (strcmp(nm, "axis") == 0) {
+        const cs_tensor *x = cs_probe_a_input(p, ca->node, 0);
+        for (int ax = 0; x && ax < x->rank; ax++) {
+            double v = ax;
+            cand_nums(l, ca, &v, 1);
+        }
+    } else if (strcmp(nm, "strides") == 0) {
+        for (int s = 1; s <= 3; s++) {
+            double v[CS_CANON_VALS];
+            for (int i = 0; i < ca->count; i++)
+                v[i] = s;
+            cand_nums(l, ca, v, ca->count);
+        }
+    } else if (strcmp(nm, "pads") == 0) {
+        pad_candidates(ca, l);
+    } else if (strcmp(nm, "epsilon") == 0) {
+        static const double eps[] = {1e-3, 1e-5, 1e-6, 1e-12, 1e-8, 1e-4, 1e-2, 1e-1, 1e-9, 0.5};
+        for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+            cand_nums(l, ca, &eps[i], 1);
+    } else if (strcmp(nm, "alpha") == 0) {
+        static const double al[] = {0.01, 0.1, 0.2, 0.3, 1.0};
+        for (size_t i = 0; i < sizeof al / sizeof al[0]; i++)
+            cand_nums(l, ca, &al[i], 1);
+    } else if (strcmp(nm, "min") == 0 || strcmp(nm, "max") == 0) {
+        static const double b[] = {0, 6, -1, 1, INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+            cand_nums(l, ca, &b[i], 1);
+    } else if (strcmp(nm, "mode") == 0 && strcmp(p->a->nodes[ca->node].op, "Pad") != 0) {
+        cand_str(l, ca, "nearest"), cand_str(l, ca, "linear"), cand_str(l, ca, "cubic");
+    } else if (strcmp(nm, "coordinate_transformation_mode") == 0) {
+        static const char *m[] = {"half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel"};
+        for (int i = 0; i < 4; i++)
+            cand_str(l, ca, m[i]);
+    } else if (strcmp(nm, "nearest_mode") == 0) {
+        cand_str(l, ca, "round_prefer_floor"), cand_str(l, ca, "floor"), cand_str(l, ca, "round_prefer_ceil");
+    } else if (strcmp(nm, "approximate") == 0) {
+        cand_str(l, ca, "none"), cand_str(l, ca, "tanh");
+    }
+}
+
+void cs_hyp_attributes(const cs_probe *p, cs_hyps *hs)
+{
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    cs_canon ca, cb;
+    cs_canon_collect(p->a, mp->a, mp->n_a, p->va, &ca);
+    cs_canon_collect(p->b, mp->b, mp->n_b, p->vb, &cb);
+    for (int i = 0; i < ca.n; i++) {
+        const cs_canon_attr *x = &ca.items[i], *y = cs_canon_find(&cb, x->name);
+        if (x->node < 0 || strcmp(x->name, "kernel_shape") == 0 || strcmp(x->name, "group") == 0)
+            continue;
+        cand_list l = {.n = 0};
+        if (y)
+            cand_push(&l, x, y);
+        generated(p, x, &l);
+        for (int k = 0; k < l.n; k++) {
+            cs_tensor *h = run_with(p, x, &l.c[k]);
+            double res = cs_probe_residual(p, h, true, p->b_local, false);
+            cs_tensor_free(h);
+            cs_hyp *hy = cs_hyp_add(hs, "attribute", res);
+            if (!hy)
+                return;
+            cs_fmt(hy->attribute, sizeof hy->attribute, "%s", x->name);
+            cs_canon_str(x, hy->a, sizeof hy->a);
+            cs_canon_str(&l.c[k], hy->b, sizeof hy->b);
+            cs_fmt(hy->what, sizeof hy->what, "%s %s", x->name, hy->b);
+            cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", layer_of(p->a, x->node, mp->a, mp->n_a));
+            cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", layer_of(p->b, y ? y->node : -1, mp->b, mp->n_b));
+        }
+    }
+}
+
+/* ---- operands ---- */
+
+static void try_order(const cs_probe *p, cs_hyps *hs, int node, const int *order, const char *what)
+{
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    cs_probe_patch patch = {node, NULL, order, -1, NULL};
+    cs_tensor *h = cs_probe_run_a(p, &patch);
+    cs_hyp *hy = cs_hyp_add(hs, "input_order", cs_probe_residual(p, h, true, p->b_local, false));
+    cs_tensor_free(h);
+    if (!hy)
+        return;
+    cs_fmt(hy->what, sizeof hy->what, "%s", what);
+    cs_fmt(hy->a, sizeof hy->a, "(");
+    cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", layer_of(p->a, node, mp->a, mp->n_a));
+    cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", layer_of(p->b, -1, mp->b, mp->n_b));
+    size_t ua = 1, ub = 0;
+    for (int i = 0; i < p->a->nodes[node].n_inputs && ua < sizeof hy->a - 8; i++) {
+        ua += (size_t)snprintf(hy->a + ua, sizeof hy->a - ua, "%s%d", i ? "," : "", i);
+        ub += (size_t)snprintf(hy->b + ub, sizeof hy->b - ub, "%s%d", i ? "," : "(", order[i]);
+    }
+    cs_fmt(hy->a + ua, sizeof hy->a - ua, ")");
+    cs_fmt(hy->b + ub, sizeof hy->b - ub, ")");
+}
+
+void cs_hyp_operands(const cs_probe *p, cs_hyps *hs)
+{
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    for (int l = 0; l < mp->n_a; l++) {
+        const cs_layer *L = &p->a->layers[mp->a[l]];
+        for (int k = 0; k < L->n_nodes; k++) {
+            int n = L->nodes[k];
+            const cs_node *nd = &p->a->nodes[n];
+            int m = nd->n_inputs, order[64];
+            if (m < 2 || m > 64)
+                continue;
+            if (m == 2 || strcmp(nd->op, "Concat") == 0) {
+                for (int i = 0; i < m; i++)
+                    order[i] = m - 1 - i;
+                try_order(p, hs, n, order, m == 2 ? "operands swapped" : "inputs in reverse order");
+                for (int s = 0; m > 2 && s + 1 < m && s < 6; s++) {
+                    for (int i = 0; i < m; i++)
+                        order[i] = i == s ? s + 1 : i == s + 1 ? s : i;
+                    try_order(p, hs, n, order, "two inputs swapped");
+                }
+            }
+            for (int i = 0; i < m; i++) { /* B passes one operand through: the op itself was dropped */
+                const cs_tensor *x = cs_probe_a_input(p, n, i);
+                if (!x || p->a->values[nd->inputs[i]].data)
+                    continue;
+                cs_hyp *hy = cs_hyp_add(hs, "operand_dropped", cs_probe_residual(p, x, true, p->b_local, false));
+                if (!hy)
+                    return;
+                cs_fmt(hy->what, sizeof hy->what, "B outputs input %d of A's %s unchanged (the %s itself is missing)",
+                         i, nd->op, nd->op);
+                cs_fmt(hy->a, sizeof hy->a, "%s", nd->op);
+                cs_fmt(hy->b, sizeof hy->b, "input %d", i);
+                cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", L->name);
+                cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", layer_of(p->b, -1, mp->b, mp->n_b));
+            }
+        }
+    }
+}
+
+/* ---- layout of the output ---- */
+
+void cs_hyp_layout(const cs_probe *p, cs_hyps *hs)
+{
+    const cs_tensor *ao = p->va[p->a_out], *bl = p->b_local;
+    if (!ao || !bl || cs_tensor_numel(ao) != cs_tensor_numel(bl) || cs_tensor_numel(ao) < 4 || hs->baseline < 1e-3)
+        return;
+    cs_tensor view = *bl;
+    if (view.rank != ao->rank) { /* read B's values in A's shape */
+        view.rank = ao->rank;
+        memcpy(view.dims, ao->dims, sizeof view.dims);
+    }
+    char kind[32], detail[160];
+    cs_layout la = ao->rank == 2 ? CS_LAYOUT_OI : CS_LAYOUT_UNKNOWN;
+    cs_weights_explain(ao, la, &view, CS_DT_F32, kind, sizeof kind, detail, sizeof detail);
+    if (strcmp(kind, "weights_layout") != 0)
+        return;
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    cs_hyp *hy = cs_hyp_add(hs, "layout", 0);
+    if (!hy)
+        return;
+    bool cols = strncmp(detail, "columns", 7) == 0; /* on an activation the columns are its features */
+    cs_fmt(hy->what, sizeof hy->what, "%s%s", cols ? "features" : "", cols ? detail + 7 : detail);
+    cs_fmt(hy->a, sizeof hy->a, "A's order");
+    cs_fmt(hy->b, sizeof hy->b, "%s", hy->what);
+    cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", p->a->layers[mp->a[0]].name);
+    cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", p->b->layers[mp->b[0]].name);
+}
+
+/* ---- preprocessing at the model input ---- */
+
+static int b_graph_input(const cs_probe *p)
+{
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    for (int i = 0; i < p->b->n_inputs; i++)
+        for (int l = 0; l < mp->n_b; l++) {
+            const cs_layer *L = &p->b->layers[mp->b[l]];
+            for (int k = 0; k < L->n_nodes; k++) {
+                const cs_node *nd = &p->b->nodes[L->nodes[k]];
+                for (int q = 0; q < nd->n_inputs; q++)
+                    if (nd->inputs[q] == p->b->inputs[i])
+                        return p->b->inputs[i];
+            }
+        }
+    return -1;
+}
+
+static cs_tensor *reversed(const cs_tensor *x, int axis)
+{
+    cs_tensor *t = cs_tensor_clone(x, NULL);
+    if (!t)
+        return NULL;
+    int64_t inner = 1, c = x->dims[axis];
+    for (int i = axis + 1; i < x->rank; i++)
+        inner *= x->dims[i];
+    for (int64_t k = 0, n = cs_tensor_numel(x); k < n; k++) {
+        int64_t ch = (k / inner) % c, src = k + (c - 1 - 2 * ch) * inner;
+        cs_tensor_set_f64(t, k, cs_tensor_get_f64(x, src));
+    }
+    return t;
+}
+
+static cs_tensor *affine(const cs_tensor *x, double s, double m)
+{
+    cs_tensor *t = cs_tensor_clone(x, NULL);
+    for (int64_t k = 0, n = t ? cs_tensor_numel(t) : 0; k < n; k++)
+        cs_tensor_set_f64(t, k, cs_tensor_get_f64(x, k) * s + m);
+    return t;
+}
+
+static void try_input(const cs_probe *p, cs_hyps *hs, int gi, cs_tensor *x, const char *what, const char *b)
+{
+    cs_tensor *h = x ? cs_probe_run_b_on(p, gi, x) : NULL;
+    cs_hyp *hy = cs_hyp_add(hs, "preprocessing", cs_probe_residual(p, h, false, p->va[p->a_out], true));
+    cs_tensor_free(h);
+    cs_tensor_free(x);
+    if (!hy)
+        return;
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    cs_fmt(hy->what, sizeof hy->what, "%s", what);
+    cs_fmt(hy->a, sizeof hy->a, "the input as fed");
+    cs_fmt(hy->b, sizeof hy->b, "%s", b);
+    cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", p->a->layers[mp->a[0]].name);
+    cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", p->b->layers[mp->b[0]].name);
+}
+
+void cs_hyp_preprocessing(const cs_probe *p, cs_hyps *hs)
+{
+    int gi = b_graph_input(p);
+    const cs_tensor *x = gi >= 0 ? p->vb[gi] : NULL;
+    if (!p->reads_graph_input || !x || !cs_dtype_is_float(x->dtype) || x->rank < 3)
+        return;
+    int axes[2] = {1, x->rank - 1};
+    for (int k = 0; k < 2; k++)
+        if (x->dims[axes[k]] == 3 && (k == 0 || axes[1] != axes[0]))
+            try_input(p, hs, gi, reversed(x, axes[k]), "B expects the colour channels in reverse order (BGR vs RGB)",
+                      "channels reversed (BGR)");
+    try_input(p, hs, gi, affine(x, 255, 0), "B expects pixels in 0..255 where A takes 0..1", "pixels x255");
+    try_input(p, hs, gi, affine(x, 1.0 / 255, 0), "B expects pixels in 0..1 where A takes 0..255", "pixels /255");
+    try_input(p, hs, gi, affine(x, 2, -1), "B expects inputs in -1..1 where A takes 0..1", "2x-1");
+    try_input(p, hs, gi, affine(x, 0.5, 0.5), "B expects inputs in 0..1 where A takes -1..1", "(x+1)/2");
+}
