@@ -12,10 +12,11 @@ VERSION  := 0.1.0
 PKGS     := openblas libprotobuf-c libzip zlib stb jansson hdf5
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 
-# Debian packages the build and the tests need (python3-torch is only for samples/make_samples.py).
+# Debian packages the build and the tests need (python3-torch, -torchvision and -onnx make the zoo of tests/zoo/).
 DEB_PKGS := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
 	        libopenblas-dev libzip-dev zlib1g-dev libstb-dev libncurses-dev libreadline-dev \
-	        libhdf5-dev libjansson-dev dataset-fashion-mnist tmux
+	        libhdf5-dev libjansson-dev dataset-fashion-mnist tmux \
+	        python3-torch python3-torchvision python3-onnx
 SAMPLE_DEB_PKGS := python3-torch python3-numpy python3-protobuf python3-h5py python3-onnx protobuf-compiler
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) -Wall -Wextra -Werror \
@@ -51,7 +52,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BIN      := $(BUILD)/convscope
 TEST_BIN := $(BUILD)/unit_tests
 
-.PHONY: all deps sample-deps run test check asan bench install uninstall clean samples conformance-report
+.PHONY: all deps sample-deps run test check asan bench install uninstall clean samples conformance-report zoo
 
 all: $(BIN)
 
@@ -113,6 +114,12 @@ check: test
 asan: deps
 	$(MAKE) -j2 BUILD=build/asan OPT=-O1 SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build/asan/convscope build/asan/unit_tests
 	ASAN_OPTIONS=detect_leaks=1 ./tests/run.sh build/asan
+
+# The zoo of real-size torchvision models and planted faults the diff is judged on (tests/zoo/zoo.sh);
+# generated, never committed. ZOO_DIR=/elsewhere make zoo writes it elsewhere.
+ZOO_DIR ?= build/zoo
+zoo: deps
+	nice -n 10 /usr/bin/python3 tools/zoo/make_zoo.py $(ZOO_DIR)
 
 ONNX_TESTDATA := /usr/share/libonnx-testdata/data
 conformance-report: deps $(BIN)

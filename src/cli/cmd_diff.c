@@ -13,7 +13,7 @@
 typedef struct diff_cli {
     const char *path_a, *path_b, *spec, *tol_file, *node_data;
     bool json;
-    cs_diff_opts opts;
+    cs_diff_opts opts;    /* opts.strict: --strict */
     cs_input_opts input;
 } diff_cli;
 
@@ -35,6 +35,8 @@ static int parse_opts(int argc, char **argv, diff_cli *c)
         int rc = CS_EXIT_OK;
         if (cs_opt_flag(argc, argv, &i, "--json"))
             c->json = true;
+        else if (cs_opt_flag(argc, argv, &i, "--strict"))
+            c->opts.strict = true;
         else if (cs_opt_flag(argc, argv, &i, "--weights-only"))
             c->opts.weights_only = true;
         else if (cs_opt_model(argc, argv, &i, "diff", &rc))
@@ -78,7 +80,8 @@ static void join_names(const cs_graph *g, const int *layers, int n, char *buf, s
 static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_result *r)
 {
     printf("precision: A %s, B %s\n", cs_precision_describe(a), cs_precision_describe(b));
-    printf("%-22s %-26s %10s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "cosine", "weights", "verdict");
+    printf("%-22s %-26s %10s %9s %9s %-30s %s\n", "A layer", "B layer(s)", "max abs", "rel", "cosine", "weights",
+           "verdict");
     for (int p = 0; p < r->matching->n_pairs; p++) {
         const cs_match_pair *pair = &r->matching->pairs[p];
         const cs_layer_diff *ld = &r->layers[p];
@@ -86,15 +89,19 @@ static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_resu
         join_names(a, pair->a, pair->n_a, na, sizeof na);
         join_names(b, pair->b, pair->n_b, nb, sizeof nb);
         const char *verdict = cs_pair_verdict_name(cs_pair_verdict_of(r, p));
+        const char *mark = p == r->first_divergence ? "  <- first divergence" : "";
         snprintf(w, sizeof w, "%s", ld->weights.compared ? cs_weight_status_name(ld->weights.code) : "-");
         if (ld->act.compared)
-            printf("%-22s %-26s %10.3g %9.6f %-30s %s%s\n", na, nb, ld->act.max_abs, ld->act.cosine, w,
-                   verdict, p == r->first_divergence ? "  <- first divergence" : "");
+            printf("%-22s %-26s %10.3g %9.2g %9.6f %-30s %s%s\n", na, nb, ld->act.max_abs, ld->act.rel_max,
+                   ld->act.cosine, w, verdict, mark);
         else if (ld->act.shapes_differ)
-            printf("%-22s %-26s %10s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", w, verdict,
-                   ld->act.alignment, p == r->first_divergence ? "  <- first divergence" : "");
+            printf("%-22s %-26s %10s %9s %9s %-30s %s (%s)%s\n", na, nb, "-", "-", "-", w, verdict,
+                   ld->act.alignment, mark);
         else
-            printf("%-22s %-26s %10s %9s %-30s %s\n", na, nb, "-", "-", w, verdict);
+            printf("%-22s %-26s %10s %9s %9s %-30s %s%s\n", na, nb, "-", "-", "-", w, verdict, mark);
+        if (ld->local.compared)
+            printf("    own error (B's layer on A's input): max abs %.3g, noise floor %.3g; inherited %.3g\n",
+                   ld->local.max_abs, ld->noise_floor, ld->inherited < 0 ? 0 : ld->inherited);
         printf("    evidence: %s (confidence %.2f)\n", pair->evidence, pair->confidence);
     }
 }
@@ -106,17 +113,35 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
     char na[256], nb[256];
     join_names(a, pair->a, pair->n_a, na, sizeof na);
     join_names(b, pair->b, pair->n_b, nb, sizeof nb);
-    if (ld->act.shapes_differ) {
+    if (!r->ran) {
+        printf("first divergence: A '%s' <-> B '%s': weights %s (max abs %.4g)\n", na, nb,
+               cs_weight_status_name(ld->weights.code), ld->weights.max_abs);
+        return;
+    }
+    if (!ld->act.compared) {
         printf("first divergence: A '%s' <-> B '%s': max abs n/a: %s\n", na, nb, ld->act.alignment);
         return;
     }
     cs_blame blame = cs_pair_blame(r, r->first_divergence);
-    printf("first divergence: A '%s' <-> B '%s': max abs %.4g at index %lld (%s), %.2f%% of elements outside "
-           "tolerance; local error of B's layer on A's input: %s%.4g%s%s%s\n",
-           na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, 100 * ld->act.frac_outside,
-           ld->local.compared ? "" : "n/a ", ld->local.compared ? ld->local.max_abs : 0,
-           blame == CS_BLAME_UNKNOWN ? "" : " (", blame == CS_BLAME_UNKNOWN ? "" : cs_blame_name(blame),
-           blame == CS_BLAME_UNKNOWN ? "" : ")");
+    printf("first divergence: A '%s' <-> B '%s': max abs %.4g at index %lld (%s), %.3g of the reference's scale "
+           "%.4g, cosine %.6f, SQNR %.1f dB, %.2f%% of elements outside the elementwise tolerance\n",
+           na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, ld->act.rel_max,
+           ld->act.ref_scale, ld->act.cosine, ld->act.sqnr_db, 100 * ld->act.frac_outside);
+    if (ld->local.compared)
+        printf("  local error of B's layer on A's input: max abs %.4g vs a float noise floor of %.3g (%s); "
+               "inherited from earlier layers: max abs %.3g\n",
+               ld->local.max_abs, ld->noise_floor, cs_blame_name(blame), ld->inherited < 0 ? 0 : ld->inherited);
+    else
+        printf("  local error of B's layer on A's input: n/a (%s); inherited from earlier layers: max abs %.3g\n",
+               ld->local.alignment[0] ? ld->local.alignment : "not isolated", ld->inherited < 0 ? 0 : ld->inherited);
+}
+
+static void print_verdict_line(const cs_diff_result *r)
+{
+    if (cs_diff_verdict(r) == CS_VERDICT_PRECISION)
+        printf("verdict: match within %s rounding\n", r->precision);
+    else
+        printf("verdict: %s\n", cs_verdict_name(cs_diff_verdict(r)));
 }
 
 static void print_cause(const cs_cause *c)
@@ -143,14 +168,15 @@ static void print_summary(const cs_graph *a, const cs_graph *b, const cs_diff_re
     }
     if (r->b_failed)
         printf("B stopped with an error (its later layers were not compared): %s\n", r->b_error);
-    if (r->final.compared)
-        printf("final output: max abs %.4g, cosine %.6f", r->final.max_abs, r->final.cosine);
-    if (r->has_top)
-        printf(", top-1 A %d B %d (%s), top-5 overlap %d/5", r->a_top1, r->b_top1,
-               r->a_top1 == r->b_top1 ? "agree" : "DISAGREE", r->top5_overlap);
-    if (r->final.compared)
-        printf("\n");
-    printf("verdict: %s\n", cs_verdict_name(cs_diff_verdict(r)));
+    if (r->final.compared) {
+        printf("final output: max abs %.4g (%.3g of scale %.4g), cosine %.6f, SQNR %.1f dB", r->final.max_abs,
+               r->final.rel_max, r->final.ref_scale, r->final.cosine, r->final.sqnr_db);
+        if (r->has_top)
+            printf(", top-1 A %d B %d (%s), top-5 overlap %d/5", r->a_top1, r->b_top1,
+                   r->a_top1 == r->b_top1 ? "agree" : "DISAGREE", r->top5_overlap);
+        printf("%s%s\n", r->final_note[0] ? "; " : "", r->final_note);
+    }
+    print_verdict_line(r);
 }
 
 /* --node-data DIR: one Model Explorer node-data file per side, DIR/a_node_data.json and DIR/b_node_data.json. */
@@ -195,6 +221,8 @@ static int diff_models(const cs_model *a, const cs_model *b, diff_cli *c)
         cs_compare_free(cmp);
         return cs_cli_fail(&err);
     }
+    /* text, JSON and exit status all follow one verdict; precision fails only under --strict (which the diff
+     * already turned into divergences) */
     bool differ = cs_diff_verdict(cmp->diff) == CS_VERDICT_DIVERGE;
     cs_compare_free(cmp);
     return differ ? CS_EXIT_DIFFER : CS_EXIT_OK;

@@ -196,23 +196,35 @@ cs_tensor *cs_align_from(const cs_tensor *a_val, int layout_a, const cs_tensor *
     return out;
 }
 
+static void count_nonfinite(double x, int64_t *nan, int64_t *inf)
+{
+    *nan += isnan(x);
+    *inf += isinf(x);
+}
+
 void cs_act_compare(const cs_tensor *a, const cs_tensor *b, double rtol, double atol, cs_act_stats *st)
 {
     int64_t n = cs_tensor_numel(a);
-    double sum_abs = 0, sum_sq = 0, dot = 0, na = 0, nb = 0, worst = -1, max_rel = 0;
+    double sum_abs = 0, sum_sq = 0, dot = 0, na = 0, nb = 0, worst = -1, max_rel = 0, scale = 0;
     int64_t outside = 0, worst_i = 0;
+    memset(st, 0, sizeof *st);
     for (int64_t i = 0; i < n; i++) {
         double x = cs_tensor_get_f64(a, i), y = cs_tensor_get_f64(b, i);
+        count_nonfinite(x, &st->nan_a, &st->inf_a);
+        count_nonfinite(y, &st->nan_b, &st->inf_b);
         double d = fabs(x - y);
         if (isnan(x) != isnan(y) || (isnan(d) && !(isnan(x) && isnan(y))))
             d = INFINITY;
-        if (isnan(x) && isnan(y))
+        if ((isnan(x) && isnan(y)) || (isinf(x) && x == y))
             d = 0;
+        if (isfinite(x)) {
+            scale = fmax(scale, fabs(x));
+            dot += x * y;
+            na += x * x;
+            nb += y * y;
+        }
         sum_abs += d;
         sum_sq += d * d;
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
         if (d > worst) {
             worst = d;
             worst_i = i;
@@ -233,4 +245,8 @@ void cs_act_compare(const cs_tensor *a, const cs_tensor *b, double rtol, double 
     st->cosine = na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1 : 0);
     st->nmse = na > 0 ? sum_sq / na : (sum_sq > 0 ? INFINITY : 0);
     st->frac_outside = n ? (double)outside / (double)n : 0;
+    st->ref_scale = scale;
+    st->rel_max = scale > 0 ? st->max_abs / scale : st->max_abs;
+    st->sqnr_db = sum_sq > 0 ? 10 * log10(na / sum_sq) : INFINITY;
+    st->within = st->max_abs <= atol + rtol * scale;
 }

@@ -10,6 +10,7 @@
 
 #include "../exec_services.h"
 #include "probe.h"
+#include "verdict.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)
 {
@@ -17,6 +18,8 @@ void cs_diff_opts_default(cs_diff_opts *opts)
     opts->rtol = 1e-4;
     opts->atol = 1e-5;
 }
+
+static bool status_diverges(cs_layer_status s);
 
 /* A's run keeping the wanted values. */
 static cs_status run_capture(const cs_graph *g, const cs_plan *given, const cs_tensor *const *inputs,
@@ -92,8 +95,66 @@ static void top_classes(const cs_tensor *t, int *top, int k)
     }
 }
 
+static void compare_final_values(const cs_graph *a, const cs_graph *b, cs_tensor *oa, cs_tensor *ob,
+                                 const cs_diff_opts *o, cs_diff_result *r);
+
+/* Whether t holds probabilities: every element in [0,1] and each row of the last axis summing to 1. */
+static bool is_probabilities(const cs_tensor *t)
+{
+    int64_t n = cs_tensor_numel(t), w = t->rank > 0 ? t->dims[t->rank - 1] : n;
+    if (n < 2 || w < 2 || !cs_dtype_is_float(t->dtype))
+        return false;
+    for (int64_t row = 0; row + w <= n; row += w) {
+        double sum = 0;
+        for (int64_t i = row; i < row + w; i++) {
+            double x = cs_tensor_get_f64(t, i);
+            if (!(x >= 0 && x <= 1))
+                return false;
+            sum += x;
+        }
+        if (fabs(sum - 1) > 1e-3)
+            return false;
+    }
+    return true;
+}
+
+/* A copy of t with a softmax over its last axis (NULL on failure). */
+static cs_tensor *softmax_last(const cs_tensor *t)
+{
+    cs_tensor *o = cs_tensor_new_like(t, CS_DT_F32, NULL);
+    int64_t n = cs_tensor_numel(t), w = t->rank > 0 ? t->dims[t->rank - 1] : n;
+    for (int64_t row = 0; o && w > 0 && row + w <= n; row += w) {
+        double mx = -INFINITY, sum = 0;
+        for (int64_t i = row; i < row + w; i++)
+            mx = fmax(mx, cs_tensor_get_f64(t, i));
+        for (int64_t i = row; i < row + w; i++)
+            sum += exp(cs_tensor_get_f64(t, i) - mx);
+        for (int64_t i = row; i < row + w; i++)
+            cs_tensor_set_f64(o, i, exp(cs_tensor_get_f64(t, i) - mx) / sum);
+    }
+    return o;
+}
+
 static void compare_final(const cs_graph *a, const cs_graph *b, cs_tensor *oa, cs_tensor *ob, const cs_diff_opts *o,
                           cs_diff_result *r)
+{
+    /* like for like: a converted classifier that appends a softmax (CoreML) is compared in probabilities */
+    cs_tensor *sa = NULL, *sb = NULL;
+    bool pa = is_probabilities(oa), pb = is_probabilities(ob);
+    if (pb && !pa && (sa = softmax_last(oa)) != NULL) {
+        oa = sa;
+        snprintf(r->final_note, sizeof r->final_note, "A's output put through softmax to compare with B's probabilities");
+    } else if (pa && !pb && (sb = softmax_last(ob)) != NULL) {
+        ob = sb;
+        snprintf(r->final_note, sizeof r->final_note, "B's output put through softmax to compare with A's probabilities");
+    }
+    compare_final_values(a, b, oa, ob, o, r);
+    cs_tensor_free(sa);
+    cs_tensor_free(sb);
+}
+
+static void compare_final_values(const cs_graph *a, const cs_graph *b, cs_tensor *oa, cs_tensor *ob,
+                                 const cs_diff_opts *o, cs_diff_result *r)
 {
     compare_act(a, b, oa, ob, a->outputs[0], b->outputs[0], o->rtol, o->atol, &r->final, NULL, NULL);
     int64_t n = cs_tensor_numel(oa);
@@ -150,6 +211,7 @@ typedef struct stream {
     int *b_first, *b_next;  /* pairs by B output value: first pair per value, next pair per pair (-1 ends) */
     bool *subset;           /* per B node: in the group being isolated */
     int last_node;          /* B's most recently computed node, -1 before the first */
+    double rho;             /* relative perturbation of the isolated inputs (0: none) */
 } stream;
 
 static bool in_group(const cs_graph *g, const int *layers, int n, int node)
@@ -186,20 +248,41 @@ static int pair_with_b_output(const stream *s, int value)
 
 /* ---- isolation: B's layer group re-run on A's activations ---- */
 
+/* Scales each float element by (1 + rho s), s = +-1 from a fixed sequence: the input of a rounding probe. */
+static void perturb(cs_tensor *t, double rho)
+{
+    if (!t || !cs_dtype_is_float(t->dtype) || rho <= 0)
+        return;
+    uint32_t state = 2463534242u;
+    int64_t n = cs_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        state ^= state << 13, state ^= state >> 17, state ^= state << 5;
+        cs_tensor_set_f64(t, i, cs_tensor_get_f64(t, i) * (1 + ((state & 1) ? rho : -rho)));
+    }
+}
+
 /* The tensor B's group reads for external value v: A's matching activation aligned to B's layout when a pair
- * outputs v, else B's own. NULL: A's activation does not fit B's layer, so the layer cannot be isolated. */
+ * outputs v, else B's own (either perturbed by s->rho when set). NULL: A's activation does not fit B's layer,
+ * so the layer cannot be isolated. */
 static cs_tensor *isolated_input(void *user, int v, bool *owned)
 {
     const stream *s = user;
     *owned = false;
     int p = pair_with_b_output(s, v);
     int av = p >= 0 ? s->r->layers[p].a_value : -1;
+    cs_tensor *t = NULL;
     if (p >= 0 && s->va[av] && s->vb[v]) {
-        cs_tensor *t = cs_align_from(s->va[av], s->a->values[av].layout, s->vb[v], s->b->values[v].layout);
-        *owned = t != NULL;
-        return t;
+        t = cs_align_from(s->va[av], s->a->values[av].layout, s->vb[v], s->b->values[v].layout);
+        if (!t)
+            return NULL;
+    } else if (s->rho > 0 && s->vb[v]) {
+        t = cs_tensor_clone(s->vb[v], NULL);
+    } else {
+        return s->vb[v];
     }
-    return s->vb[v];
+    perturb(t, s->rho);
+    *owned = t != NULL;
+    return t;
 }
 
 /* B's group of pair p run on A's activations; NULL with the reason in why when it cannot be. */
@@ -266,20 +349,136 @@ static void count_uses(stream *s)
     }
 }
 
-static void process_pair(stream *s, int p)
+/* Terms summed per output element of B's group, from its stored weights: a conv kernel OIHW sums I*H*W, a
+ * dense kernel its input width (numel / the larger outer dim); 1 for groups without weights. */
+static double reduction_length(const cs_graph *b, const cs_match_pair *pair)
+{
+    double k = 1;
+    for (int i = 0; i < pair->n_b; i++) {
+        const cs_layer *l = &b->layers[pair->b[i]];
+        for (int q = 0; q < l->n_nodes; q++) {
+            const cs_node *node = &b->nodes[l->nodes[q]];
+            for (int in = 0; in < node->n_inputs; in++) {
+                const cs_tensor *w = node->inputs[in] >= 0 ? b->values[node->inputs[in]].data : NULL;
+                if (!w || w->rank < 2 || !cs_dtype_is_float(w->dtype))
+                    continue;
+                int64_t outer = w->dims[0] > w->dims[w->rank - 1] ? w->dims[0] : w->dims[w->rank - 1];
+                if (outer > 0 && (double)cs_tensor_numel(w) / (double)outer > k)
+                    k = (double)cs_tensor_numel(w) / (double)outer;
+            }
+        }
+    }
+    return k;
+}
+
+/* A stored float16 tensor, or a value cast from one (fp16 initializers each followed by a Cast to float). */
+static bool is_f16_weight(const cs_graph *b, int v)
+{
+    if (v < 0)
+        return false;
+    if (b->values[v].data)
+        return b->values[v].data->dtype == CS_DT_F16;
+    int prod = b->values[v].producer;
+    if (prod < 0 || strcmp(b->nodes[prod].op, "Cast") != 0 || b->nodes[prod].n_inputs < 1)
+        return false;
+    int src = b->nodes[prod].inputs[0];
+    return src >= 0 && b->values[src].data && b->values[src].data->dtype == CS_DT_F16;
+}
+
+/* Whether B's group computes with lower-precision numbers: weights that compare as fp16 rounding or
+ * quantization, float16 weights (cast or not), or a float16 output. */
+static bool group_low_precision(const stream *s, const cs_match_pair *pair, const cs_layer_diff *ld)
+{
+    if (cs_weights_precision(&ld->weights) || (s->vb[ld->b_value] && s->vb[ld->b_value]->dtype == CS_DT_F16))
+        return true;
+    for (int i = 0; i < pair->n_b; i++) {
+        const cs_layer *l = &s->b->layers[pair->b[i]];
+        for (int k = 0; k < l->n_nodes; k++) {
+            const cs_node *node = &s->b->nodes[l->nodes[k]];
+            for (int q = 0; q < node->n_inputs; q++)
+                if (is_f16_weight(s->b, node->inputs[q]))
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* The accumulated error carried into pair p: the largest max abs among the compared pairs feeding its B group. */
+static double inherited_error(const stream *s, const cs_match_pair *pair)
+{
+    double worst = -1;
+    for (int i = 0; i < pair->n_b; i++) {
+        const cs_layer *l = &s->b->layers[pair->b[i]];
+        for (int k = 0; k < l->n_nodes; k++) {
+            const cs_node *node = &s->b->nodes[l->nodes[k]];
+            for (int q = 0; q < node->n_inputs; q++) {
+                int src = pair_with_b_output(s, node->inputs[q]);
+                if (src >= 0 && s->r->layers[src].act.compared && s->r->layers[src].act.max_abs > worst)
+                    worst = s->r->layers[src].act.max_abs;
+            }
+        }
+    }
+    return worst;
+}
+
+/* Relative size of the rounding probe: large enough to stay well above float32 rounding of the perturbed
+ * input (2^-24), small enough to stay in the layer's linear regime. */
+#define PROBE_RHO (1.0 / 65536)
+
+/* Judges pair p from its accumulated error and, where that is beyond tolerance, its own (local) error:
+ * B's group re-run on A's input, against a noise floor measured by re-running it on A's input perturbed
+ * by PROBE_RHO (see cs_noise_floor). */
+static void judge_pair(stream *s, int p)
 {
     const cs_match_pair *pair = &s->r->matching->pairs[p];
     cs_layer_diff *ld = &s->r->layers[p];
     const cs_graph *a = s->a, *b = s->b;
-    compare_act(a, b, s->va[ld->a_value], s->vb[ld->b_value], ld->a_value, ld->b_value, ld->rtol, ld->atol, &ld->act,
-                s->o->keep ? &ld->a_out : NULL, s->o->keep ? &ld->b_out : NULL);
-    ld->within = ld->act.compared ? ld->act.frac_outside == 0 : !ld->act.shapes_differ;
+    const cs_tensor *ta = s->va[ld->a_value];
+    ld->inherited = inherited_error(s, pair);
+    if (!ld->act.compared) {
+        ld->status = ld->act.shapes_differ ? CS_LAYER_SHAPES : CS_LAYER_UNCOMPARED;
+        return;
+    }
+    bool low = group_low_precision(s, pair, ld);
+    if (ld->act.within) {
+        ld->status = low ? CS_LAYER_PRECISION : CS_LAYER_OK;
+        return;
+    }
     char why[96] = "";
     cs_tensor *local = run_isolated(s, pair, ld->b_value, why, sizeof why);
-    compare_act(a, b, s->va[ld->a_value], local, ld->a_value, ld->b_value, ld->rtol, ld->atol, &ld->local, NULL, NULL);
+    compare_act(a, b, ta, local, ld->a_value, ld->b_value, ld->rtol, ld->atol, &ld->local, NULL, NULL);
     if (!local)
         snprintf(ld->local.alignment, sizeof ld->local.alignment, "%s", why);
+    if (!ld->local.compared || ld->local.within) { /* not isolable: judged by its accumulated error */
+        ld->status = !ld->local.compared ? CS_LAYER_FAULTY : low ? CS_LAYER_PRECISION : CS_LAYER_INHERITED;
+        cs_tensor_free(local);
+        return;
+    }
+    s->rho = PROBE_RHO;
+    cs_tensor *probe = run_isolated(s, pair, ld->b_value, why, sizeof why);
+    s->rho = 0;
+    cs_act_stats ps = {0};
+    if (probe && cs_tensor_numel(probe) == cs_tensor_numel(local)) /* both in B's layout */
+        cs_act_compare(local, probe, 0, 0, &ps);
+    cs_tensor_free(probe);
     cs_tensor_free(local);
+    double response = ps.compared && isfinite(ps.max_abs) ? ps.max_abs : 0;
+    ld->reduction = reduction_length(b, pair);
+    ld->noise_floor = cs_noise_floor(response, PROBE_RHO, ld->reduction, low ? CS_UNIT_F16 : CS_UNIT_F32,
+                                     ld->local.ref_scale);
+    if (ld->local.max_abs > ld->noise_floor)
+        ld->status = CS_LAYER_FAULTY;
+    else
+        ld->status = low ? CS_LAYER_PRECISION : CS_LAYER_INHERITED;
+}
+
+static void process_pair(stream *s, int p)
+{
+    cs_layer_diff *ld = &s->r->layers[p];
+    compare_act(s->a, s->b, s->va[ld->a_value], s->vb[ld->b_value], ld->a_value, ld->b_value, ld->rtol, ld->atol,
+                &ld->act, s->o->keep ? &ld->a_out : NULL, s->o->keep ? &ld->b_out : NULL);
+    judge_pair(s, p);
+    ld->within = !status_diverges(ld->status);
     for_group_inputs(s, p, count_input, -1);
     release(s->va, s->uses_a, ld->a_value, s->o->keep);
     release(s->vb, s->uses_b, ld->b_value, false);
@@ -332,6 +531,7 @@ static cs_status absorb_b_failure(stream *s, cs_status st, cs_error *err)
         for (int i = 0; i < pair->n_b; i++)
             if (pair->b[i] == layer && !s->r->layers[p].act.compared) {
                 s->r->layers[p].within = false;
+                s->r->layers[p].status = CS_LAYER_B_FAILED;
                 snprintf(s->r->layers[p].act.alignment, sizeof s->r->layers[p].act.alignment,
                          "B fails here: %.70s", err->msg);
             }
@@ -344,7 +544,7 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
                                      cs_error *err)
 {
     bool *want_a = calloc((size_t)a->n_values + 1, sizeof(bool)), *want_b = calloc((size_t)b->n_values + 1, 1);
-    stream s = {a, b, r, o, NULL, NULL, NULL, NULL, NULL, want_b, NULL, NULL, NULL, -1};
+    stream s = {a, b, r, o, NULL, NULL, NULL, NULL, NULL, want_b, NULL, NULL, NULL, -1, 0};
     s.va = calloc((size_t)a->n_values + 1, sizeof(cs_tensor *));
     s.vb = calloc((size_t)b->n_values + 1, sizeof(cs_tensor *));
     s.uses_a = calloc((size_t)a->n_values + 1, sizeof(int));
@@ -385,6 +585,58 @@ static cs_status compare_activations(const cs_graph *a, const cs_graph *b, const
     return st;
 }
 
+/* Statuses that make a diff diverge. */
+static bool status_diverges(cs_layer_status s)
+{
+    return s == CS_LAYER_FAULTY || s == CS_LAYER_SHAPES || s == CS_LAYER_B_FAILED || s == CS_LAYER_WEIGHTS_DIFFER;
+}
+
+/* A weights-only diff's layer status (and the starting status before activations are compared). */
+static cs_layer_status weights_status(const cs_weight_cmp *w)
+{
+    if (!w->compared || w->code == CS_W_INCOMPARABLE)
+        return CS_LAYER_UNCOMPARED;
+    if (w->code == CS_W_DIFFERENT)
+        return CS_LAYER_WEIGHTS_DIFFER;
+    return cs_weights_precision(w) ? CS_LAYER_PRECISION : CS_LAYER_OK;
+}
+
+/* The precision a lower-precision difference stems from, for the verdict line. */
+static void note_precision(cs_diff_result *r, const cs_layer_diff *ld)
+{
+    if (r->precision[0])
+        return;
+    bool quant = ld->weights.compared && ld->weights.code == CS_W_QUANTIZED;
+    snprintf(r->precision, sizeof r->precision, "%s", quant ? "quantization" : "fp16");
+}
+
+/* First divergence and verdict: diverge when a layer's status diverges, B fails, or the outputs differ beyond
+ * tolerance in a way lower precision does not explain; precision when the only differences are those of fp16
+ * weights or compute (or quantized weights); else match. */
+static void decide_verdict(cs_diff_result *r, bool strict)
+{
+    bool precision = false;
+    int first_beyond = -1;
+    for (int p = 0; p < r->matching->n_pairs; p++) {
+        cs_layer_diff *ld = &r->layers[p];
+        ld->within = !status_diverges(ld->status) && !(strict && ld->status == CS_LAYER_PRECISION);
+        if (!ld->within && r->first_divergence < 0)
+            r->first_divergence = p;
+        if (ld->status == CS_LAYER_PRECISION || (r->ran && cs_weights_precision(&ld->weights))) {
+            precision = true;
+            note_precision(r, ld);
+        }
+        if (ld->status == CS_LAYER_INHERITED && first_beyond < 0)
+            first_beyond = p;
+    }
+    bool final_bad = r->final.compared && !r->final.within &&
+                     !(precision && r->final.cosine >= 0.9999 && (!r->has_top || r->a_top1 == r->b_top1));
+    if (final_bad && r->first_divergence < 0)
+        r->first_divergence = first_beyond;
+    r->diverged = r->first_divergence >= 0 || r->b_failed || final_bad;
+    r->verdict = r->diverged ? CS_VERDICT_DIVERGE : precision ? CS_VERDICT_PRECISION : CS_VERDICT_MATCH;
+}
+
 cs_status cs_diff_run(const cs_graph *a, const cs_graph *b, const cs_tensor *const *inputs_a,
                       const cs_tensor *const *inputs_b, const cs_diff_opts *opts, cs_diff_result **out, cs_error *err)
 {
@@ -401,16 +653,16 @@ cs_status cs_diff_run(const cs_graph *a, const cs_graph *b, const cs_tensor *con
         cs_weights_compare(a, pair->a, pair->n_a, b, pair->b, pair->n_b, &r->layers[p].weights);
         r->layers[p].within = true;
         r->layers[p].a_value = r->layers[p].b_value = -1;
+        r->layers[p].inherited = -1;
+        r->layers[p].reduction = 1;
+        r->layers[p].status = opts->weights_only ? weights_status(&r->layers[p].weights) : CS_LAYER_UNCOMPARED;
     }
     if (st == CS_OK && !opts->weights_only) {
         r->ran = true;
         st = compare_activations(a, b, inputs_a, inputs_b, opts, r, err);
     }
-    for (int p = 0; st == CS_OK && p < r->matching->n_pairs; p++)
-        if (!r->layers[p].within && r->first_divergence < 0)
-            r->first_divergence = p;
     if (st == CS_OK)
-        r->diverged = r->first_divergence >= 0 || r->b_failed;
+        decide_verdict(r, opts->strict);
     if (st == CS_OK && r->ran && r->first_divergence >= 0)
         cs_cause_find(a, b, inputs_a, inputs_b, r, &r->cause);
     if (st != CS_OK) {

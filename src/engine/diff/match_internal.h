@@ -3,6 +3,7 @@
 #ifndef CS_MATCH_INTERNAL_H
 #define CS_MATCH_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,8 +16,10 @@
 
 typedef struct weight_print {
     int64_t numel;
-    float *sorted;   /* values sorted ascending (order-independent: survives any layout change) */
-    float absmax;
+    bool ok;         /* a float tensor was summarised */
+    float absmax, min, max;
+    double moment[4]; /* mean of x, x^2, |x|, x^3 over the tensor, each divided by absmax^k: order-independent,
+                         so the print survives any layout change; equal value sets give equal moments */
 } weight_print;
 
 typedef struct layer_features {

@@ -2,17 +2,23 @@
  * overall. Every client (CLI, explorer, reports) calls these instead of testing the raw statistics. */
 #include "verdict.h"
 
+#include <math.h>
+
 cs_pair_verdict cs_pair_verdict_of(const cs_diff_result *r, int pair)
 {
     const cs_layer_diff *ld = &r->layers[pair];
+    switch (ld->status) {
+    case CS_LAYER_OK: return CS_PAIR_OK;
+    case CS_LAYER_INHERITED: return CS_PAIR_INHERITED;
+    case CS_LAYER_PRECISION: return ld->within ? CS_PAIR_PRECISION : CS_PAIR_DIVERGE; /* --strict */
+    case CS_LAYER_FAULTY: return CS_PAIR_DIVERGE;
+    case CS_LAYER_SHAPES: return CS_PAIR_SHAPES_DIFFER;
+    case CS_LAYER_B_FAILED: return CS_PAIR_B_FAILS;
+    case CS_LAYER_WEIGHTS_DIFFER: return CS_PAIR_WEIGHTS_DIFFER;
+    case CS_LAYER_UNCOMPARED: break;
+    }
     if (!r->ran)
-        return ld->weights.compared && ld->weights.code == CS_W_DIFFERENT ? CS_PAIR_WEIGHTS_DIFFER : CS_PAIR_OK;
-    if (ld->act.compared)
-        return ld->within ? CS_PAIR_OK : CS_PAIR_DIVERGE;
-    if (ld->act.shapes_differ)
-        return CS_PAIR_SHAPES_DIFFER;
-    if (!ld->within)
-        return CS_PAIR_B_FAILS;
+        return CS_PAIR_OK;
     return ld->a_value < 0 || ld->b_value < 0 ? CS_PAIR_NO_OUTPUT : CS_PAIR_INCOMPARABLE;
 }
 
@@ -26,23 +32,28 @@ const char *cs_pair_verdict_name(cs_pair_verdict v)
     case CS_PAIR_NO_OUTPUT: return "no output";
     case CS_PAIR_INCOMPARABLE: return "incomparable";
     case CS_PAIR_WEIGHTS_DIFFER: return "weights differ";
+    case CS_PAIR_INHERITED: return "inherited";
+    case CS_PAIR_PRECISION: return "precision";
     }
     return "?";
 }
 
 bool cs_pair_verdict_diverges(cs_pair_verdict v)
 {
-    return v == CS_PAIR_DIVERGE || v == CS_PAIR_SHAPES_DIFFER || v == CS_PAIR_B_FAILS;
+    return v == CS_PAIR_DIVERGE || v == CS_PAIR_SHAPES_DIFFER || v == CS_PAIR_B_FAILS || v == CS_PAIR_WEIGHTS_DIFFER;
 }
 
 cs_blame cs_pair_blame(const cs_diff_result *r, int pair)
 {
     const cs_layer_diff *ld = &r->layers[pair];
-    if (!cs_pair_verdict_diverges(cs_pair_verdict_of(r, pair)))
+    cs_pair_verdict v = cs_pair_verdict_of(r, pair);
+    if (v == CS_PAIR_INHERITED)
+        return CS_BLAME_INHERITED;
+    if (!cs_pair_verdict_diverges(v) || v == CS_PAIR_WEIGHTS_DIFFER)
         return CS_BLAME_NONE;
     if (!ld->local.compared)
         return CS_BLAME_UNKNOWN;
-    return ld->local.frac_outside > 0 ? CS_BLAME_FAULTY : CS_BLAME_INHERITED;
+    return ld->status == CS_LAYER_FAULTY || ld->status == CS_LAYER_PRECISION ? CS_BLAME_FAULTY : CS_BLAME_INHERITED;
 }
 
 const char *cs_blame_name(cs_blame b)
@@ -58,15 +69,27 @@ const char *cs_blame_name(cs_blame b)
 
 cs_verdict cs_diff_verdict(const cs_diff_result *r)
 {
-    if (r->diverged)
-        return CS_VERDICT_DIVERGE;
-    for (int p = 0; !r->ran && p < r->matching->n_pairs; p++)
-        if (cs_pair_verdict_of(r, p) == CS_PAIR_WEIGHTS_DIFFER)
-            return CS_VERDICT_DIVERGE;
-    return CS_VERDICT_MATCH;
+    return r->verdict;
 }
 
 const char *cs_verdict_name(cs_verdict v)
 {
-    return v == CS_VERDICT_DIVERGE ? "diverge" : "match";
+    switch (v) {
+    case CS_VERDICT_MATCH: return "match";
+    case CS_VERDICT_DIVERGE: return "diverge";
+    case CS_VERDICT_PRECISION: return "precision";
+    }
+    return "?";
+}
+
+double cs_noise_floor(double response, double rho, double k, double unit, double ref_scale)
+{
+    if (!(rho > 0) || !isfinite(response))
+        return 4 * unit * ref_scale;
+    return 4 * sqrt(k < 1 ? 1 : k) * (unit / rho) * response + 4 * unit * ref_scale;
+}
+
+bool cs_weights_precision(const cs_weight_cmp *w)
+{
+    return w->compared && (w->code == CS_W_FP16 || w->code == CS_W_QUANTIZED);
 }

@@ -886,6 +886,15 @@ static tv *builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, boo
     if (strcmp(name, "ops.prim.NumToTensor") == 0 || strcmp(name, "torch.Int") == 0 ||
         strcmp(name, "torch.Float") == 0)
         return n >= 1 ? args[0] : NULL;
+    if (strcmp(name, "torch.device") == 0 || strcmp(name, "ops.prim.device") == 0 || strcmp(name, "torch.cpu") == 0 ||
+        strcmp(name, "ops.prim.data") == 0) { /* one device: "cpu"; x.cpu() and x.data are x */
+        if (strcmp(name, "torch.cpu") == 0 || strcmp(name, "ops.prim.data") == 0)
+            return n > 0 ? args[0] : cs_ts_fail(c, CS_ERR_FORMAT, "%s needs an argument", name);
+        tv *s = cs_ts_new(c, TV_STR);
+        if (s)
+            s->s = "cpu";
+        return s;
+    }
     if (strcmp(name, "ops.prim.is_quantized") == 0 && n == 1)
         return boolean(c, args[0]->kind == TV_TENSOR && args[0]->qdt);
     if (strcmp(name, "ops.prim.RaiseException") == 0) {

@@ -337,7 +337,97 @@ static tv *lower_select(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return select_(c, A(0, "self"), A(1, "dim"), A(2, "index"));
 }
 
+/* ---- broadcasting and filled tensors ---- */
+
+/* expand(x, sizes): ONNX Expand, where torch's -1 (keep this dim) is 1 (broadcast keeps it). */
+static tv *lower_expand(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self"), *size = A(1, "size");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int shp;
+    int r = -1;
+    if (strcmp(name, "expand_as") == 0) {
+        if (!cs_ts_need_tensor(c, name, size))
+            return NULL;
+        shp = cs_ts_emit(c, "Shape", &size->value, 1, NULL);
+        r = size->rank;
+    } else {
+        if (!size || (size->kind != TV_LIST && size->kind != TV_TUPLE) || size->n > CS_MAX_RANK)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::expand with sizes that are not a list");
+        tv *fixed = cs_ts_new(c, size->kind);
+        tv **items = fixed ? cs_ts_keep(c, calloc((size_t)size->n + 1, sizeof *items)) : NULL;
+        if (!items)
+            return cs_ts_oom(c);
+        for (int k = 0; k < size->n; k++)
+            items[k] = size->items[k]->kind == TV_INT && !size->items[k]->dyn && size->items[k]->i == -1
+                           ? cs_ts_int(c, 1)
+                           : size->items[k];
+        fixed->items = items, fixed->n = size->n;
+        shp = cs_ts_shape_value(c, fixed);
+        r = size->n;
+    }
+    int ins[2] = {x->value, shp};
+    return shp < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Expand", ins, 2, NULL), r);
+}
+
+/* repeat(x, reps): Tile; extra leading repeats add leading dims of 1 first (x's rank must be known then). */
+static tv *lower_repeat(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self"), *reps = A(1, "repeats");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int nr = reps && (reps->kind == TV_LIST || reps->kind == TV_TUPLE) ? reps->n : -1;
+    if (nr < 1 || nr > CS_MAX_RANK)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::repeat with repeats that are not a list");
+    int in = x->value;
+    if (x->rank < 0 || x->rank > nr) {
+        if (x->rank < 0 && nr != 4)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::repeat of a tensor of unknown rank");
+    } else if (x->rank < nr) {
+        int64_t ax[CS_MAX_RANK];
+        for (int k = 0; k < nr - x->rank; k++)
+            ax[k] = k;
+        int ins[2] = {x->value, cs_ts_const_ints(c, ax, nr - x->rank, false)};
+        if (ins[1] < 0 || (in = cs_ts_emit(c, "Unsqueeze", ins, 2, NULL)) < 0)
+            return NULL;
+    }
+    int ins[2] = {in, cs_ts_shape_value(c, reps)};
+    return ins[1] < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Tile", ins, 2, NULL), nr);
+}
+
+/* zeros/ones/full(size, [fill], dtype=...) and their _like forms: ConstantOfShape (f32, or i64/bool by dtype). */
+static tv *lower_filled(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    bool like = strstr(name, "_like") != NULL, full = strncmp(name, "full", 4) == 0 || strcmp(name, "new_full") == 0;
+    bool newf = strncmp(name, "new_", 4) == 0;
+    tv *src = A(0, "size"), *size = newf ? A(1, "size") : src;
+    double fill = strstr(name, "ones") ? 1 : full ? cs_ts_get_f(A(newf ? 2 : 1, "fill_value"), 0) : 0;
+    tv *dt = A(-1, "dtype");
+    int64_t code = dt && dt->kind == TV_INT ? dt->i : -1;
+    int shp = like ? (cs_ts_need_tensor(c, name, src) ? cs_ts_emit(c, "Shape", &src->value, 1, NULL) : -1)
+                   : cs_ts_shape_value(c, size);
+    if (shp < 0)
+        return NULL;
+    int64_t one = 1;
+    cs_dtype d = code == 4 || code == 3 ? CS_DT_I64 : code == 11 ? CS_DT_BOOL : CS_DT_F32;
+    cs_tensor *v = cs_tensor_new(d, 1, &one, c->err);
+    if (!v)
+        return NULL;
+    cs_tensor_set_f64(v, 0, fill);
+    int node, out = cs_ts_emit(c, "ConstantOfShape", &shp, 1, &node);
+    if (out < 0 || !cs_attrs_add_tensor(cs_ts_attrs(c, node), "value", v)) {
+        cs_tensor_free(v);
+        return out < 0 ? NULL : cs_ts_oom(c);
+    }
+    int r = like ? src->rank : size && (size->kind == TV_LIST || size->kind == TV_TUPLE) ? size->n : -1;
+    return cs_ts_result(c, out, r);
+}
+
 const ts_aten_def cs_ts_aten_shape[] = {
+    {"expand", lower_expand},   {"expand_as", lower_expand}, {"repeat", lower_repeat},  {"zeros", lower_filled},
+    {"ones", lower_filled},     {"full", lower_filled},      {"zeros_like", lower_filled}, {"ones_like", lower_filled},
+    {"full_like", lower_filled}, {"new_zeros", lower_filled}, {"new_ones", lower_filled}, {"new_full", lower_filled},
     {"view", lower_view},       {"reshape", lower_view},     {"flatten", lower_flatten}, {"permute", lower_permute},
     {"transpose", lower_permute}, {"t", lower_permute},      {"cat", lower_cat},         {"concat", lower_cat},
     {"stack", lower_cat},       {"slice", slice},            {"squeeze", lower_squeeze}, {"unsqueeze", lower_squeeze},
