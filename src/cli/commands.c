@@ -61,6 +61,8 @@ void cs_cli_help(void)
     printf("\nmodel options (inspect, run, diff, eval, bench, attack):\n"
            "  --arch FILE  a Keras model.to_json() architecture for a weights-only .h5 (model.save_weights);\n"
            "               without it such a file loads as weights only\n"
+           "  --ts-arg NAME=VALUE  a TorchScript forward argument fixed at load: a number (an int argument such as\n"
+           "               Silero's sr=16000) or [d0,d1,...], the shape of a tensor argument\n"
            "  --precision fp32|fp16|model  compute precision: fp16 rounds every float op output to half precision\n"
            "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
            "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"

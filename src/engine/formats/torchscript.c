@@ -128,6 +128,43 @@ static bool add_outputs(ts_ctx *c, const tv *r)
     return false;
 }
 
+/* A forward argument: a graph input (f32, of the --ts-arg shape when given), or the number --ts-arg fixes. */
+static tv *forward_arg(ts_ctx *c, const char *name)
+{
+    const char *given = cs_model_ts_arg(name);
+    if (given && given[0] != '[') {
+        char *end;
+        double d = strtod(given, &end);
+        if (end == given || *end)
+            return cs_ts_fail(c, CS_ERR_FORMAT, "--ts-arg %s=%s is neither a number nor a [shape]", name, given);
+        bool is_int = !strpbrk(given, ".eE") && d >= -9e15 && d <= 9e15;
+        tv *v = is_int ? cs_ts_int(c, (int64_t)d) : cs_ts_new(c, TV_FLOAT);
+        if (v && !is_int)
+            v->f = d;
+        return v;
+    }
+    int v = cs_graph_value(c->g, name);
+    if (v < 0 || !cs_graph_add_input(c->g, v)) {
+        cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
+        return NULL;
+    }
+    cs_value *val = &c->g->values[v];
+    val->dtype = CS_DT_F32;
+    int rank = -1;
+    for (const char *p = given ? given + 1 : NULL; p && *p && *p != ']' && rank < CS_MAX_RANK;) {
+        char *end;
+        long long dim = strtoll(p, &end, 10);
+        if (end == p || dim < -1)
+            return cs_ts_fail(c, CS_ERR_FORMAT, "--ts-arg %s=%s: a shape is [d0,d1,...] of sizes", name, given);
+        rank = rank < 0 ? 1 : rank + 1;
+        val->dims[rank - 1] = dim;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (rank > 0)
+        val->rank = rank;
+    return cs_ts_tensor(c, v, rank);
+}
+
 static cs_status run_forward(ts_ctx *c)
 {
     tv *root = cs_ts_new(c, TV_MODULE);
@@ -150,12 +187,8 @@ static cs_status run_forward(ts_ctx *c)
         return cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
     }
     bool ok = true;
-    for (int k = 0; ok && k < n; k++) {
-        int v = cs_graph_value(c->g, d->kids[k + 1]->name);
-        ok = v >= 0 && cs_graph_add_input(c->g, v) && (args[k] = cs_ts_tensor(c, v, -1));
-        if (ok)
-            c->g->values[v].dtype = CS_DT_F32;
-    }
+    for (int k = 0; ok && k < n; k++)
+        ok = (args[k] = forward_arg(c, d->kids[k + 1]->name)) != NULL;
     tv *r = ok ? cs_ts_call_def(c, file, d, root, args, kw, n) : NULL;
     free(args);
     free(kw);

@@ -173,6 +173,9 @@ static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
         return cs_ts_int(c, a->n);
     if (a->kind == TV_STR)
         return cs_ts_int(c, (int64_t)strlen(a->s));
+    const cs_tensor *t = a->kind == TV_TENSOR && a->value >= 0 ? c->g->values[a->value].data : NULL;
+    if (t && t->rank >= 1) /* len() of a constant tensor (an empty state buffer): its first dim */
+        return cs_ts_int(c, t->dims[0]);
     return cs_ts_unknown(c);
 }
 
@@ -234,6 +237,8 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
             s->s = "cpu";
         return s;
     }
+    if (strcmp(name, "ops.prim.dtype") == 0 && n == 1) /* activations are float32 (torch code 6) */
+        return cs_ts_int(c, args[0]->kind == TV_TENSOR && args[0]->qdt == CS_DT_U8 ? 13 : 6);
     if (strcmp(name, "ops.prim.is_quantized") == 0 && n == 1)
         return cs_ts_bool(c, args[0]->kind == TV_TENSOR && args[0]->qdt);
     if (strcmp(name, "ops.prim.RaiseException") == 0) {

@@ -226,14 +226,13 @@ static tv *state_get(ts_ctx *c, const cs_pv *obj, const char *name, bool *ran)
     return NULL;
 }
 
-/* Attribute `name` of a module whose pickled state is not a dict: its __setstate__ runs once (no layers made). */
+/* Attribute `name` as assigned by code (self.x = v in forward or __setstate__); for a module whose pickled state
+ * is not a dict, its __setstate__ runs once first (no layers made). NULL when neither gives it. */
 static tv *setstate_attr(ts_ctx *c, const tv *m, const char *name)
 {
-    if (!m->obj->state || m->obj->state->kind == CS_PV_DICT)
-        return NULL;
     bool ran;
-    tv *v = state_get(c, m->obj, name, &ran);
-    if (v || ran)
+    tv *v = state_get(c, m->obj, name, &ran); /* also what forward assigned (self._state = ...) before */
+    if (v || ran || !m->obj->state || m->obj->state->kind == CS_PV_DICT)
         return v;
     const ts_file *file;
     const ts_node *cls = cs_ts_class_of(c, m->obj, &file);
