@@ -15,7 +15,7 @@ ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 # Debian packages the build and the tests need (python3-torch, -torchvision and -onnx make the zoo of tests/zoo/).
 DEB_PKGS := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
 	        libopenblas-dev libzip-dev zlib1g-dev libstb-dev libncurses-dev libreadline-dev \
-	        libhdf5-dev libjansson-dev dataset-fashion-mnist tmux \
+	        libhdf5-dev libjansson-dev dataset-fashion-mnist tmux libdnnl-dev \
 	        python3-torch python3-torchvision python3-onnx
 SAMPLE_DEB_PKGS := python3-torch python3-numpy python3-protobuf python3-h5py python3-onnx protobuf-compiler
 
@@ -26,7 +26,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TUI_PKGS   := ncursesw readline
 TUI_CFLAGS  = $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(TUI_PKGS) 2>/dev/null)) \
 	      -D_XOPEN_SOURCE=700 -D_XOPEN_SOURCE_EXTENDED -DCS_PREFIX='"$(PREFIX)"'
-LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -lm -lpthread
+LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -ldnnl -lgomp -lm -lpthread
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/*/*.c))
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))

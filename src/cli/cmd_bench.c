@@ -1,6 +1,5 @@
 /* cmd_bench.c — `convscope bench MODEL...`: latency percentiles, throughput, planned and peak memory,
  * size, parameters, MACs and the slowest layers of each model; --threads sets OpenBLAS threads. */
-#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,8 +120,7 @@ int cs_cmd_bench(int argc, char **argv)
     int rc = parse(argc, argv, &c);
     if (rc != CS_EXIT_OK)
         return rc;
-    if (c.threads > 0)
-        openblas_set_num_threads((int)c.threads);
+    cs_cli_blas_threads(c.threads);
     json_t *models = json_array();
     cs_job job;
     cs_cli_job_start(&job);

@@ -302,20 +302,6 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
     }
 }
 
-static const char *const status_names[] = {"identical", "identical after layout change", "identical after BN folding",
-                                           "fp16 rounding", "quantization", "different", "incomparable"};
-
-const char *cs_weight_status_name(cs_weight_status s)
-{
-    return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
-}
-
-void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
-{
-    out->code = s;
-    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
-}
-
 /* B's tensor rewritten in A's dim order (perm from compare_pair); NULL on allocation failure. */
 static cs_tensor *aligned_copy(const cs_tensor *a, const cs_tensor *b, const int *p)
 {
@@ -371,7 +357,7 @@ static void explain(const wt *x, const wt *y, const tensor_cmp *c, bool folded, 
 static int severity(const char *status)
 {
     for (int i = 0; i <= CS_W_INCOMPARABLE; i++)
-        if (strcmp(status_names[i], status) == 0)
+        if (strcmp(cs_weight_status_name((cs_weight_status)i), status) == 0)
             return i;
     return CS_W_INCOMPARABLE;
 }
