@@ -16,7 +16,7 @@ const cs_command cs_commands[] = {
     {"eval", "eval A [B] --data SPEC [--limit N] [--batch N] [--threads N] [--scale S] [--mean M] [--std D] [--json]",
      "accuracy of each model on a labelled dataset, top-1 agreement, confusion counts, largest output difference",
      cs_cmd_eval},
-    {"bench", "bench MODEL... [--runs N] [--warmup N] [--threads N] [--batch N] [--json]",
+    {"bench", "bench MODEL... [--input SPEC] [--runs N] [--warmup N] [--threads N] [--batch N] [--json]",
      "latency min/median/p90/max, throughput, peak memory, size, parameters, MACs, slowest layers", cs_cmd_bench},
     {"attack", "attack A [B] --method fgsm|pgd|simba [--eps E] [--steps N] [--alpha S] [--norm inf|2] [--data SPEC] "
                "[--limit N] [--batch N] [--threads N] [--seed S] [--save DIR] [--json]",
@@ -67,7 +67,7 @@ void cs_cli_help(void)
            "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
            "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
            "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
-    printf("\nexit status: 0 success, 1 models differ (diff), 2 any error\n");
+    printf("\nexit status: 0 success, 1 models differ (diff), 2 any error, 130 a run cancelled with Ctrl-C\n");
 }
 
 bool cs_opt_flag(int argc, char **argv, int *i, const char *name)

@@ -160,7 +160,7 @@ static void picker_draw(cs_ui *ui, cs_ui_rect r)
 static void choose(cs_ui *ui, const char *spec)
 {
     cs_session_set_input(ui->s, spec);
-    cs_ui_message(ui, false, "input: %s (recomputing in the background)", spec);
+    cs_ui_message(ui, false, "input: %s", spec);
     ui->modal = CS_MODAL_NONE;
 }
 

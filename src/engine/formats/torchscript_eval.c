@@ -180,6 +180,14 @@ static tv *call_ns(ts_ctx *c, const char *name, tv **args, char **kw, int n)
         return r;
     if (strncmp(name, "__torch__.", 10) == 0)
         return call_free(c, name, args, kw, n);
+    if (strncmp(name, "ops.torchvision.", 16) == 0) { /* torchvision's registered ops: torchvision.nms... */
+        int saved = cs_ts_enter_functional(c, name + 16);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_aten(c, name + 4, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
     if (strncmp(name, "ops.prepacked.", 14) == 0 && strstr(name, "_run")) {
         int saved = cs_ts_enter_functional(c, name + 14);
         if (saved == -3)

@@ -180,9 +180,9 @@ typedef struct ts_aten_def {
 } ts_aten_def;
 /* The families (NULL-terminated): elementwise and activations (torchscript_aten.c), layers (torchscript_aten_nn.c),
  * shapes (torchscript_aten_shape.c), reductions, comparisons and casts (torchscript_aten_math.c), LSTM/GRU/RNN
- * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c). */
+ * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c), torchvision ops (torchscript_aten_vision.c). */
 extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[], cs_ts_aten_math[], cs_ts_aten_rnn[],
-    cs_ts_aten_attn[];
+    cs_ts_aten_attn[], cs_ts_aten_vision[];
 
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */
