@@ -52,7 +52,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BIN      := $(BUILD)/convscope
 TEST_BIN := $(BUILD)/unit_tests
 
-.PHONY: all deps sample-deps run test check asan bench install uninstall clean samples conformance-report zoo
+.PHONY: all deps sample-deps run run-fault test check asan bench install uninstall clean samples conformance-report zoo
 
 all: $(BIN)
 
@@ -106,6 +106,10 @@ $(TEST_BIN): $(ENGINE_OBJ) $(TEST_OBJ)
 run: deps $(BIN)
 	./$(BIN) samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --input samples/lenet5/images/0_tshirt.png
 
+# The same model with a planted fault: pool2 rounds its output size down in the ONNX copy (a shape change).
+run-fault: deps $(BIN)
+	./$(BIN) samples/faults/lenet5s.pt samples/faults/lenet5s_pool2_floor.onnx --input samples/lenet5/images/9_ankle_boot.png
+
 test: deps
 	$(MAKE) -j2 $(BIN) $(TEST_BIN)
 	./tests/run.sh $(BUILD)
@@ -131,13 +135,17 @@ conformance-report: deps $(BIN)
 bench: deps $(BIN)
 	./tests/bench.sh $(BUILD)
 
+# The bundled samples (models, images, faults; not their generator scripts) go to PREFIX/share/convscope/samples,
+# where an installed convscope with no arguments finds them.
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/convscope/samples
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/convscope
 	install -m 644 man/convscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/convscope.1
+	cd samples && find . -type f ! -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/convscope/samples/{} \;
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/convscope $(DESTDIR)$(PREFIX)/share/man/man1/convscope.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/convscope
 
 samples: sample-deps
 	/usr/bin/python3 samples/make_samples.py

@@ -191,15 +191,19 @@ static void diff_cols(const cs_ui *ui, int ri, const cs_row *row, int y, int x, 
             cs_ui_put(y, x + 23, 2, attr, "%s", "");
         return;
     }
-    bool ok = ld->within;
-    int col = attr | cs_ui_attr(ok ? CS_UI_C_OK : CS_UI_C_BAD);
+    /* the verdict decides the glyph: ✓ within tolerance, ✗ the layer's own error, ↓ an error inherited from
+     * above (the layer itself is fine), ≈ within the lower precision's floor */
+    bool bad = cs_pair_verdict_diverges(pv), inherited = pv == CS_PAIR_INHERITED, approx = pv == CS_PAIR_PRECISION;
+    int col = attr | cs_ui_attr(bad ? CS_UI_C_BAD : inherited ? CS_UI_C_WARN : CS_UI_C_OK);
     cs_ui_put(y, x, 10, attr, " %9.2e", ld->act.max_abs);
     cs_ui_put(y, x + 10, 7, attr, " %6.4f", ld->act.cosine);
     double tol = ld->atol + ld->rtol;
-    double frac = ld->act.max_abs <= 0 ? 0 : ok ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
+    double frac = ld->act.max_abs <= 0 ? 0 : ld->within ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
     cs_ui_put(y, x + 17, 1, attr, " ");
     cs_ui_bar(ui, y, x + 18, 5, frac, col);
-    cs_ui_put(y, x + 23, 2, col, " %s", cs_ui_glyph_ok(ui, ok));
+    const char *glyph = bad || pv == CS_PAIR_OK ? cs_ui_glyph_ok(ui, !bad) : inherited ? (ui->utf8 ? "↓" : "v")
+                      : approx ? (ui->utf8 ? "≈" : "~") : cs_ui_glyph_ok(ui, ld->within);
+    cs_ui_put(y, x + 23, 2, col, " %s", glyph);
 }
 
 static void draw_row(cs_ui *ui, int y, int x, int w, int ri, bool sel)
@@ -260,11 +264,29 @@ static int count_constants(const cs_ui *ui)
     return n;
 }
 
+/* How much to trust the pairing as a whole: the mean confidence of the pairs times the share of A's layers that
+ * found a partner. Unrelated models score low; a converted model scores high. -1 without a matching. */
+double cs_ui_match_confidence(const cs_ui *ui)
+{
+    const cs_matching *m = ui->v.diff ? ui->v.diff->matching : NULL;
+    if (!m || m->n_pairs == 0)
+        return m ? 0 : -1;
+    double sum = 0;
+    int paired = 0;
+    for (int p = 0; p < m->n_pairs; p++)
+        sum += m->pairs[p].confidence, paired += m->pairs[p].n_a;
+    double share = paired + m->n_unmatched_a > 0 ? (double)paired / (paired + m->n_unmatched_a) : 0;
+    return sum / m->n_pairs * share;
+}
+
 static void layers_draw(cs_ui *ui, cs_ui_rect r)
 {
-    char title[160];
-    snprintf(title, sizeof title, "Layers (%d of %d rows%s)", ui->n_vis, ui->v.n_rows - count_constants(ui),
-             ui->v.b ? ", A | B aligned by the matching" : "");
+    char title[200], low[96] = "";
+    double conf = cs_ui_match_confidence(ui);
+    if (conf >= 0 && conf < CS_UI_LOW_MATCH)
+        snprintf(low, sizeof low, " LOW MATCHING CONFIDENCE %.2f: are these the same model?", conf);
+    snprintf(title, sizeof title, "Layers (%d of %d rows%s)%s", ui->n_vis, ui->v.n_rows - count_constants(ui),
+             ui->v.b && !low[0] ? ", A | B aligned by the matching" : "", low);
     cs_ui_box_title(ui, r, title, ui->focus == CS_PANE_LAYERS);
     if (r.h < 3)
         return;
