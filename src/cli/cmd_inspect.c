@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_job.h"
 #include "engine/diff/canon.h"
 #include "engine/exec.h"
 #include "engine/fileio.h"
@@ -215,6 +216,8 @@ static void print_json(const cs_graph *g, const cs_plan *plan, long long file_by
 
 int cs_cmd_inspect(int argc, char **argv)
 {
+    if (cs_cli_command_help("inspect", argc, argv, cs_cli_input_forms))
+        return CS_EXIT_OK;
     const char *path = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {

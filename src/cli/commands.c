@@ -49,6 +49,13 @@ int cs_cli_usage_error(const char *cmd, const char *fmt, ...)
     return CS_EXIT_ERROR;
 }
 
+const char cs_cli_input_forms[] =
+    "\ninput SPEC forms: an image (PNG, JPEG, BMP, PGM/PPM), a .npy array, an ONNX TensorProto .pb,\n"
+    "  or a dataset sample: fashion-mnist:test:INDEX / fashion-mnist:train:INDEX,\n"
+    "  idx:IMAGES:LABELS:INDEX (IDX files, gzipped or not), DIR:INDEX (a folder with one subfolder of\n"
+    "  images per class); a model with several inputs takes --input NAME=SPEC once per input\n"
+    "\nmodel options and exit status: convscope --help; the manual: man convscope\n";
+
 void cs_cli_help(void)
 {
     printf("convscope — a terminal debugger for converted deep-learning models\n\n");
@@ -56,8 +63,7 @@ void cs_cli_help(void)
            "the bundled sample pair)\n       convscope --help | --version\n\ncommands:\n");
     for (int i = 0; i < cs_n_commands; i++)
         printf("  %s\n      %s\n", cs_commands[i].usage, cs_commands[i].summary);
-    printf("\ninput SPEC forms: an image (PNG, JPEG, BMP, PGM/PPM), a .npy array, an ONNX TensorProto .pb,\n"
-           "  or fashion-mnist:test:INDEX / fashion-mnist:train:INDEX\n");
+    printf("%.*s", (int)(strstr(cs_cli_input_forms, "\nmodel options") - cs_cli_input_forms), cs_cli_input_forms);
     printf("\nmodel options (inspect, run, diff, eval, bench, attack):\n"
            "  --arch FILE  a Keras model.to_json() architecture for a weights-only .h5 (model.save_weights);\n"
            "               without it such a file loads as weights only\n"

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/model.h"
 #include "tui.h"
 #include "ui.h"
 
@@ -100,9 +101,12 @@ static void draw_status(cs_ui *ui)
     bool failed = !busy && ui->v.progress[0] && strcmp(ui->v.progress, ui->dismissed) != 0;
     if (ui->msg[0] && ui->msg_error) /* the user's own mistake first, then the work's progress or failure */
         cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_BAD), "%s", ui->msg);
+    else if (busy && ui->msg[0]) /* news first: the progress follows it */
+        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_WARN), "%s | %s %s…", ui->msg,
+                  spin[(int)(now_ms() / 100) % 4], ui->v.progress);
     else if (busy)
-        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_WARN), "%s %s… (keys work meanwhile)%s%s",
-                  spin[(int)(now_ms() / 100) % 4], ui->v.progress, ui->msg[0] ? " | " : "", ui->msg);
+        cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_WARN), "%s %s… (keys work meanwhile)",
+                  spin[(int)(now_ms() / 100) % 4], ui->v.progress);
     else if (failed)
         cs_ui_put(ui->status.y, 0, ui->cols, cs_ui_attr(CS_UI_C_BAD), "error: %s", ui->v.progress);
     else if (ui->msg[0])
@@ -201,7 +205,7 @@ static void loop(cs_ui *ui)
 {
     unsigned long seen = (unsigned long)-1;
     double last_spin = 0;
-    while (!ui->quit) {
+    while (!ui->quit && !cs_ui_crt_signal()) {
         wint_t wch;
         int rc = get_wch(&wch);
         double t0 = now_ms();
@@ -212,7 +216,7 @@ static void loop(cs_ui *ui)
         if (rc == ERR) { /* no key: time for the statistics a keypress deferred */
             cs_session_lock(ui->s);
             cs_session_view_get(ui->s, &ui->v);
-            idle_work = cs_ui_detail_idle(ui);
+            idle_work = cs_ui_detail_idle(ui) || cs_ui_picker_idle(ui);
             cs_session_unlock(ui->s);
         }
         if (rc == ERR && gen == seen && !busy && !fade && !idle_work)
@@ -243,7 +247,8 @@ static bool has_sample_pair(const char *dir)
     return access(p, R_OK) == 0;
 }
 
-/* The bundled samples: EXEDIR/../samples, ./samples, then PREFIX/share/convscope/samples. */
+/* The bundled samples: EXEDIR/../samples (the build tree), EXEDIR/../share/convscope/samples (an install under
+ * any prefix), ./samples, then PREFIX/share/convscope/samples. */
 static bool find_samples(char *out, size_t size)
 {
     char exe[PATH_MAX] = "";
@@ -254,6 +259,9 @@ static bool find_samples(char *out, size_t size)
         if (slash)
             *slash = 0;
         snprintf(out, size, "%.800s/../samples", exe);
+        if (has_sample_pair(out))
+            return true;
+        snprintf(out, size, "%.800s/../share/convscope/samples", exe);
         if (has_sample_pair(out))
             return true;
     }
@@ -325,7 +333,8 @@ static int parse_args(int argc, char **argv, ui_args *g, cs_ui *ui)
     if (!g->a) {
         if (!found)
             return fprintf(stderr, "convscope: no models given and the bundled samples were not found (looked in "
-                                   "EXEDIR/../samples, ./samples, %s/share/convscope/samples)\n", CS_PREFIX), 2;
+                                   "EXEDIR/../samples, EXEDIR/../share/convscope/samples, ./samples, %s/share/convscope/samples)\n",
+                           CS_PREFIX), 2;
         snprintf(g->pa, sizeof g->pa, "%s/lenet5/lenet5.pt", samples);
         snprintf(g->pb, sizeof g->pb, "%s/lenet5/lenet5.onnx", samples);
         g->a = g->pa, g->b = g->pb;
@@ -334,6 +343,10 @@ static int parse_args(int argc, char **argv, ui_args *g, cs_ui *ui)
     for (int i = 0; i < 2; i++)
         if (paths[i] && access(paths[i], R_OK) != 0)
             return fprintf(stderr, "convscope: %s: neither a command nor a readable model file (see convscope --help)\n", paths[i]), 2;
+    for (int i = 0; i < 2; i++) /* a file that is no model is refused before the screen is taken */
+        if (paths[i] && cs_model_detect(paths[i]) == CS_FORMAT_UNKNOWN)
+            return fprintf(stderr, "convscope: %s: not a model file (expected ONNX, TorchScript, a PyTorch checkpoint, "
+                                   "CoreML or Keras; see convscope --help)\n", paths[i]), 2;
     if (found)
         clean_pair_tip(ui, samples, g->a, g->b);
     return 0;
@@ -365,7 +378,9 @@ int cs_ui_main(int argc, char **argv)
     free(ui.vis);
     free(ui.folded);
     free(ui.const_rows);
+    cs_ui_picker_free();
     if (ui.trace)
         fclose(ui.trace);
+    cs_ui_crt_reraise(); /* a SIGTERM/SIGHUP/SIGINT quit: the session's temporary folders are gone by now */
     return 0;
 }

@@ -115,6 +115,28 @@ static void stats_line(lines *L, const char *who, const cs_summary *sm)
     }
 }
 
+/* text after prefix, folded at spaces to the pane's width (continuation lines indented under the text). */
+static void wrapped(lines *L, int attr, const char *prefix, const char *text)
+{
+    int w = L->r.w - (int)strlen(prefix);
+    if (w < 20)
+        w = 20;
+    for (bool first = true; *text; first = false) {
+        int n = (int)strlen(text);
+        if (n > w) {
+            n = w;
+            while (n > w / 2 && text[n] != ' ')
+                n--;
+            if (text[n] != ' ')
+                n = w;
+        }
+        TEXT(L, attr, "%s%.*s", first ? prefix : "       ", n, text);
+        text += n;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 static void title(lines *L, const cs_row *row)
 {
     cs_ui *ui = L->ui;
@@ -133,6 +155,9 @@ static void title(lines *L, const cs_row *row)
         TEXT(L, cs_ui_attr(CS_UI_C_DIM), "match %.2f%s: %s", mp->confidence, mp->from_map ? " (map)" : "",
              mp->evidence);
     }
+    const cs_diff_result *d = ui->v.diff;
+    if (d && d->cause.found && ui->sel_row == ui->v.first_divergent_row && d->cause.summary[0])
+        wrapped(L, cs_ui_attr(CS_UI_C_BAD), "cause: ", d->cause.summary);
 }
 
 static const cs_attr *find_attr(const cs_layer *l, const char *name)

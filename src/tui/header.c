@@ -44,7 +44,8 @@ static void verdict(cs_ui *ui, char *buf, size_t size, int *role)
         char name[128] = "the output";
         if (ui->v.first_divergent_row >= 0)
             cs_ui_row_name(ui, &ui->v.rows[ui->v.first_divergent_row], 0, name, sizeof name);
-        snprintf(buf, size, "%s DIVERGE at %s", cs_ui_glyph_ok(ui, false), name);
+        snprintf(buf, size, "%s DIVERGE at %s%s%s", cs_ui_glyph_ok(ui, false), name, d->cause.found ? ": " : "",
+                 d->cause.found ? d->cause.kind : "");
         *role = CS_UI_C_BAD;
     } else {
         snprintf(buf, size, "%s match (output %.2g%s)", cs_ui_glyph_ok(ui, true), d->final.max_abs,

@@ -260,11 +260,29 @@ static int count_constants(const cs_ui *ui)
     return n;
 }
 
+/* How much to trust the pairing as a whole: the mean confidence of the pairs times the share of A's layers that
+ * found a partner. Unrelated models score low; a converted model scores high. -1 without a matching. */
+double cs_ui_match_confidence(const cs_ui *ui)
+{
+    const cs_matching *m = ui->v.diff ? ui->v.diff->matching : NULL;
+    if (!m || m->n_pairs == 0)
+        return m ? 0 : -1;
+    double sum = 0;
+    int paired = 0;
+    for (int p = 0; p < m->n_pairs; p++)
+        sum += m->pairs[p].confidence, paired += m->pairs[p].n_a;
+    double share = paired + m->n_unmatched_a > 0 ? (double)paired / (paired + m->n_unmatched_a) : 0;
+    return sum / m->n_pairs * share;
+}
+
 static void layers_draw(cs_ui *ui, cs_ui_rect r)
 {
-    char title[160];
-    snprintf(title, sizeof title, "Layers (%d of %d rows%s)", ui->n_vis, ui->v.n_rows - count_constants(ui),
-             ui->v.b ? ", A | B aligned by the matching" : "");
+    char title[200], low[96] = "";
+    double conf = cs_ui_match_confidence(ui);
+    if (conf >= 0 && conf < CS_UI_LOW_MATCH)
+        snprintf(low, sizeof low, " LOW MATCHING CONFIDENCE %.2f: are these the same model?", conf);
+    snprintf(title, sizeof title, "Layers (%d of %d rows%s)%s", ui->n_vis, ui->v.n_rows - count_constants(ui),
+             ui->v.b && !low[0] ? ", A | B aligned by the matching" : "", low);
     cs_ui_box_title(ui, r, title, ui->focus == CS_PANE_LAYERS);
     if (r.h < 3)
         return;

@@ -104,6 +104,8 @@ enum { CS_UI_C_NORMAL = 0, CS_UI_C_HEAD, CS_UI_C_OK, CS_UI_C_BAD, CS_UI_C_DIM, C
        CS_UI_C_COUNT };
 void cs_ui_crt_init(cs_ui *ui);
 void cs_ui_crt_done(void);
+int cs_ui_crt_signal(void);   /* the SIGINT/SIGTERM/SIGHUP received, 0 when none: the loop ends */
+void cs_ui_crt_reraise(void); /* after cleaning up, dies of that signal (exit status 128+N) */
 int cs_ui_attr(int role);
 
 /* draw.c — clipped text, bars, sparklines and block-character maps. */
@@ -140,6 +142,8 @@ void cs_ui_layers_visible(cs_ui *ui);
 void cs_ui_select(cs_ui *ui, int row);
 int cs_ui_vis_pos(const cs_ui *ui, int row);
 bool cs_ui_row_constant(const cs_ui *ui, int row); /* computes from constants only: not shown */
+#define CS_UI_LOW_MATCH 0.5 /* below this overall matching confidence the layers pane warns */
+double cs_ui_match_confidence(const cs_ui *ui);
 const char *cs_ui_row_name(const cs_ui *ui, const cs_row *r, int side, char *buf, size_t size);
 int cs_ui_find(cs_ui *ui, int dir);
 
@@ -148,6 +152,8 @@ void cs_ui_layout(cs_ui *ui);
 void cs_ui_message(cs_ui *ui, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cs_ui_start_job(cs_ui *ui, const cs_job_params *p);
 void cs_ui_picker_open(cs_ui *ui);
+bool cs_ui_picker_idle(cs_ui *ui); /* picker.c: loads the highlighted input's preview; true when it did */
+void cs_ui_picker_free(void);
 void cs_ui_form_open(cs_ui *ui);
 
 /* predict.c — top-k classes of each model's output with labels, cached per result */

@@ -346,6 +346,54 @@ else
     echo "# no ResNet-50 zoo (build/zoo, ../zoo): the real-scale checks are skipped (make zoo builds it)"
 fi
 
+# --- unrelated models are paired with a warning; a file that is no model is refused before the screen
+start samples/lenet5/lenet5.pt samples/faults/x_mlp.onnx
+expect_screen tui_low_match_warned "LOW MATCHING CONFIDENCE 0\.[0-4]"
+keys q
+start samples/faults/x_incep.pt samples/faults/x_incep.onnx
+expect_screen tui_related_ready "Layers \("
+sleep 1
+if cap | grep -q "LOW MATCHING"; then echo "FAIL tui_related_not_warned"; else echo "ok tui_related_not_warned"; fi
+keys q
+expect_fail tui_non_model_b "README.md: not a model file" "$CS" samples/lenet5/lenet5.pt README.md
+
+# --- the picker previews the highlighted file; :open drops an input made for the previous model
+start
+expect_screen tui_picker_ready "match \(output"
+keys i
+expect_screen tui_picker_open "Input: \[file\]"
+keys j j
+expect_screen tui_picker_preview_highlighted "^ .*│? *1_trouser.png|1_trouser.png *$|  1_trouser.png"
+keys Escape q
+start samples/faults/x_mlp.pt samples/faults/x_mlp.onnx --input samples/faults/images/x_8x8.npy
+expect_screen tui_open_npy_ready "input x_8x8.npy .*match"
+keys : 'open samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx' Enter
+expect_screen tui_open_drops_input "the input was made for the previous model"
+expect_screen tui_open_new_policy "input 0_tshirt.png .*match"
+keys q
+
+# --- the cause of the first divergence, in the header and the detail pane
+start_at 100 30 samples/lenet5/lenet5.pt samples/faults/lenet5_conv2_kernel_transposed.onnx --input samples/lenet5/images/2_pullover.png
+expect_screen tui_cause_in_header "DIVERGE at conv2: weights_layout" 100
+keys f
+expect_screen tui_cause_in_detail "^cause: "
+keys q
+
+# --- SIGHUP ends the explorer cleanly: the attack job's temporary folder is removed
+start
+expect_screen tui_hup_ready "match \(output"
+keys : 'attack fgsm 0.1 1 fashion-mnist:test 20' Enter
+sleep 2
+pid=$(pgrep -P "$(tm display-message -p -t t '#{pane_pid}')" convscope)
+dirs=$(ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* 2>/dev/null)
+[ -n "$pid" ] && kill -HUP "$pid"
+for ((i = 0; i < 50; i++)); do [ -f "$TMP/tui-exit" ] && break; sleep 0.1; done
+if grep -q "EXITED 129" "$TMP/tui-exit" 2>/dev/null && ! ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* >/dev/null 2>&1; then
+    echo "ok tui_sighup_cleans_up (${dirs:-no folder made yet})"
+else
+    echo "FAIL tui_sighup_cleans_up (exit '$(cat "$TMP/tui-exit" 2>/dev/null)', left: $(ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* 2>/dev/null))"
+fi
+
 # --- every keypress redrew in under 50 ms
 if [ -s "$TRACE" ]; then
     max=$(awk '{ if ($3 > m) m = $3 } END { printf "%.3f", m }' "$TRACE")

@@ -2,13 +2,23 @@
  * in the layout oneDNN picks, weights reordered once and primitives cached per plan, fused post-ops. */
 #include "dnnl_backend.h"
 
-#include <math.h>
 #include <float.h>
+#include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dnnl_util.h"
 #include "fastpath.h"
+
+/* Packed weights and bias, shared by the entries of one node that pack them alike (a run with an observer
+ * and one fused differ only in post-ops), so a model holds one packed copy. */
+typedef struct packed {
+    dnnl_memory_t weights, bias;
+    dnnl_memory_desc_t wmd;
+    int bn_node;
+    _Atomic int refs;
+} packed;
 
 typedef struct conv_entry {
     const cs_node *node;       /* key: the node, its input shape and the fusion asked for */
@@ -21,7 +31,7 @@ typedef struct conv_entry {
     dnnl_primitive_t prim;
     dnnl_memory_desc_t src_md, dst_md, user_md_x, user_md_y, user_md_sum;
     dnnl_primitive_t src_reorder, dst_reorder, sum_reorder; /* NULL where layouts agree */
-    dnnl_memory_t weights, bias;
+    packed *pk;
     size_t src_bytes, dst_bytes;
 } conv_entry;
 
@@ -32,8 +42,11 @@ static void entry_free(void *p)
     dnnl_primitive_destroy(e->src_reorder);
     dnnl_primitive_destroy(e->dst_reorder);
     dnnl_primitive_destroy(e->sum_reorder);
-    dnnl_memory_destroy(e->weights);
-    dnnl_memory_destroy(e->bias);
+    if (e->pk && atomic_fetch_sub(&e->pk->refs, 1) == 1) {
+        dnnl_memory_destroy(e->pk->weights);
+        dnnl_memory_destroy(e->pk->bias);
+        free(e->pk);
+    }
     free(e);
 }
 
@@ -171,8 +184,14 @@ static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs
     ok = ok && dnnl_memory_desc_init_by_tag(&user_w, cg->rank + (cg->group > 1), cg->w, dnnl_f32,
                                             (cg->group > 1 ? gw_tags : w_tags)[cg->nsp - 1]) == dnnl_success;
     ok = ok && dnnl_memory_desc_init_by_tag(&user_b, 1, cg->b, dnnl_f32, dnnl_a) == dnnl_success;
-    ok = ok && cs_dnnl_pack(&user_w, wc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &e->weights);
-    ok = ok && cs_dnnl_pack(&user_b, bc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &e->bias);
+    ok = ok && (e->pk = calloc(1, sizeof *e->pk)) != NULL;
+    if (ok) {
+        atomic_init(&e->pk->refs, 1);
+        e->pk->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        e->pk->bn_node = ctx->fuse ? ctx->fuse->bn_node : -1;
+    }
+    ok = ok && cs_dnnl_pack(&user_w, wc, &e->pk->wmd, &e->pk->weights);
+    ok = ok && cs_dnnl_pack(&user_b, bc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &e->pk->bias);
     free(wc);
     free(bc);
     return ok;
@@ -198,6 +217,36 @@ static bool make_reorders(conv_entry *e, const conv_geom *cg, bool has_sum)
     e->src_bytes = dnnl_memory_desc_get_size(&e->src_md);
     e->dst_bytes = dnnl_memory_desc_get_size(&e->dst_md);
     return ok;
+}
+
+static void entry_free(void *p);
+
+typedef struct share_key {
+    const cs_node *node;
+    const void *wdata;
+    int bn_node;
+    const dnnl_memory_desc_t *wmd;
+} share_key;
+
+static bool share_match(const void *p, const void *key)
+{
+    const conv_entry *e = p;
+    const share_key *k = key;
+    return e->node == k->node && e->wdata == k->wdata && e->pk && e->pk->bn_node == k->bn_node &&
+           dnnl_memory_desc_equal(&e->pk->wmd, k->wmd);
+}
+
+/* Takes the packed weights of another entry of this node with the same layout and folding, if any. */
+static bool share_weights(const cs_kernel_ctx *ctx, dnnl_primitive_desc_t pd, conv_entry *e)
+{
+    share_key k = {ctx->node, const_source(ctx->graph, ctx->node, 1)->data, ctx->fuse ? ctx->fuse->bn_node : -1,
+                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)};
+    const conv_entry *other = cs_dnnl_cache_get(ctx->cache, &k, share_match, entry_free);
+    if (!other)
+        return false;
+    atomic_fetch_add(&other->pk->refs, 1);
+    e->pk = other->pk;
+    return true;
 }
 
 static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tensor *x,
@@ -234,7 +283,8 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
     if (ok) {
         e->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
         e->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-        ok = pack_weights(ctx, &cg, w, b, pd, e) && dnnl_primitive_create(&e->prim, pd) == dnnl_success &&
+        ok = (share_weights(ctx, pd, e) || pack_weights(ctx, &cg, w, b, pd, e)) &&
+             dnnl_primitive_create(&e->prim, pd) == dnnl_success &&
              make_reorders(e, &cg, ctx->fuse && ctx->fuse->sum_value >= 0);
     }
     dnnl_primitive_desc_destroy(pd);
@@ -288,7 +338,7 @@ static bool entry_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *
     ok = ok && dnnl_memory_create(&ms, &e->src_md, cs_dnnl_engine(), src) == dnnl_success &&
          dnnl_memory_create(&md, &e->dst_md, cs_dnnl_engine(), dst) == dnnl_success;
     if (ok) {
-        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, e->weights}, {DNNL_ARG_BIAS, e->bias},
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, e->pk->weights}, {DNNL_ARG_BIAS, e->pk->bias},
                                   {DNNL_ARG_DST, md}};
         ok = cs_dnnl_execute(e->prim, 4, args);
     }
