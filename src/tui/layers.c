@@ -191,15 +191,19 @@ static void diff_cols(const cs_ui *ui, int ri, const cs_row *row, int y, int x, 
             cs_ui_put(y, x + 23, 2, attr, "%s", "");
         return;
     }
-    bool ok = ld->within;
-    int col = attr | cs_ui_attr(ok ? CS_UI_C_OK : CS_UI_C_BAD);
+    /* the verdict decides the glyph: ✓ within tolerance, ✗ the layer's own error, ↓ an error inherited from
+     * above (the layer itself is fine), ≈ within the lower precision's floor */
+    bool bad = cs_pair_verdict_diverges(pv), inherited = pv == CS_PAIR_INHERITED, approx = pv == CS_PAIR_PRECISION;
+    int col = attr | cs_ui_attr(bad ? CS_UI_C_BAD : inherited ? CS_UI_C_WARN : CS_UI_C_OK);
     cs_ui_put(y, x, 10, attr, " %9.2e", ld->act.max_abs);
     cs_ui_put(y, x + 10, 7, attr, " %6.4f", ld->act.cosine);
     double tol = ld->atol + ld->rtol;
-    double frac = ld->act.max_abs <= 0 ? 0 : ok ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
+    double frac = ld->act.max_abs <= 0 ? 0 : ld->within ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
     cs_ui_put(y, x + 17, 1, attr, " ");
     cs_ui_bar(ui, y, x + 18, 5, frac, col);
-    cs_ui_put(y, x + 23, 2, col, " %s", cs_ui_glyph_ok(ui, ok));
+    const char *glyph = bad || pv == CS_PAIR_OK ? cs_ui_glyph_ok(ui, !bad) : inherited ? (ui->utf8 ? "↓" : "v")
+                      : approx ? (ui->utf8 ? "≈" : "~") : cs_ui_glyph_ok(ui, ld->within);
+    cs_ui_put(y, x + 23, 2, col, " %s", glyph);
 }
 
 static void draw_row(cs_ui *ui, int y, int x, int w, int ri, bool sel)
