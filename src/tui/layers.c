@@ -94,23 +94,43 @@ static bool hidden(const cs_ui *ui, int row)
     return false;
 }
 
+/* A big model opens folded at the deepest nesting level that still fits CS_UI_FOLD_TARGET rows: ResNet-50 reads
+ * as its stages and their blocks, DenseNet as its dense blocks; Enter, l or → open a block. */
+static void fold_to_fit(cs_ui *ui)
+{
+    int max_depth = 0;
+    for (int r = 0; r < ui->v.n_rows; r++)
+        max_depth = ui->v.rows[r].depth > max_depth ? ui->v.rows[r].depth : max_depth;
+    int depth = 0;
+    for (int d = max_depth; d >= 0; d--) {
+        int shown = 0;
+        for (int r = 0; r < ui->v.n_rows; r++)
+            shown += ui->v.rows[r].depth <= d && !cs_ui_row_constant(ui, r);
+        if (shown <= CS_UI_FOLD_TARGET) {
+            depth = d;
+            break;
+        }
+    }
+    for (int r = 0; r < ui->n_folded; r++)
+        ui->folded[r] = ui->v.rows[r].container && ui->v.rows[r].depth >= depth;
+}
+
 /* Rebuilds the list of visible rows (folding) and keeps the folded flags sized to the rows. */
 void cs_ui_layers_visible(cs_ui *ui)
 {
+    mark_constants(ui);
     if (ui->n_folded != ui->v.n_rows) {
         free(ui->folded);
         ui->folded = calloc((size_t)ui->v.n_rows + 1, sizeof *ui->folded);
         ui->n_folded = ui->folded ? ui->v.n_rows : 0;
-        /* A big model opens folded: every block closed, so a ResNet reads as its stages (Enter/l/→ open one). */
-        for (int r = 0; r < ui->n_folded && ui->v.n_rows > CS_UI_FOLD_ABOVE; r++)
-            ui->folded[r] = ui->v.rows[r].container;
+        if (ui->v.n_rows > CS_UI_FOLD_ABOVE)
+            fold_to_fit(ui);
     }
     if (ui->cap_vis < ui->v.n_rows + 1) {
         free(ui->vis);
         ui->cap_vis = ui->v.n_rows + 1;
         ui->vis = malloc((size_t)ui->cap_vis * sizeof *ui->vis);
     }
-    mark_constants(ui);
     ui->n_vis = 0;
     for (int r = 0; ui->vis && r < ui->v.n_rows; r++)
         if (!hidden(ui, r))
