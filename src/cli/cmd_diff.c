@@ -99,9 +99,12 @@ static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_resu
                    ld->act.alignment, mark);
         else
             printf("%-22s %-26s %10s %9s %9s %-30s %s%s\n", na, nb, "-", "-", "-", w, verdict, mark);
-        if (ld->local.compared)
+        if (ld->local.compared && ld->noise_floor > 0)
             printf("    own error (B's layer on A's input): max abs %.3g, noise floor %.3g; inherited %.3g\n",
                    ld->local.max_abs, ld->noise_floor, ld->inherited < 0 ? 0 : ld->inherited);
+        else if (ld->local.compared)
+            printf("    own error (B's layer on A's input): max abs %.3g (within tolerance); inherited %.3g\n",
+                   ld->local.max_abs, ld->inherited < 0 ? 0 : ld->inherited);
         printf("    evidence: %s (confidence %.2f)\n", pair->evidence, pair->confidence);
     }
 }

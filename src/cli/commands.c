@@ -23,7 +23,7 @@ const cs_command cs_commands[] = {
      "adversarial robustness (FGSM, PGD, SimBA): clean/robust accuracy, success rate, perturbation sizes, queries, "
      "transfer A<->B; perturbations in [0,1] pixel space (pixel/255) clamped to [0,1]; eps 0.1 L-inf by default",
      cs_cmd_attack},
-    {"diff", "diff A B (--input SPEC | --weights-only) [--rtol R] [--atol T] [--layer-tol FILE] [--map FILE] [--json]",
+    {"diff", "diff A B (--input SPEC | --weights-only) [--rtol R] [--atol T] [--layer-tol FILE] [--map FILE] [--strict] [--json]",
      "match layers across formats, compare weights and activations, report the first divergence "
      "(exit 0 same, 1 differ)", cs_cmd_diff},
 };

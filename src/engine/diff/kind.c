@@ -104,10 +104,24 @@ static cs_layer_kind refine_generic(const cs_layer *l, cs_layer_kind kind, const
     return kind;
 }
 
+/* Whether every node of l is shape arithmetic (TorchScript modules own the x.size() reads of their code). */
+static bool only_shape_nodes(const cs_graph *g, const cs_layer *l)
+{
+    static const char *const shape_ops[] = {"Shape", "Gather", "Constant", "Unsqueeze", "Squeeze", "Cast", "Size"};
+    for (int k = 0; k < l->n_nodes; k++) {
+        bool shape = false;
+        for (size_t q = 0; q < sizeof shape_ops / sizeof *shape_ops && !shape; q++)
+            shape = strcmp(g->nodes[l->nodes[k]].op, shape_ops[q]) == 0;
+        if (!shape)
+            return false;
+    }
+    return true;
+}
+
 cs_layer_kind cs_layer_kind_of(const cs_graph *g, int layer)
 {
     const cs_layer *l = &g->layers[layer];
-    if (l->n_nodes == 0) {
+    if (only_shape_nodes(g, l)) { /* a module whose own nodes (if any) only read shapes for its children */
         bool has_children = false;
         for (int i = 0; i < g->n_layers && !has_children; i++)
             has_children = g->layers[i].parent == layer;
