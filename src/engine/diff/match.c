@@ -62,8 +62,9 @@ int cs_match_layer_sequence(const cs_graph *g, int **out, cs_error *err)
     int n = 0;
     for (int l = 0; l < g->n_layers; l++) /* containers, and layers that compute nothing at inference (a
                                                  Dropout or StochasticDepth without nodes), are not matched */
-        if (cs_layer_kind_of(g, l) != CS_KIND_CONTAINER && (g->weights_only || g->layers[l].n_nodes > 0))
-            seq[n++] = l;
+        if (cs_layer_kind_of(g, l) != CS_KIND_CONTAINER &&
+            (g->weights_only || (g->layers[l].n_nodes > 0 && !cs_layer_only_shapes(g, l))))
+            seq[n++] = l; /* shape arithmetic (a head count's floor_divide) computes no activation either */
     sort_by_pos(seq, n, pos);
     free(pos);
     *out = seq;
@@ -101,9 +102,10 @@ static void fingerprint(const cs_tensor *t, weight_print *wp)
     if (wp->numel <= 0 || !cs_dtype_is_float(t->dtype))
         return;
     double mn = INFINITY, mx = -INFINITY, s1 = 0, s2 = 0, sa = 0, s3 = 0;
+    const float *f = t->dtype == CS_DT_F32 ? t->data : NULL;
     for (int64_t i = 0; i < wp->numel; i++) {
-        double x = cs_tensor_get_f64(t, i);
-        mn = fmin(mn, x), mx = fmax(mx, x);
+        double x = f ? f[i] : cs_tensor_get_f64(t, i);
+        mn = x < mn ? x : mn, mx = x > mx ? x : mx;
         s1 += x, s2 += x * x, sa += fabs(x), s3 += x * x * x;
     }
     double scale = fmax(fmax(fabs(mn), fabs(mx)), 1e-30), n = (double)wp->numel;

@@ -16,6 +16,7 @@ typedef struct side {
     int *pair_of;        /* per position: pair index or -1 */
     int *owner;          /* B only, per position: the A position whose name scope holds this layer, or -1 */
     int *lo, *hi;        /* A only, per position: the B positions an in-order anchor leaves open (lo, hi) */
+    bool *shape_only;    /* per position: the layer only computes shape arithmetic */
 } side;
 
 typedef struct builder {
@@ -161,11 +162,19 @@ static void find_owners(builder *bd)
     }
 }
 
+/* Whether every node of l computes only shape arithmetic. */
+static bool shape_layer(const cs_graph *g, const cs_layer *l)
+{
+    return l->n_nodes > 0 && cs_layer_only_shapes(g, (int)(l - g->layers));
+}
+
 static double pair_score(const builder *bd, int i, int j)
 {
     if (bd->a.pair_of[i] >= 0 || bd->b.pair_of[j] >= 0 || (bd->b.owner[j] >= 0 && bd->b.owner[j] != i))
         return -1;
     if (bd->a.lo && (j <= bd->a.lo[i] || j >= bd->a.hi[i])) /* would cross an anchor */
+        return -1;
+    if (bd->b.shape_only && bd->b.shape_only[j] && !cs_kind_is_minor(bd->a.f[i].kind)) /* a Slice of a shape */
         return -1;
     return cs_match_score(&bd->a.f[i], &bd->b.f[j], NULL, 0);
 }
@@ -452,42 +461,14 @@ static void extend_scopes(builder *bd)
     }
 }
 
-/* Whether value v is shape arithmetic: a constant, a Shape/Size, or computed from such values only. */
-static bool shape_derived(const cs_graph *g, int v, int depth)
-{
-    if (v < 0 || g->values[v].data)
-        return true;
-    int prod = g->values[v].producer;
-    if (prod < 0 || depth > 32)
-        return false;
-    const cs_node *node = &g->nodes[prod];
-    if (strcmp(node->op, "Shape") == 0 || strcmp(node->op, "Size") == 0)
-        return true;
-    for (int q = 0; q < node->n_inputs; q++)
-        if (!shape_derived(g, node->inputs[q], depth + 1))
-            return false;
-    return true;
-}
-
-/* Whether every node of l computes only shape arithmetic. */
-static bool shape_layer(const cs_graph *g, const cs_layer *l)
-{
-    for (int k = 0; k < l->n_nodes; k++) {
-        const cs_node *node = &g->nodes[l->nodes[k]];
-        for (int o = 0; o < node->n_outputs; o++)
-            if (node->outputs[o] >= 0 && !shape_derived(g, node->outputs[o], 0))
-                return false;
-    }
-    return l->n_nodes > 0;
-}
-
 /* The single pair that consumes every output of the layer at `pos` (-1 when none, several, or an unmatched
- * consumer). Shape arithmetic read by several matched pairs goes to the first of them. */
+ * consumer). Shape arithmetic or an identity read by several matched pairs goes to the first of them. */
 static int consuming_pair(const side *s, int pos)
 {
     const cs_graph *g = s->g;
     int layer = s->seq[pos], pair = -1, first_pos = -1;
-    bool shapes = shape_layer(g, &g->layers[layer]);
+    /* shape arithmetic and identities (a Dropout) change no values: several readers may share them */
+    bool shapes = shape_layer(g, &g->layers[layer]) || s->f[pos].kind == CS_KIND_IDENTITY;
     for (int n = 0; n < g->n_nodes; n++) {
         if (g->nodes[n].layer == layer)
             continue;
@@ -646,9 +627,13 @@ static cs_status build_side(side *s, const cs_graph *g, cs_error *err)
     s->owner = malloc(((size_t)s->n + 1) * sizeof(int));
     if (!s->f || !s->pair_of || !s->owner)
         return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", g->path);
+    s->shape_only = calloc((size_t)s->n + 1, sizeof(bool));
+    if (!s->shape_only)
+        return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", g->path);
     for (int i = 0; i < s->n; i++) {
         cs_features_build(g, s->seq[i], &s->f[i]);
         s->pair_of[i] = s->owner[i] = -1;
+        s->shape_only[i] = !g->weights_only && shape_layer(g, &g->layers[s->seq[i]]);
     }
     return CS_OK;
 }
@@ -661,6 +646,7 @@ static void free_side(side *s)
     free(s->seq);
     free(s->pair_of);
     free(s->owner);
+    free(s->shape_only);
 }
 
 /* Pairs sorted by the execution position of their first A layer. */
@@ -678,16 +664,24 @@ static void order_pairs(builder *bd)
     }
 }
 
+/* A layer with nodes that reads no computed value (an Identity or Transpose of a stored tensor, a constant
+ * subgraph the exporter left): it computes nothing from the input, so it is nobody's missing counterpart. */
+static bool constant_only(const side *s, int pos)
+{
+    const cs_layer *l = &s->g->layers[s->seq[pos]];
+    return l->n_nodes > 0 && !reads_computed(s->g, l);
+}
+
 static void collect_unmatched(builder *bd)
 {
     cs_matching *m = bd->m;
     m->unmatched_a = malloc(((size_t)bd->a.n + 1) * sizeof(int));
     m->unmatched_b = malloc(((size_t)bd->b.n + 1) * sizeof(int));
     for (int i = 0; i < bd->a.n; i++)
-        if (bd->a.pair_of[i] < 0)
+        if (bd->a.pair_of[i] < 0 && !constant_only(&bd->a, i))
             m->unmatched_a[m->n_unmatched_a++] = bd->a.seq[i];
     for (int j = 0; j < bd->b.n; j++)
-        if (bd->b.pair_of[j] < 0)
+        if (bd->b.pair_of[j] < 0 && !constant_only(&bd->b, j))
             m->unmatched_b[m->n_unmatched_b++] = bd->b.seq[j];
 }
 
