@@ -79,6 +79,23 @@ int cs_ui_put(int y, int x, int w, int attr, const char *fmt, ...)
     return col;
 }
 
+int cs_ui_text_width(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int col = 0;
+    for (const char *p = s; *p;) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, strlen(p), &st);
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+            return col + (int)strlen(p); /* not valid in the locale: a column per byte */
+        int cw = wcwidth(wc);
+        col += cw < 0 ? 1 : cw;
+        p += n;
+    }
+    return col;
+}
+
 void cs_ui_fill(cs_ui_rect r)
 {
     for (int i = 0; i < r.h; i++)

@@ -99,3 +99,26 @@ expect_ok inspect_unknown_op_marked "frob +FrobnicateTensor +\[not executable: o
 check inspect_unknown_op_warns bash -c '"$0" inspect "$1" 2>&1 >/dev/null | grep -q "^convscope: warning: .*unknown_op\.onnx: 1 node uses ops convscope cannot execute"' \
     "$CS" $F/unknown_op.onnx
 expect_ok inspect_unknown_op_json '"executable": false' "$CS" inspect $F/unknown_op.onnx --json
+
+# ONNX external data: loads from the model's folder; absolute paths, '..', symlinks leading out and lying
+# offsets or lengths are refused
+E=tests/malformed/external
+expect_ok onnx_external_data_loads "output y f32 \[1,3\]: 2 4 0" "$CS" run $E/ext_valid.onnx --input $X
+bounded onnx_external_absolute "ext_absolute\.onnx: .*external data '/etc/passwd' is not a relative path" \
+    "$CS" inspect $E/ext_absolute.onnx
+bounded onnx_external_dotdot "ext_dotdot\.onnx: .*external data '\.\./external/weights\.bin' leaves the model's folder" \
+    "$CS" inspect $E/ext_dotdot.onnx
+bounded onnx_external_offset_past_end "ext_offset_past_end\.onnx: .*external data \[8, \+12\) runs past the end" \
+    "$CS" inspect $E/ext_offset_past_end.onnx
+bounded onnx_external_length_lies "ext_length_lies\.onnx: .*external data length 4, but its dims need 12 bytes" \
+    "$CS" inspect $E/ext_length_lies.onnx
+bounded onnx_external_missing "ext_missing_file\.onnx: .*external data 'nowhere\.bin' cannot be opened" \
+    "$CS" inspect $E/ext_missing_file.onnx
+mkdir -p "$TMP/extout" "$TMP/extin/sub"
+cp $E/ext_valid.onnx "$TMP/extout/" && ln -sf /etc/passwd "$TMP/extout/weights.bin"
+cp $E/ext_valid.onnx "$TMP/extin/" && cp $E/weights.bin "$TMP/extin/sub/" && ln -sf sub/weights.bin "$TMP/extin/weights.bin"
+bounded onnx_external_symlink_out "ext_valid\.onnx: .*external data 'weights\.bin' is a link leading out" \
+    "$CS" inspect "$TMP/extout/ext_valid.onnx"
+expect_ok onnx_external_symlink_inside "output y f32 \[1,3\]: 2 4 0" "$CS" run "$TMP/extin/ext_valid.onnx" --input $X
+mkdir -p "$TMP/extfifo" && cp $E/ext_valid.onnx "$TMP/extfifo/" && mkfifo "$TMP/extfifo/weights.bin"
+bounded onnx_external_fifo "weights\.bin: not a regular file" "$CS" inspect "$TMP/extfifo/ext_valid.onnx"

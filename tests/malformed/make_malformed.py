@@ -8,6 +8,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 
 
+def zput(z, name, data):  # fixed timestamps: regenerating gives the same bytes
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = z.compression
+    z.writestr(info, data)
+
+
 def out(name, data):
     with open(os.path.join(HERE, name), "wb") as f:
         f.write(data)
@@ -55,12 +61,12 @@ def module_pickle(attrs):
 def torchscript(name, code, attrs=lambda p: None, extra=()):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("m/version", "3\n")
-        z.writestr("m/data.pkl", module_pickle(attrs))
-        z.writestr("m/constants.pkl", P().op(b")").stop())
-        z.writestr("m/code/__torch__.py", code)
+        zput(z, "m/version", "3\n")
+        zput(z, "m/data.pkl", module_pickle(attrs))
+        zput(z, "m/constants.pkl", P().op(b")").stop())
+        zput(z, "m/code/__torch__.py", code)
         for n, d in extra:
-            z.writestr(n, d)
+            zput(z, n, d)
     out(name, buf.getvalue())
 
 
@@ -111,10 +117,10 @@ def shared_dicts(p, levels=60):
 def checkpoint_zip(name, pkl, storages=(), method=zipfile.ZIP_STORED):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", method) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/version", "3\n")
+        zput(z, "archive/data.pkl", pkl)
+        zput(z, "archive/version", "3\n")
         for key, data in storages:
-            z.writestr("archive/data/" + key, data)
+            zput(z, "archive/data/" + key, data)
     out(name, buf.getvalue())
 
 
@@ -189,6 +195,35 @@ def onnx_cases():
         .SerializeToString())
 
 
+def onnx_external_cases():
+    """external/: a valid model with its weights in weights.bin, and copies whose external data leaves the folder
+    or lies about the file (a symlink leading out is made by the test itself)."""
+    from onnx import helper, TensorProto
+    d = os.path.join(HERE, "external")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "weights.bin"), "wb") as f:
+        f.write(struct.pack("<3f", 1, 2, 3))
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+
+    def model(name, **entries):
+        w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1, 3])
+        w.data_location = TensorProto.EXTERNAL
+        for k, v in entries.items():
+            e = w.external_data.add()
+            e.key, e.value = k, str(v)
+        g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add")], "ext", [x], [y], [w])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(m.SerializeToString())
+    model("ext_valid.onnx", location="weights.bin", offset=0, length=12)
+    model("ext_absolute.onnx", location="/etc/passwd", offset=0, length=12)
+    model("ext_dotdot.onnx", location="../external/weights.bin", offset=0, length=12)
+    model("ext_offset_past_end.onnx", location="weights.bin", offset=8, length=12)
+    model("ext_length_lies.onnx", location="weights.bin", offset=0, length=4)
+    model("ext_missing_file.onnx", location="nowhere.bin")
+
+
 def h5_cases():
     import h5py, shutil
     dst = os.path.join(HERE, "h5_huge_dataset.h5")
@@ -216,10 +251,9 @@ def coreml_cases():
     mf.write_package("coreml_immediate_tuple.mlpackage", m, mf.weight_bin([1, 0, 0, 0, 0, 1, 1, 0]))
 
 
-if __name__ == "__main__":
-    torchscript_cases()
-    checkpoint_cases()
-    input_cases()
-    onnx_cases()
-    h5_cases()
-    coreml_cases()
+CASES = {"torchscript": torchscript_cases, "checkpoint": checkpoint_cases, "input": input_cases,
+         "onnx": onnx_cases, "onnx_external": onnx_external_cases, "h5": h5_cases, "coreml": coreml_cases}
+
+if __name__ == "__main__":  # all groups, or only those named: make_malformed.py onnx_external
+    for group in sys.argv[1:] or CASES:
+        CASES[group]()

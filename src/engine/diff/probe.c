@@ -121,6 +121,9 @@ cs_status cs_probe_open(const cs_graph *a, const cs_graph *b, const cs_tensor *c
         capture(a, p->plan_a, in_a, want_a, p->va);
         capture(b, p->plan_b, in_b, want_b, p->vb);
         p->b_local = cs_probe_run_b_on(p, -1, NULL);
+        if (getenv("CS_PROBE_DEBUG"))
+            fprintf(stderr, "probe: a_out %s b_out %s b_local %s\n", p->va[p->a_out] ? "yes" : "no",
+                    p->vb[p->b_out] ? "yes" : "no", p->b_local ? "yes" : "no");
     }
     free(want_a);
     free(want_b);

@@ -15,6 +15,7 @@ typedef struct loader {
     const char *path;
     cs_error *err;
     int depth;             /* subgraph nesting (0: the main graph) */
+    const char *dir;       /* the model's folder: external data must stay inside it */
 } loader;
 
 #define MAX_SUBGRAPH_DEPTH 16
@@ -171,7 +172,7 @@ static cs_status load_initializers(loader *ld, const Onnx__GraphProto *gp)
         cs_tensor *t;
         if (!tp->name || !*tp->name)
             return fail(ld, CS_ERR_FORMAT, "initializer %s has no name%s", "", "");
-        if (cs_onnx_tensor_convert(tp, &t, ld->err) != CS_OK) {
+        if (cs_onnx_tensor_convert_in(tp, ld->dir, &t, ld->err) != CS_OK) {
             cs_error_prefix(ld->err, "%s: initializer: ", ld->path);
             return ld->err->status;
         }
@@ -399,7 +400,7 @@ static cs_status load_subgraph(loader *ld, const Onnx__GraphProto *gp, const cha
         return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
     sub->opset = ld->g->opset;
     sub->ir_version = ld->g->ir_version;
-    loader sl = {sub, ld->path, ld->err, ld->depth + 1};
+    loader sl = {sub, ld->path, ld->err, ld->depth + 1, ld->dir};
     cs_status st = load_body(&sl, gp);
     if (st == CS_OK)
         st = find_captures(&sl, sub);
@@ -443,7 +444,14 @@ cs_status cs_onnx_load(const char *path, cs_graph **out, cs_error *err)
         onnx__model_proto__free_unpacked(m, NULL);
         return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", path);
     }
-    loader ld = {g, path, err, 0};
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    loader ld = {g, path, err, 0, dir};
     st = load_graph(&ld, m);
     onnx__model_proto__free_unpacked(m, NULL);
     if (st != CS_OK) {

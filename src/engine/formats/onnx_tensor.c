@@ -59,10 +59,15 @@ static uint64_t typed_count(const Onnx__TensorProto *tp)
 
 cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, cs_error *err)
 {
+    return cs_onnx_tensor_convert_in(tp, NULL, out, err);
+}
+
+cs_status cs_onnx_tensor_convert_in(const Onnx__TensorProto *tp, const char *model_dir, cs_tensor **out,
+                                    cs_error *err)
+{
     *out = NULL;
     const char *name = tp->name ? tp->name : "";
-    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor '%s' uses external data, which is not supported", name);
+    bool external = tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     if (tp->n_dims > CS_MAX_RANK)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor '%s' has rank %zu (at most %d supported)", name,
                             tp->n_dims, CS_MAX_RANK);
@@ -77,13 +82,17 @@ cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, c
     if (!cs_shape_numel((int)tp->n_dims, tp->dims, &numel))
         return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' has impossible dims %s (negative or overflowing)", name,
                             cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape));
-    uint64_t need = 0; /* checked against the bytes the file holds before allocating */
-    if (tp->has_raw_data && (__builtin_mul_overflow((uint64_t)numel, (uint64_t)cs_dtype_size(dtype), &need) ||
+    uint64_t need = 0, ext_offset = 0; /* checked against the bytes the file holds before allocating */
+    char ext_path[4096];
+    if (external && (__builtin_mul_overflow((uint64_t)numel, (uint64_t)cs_dtype_size(dtype), &need) ||
+                     cs_onnx_external_locate(tp, model_dir, need, ext_path, sizeof ext_path, &ext_offset, err)))
+        return err->status ? err->status : cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' is impossibly large", name);
+    if (!external && tp->has_raw_data && (__builtin_mul_overflow((uint64_t)numel, (uint64_t)cs_dtype_size(dtype), &need) ||
                              need != tp->raw_data.len))
         return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' has %zu bytes of raw data but dims %s of %s need %llu",
                             name, tp->raw_data.len, cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape),
                             cs_dtype_name(dtype), (unsigned long long)need);
-    if (!tp->has_raw_data && (uint64_t)numel > typed_count(tp))
+    if (!external && !tp->has_raw_data && (uint64_t)numel > typed_count(tp))
         return cs_error_set(err, CS_ERR_FORMAT, "tensor '%s' stores fewer values than its dims %s claim (%lld)", name,
                             cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape), (long long)numel);
     cs_tensor *t = cs_tensor_new(dtype, (int)tp->n_dims, tp->dims, err);
@@ -92,7 +101,10 @@ cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, c
         return err ? err->status : CS_ERR_NOMEM;
     }
     cs_status st = CS_OK;
-    if (tp->has_raw_data) {
+    if (external) {
+        if (t->nbytes && (st = cs_onnx_external_read(ext_path, ext_offset, t->data, t->nbytes, err)) != CS_OK)
+            cs_error_prefix(err, "tensor '%s': ", name);
+    } else if (tp->has_raw_data) {
         if (tp->raw_data.len != t->nbytes)
             st = cs_error_set(err, CS_ERR_FORMAT,
                               "tensor '%s' has %zu bytes of raw data but dims %s of %s need %zu", name,
