@@ -30,3 +30,9 @@ failed=$(field "$s" failed)
 if [ "$failed" = 0 ]; then echo "ok conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"
 else echo "FAIL conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"; fi
 done
+
+# Operators and versions of opsets 18-21 (fixtures from the operator documentation, make_opset18_fixtures.py).
+s=$("$CS" conform tests/fixtures/onnx/opset18 --report "$TMP/report_opset18.md" | tail -n 1)
+if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 26 ]; then
+    echo "ok conformance_opset18_to_21_fixtures ($s)"
+else echo "FAIL conformance_opset18_to_21_fixtures ($s)"; grep -E '\| failed \|' "$TMP/report_opset18.md" | head; fi
