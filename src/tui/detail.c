@@ -320,7 +320,7 @@ static void acts_view(lines *L, int ri, const cs_row *row)
     cs_pair_verdict pv = ld ? cs_pair_verdict_of(L->ui->v.diff, row->pair) : CS_PAIR_OK;
     char sb[96];
     if (pv == CS_PAIR_SHAPES_DIFFER)
-        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s shapes differ: A %s, B %s (this layer changes the output's shape)",
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s shapes differ: A %s, B %s (changed here)",
              cs_ui_glyph_ok(L->ui, false), cs_shape_str(a->rank, a->dims, shape, sizeof shape),
              b ? cs_shape_str(b->rank, b->dims, sb, sizeof sb) : cs_session_row_shape(L->ui->s, ri, 1, sb, sizeof sb));
     else if (pv == CS_PAIR_B_FAILS)

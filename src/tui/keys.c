@@ -225,6 +225,9 @@ int cs_ui_help_lines(char lines[][160], int max)
         snprintf(lines[n++], 160, "  %s %s", usage, cs_ui_cmds[i]->summary);
     }
     if (n < max)
+        snprintf(lines[n++], 160, "glyphs: ✓ within tolerance  ✗ the layer's own error  ↓ an error inherited from above  "
+                 "≈ within a lower precision");
+    if (n < max)
         snprintf(lines[n++], 160, "mouse: click selects a layer or job, the wheel scrolls");
     return n;
 }

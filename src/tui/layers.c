@@ -94,23 +94,43 @@ static bool hidden(const cs_ui *ui, int row)
     return false;
 }
 
+/* A big model opens folded at the deepest nesting level that still fits CS_UI_FOLD_TARGET rows: ResNet-50 reads
+ * as its stages and their blocks, DenseNet as its dense blocks; Enter, l or → open a block. */
+static void fold_to_fit(cs_ui *ui)
+{
+    int max_depth = 0;
+    for (int r = 0; r < ui->v.n_rows; r++)
+        max_depth = ui->v.rows[r].depth > max_depth ? ui->v.rows[r].depth : max_depth;
+    int depth = 0;
+    for (int d = max_depth; d >= 0; d--) {
+        int shown = 0;
+        for (int r = 0; r < ui->v.n_rows; r++)
+            shown += ui->v.rows[r].depth <= d && !cs_ui_row_constant(ui, r);
+        if (shown <= CS_UI_FOLD_TARGET) {
+            depth = d;
+            break;
+        }
+    }
+    for (int r = 0; r < ui->n_folded; r++)
+        ui->folded[r] = ui->v.rows[r].container && ui->v.rows[r].depth >= depth;
+}
+
 /* Rebuilds the list of visible rows (folding) and keeps the folded flags sized to the rows. */
 void cs_ui_layers_visible(cs_ui *ui)
 {
+    mark_constants(ui);
     if (ui->n_folded != ui->v.n_rows) {
         free(ui->folded);
         ui->folded = calloc((size_t)ui->v.n_rows + 1, sizeof *ui->folded);
         ui->n_folded = ui->folded ? ui->v.n_rows : 0;
-        /* A big model opens folded: every block closed, so a ResNet reads as its stages (Enter/l/→ open one). */
-        for (int r = 0; r < ui->n_folded && ui->v.n_rows > CS_UI_FOLD_ABOVE; r++)
-            ui->folded[r] = ui->v.rows[r].container;
+        if (ui->v.n_rows > CS_UI_FOLD_ABOVE)
+            fold_to_fit(ui);
     }
     if (ui->cap_vis < ui->v.n_rows + 1) {
         free(ui->vis);
         ui->cap_vis = ui->v.n_rows + 1;
         ui->vis = malloc((size_t)ui->cap_vis * sizeof *ui->vis);
     }
-    mark_constants(ui);
     ui->n_vis = 0;
     for (int r = 0; ui->vis && r < ui->v.n_rows; r++)
         if (!hidden(ui, r))
@@ -191,15 +211,19 @@ static void diff_cols(const cs_ui *ui, int ri, const cs_row *row, int y, int x, 
             cs_ui_put(y, x + 23, 2, attr, "%s", "");
         return;
     }
-    bool ok = ld->within;
-    int col = attr | cs_ui_attr(ok ? CS_UI_C_OK : CS_UI_C_BAD);
+    /* the verdict decides the glyph: ✓ within tolerance, ✗ the layer's own error, ↓ an error inherited from
+     * above (the layer itself is fine), ≈ within the lower precision's floor */
+    bool bad = cs_pair_verdict_diverges(pv), inherited = pv == CS_PAIR_INHERITED, approx = pv == CS_PAIR_PRECISION;
+    int col = attr | cs_ui_attr(bad ? CS_UI_C_BAD : inherited ? CS_UI_C_WARN : CS_UI_C_OK);
     cs_ui_put(y, x, 10, attr, " %9.2e", ld->act.max_abs);
     cs_ui_put(y, x + 10, 7, attr, " %6.4f", ld->act.cosine);
     double tol = ld->atol + ld->rtol;
-    double frac = ld->act.max_abs <= 0 ? 0 : ok ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
+    double frac = ld->act.max_abs <= 0 ? 0 : ld->within ? 0.25 : 0.5 + 0.5 * fmin(1, log10(1 + ld->act.max_abs / tol) / 6);
     cs_ui_put(y, x + 17, 1, attr, " ");
     cs_ui_bar(ui, y, x + 18, 5, frac, col);
-    cs_ui_put(y, x + 23, 2, col, " %s", cs_ui_glyph_ok(ui, ok));
+    const char *glyph = bad || pv == CS_PAIR_OK ? cs_ui_glyph_ok(ui, !bad) : inherited ? (ui->utf8 ? "↓" : "v")
+                      : approx ? (ui->utf8 ? "≈" : "~") : cs_ui_glyph_ok(ui, ld->within);
+    cs_ui_put(y, x + 23, 2, col, " %s", glyph);
 }
 
 static void draw_row(cs_ui *ui, int y, int x, int w, int ri, bool sel)

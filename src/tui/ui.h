@@ -49,7 +49,8 @@ typedef enum { CS_MODAL_NONE = 0, CS_MODAL_HELP, CS_MODAL_INPUT, CS_MODAL_FORM, 
     cs_ui_modal;
 
 #define CS_UI_MAX_FILES 512
-#define CS_UI_FOLD_ABOVE 40 /* a model with more rows than this opens with its blocks folded */
+#define CS_UI_FOLD_ABOVE 40  /* a model with more rows than this opens with its blocks folded ... */
+#define CS_UI_FOLD_TARGET 30 /* ... at the deepest level that shows at most this many rows */
 
 typedef struct cs_ui_picker {
     int tab;               /* 0 files, 1 dataset, 2 adversarial */

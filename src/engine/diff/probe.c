@@ -47,14 +47,19 @@ static void want_group(const cs_graph *g, const int *layers, int n, bool *want)
 typedef struct grab {
     const bool *want;
     cs_tensor **vals;
+    int missing;          /* wanted values not captured yet: the run stops once it reaches 0 */
+    volatile int stop;
 } grab;
 
 static void grab_value(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
 {
     (void)g, (void)node;
     grab *c = user;
-    if (value >= 0 && c->want[value] && !c->vals[value])
+    if (value >= 0 && c->want[value] && !c->vals[value]) {
         c->vals[value] = cs_tensor_clone(t, NULL);
+        if (--c->missing <= 0)
+            c->stop = 1;
+    }
 }
 
 /* Runs g to capture the wanted values; a failing run (B broken by the fault) keeps what it computed. */
@@ -65,8 +70,10 @@ static void capture(const cs_graph *g, const cs_plan *plan, const cs_tensor *con
         if (want[g->inputs[i]] && in[i])
             vals[g->inputs[i]] = cs_tensor_clone(in[i], NULL);
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
-    grab c = {want, vals};
-    cs_exec_opts eo = {grab_value, &c, NULL};
+    grab c = {want, vals, 0, 0};
+    for (int v = 0; v < g->n_values; v++)
+        c.missing += want[v] && !vals[v] && !g->values[v].data;
+    cs_exec_opts eo = {grab_value, &c, &c.stop};
     cs_error err;
     if (outs)
         (void)cs_exec_run(g, plan, in, outs, &eo, NULL, &err);
@@ -121,9 +128,6 @@ cs_status cs_probe_open(const cs_graph *a, const cs_graph *b, const cs_tensor *c
         capture(a, p->plan_a, in_a, want_a, p->va);
         capture(b, p->plan_b, in_b, want_b, p->vb);
         p->b_local = cs_probe_run_b_on(p, -1, NULL);
-        if (getenv("CS_PROBE_DEBUG"))
-            fprintf(stderr, "probe: a_out %s b_out %s b_local %s\n", p->va[p->a_out] ? "yes" : "no",
-                    p->vb[p->b_out] ? "yes" : "no", p->b_local ? "yes" : "no");
     }
     free(want_a);
     free(want_b);

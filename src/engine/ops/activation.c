@@ -3,6 +3,7 @@
 #include "elementwise.h"
 #include "fastpath.h"
 #include "registry.h"
+#include "infer.h"
 #include "vecmath.h"
 
 #include <float.h>
@@ -378,22 +379,22 @@ static cs_status op_clip(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_activation[] = {
-    {"Relu", op_relu},
-    {"LeakyRelu", op_leaky_relu},
-    {"PRelu", op_prelu},
-    {"ThresholdedRelu", op_thresholded_relu},
-    {"Elu", op_elu},
-    {"Selu", op_selu},
-    {"Celu", op_celu},
-    {"Sigmoid", op_sigmoid},
-    {"HardSigmoid", op_hard_sigmoid},
-    {"HardSwish", op_hard_swish},
-    {"Tanh", op_tanh},
-    {"Softplus", op_softplus},
-    {"Softsign", op_softsign},
-    {"Mish", op_mish},
-    {"Gelu", op_gelu},
-    {"Shrink", op_shrink},
-    {"Clip", op_clip},
+    {"Relu", op_relu, cs_infer_same},
+    {"LeakyRelu", op_leaky_relu, cs_infer_same},
+    {"PRelu", op_prelu, cs_infer_same},
+    {"ThresholdedRelu", op_thresholded_relu, cs_infer_same},
+    {"Elu", op_elu, cs_infer_same},
+    {"Selu", op_selu, cs_infer_same},
+    {"Celu", op_celu, cs_infer_same},
+    {"Sigmoid", op_sigmoid, cs_infer_same},
+    {"HardSigmoid", op_hard_sigmoid, cs_infer_same},
+    {"HardSwish", op_hard_swish, cs_infer_same},
+    {"Tanh", op_tanh, cs_infer_same},
+    {"Softplus", op_softplus, cs_infer_same},
+    {"Softsign", op_softsign, cs_infer_same},
+    {"Mish", op_mish, cs_infer_same},
+    {"Gelu", op_gelu, cs_infer_same},
+    {"Shrink", op_shrink, cs_infer_same},
+    {"Clip", op_clip, cs_infer_same},
     {NULL, NULL},
 };
