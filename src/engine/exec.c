@@ -33,6 +33,7 @@ void cs_plan_free(cs_plan *plan)
     free(plan->fusions);
     free(plan->fusion_of);
     free(plan->pos);
+    free(plan->nhwc_ok);
     cs_dnnl_cache_free(plan->cache);
     cs_bufpool_free(atomic_load(&plan->pool));
     free(plan);
@@ -460,7 +461,7 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     memset(out_buf, 0, sizeof out_buf);
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = in_buf, .n_in = node->n_inputs, .out = out_buf,
                          .n_out = node->n_outputs, .opset = g->opset, .err = err, .pool = rs->pool,
-                         .cache = rs->plan->cache, .nhwc_out_ok = rs->fuse_on};
+                         .cache = rs->plan->cache, .nhwc_out_ok = rs->fuse_on && rs->plan->nhwc_ok[n]};
     const cs_fusion *f = fusion_for(rs, n);
     if (f) {
         ctx.fuse = f;

@@ -237,6 +237,11 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
             s->s = "cpu";
         return s;
     }
+    if (strcmp(name, "ops.prim.requires_grad") == 0) /* inference: nothing requires grad */
+        return cs_ts_bool(c, false);
+    if ((strcmp(name, "torch.__and__") == 0 || strcmp(name, "torch.__or__") == 0) && n == 2 &&
+        args[0]->kind == TV_BOOL && args[1]->kind == TV_BOOL)
+        return cs_ts_bool(c, name[8] == 'a' ? args[0]->i && args[1]->i : args[0]->i || args[1]->i);
     if (strcmp(name, "ops.prim.dtype") == 0 && n == 1) /* activations are float32 (torch code 6) */
         return cs_ts_int(c, args[0]->kind == TV_TENSOR && args[0]->qdt == CS_DT_U8 ? 13 : 6);
     if (strcmp(name, "ops.prim.is_quantized") == 0 && n == 1)

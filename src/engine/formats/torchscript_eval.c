@@ -500,6 +500,30 @@ static xres exec_for(ts_ctx *c, frame *f, const ts_node *s)
     return X_NORMAL;
 }
 
+/* while COND: BODY, unrolled while COND is known at load time (scripted list loops), at most TS_MAX_LOOP times. */
+static xres exec_while(ts_ctx *c, frame *f, const ts_node *s)
+{
+    for (int64_t k = 0;; k++) {
+        tv *cond = eval(c, f, s->kids[0]);
+        if (!cond)
+            return X_ERROR;
+        bool known, t = cs_ts_truthy(cond, &known);
+        if (!known || k >= TS_MAX_LOOP) {
+            c->line = s->line;
+            if (known)
+                cs_ts_fail(c, CS_ERR_UNSUPPORTED, "'while' runs more than %d times at load time", TS_MAX_LOOP);
+            else
+                cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: 'while' on a value only known at run time");
+            return X_ERROR;
+        }
+        if (!t)
+            return X_NORMAL;
+        xres x = exec_block(c, f, s->kids[1]);
+        if (x != X_NORMAL)
+            return x;
+    }
+}
+
 static xres exec_stmt(ts_ctx *c, frame *f, const ts_node *s)
 {
     c->line = s->line;
@@ -527,6 +551,7 @@ static xres exec_stmt(ts_ctx *c, frame *f, const ts_node *s)
         return f->ret ? X_RETURN : X_ERROR;
     case TS_IF: return exec_if(c, f, s);
     case TS_FOR: return exec_for(c, f, s);
+    case TS_WHILE: return exec_while(c, f, s);
     case TS_WITH: /* contexts (torch.no_grad) change nothing at inference: the body runs */
         return eval(c, f, s->kids[0]) ? exec_block(c, f, s->kids[1]) : X_ERROR;
     default: cs_ts_fail(c, CS_ERR_UNSUPPORTED, "unsupported statement"); return X_ERROR;

@@ -416,8 +416,8 @@ static ts_node *stmt(parser *p)
         }
         return n;
     }
-    if (cs_ts_is_kw(p, "with")) { /* with EXPR: BLOCK (no_grad contexts in scripted code) */
-        n = mk(p, TS_WITH);
+    if (cs_ts_is_kw(p, "with") || cs_ts_is_kw(p, "while")) { /* with EXPR: BLOCK (no_grad), while COND: BLOCK */
+        n = mk(p, p->t.text[1] == 'i' ? TS_WITH : TS_WHILE);
         cs_ts_next(p);
         if (!add_kid(p, n, expr(p), NULL) || !cs_ts_expect_op(p, ":") || !add_kid(p, n, block(p), NULL)) {
             node_free(n);
