@@ -12,7 +12,7 @@
 #define TS_MAX_CALL_DEPTH 64
 #define TS_MAX_LOOP 100000
 /* Load-time budgets shared by the whole script, not per call path: statements executed and bytes of values. */
-#define TS_MAX_STEPS 2000000
+#define TS_MAX_STEPS 500000
 #define TS_MAX_ARENA_BYTES ((size_t)256 << 20)
 
 typedef enum { X_NORMAL, X_RETURN, X_RAISE, X_ERROR } xres;
