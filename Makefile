@@ -15,7 +15,7 @@ ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 # Debian packages the build and the tests need (python3-torch, -torchvision and -onnx make the zoo of tests/zoo/).
 DEB_PKGS := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
 	        libopenblas-dev libzip-dev zlib1g-dev libstb-dev libncurses-dev libreadline-dev \
-	        libhdf5-dev libjansson-dev libseccomp-dev dataset-fashion-mnist tmux \
+	        libhdf5-dev libjansson-dev libseccomp-dev dataset-fashion-mnist tmux libdnnl-dev \
 	        python3-torch python3-torchvision python3-onnx
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 SAMPLE_DEB_PKGS := python3-torch python3-numpy python3-protobuf python3-h5py python3-onnx protobuf-compiler
@@ -27,7 +27,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TUI_PKGS   := ncursesw readline
 TUI_CFLAGS  = $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(TUI_PKGS) 2>/dev/null)) \
 	      -D_XOPEN_SOURCE=700 -D_XOPEN_SOURCE_EXTENDED -DCS_PREFIX='"$(PREFIX)"'
-LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -lseccomp -lm -lpthread
+LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -ldnnl -lgomp -lseccomp -lm -lpthread
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/*/*.c))
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
@@ -54,7 +54,7 @@ BIN      := $(BUILD)/convscope
 TEST_BIN := $(BUILD)/unit_tests
 
 .PHONY: fuzz fuzz-build fuzz-targets
-.PHONY: all deps sample-deps run test check asan bench install uninstall clean samples conformance-report zoo
+.PHONY: all deps sample-deps run run-fault test check asan bench install uninstall clean samples conformance-report zoo
 
 all: $(BIN)
 
@@ -92,7 +92,7 @@ $(TUI_OBJ): PKG_CFLAGS += $(TUI_CFLAGS)
 
 # The hot element-wise, pooling and convolution loops: gcc 12 -O2 only vectorises loops whose trip count is
 # a known multiple of the vector width; these files get the cost-model vectoriser (measured: Relu ~15x faster).
-VEC_OBJ := $(addprefix $(BUILD)/obj/src/engine/ops/,activation.o elementwise.o pool.o conv_core.o norm.o)
+VEC_OBJ := $(addprefix $(BUILD)/obj/src/engine/ops/,activation.o elementwise.o pool.o conv_core.o norm.o vecmath.o)
 $(VEC_OBJ): CFLAGS_BASE += -ftree-vectorize $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
 
 $(BIN): $(ENGINE_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(MAIN_OBJ)
@@ -106,6 +106,10 @@ $(TEST_BIN): $(ENGINE_OBJ) $(TEST_OBJ)
 # Opens the explorer on the bundled pair (PyTorch LeNet-5 and its ONNX export) with a bundled image.
 run: deps $(BIN)
 	./$(BIN) samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --input samples/lenet5/images/0_tshirt.png
+
+# The same model with a planted fault: pool2 rounds its output size down in the ONNX copy (a shape change).
+run-fault: deps $(BIN)
+	./$(BIN) samples/faults/lenet5s.pt samples/faults/lenet5s_pool2_floor.onnx --input samples/lenet5/images/9_ankle_boot.png
 
 test: deps
 	$(MAKE) -j2 $(BIN) $(TEST_BIN)
@@ -148,13 +152,17 @@ conformance-report: deps $(BIN)
 bench: deps $(BIN)
 	./tests/bench.sh $(BUILD)
 
+# The bundled samples (models, images, faults; not their generator scripts) go to PREFIX/share/convscope/samples,
+# where an installed convscope with no arguments finds them.
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/convscope/samples
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/convscope
 	install -m 644 man/convscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/convscope.1
+	cd samples && find . -type f ! -name '*.py' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/convscope/samples/{} \;
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/convscope $(DESTDIR)$(PREFIX)/share/man/man1/convscope.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/convscope
 
 samples: sample-deps
 	/usr/bin/python3 samples/make_samples.py

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/global_opts.h"
 #include "tui/tui.h"
 
 #ifndef CS_VERSION
@@ -23,6 +24,8 @@ static bool cs_cli_is_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    if (cs_cli_global_opts(&argc, argv) != CS_EXIT_OK)
+        return CS_EXIT_ERROR;
     if (argc < 2 || (argv[1][0] != '-' && !cs_cli_is_command(argv[1])) || strncmp(argv[1], "--input", 7) == 0)
         return cs_ui_main(argc, argv);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

@@ -18,6 +18,8 @@ typedef struct cs_command {
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 } cs_command;
 
+extern const char cs_cli_input_forms[];        /* the input SPEC forms, for --help and COMMAND --help */
+
 extern const cs_command cs_commands[];
 extern const int cs_n_commands;
 

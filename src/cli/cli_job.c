@@ -2,6 +2,8 @@
  * partial result) on stderr when it is a tty, SIGINT setting the job's cancel flag, shared option parsing. */
 #include "cli_job.h"
 
+#include "engine/ops/fastpath.h"
+
 #include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,9 +80,9 @@ int cs_cli_job_end(cs_job *job)
 void cs_cli_blas_threads(long long n)
 {
     if (n > 0)
-        openblas_set_num_threads((int)n);
-    else if (!getenv("OPENBLAS_NUM_THREADS"))
-        openblas_set_num_threads(1);
+        cs_threads_set((int)n);
+    else
+        cs_threads_get(); /* the default: 1, or OMP_NUM_THREADS / OPENBLAS_NUM_THREADS */
 }
 
 bool cs_cli_command_help(const char *name, int argc, char **argv, const char *details)

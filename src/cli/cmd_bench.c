@@ -1,10 +1,10 @@
 /* cmd_bench.c — `convscope bench MODEL...`: latency percentiles, throughput, planned and peak memory,
  * size, parameters, MACs and the slowest layers of each model; --threads sets OpenBLAS threads. */
-#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "engine/ops/fastpath.h"
 #include "cli_job.h"
 #include "engine/runs/bench.h"
 #include "engine/orch/inputs.h"
@@ -82,10 +82,15 @@ static void print_text(const cs_bench_result *r)
     printf("  input: %s\n", r->input_note);
     printf("  latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f   throughput %.1f samples/s (at the median)\n",
            r->latency.min, r->latency.median, r->latency.p90, r->latency.max, r->throughput);
-    printf("  memory: planned peak activations %zu B, weights %zu B, process peak RSS %zu B\n", r->peak_bytes,
-           r->const_bytes, r->rss_peak_bytes);
+    printf("  memory: planned peak activations %zu B, weights %zu B, process RSS %zu B after the runs, peak RSS %zu B\n",
+           r->peak_bytes, r->const_bytes, r->rss_bytes, r->rss_peak_bytes);
     printf("  file %lld B, %lld parameters, %lld MACs per run\n", (long long)r->file_bytes, (long long)r->params,
            (long long)r->macs);
+    if (r->conv_macs > 0 && r->conv_ms > 0)
+        printf("  convolutions: %lld MACs in %.3f ms per run, %.1f GFLOP/s\n", (long long)r->conv_macs, r->conv_ms,
+               2e-6 * (double)r->conv_macs / r->conv_ms);
+    printf("  first run %.3f ms (primitives built, weights packed); kernels %s, %d thread%s\n", r->first_ms,
+           cs_kernels_name(cs_kernels_get()), cs_threads_get(), cs_threads_get() == 1 ? "" : "s");
     if (r->n_layers)
         printf("  slowest layers, mean ms per run (the latency median above is per whole run):\n");
     for (int l = 0; l < r->n_layers; l++)
@@ -121,8 +126,7 @@ int cs_cmd_bench(int argc, char **argv)
     int rc = parse(argc, argv, &c);
     if (rc != CS_EXIT_OK)
         return rc;
-    if (c.threads > 0)
-        openblas_set_num_threads((int)c.threads);
+    cs_cli_blas_threads(c.threads);
     json_t *models = json_array();
     cs_job job;
     cs_cli_job_start(&job);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_job.h"
 #include "engine/conform.h"
 
 typedef struct conform_opts {
@@ -151,6 +152,8 @@ static int run_all(conform_opts *o, const cs_conform_lists *lists)
 
 int cs_cmd_conform(int argc, char **argv)
 {
+    if (cs_cli_command_help("conform", argc, argv, cs_cli_input_forms))
+        return CS_EXIT_OK;
     conform_opts o = {0};
     int rc = parse_opts(argc, argv, &o);
     cs_conform_lists lists = {0};

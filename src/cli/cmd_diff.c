@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_job.h"
 #include "engine/orch/compare.h"
 #include "engine/precision.h"
 #include "engine/report/report.h"
@@ -230,6 +231,8 @@ static int diff_models(const cs_model *a, const cs_model *b, diff_cli *c)
 
 int cs_cmd_diff(int argc, char **argv)
 {
+    if (cs_cli_command_help("diff", argc, argv, cs_cli_input_forms))
+        return CS_EXIT_OK;
     diff_cli c = {0};
     int rc = parse_opts(argc, argv, &c);
     if (rc != CS_EXIT_OK)

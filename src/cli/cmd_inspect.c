@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_job.h"
+#include "engine/diff/canon.h"
 #include "engine/exec.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
@@ -42,6 +44,28 @@ static void print_value_line(const cs_value *v)
     printf("  %-24s %-5s %s%s%s\n", v->name, cs_dtype_name(v->dtype),
            v->rank >= 0 ? cs_shape_str(v->rank, v->dims, s, sizeof s) : "[?]",
            v->layout ? " " : "", v->layout ? cs_layout_name(v->layout) : "");
+}
+
+/* The layer's canonical attributes (one vocabulary for every format) that its own attributes do not already
+ * show under the same name, with the format-native name beside where it differs: "pads(padding)=[0,0,0,0]". */
+static void print_canonical(const cs_graph *g, int l, int indent)
+{
+    cs_canon c;
+    cs_canon_collect(g, &l, 1, NULL, &c);
+    char line[2048];
+    size_t used = 0;
+    line[0] = 0;
+    for (int i = 0; i < c.n && used < sizeof line; i++) {
+        const cs_canon_attr *x = &c.items[i];
+        if (cs_attrs_find(&g->layers[l].attrs, x->name))
+            continue;
+        const char *native = cs_canon_native_name(&g->layers[l].attrs, x->name);
+        char v[160];
+        used += (size_t)snprintf(line + used, sizeof line - used, " %s%s%s%s=%s", x->name, native ? "(" : "",
+                                 native ? native : "", native ? ")" : "", cs_canon_str(x, v, sizeof v));
+    }
+    if (line[0])
+        printf("  %*s    canonical:%s\n", indent, "", line);
 }
 
 static int layer_depth(const cs_graph *g, int l)
@@ -88,6 +112,7 @@ static void print_text(const cs_graph *g, const cs_plan *plan, long long file_by
         if (bad >= 0)
             printf("  [not executable: op %s]", g->nodes[bad].op);
         printf("\n");
+        print_canonical(g, l, 2 * layer_depth(g, l));
         for (int w = 0; w < L->n_weights; w++) {
             char s[160];
             const cs_weight *W = &L->weights[w];
@@ -109,6 +134,34 @@ static json_t *value_json(const cs_value *v)
     return o;
 }
 
+/* {name: {"value": number | [numbers] | string, "native": the format's own name or null}} */
+static json_t *canonical_json(const cs_graph *g, int l)
+{
+    cs_canon c;
+    cs_canon_collect(g, &l, 1, NULL, &c);
+    json_t *o = json_object();
+    for (int i = 0; i < c.n; i++) {
+        const cs_canon_attr *x = &c.items[i];
+        json_t *e = json_object(), *v;
+        bool list = x->count != 1 || strcmp(x->name, "pads") == 0 || strcmp(x->name, "strides") == 0 ||
+                    strcmp(x->name, "kernel_shape") == 0 || strcmp(x->name, "dilations") == 0;
+        if (x->is_string) {
+            v = json_string(x->s);
+        } else if (!list) {
+            v = cs_json_num(true, x->v[0]);
+        } else {
+            v = json_array();
+            for (int k = 0; k < x->count; k++)
+                json_array_append_new(v, cs_json_num(true, x->v[k]));
+        }
+        const char *native = cs_canon_native_name(&g->layers[l].attrs, x->name);
+        json_object_set_new(e, "value", v);
+        json_object_set_new(e, "native", native ? json_string(native) : json_null());
+        json_object_set_new(o, x->name, e);
+    }
+    return o;
+}
+
 static json_t *layer_json(const cs_graph *g, const cs_plan *plan, int l)
 {
     const cs_layer *L = &g->layers[l];
@@ -117,6 +170,7 @@ static json_t *layer_json(const cs_graph *g, const cs_plan *plan, int l)
     json_object_set_new(o, "type", json_string(L->type));
     json_object_set_new(o, "parent", L->parent >= 0 ? json_string(g->layers[L->parent].name) : json_null());
     json_object_set_new(o, "attributes", cs_json_attrs(&L->attrs));
+    json_object_set_new(o, "canonical_attributes", canonical_json(g, l));
     json_t *ws = json_array();
     for (int w = 0; w < L->n_weights; w++) {
         const cs_weight *W = &L->weights[w];
@@ -162,6 +216,8 @@ static void print_json(const cs_graph *g, const cs_plan *plan, long long file_by
 
 int cs_cmd_inspect(int argc, char **argv)
 {
+    if (cs_cli_command_help("inspect", argc, argv, cs_cli_input_forms))
+        return CS_EXIT_OK;
     const char *path = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {

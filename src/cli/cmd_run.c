@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_job.h"
 #include "engine/data/input.h"
 #include "engine/data/npy.h"
 #include "engine/exec.h"
@@ -255,6 +256,8 @@ static int execute(const cs_graph *g, const run_opts *o)
 
 int cs_cmd_run(int argc, char **argv)
 {
+    if (cs_cli_command_help("run", argc, argv, cs_cli_input_forms))
+        return CS_EXIT_OK;
     run_opts o = {0};
     int rc = parse_opts(argc, argv, &o);
     if (rc != CS_EXIT_OK)

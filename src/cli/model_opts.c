@@ -1,5 +1,5 @@
 /* model_opts.c — options every command that opens models accepts: --arch FILE (a Keras to_json()
- * architecture for weights-only .h5 files), --precision fp32|fp16|model and --max-memory SIZE (the run
+ * architecture for weights-only .h5 files), --ts-arg NAME=VALUE (load-time TorchScript arguments), --precision fp32|fp16|model and --max-memory SIZE (the run
  * memory budget). They set process-wide options before models open. */
 #include <stdio.h>
 
@@ -17,6 +17,11 @@ bool cs_opt_model(int argc, char **argv, int *i, const char *cmd, int *rc)
             *rc = cs_cli_usage_error(cmd, "--arch needs a Keras architecture file (model.to_json())");
         else
             cs_model_set_keras_arch(v);
+        return true;
+    }
+    if (cs_opt_value(argc, argv, i, "--ts-arg", &v, &missing)) {
+        if (missing || !cs_model_add_ts_arg(v))
+            *rc = cs_cli_usage_error(cmd, "--ts-arg needs NAME=VALUE (a number, or [d0,d1,...] for a tensor shape)");
         return true;
     }
     if (cs_opt_value(argc, argv, i, "--max-memory", &v, &missing)) {

@@ -10,6 +10,10 @@
 #include <time.h>
 
 #include "bufpool.h"
+#include "exec_fuse.h"
+#include "exec_layout.h"
+#include "ops/dnnl_backend.h"
+#include "ops/fastpath.h"
 
 static double now_ms(void)
 {
@@ -26,6 +30,10 @@ void cs_plan_free(cs_plan *plan)
     free(plan->kernels);
     free(plan->last_use);
     free(plan->is_output);
+    free(plan->fusions);
+    free(plan->fusion_of);
+    free(plan->pos);
+    cs_dnnl_cache_free(plan->cache);
     cs_bufpool_free(atomic_load(&plan->pool));
     free(plan);
 }
@@ -245,6 +253,8 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
         }
         for (int i = 0; i < g->n_outputs; i++)
             plan->is_output[g->outputs[i]] = true;
+        st = cs_plan_fuse(g, plan, err);
+        plan->cache = cs_dnnl_cache_new(); /* NULL only disables caching */
     }
     free(is_input);
     if (st != CS_OK) {
@@ -265,16 +275,43 @@ typedef struct run_state {
     size_t live_bytes, peak_bytes;
     cs_bufpool *pool;        /* where released values go and outputs come from; NULL: plain malloc/free */
     size_t mem_base;         /* the memory budget less the constants: what activations may take */
+    bool *skip;              /* per node: computed by a fused call of an earlier node */
+    bool *nhwc;              /* per value: stored channels-last (see exec_layout.h) */
+    bool fuse_on;            /* fast kernels, and the observer (if any) says what it needs */
+    const bool *observe;
 } run_state;
 
 static void release_value(run_state *rs, int v)
 {
+    if (rs->nhwc)
+        rs->nhwc[v] = false;
     if (rs->owned[v]) {
         rs->live_bytes -= rs->live[v]->nbytes;
         cs_bufpool_give(rs->pool, (cs_tensor *)rs->live[v]);
     }
     rs->live[v] = NULL;
     rs->owned[v] = false;
+}
+
+/* Makes value v row-major again (in place in the live table). */
+static cs_status canonicalise(run_state *rs, int v, cs_error *err)
+{
+    if (!rs->nhwc[v])
+        return CS_OK;
+    if (rs->nhwc)
+        rs->nhwc[v] = false;
+    if (cs_layout_trivial(rs->live[v]))
+        return CS_OK;
+    cs_tensor *c = cs_layout_to_canonical(rs->pool, rs->live[v], err);
+    if (!c)
+        return err ? err->status : CS_ERR_NOMEM;
+    if (rs->owned[v])
+        cs_bufpool_give(rs->pool, (cs_tensor *)rs->live[v]);
+    else
+        rs->live_bytes += c->nbytes;
+    rs->live[v] = c;
+    rs->owned[v] = true;
+    return CS_OK;
 }
 
 static cs_status bind_inputs(run_state *rs, const cs_tensor *const *inputs, const cs_tensor *const *captured,
@@ -301,41 +338,165 @@ static cs_status bind_inputs(run_state *rs, const cs_tensor *const *inputs, cons
     return CS_OK;
 }
 
+/* The fusion node n heads that this run may use, or NULL. */
+static const cs_fusion *fusion_for(const run_state *rs, int n)
+{
+    const cs_plan *plan = rs->plan;
+    int k = rs->fuse_on && plan->fusion_of ? plan->fusion_of[n] : -1;
+    if (k < 0 || plan->fusions[k].head != n || !cs_fusion_allowed(rs->g, &plan->fusions[k], rs->observe))
+        return NULL;
+    const cs_fusion *f = &plan->fusions[k];
+    if (f->sum_value >= 0 && !rs->live[f->sum_value])
+        return NULL;
+    return f;
+}
+
+/* Hands the residual of f to the kernel, as a buffer it may overwrite when this is its last use. */
+static void offer_residual(run_state *rs, const cs_fusion *f, cs_kernel_ctx *ctx)
+{
+    int r = f->sum_value;
+    if (r < 0)
+        return;
+    ctx->fuse_sum = rs->live[r];
+    int add = f->nodes[f->n_nodes - 1];
+    for (int k = 0; k < f->n_nodes; k++)
+        if (strcmp(rs->g->nodes[f->nodes[k]].op, "Add") == 0)
+            add = f->nodes[k];
+    if (rs->owned[r] && !rs->plan->is_output[r] && rs->plan->last_use[r] == rs->plan->pos[add])
+        ctx->fuse_sum_owned = (cs_tensor *)rs->live[r];
+}
+
+/* After a fused call: the followers are skipped; a residual taken as the output buffer is no longer live. */
+static void fused_done(run_state *rs, const cs_fusion *f, const cs_kernel_ctx *ctx)
+{
+    for (int k = 0; k < f->n_nodes; k++)
+        rs->skip[f->nodes[k]] = true;
+    if (ctx->fuse_sum_taken) {
+        rs->live_bytes -= rs->live[f->sum_value]->nbytes;
+        rs->live[f->sum_value] = NULL;
+        rs->owned[f->sum_value] = false;
+    }
+}
+
+static void release_inputs(run_state *rs, const cs_node *node, int pos)
+{
+    for (int i = 0; i < node->n_inputs; i++) {
+        int v = node->inputs[i];
+        if (v >= 0 && rs->plan->last_use[v] == pos && !rs->plan->is_output[v] && rs->owned[v])
+            release_value(rs, v);
+    }
+}
+
+/* How node n's inputs are laid out: channels-last values stay so where the consumer takes them, the rest
+ * are converted. *views (two slots) receives N,H,W,C views for a binary op; returns the layout use. */
+static cs_status place_inputs(run_state *rs, const cs_node *node, const cs_fusion *f, cs_kernel_ctx *ctx,
+                              const cs_tensor **in_buf, cs_tensor *views, bool *keep, cs_error *err)
+{
+    cs_layout_use use = rs->fuse_on ? cs_layout_use_of(node) : CS_USE_CANONICAL;
+    *keep = false;
+    if (use == CS_USE_BINARY && node->inputs[0] >= 0 && node->inputs[1] >= 0 &&
+        (rs->nhwc[node->inputs[0]] || rs->nhwc[node->inputs[1]]) &&
+        cs_layout_binary_views(in_buf[0], rs->nhwc[node->inputs[0]], in_buf[1], rs->nhwc[node->inputs[1]], &views[0],
+                               &views[1])) {
+        in_buf[0] = &views[0], in_buf[1] = &views[1];
+        *keep = true;
+        return CS_OK;
+    }
+    for (int i = 0; i < node->n_inputs; i++) {
+        int v = node->inputs[i];
+        if (v < 0 || !rs->nhwc[v])
+            continue;
+        if (i == 0 && (use == CS_USE_CONV || use == CS_USE_UNARY || use == CS_USE_GAP)) {
+            ctx->in_nhwc = true;
+            *keep = use == CS_USE_UNARY;
+            continue;
+        }
+        if (use == CS_USE_CONV && f && v == f->sum_value) {
+            ctx->sum_nhwc = true;
+            continue;
+        }
+        cs_status st = canonicalise(rs, v, err);
+        if (st != CS_OK)
+            return st;
+        in_buf[i] = rs->live[v];
+    }
+    if (f && f->sum_value >= 0)
+        ctx->fuse_sum = rs->live[f->sum_value], ctx->sum_nhwc = rs->nhwc[f->sum_value];
+    return CS_OK;
+}
+
+static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tensor **in_buf)
+{
+    const cs_node *node = &rs->g->nodes[n];
+    if (ctx->in_nhwc && cs_layout_use_of(node) == CS_USE_GAP) {
+        ctx->out[0] = cs_layout_gap(rs->pool, ctx->in[0], ctx->err);
+        if (ctx->out[0])
+            return CS_OK;
+        cs_status st = canonicalise(rs, node->inputs[0], ctx->err);
+        ctx->in_nhwc = false;
+        if (st != CS_OK)
+            return st;
+        in_buf[0] = rs->live[node->inputs[0]];
+    }
+    return rs->plan->kernels[n]->run(ctx);
+}
+
 static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
 {
     const cs_graph *g = rs->g;
     int n = rs->plan->order[pos];
     const cs_node *node = &g->nodes[n];
+    if (rs->skip[n]) { /* computed by its fusion's head */
+        release_inputs(rs, node, pos);
+        return CS_OK;
+    }
     const cs_tensor *in_buf[64];
-    cs_tensor *out_buf[64];
+    cs_tensor *out_buf[64], views[2];
     if (node->n_inputs > 64 || node->n_outputs > 64)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s' has too many inputs or outputs", g->path,
                             node_label(g, n));
     for (int i = 0; i < node->n_inputs; i++)
         in_buf[i] = node->inputs[i] >= 0 ? rs->live[node->inputs[i]] : NULL;
     memset(out_buf, 0, sizeof out_buf);
-    cs_kernel_ctx ctx = {g, node, in_buf, node->n_inputs, out_buf, node->n_outputs, g->opset, err, rs->pool};
+    cs_kernel_ctx ctx = {.graph = g, .node = node, .in = in_buf, .n_in = node->n_inputs, .out = out_buf,
+                         .n_out = node->n_outputs, .opset = g->opset, .err = err, .pool = rs->pool,
+                         .cache = rs->plan->cache, .nhwc_out_ok = rs->fuse_on};
+    const cs_fusion *f = fusion_for(rs, n);
+    if (f) {
+        ctx.fuse = f;
+        offer_residual(rs, f, &ctx);
+    }
+    bool keep = false;
     double t0 = now_ms();
     size_t saved_left = cs_mem_left; /* a subgraph run inside this node restores the outer figure */
     cs_mem_left = rs->mem_base > rs->live_bytes ? rs->mem_base - rs->live_bytes : 1;
-    cs_status st = rs->plan->kernels[n]->run(&ctx);
+    cs_status st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
+    if (st == CS_OK)
+        st = invoke(rs, n, &ctx, in_buf);
     cs_mem_left = saved_left;
     if (st == CS_OK)
         cs_precision_round_outputs(g, node, out_buf);
     double dt = now_ms() - t0;
     if (stats && stats->node_ms)
         stats->node_ms[n] += dt;
+    bool fused = st == CS_OK && f && ctx.fuse_done;
+    if (fused)
+        fused_done(rs, f, &ctx);
+    if (st == CS_OK && keep && in_buf[0] == &views[0] && out_buf[0])
+        cs_layout_relabel(out_buf[0]);
     for (int o = 0; o < node->n_outputs; o++) {
-        int v = node->outputs[o];
+        int v = fused && o == 0 ? f->out_value : node->outputs[o];
         if (st == CS_OK && v >= 0 && !out_buf[o])
             st = cs_error_set(err, CS_ERR_FORMAT, "node '%s' (%s): output %d was not produced", node_label(g, n),
                               node->op, o);
         if (st != CS_OK || v < 0) {
-            cs_tensor_free(out_buf[o]);
+            if (!(ctx.fuse_sum_taken && out_buf[o] == ctx.fuse_sum_owned))
+                cs_tensor_free(out_buf[o]);
             continue;
         }
         rs->live[v] = out_buf[o];
         rs->owned[v] = true;
+        rs->nhwc[v] = o == 0 && (ctx.out_nhwc || keep) && !cs_layout_trivial(out_buf[o]);
         rs->live_bytes += out_buf[o]->nbytes;
     }
     if (st != CS_OK) {
@@ -345,16 +506,17 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     if (rs->live_bytes > rs->peak_bytes)
         rs->peak_bytes = rs->live_bytes;
     if (opts && opts->observer)
-        for (int o = 0; o < node->n_outputs; o++)
-            if (node->outputs[o] >= 0)
-                opts->observer(opts->observer_user, g, n, node->outputs[o], rs->live[node->outputs[o]]);
-    for (int i = 0; i < node->n_inputs; i++) {
-        int v = node->inputs[i];
-        if (v >= 0 && rs->plan->last_use[v] == pos && !rs->plan->is_output[v] && rs->owned[v])
-            release_value(rs, v);
-    }
+        for (int o = 0; o < node->n_outputs; o++) {
+            int v = fused && o == 0 ? f->out_value : node->outputs[o];
+            if (v < 0 || (rs->observe && !rs->observe[v]))
+                continue;
+            if ((st = canonicalise(rs, v, err)) != CS_OK)
+                return st;
+            opts->observer(opts->observer_user, g, fused && o == 0 ? f->tail_node : n, v, rs->live[v]);
+        }
+    release_inputs(rs, node, pos);
     for (int o = 0; o < node->n_outputs; o++) {
-        int v = node->outputs[o];
+        int v = fused && o == 0 ? f->out_value : node->outputs[o];
         if (v >= 0 && rs->plan->last_use[v] < 0 && !rs->plan->is_output[v])
             release_value(rs, v);
     }
@@ -366,6 +528,9 @@ static cs_status collect_outputs(run_state *rs, cs_tensor **outputs, cs_error *e
     const cs_graph *g = rs->g;
     for (int i = 0; i < g->n_outputs; i++) {
         int v = g->outputs[i];
+        cs_status st = rs->live[v] ? canonicalise(rs, v, err) : CS_OK;
+        if (st != CS_OK)
+            return st;
         if (rs->owned[v] && !outputs[i]) {
             outputs[i] = (cs_tensor *)rs->live[v];
             rs->owned[v] = false;
@@ -382,13 +547,17 @@ static cs_status collect_outputs(run_state *rs, cs_tensor **outputs, cs_error *e
 
 static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                           const cs_tensor *const *captured, cs_tensor **outputs, const cs_exec_opts *opts,
-                          cs_exec_stats *stats, cs_error *err)
+                          const bool *observe, cs_exec_stats *stats, cs_error *err)
 {
     /* the plan is const to callers; its pool is a cache this run borrows and puts back */
     _Atomic(cs_bufpool *) *pool_slot = &((cs_plan *)plan)->pool;
-    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0};
+    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0, NULL, NULL, false, NULL};
     rs.live = calloc((size_t)g->n_values + 1, sizeof(*rs.live));
     rs.owned = calloc((size_t)g->n_values + 1, sizeof(bool));
+    rs.skip = calloc((size_t)g->n_nodes + 1, sizeof(bool));
+    rs.nhwc = calloc((size_t)g->n_values + 1, sizeof(bool));
+    rs.observe = observe;
+    rs.fuse_on = cs_kernels_fast() && (!opts || !opts->observer || observe);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->node_ms = calloc((size_t)g->n_nodes + 1, sizeof(double));
@@ -397,7 +566,7 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
     for (int i = 0; i < g->n_outputs; i++)
         outputs[i] = NULL;
     cs_status st = CS_OK;
-    if (!rs.live || !rs.owned || (stats && !stats->node_ms))
+    if (!rs.live || !rs.owned || !rs.skip || !rs.nhwc || (stats && !stats->node_ms))
         st = cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory running the graph", g->path);
     double t0 = now_ms();
     size_t weights = 0;
@@ -433,6 +602,8 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
         }
     free(rs.live);
     free(rs.owned);
+    free(rs.skip);
+    free(rs.nhwc);
     cs_bufpool *empty = NULL;
     if (!atomic_compare_exchange_strong(pool_slot, &empty, rs.pool))
         cs_bufpool_free(rs.pool);
@@ -442,13 +613,20 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
 cs_status cs_exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                       const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
 {
-    return exec_run(g, plan, inputs, NULL, outputs, opts, stats, err);
+    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, stats, err);
+}
+
+cs_status cs_exec_run_observing(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
+                                cs_tensor **outputs, const cs_exec_opts *opts, const bool *observe,
+                                cs_exec_stats *stats, cs_error *err)
+{
+    return exec_run(g, plan, inputs, NULL, outputs, opts, observe, stats, err);
 }
 
 cs_status cs_exec_subgraph(const cs_graph *sub, const cs_plan *plan, const cs_tensor *const *inputs,
                            const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err)
 {
-    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, err);
+    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, NULL, err);
 }
 
 void cs_exec_stats_free(cs_exec_stats *stats)
@@ -475,7 +653,8 @@ cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tenso
                             node->name && node->name[0] ? node->name : node->op, node->op);
     for (int o = 0; o < node->n_outputs; o++)
         outputs[o] = NULL;
-    cs_kernel_ctx ctx = {g, node, inputs, node->n_inputs, outputs, node->n_outputs, g->opset, err, NULL};
+    cs_kernel_ctx ctx = {.graph = g, .node = node, .in = inputs, .n_in = node->n_inputs, .out = outputs,
+                         .n_out = node->n_outputs, .opset = g->opset, .err = err};
     cs_status st = def->run(&ctx);
     if (st == CS_OK)
         cs_precision_round_outputs(g, node, outputs);

@@ -24,6 +24,13 @@ typedef struct cs_plan {
     /* released activation buffers reused by later runs (a cache, not part of the plan's meaning: a run
      * takes it for its duration, so a plan shared by threads at worst runs one of them without it) */
     _Atomic(struct cs_bufpool *) pool;
+    /* fast path (exec_fuse.c): chains one kernel call computes, used when the fast kernels are on and
+     * the run observes none of the chain's inner values */
+    struct cs_fusion *fusions;
+    int n_fusions;
+    int *fusion_of;        /* per node: the fusion it heads or belongs to, -1 none */
+    int *pos;              /* per node: its position in order */
+    struct cs_dnnl_cache *cache; /* oneDNN primitives and packed weights of this plan's graph */
 } cs_plan;
 
 typedef struct cs_exec_opts {
@@ -53,6 +60,13 @@ void cs_plan_free(cs_plan *plan);
 cs_status cs_exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                       cs_tensor **outputs, const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err);
 void cs_exec_stats_free(cs_exec_stats *stats);
+
+/* cs_exec_run where the observer needs only the values marked in observe (per value): the fast path may
+ * then fuse chains whose inner values nobody observes (the observer is called for the marked values only).
+ * cs_exec_run with an observer observes every value and fuses nothing; without one it fuses freely. */
+cs_status cs_exec_run_observing(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
+                                cs_tensor **outputs, const cs_exec_opts *opts, const bool *observe,
+                                cs_exec_stats *stats, cs_error *err);
 
 /* Runs a subgraph (the GRAPH attribute of an If/Loop/Scan node) once: inputs[i] feeds sub->inputs[i] and
  * captured[i] feeds sub->captures[i], a value of the enclosing graph read by name (both borrowed).

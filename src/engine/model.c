@@ -87,6 +87,26 @@ cs_format cs_model_detect(const char *path)
 }
 
 static const char *keras_arch;
+static const char *ts_args[16];
+static int n_ts_args;
+
+bool cs_model_add_ts_arg(const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1] || n_ts_args >= 16)
+        return false;
+    ts_args[n_ts_args++] = spec;
+    return true;
+}
+
+const char *cs_model_ts_arg(const char *name)
+{
+    size_t len = strlen(name);
+    for (int k = n_ts_args - 1; k >= 0; k--)
+        if (strncmp(ts_args[k], name, len) == 0 && ts_args[k][len] == '=')
+            return ts_args[k] + len + 1;
+    return NULL;
+}
 
 void cs_model_set_keras_arch(const char *json_path)
 {

@@ -28,6 +28,13 @@ cs_status cs_model_load(const char *path, cs_graph **out, cs_error *err);
 void cs_model_set_keras_arch(const char *json_path);
 const char *cs_model_keras_arch(void);
 
+/* Load-time values of TorchScript forward arguments, "NAME=VALUE" (--ts-arg): an int or float binds that
+ * argument to the number (Silero's sr), "[d0,d1,...]" makes it a tensor input of that shape. Up to 16; false
+ * when malformed or too many. */
+bool cs_model_add_ts_arg(const char *spec);
+/* The value given for argument `name`, or NULL. */
+const char *cs_model_ts_arg(const char *name);
+
 /* Per-format loaders (formats/<name>.c); each names path in every error message. */
 cs_status cs_onnx_load(const char *path, cs_graph **out, cs_error *err);
 cs_status cs_torchscript_load(const char *path, cs_graph **out, cs_error *err);

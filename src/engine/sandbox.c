@@ -89,7 +89,7 @@ static bool collect(int fd, const cs_sandbox_limits *lim, uint8_t **out, size_t 
 {
     size_t cap = 1 << 16;
     uint8_t *buf = malloc(cap);
-    double deadline = now_s() + 2.0 * lim->cpu_seconds + 5;
+    double deadline = now_s() + 2.0 * lim->cpu_seconds + 1;
     *len = 0;
     *late = false;
     while (buf) {
@@ -152,7 +152,7 @@ cs_status cs_sandbox_run(const char *path, const char *lib, cs_sandbox_fn fn, vo
         ;
     char why[96] = "";
     if (late)
-        snprintf(why, sizeof why, "over its %d-second time limit", 2 * lim->cpu_seconds + 5);
+        snprintf(why, sizeof why, "over its %d-second time limit", 2 * lim->cpu_seconds + 1);
     else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
         snprintf(why, sizeof why, "over its %d-second CPU limit, signal %d", lim->cpu_seconds, SIGXCPU);
     else if (WIFSIGNALED(status))

@@ -15,7 +15,7 @@ typedef int (*cs_sandbox_fn)(void *arg, int fd);
 
 typedef struct cs_sandbox_limits {
     size_t mem_bytes;   /* RLIMIT_AS (ignored under AddressSanitizer, whose shadow map needs terabytes) */
-    int cpu_seconds;    /* RLIMIT_CPU; the wall clock allows twice that plus 5 s */
+    int cpu_seconds;    /* RLIMIT_CPU; the wall clock allows twice that plus 1 s */
     size_t max_output;  /* most bytes the parent accepts from the child */
 } cs_sandbox_limits;
 

@@ -7,7 +7,7 @@
 
 const cs_ui_cmd *const cs_ui_cmds[] = {
     &cs_ui_cmd_open, &cs_ui_cmd_input, &cs_ui_cmd_tol, &cs_ui_cmd_map, &cs_ui_cmd_bench,
-    &cs_ui_cmd_eval, &cs_ui_cmd_attack, &cs_ui_cmd_export, &cs_ui_cmd_help, &cs_ui_cmd_quit,
+    &cs_ui_cmd_eval, &cs_ui_cmd_attack, &cs_ui_cmd_export, &cs_ui_cmd_explain, &cs_ui_cmd_help, &cs_ui_cmd_quit,
 };
 const int cs_ui_n_cmds = (int)(sizeof cs_ui_cmds / sizeof cs_ui_cmds[0]);
 

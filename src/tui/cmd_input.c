@@ -8,7 +8,7 @@ static int exec_input(cs_ui *ui, int argc, char **argv)
         return CS_UI_HANDLED;
     }
     cs_session_set_input(ui->s, argv[1]);
-    cs_ui_message(ui, false, "input: %s (recomputing in the background)", argv[1]);
+    cs_ui_message(ui, false, "input: %s", argv[1]);
     return CS_UI_HANDLED;
 }
 

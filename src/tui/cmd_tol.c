@@ -13,7 +13,7 @@ static int exec_tol(cs_ui *ui, int argc, char **argv)
         return CS_UI_HANDLED;
     }
     cs_session_set_tolerance(ui->s, rtol, atol);
-    cs_ui_message(ui, false, "tolerance rtol %g atol %g: re-running the diff", rtol, atol);
+    cs_ui_message(ui, false, "tolerance rtol %g atol %g", rtol, atol);
     return CS_UI_HANDLED;
 }
 

@@ -22,15 +22,40 @@ static void restore_and_die(int sig)
     raise(sig);
 }
 
+static volatile sig_atomic_t quit_signal;
+
+/* SIGINT, SIGTERM and SIGHUP end the loop: the session is freed (its temporary folders removed) before the
+ * signal is raised again (cs_ui_crt_reraise). */
+static void note_quit(int sig)
+{
+    quit_signal = sig;
+}
+
+int cs_ui_crt_signal(void)
+{
+    return quit_signal;
+}
+
+void cs_ui_crt_reraise(void)
+{
+    if (quit_signal) {
+        signal(quit_signal, SIG_DFL);
+        raise(quit_signal);
+    }
+}
+
 static void install_signals(void)
 {
-    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
+    const int fatal[] = {SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL}, polite[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = restore_and_die;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaction(fatal[i], &sa, NULL);
+    sa.sa_handler = note_quit;
+    for (size_t i = 0; i < sizeof polite / sizeof polite[0]; i++)
+        sigaction(polite[i], &sa, NULL);
 }
 
 static void colour_scheme(cs_ui *ui)

@@ -10,6 +10,73 @@
 #include "engine/summary.h"
 #include "ui.h"
 
+/* Statistics of a big tensor (over CS_UI_BIG elements) take tens of milliseconds: a keypress draws without them
+ * and the loop computes them when idle (cs_ui_detail_idle), so every key redraws at once. `ready` remembers
+ * which summaries the session has cached; it is reset when the results change. */
+#define CS_UI_BIG 262144
+#define CS_UI_READY_MAX 4096
+
+typedef struct summary_key {
+    int kind, a, b;        /* 0 weight (side, layer*1024+w), 1 activation (side, row) */
+} summary_key;
+
+static struct {
+    const void *results;   /* the rows pointer the keys belong to */
+    summary_key ready[CS_UI_READY_MAX];
+    int n_ready;
+    summary_key pending[8];
+    int n_pending;
+} defer;
+
+static bool same_key(summary_key x, summary_key y)
+{
+    return x.kind == y.kind && x.a == y.a && x.b == y.b;
+}
+
+static bool is_ready(summary_key k)
+{
+    for (int i = 0; i < defer.n_ready; i++)
+        if (same_key(defer.ready[i], k))
+            return true;
+    return false;
+}
+
+static void mark_ready(summary_key k)
+{
+    if (defer.n_ready < CS_UI_READY_MAX && !is_ready(k))
+        defer.ready[defer.n_ready++] = k;
+}
+
+/* Returns the summary now when it is cheap or cached, else queues it and returns NULL. */
+static const cs_summary *summary(cs_ui *ui, summary_key k, const cs_tensor *t)
+{
+    if (defer.results != ui->v.rows)
+        defer.results = ui->v.rows, defer.n_ready = 0, defer.n_pending = 0;
+    if (t && cs_tensor_numel(t) > CS_UI_BIG && !is_ready(k)) {
+        bool queued = false;
+        for (int i = 0; i < defer.n_pending; i++)
+            queued = queued || same_key(defer.pending[i], k);
+        if (!queued && defer.n_pending < 8)
+            defer.pending[defer.n_pending++] = k;
+        return NULL;
+    }
+    return k.kind == 0 ? cs_session_weight_summary(ui->s, k.a, k.b / 1024, k.b % 1024)
+                       : cs_session_act_summary(ui->s, k.b, k.a);
+}
+
+bool cs_ui_detail_idle(cs_ui *ui)
+{
+    if (defer.n_pending == 0 || defer.results != ui->v.rows)
+        return defer.n_pending = 0, false;
+    summary_key k = defer.pending[--defer.n_pending];
+    if (k.kind == 0)
+        cs_session_weight_summary(ui->s, k.a, k.b / 1024, k.b % 1024);
+    else
+        cs_session_act_summary(ui->s, k.b, k.a);
+    mark_ready(k);
+    return true;
+}
+
 typedef struct lines {
     cs_ui *ui;
     cs_ui_rect r;
@@ -32,8 +99,10 @@ static int next_y(lines *L)
 
 static void stats_line(lines *L, const char *who, const cs_summary *sm)
 {
-    if (!sm)
+    if (!sm) {
+        TEXT(L, cs_ui_attr(CS_UI_C_DIM), "  %s statistics: computing…", who);
         return;
+    }
     TEXT(L, 0, "  %s min %.4g max %.4g mean %.4g std %.4g%s", who, sm->min, sm->max, sm->mean, sm->std,
          sm->n_nonfinite ? "  (non-finite values!)" : "");
     int y = next_y(L);
@@ -43,6 +112,28 @@ static void stats_line(lines *L, const char *who, const cs_summary *sm)
         if (L->r.w - 4 > sm->bins)
             cs_ui_put(y, L->r.x + 4 + sm->bins, L->r.w - 4 - sm->bins, cs_ui_attr(CS_UI_C_DIM), " %.3g .. %.3g",
                       sm->min, sm->max);
+    }
+}
+
+/* text after prefix, folded at spaces to the pane's width (continuation lines indented under the text). */
+static void wrapped(lines *L, int attr, const char *prefix, const char *text)
+{
+    int w = L->r.w - (int)strlen(prefix);
+    if (w < 20)
+        w = 20;
+    for (bool first = true; *text; first = false) {
+        int n = (int)strlen(text);
+        if (n > w) {
+            n = w;
+            while (n > w / 2 && text[n] != ' ')
+                n--;
+            if (text[n] != ' ')
+                n = w;
+        }
+        TEXT(L, attr, "%s%.*s", first ? prefix : "       ", n, text);
+        text += n;
+        while (*text == ' ')
+            text++;
     }
 }
 
@@ -64,6 +155,9 @@ static void title(lines *L, const cs_row *row)
         TEXT(L, cs_ui_attr(CS_UI_C_DIM), "match %.2f%s: %s", mp->confidence, mp->from_map ? " (map)" : "",
              mp->evidence);
     }
+    const cs_diff_result *d = ui->v.diff;
+    if (d && d->cause.found && ui->sel_row == ui->v.first_divergent_row && d->cause.summary[0])
+        wrapped(L, cs_ui_attr(CS_UI_C_BAD), "cause: ", d->cause.summary);
 }
 
 static const cs_attr *find_attr(const cs_layer *l, const char *name)
@@ -101,11 +195,40 @@ static void attributes(lines *L, const cs_row *row)
         TEXT(L, cs_ui_attr(CS_UI_C_DIM), "  (none)");
 }
 
+/* A layer that runs nothing and holds weights (a CoreML MIL const) whose value feeds one of layer l's nodes:
+ * its weights are shown with l, since the const gets no row. -1 past the last one. */
+static int fed_const(const cs_graph *g, int l, int after)
+{
+    const cs_layer *L = &g->layers[l];
+    for (int c = after + 1; c < g->n_layers && !g->weights_only; c++) {
+        const cs_layer *C = &g->layers[c];
+        if (C->n_nodes || !C->n_weights || c == l)
+            continue;
+        for (int i = 0; i < L->n_nodes; i++) {
+            const cs_node *nd = &g->nodes[L->nodes[i]];
+            for (int k = 0; k < nd->n_inputs; k++) {
+                for (int o = 0; nd->inputs[k] >= 0 && o < C->n_outputs; o++)
+                    if (C->outputs[o] == nd->inputs[k])
+                        return c;
+                for (int w = 0; nd->inputs[k] >= 0 && w < C->n_weights; w++)
+                    if (C->weights[w].value == nd->inputs[k])
+                        return c;
+            }
+        }
+    }
+    return -1;
+}
+
 static void weights_of(lines *L, int side, const int *layers, int n)
 {
     const cs_graph *g = side ? L->ui->v.b : L->ui->v.a;
-    for (int k = 0; g && k < n; k++) {
-        const cs_layer *l = &g->layers[layers[k]];
+    int fed[16], n_fed = 0;
+    for (int k = 0; g && k < n; k++)
+        for (int c = fed_const(g, layers[k], -1); c >= 0 && n_fed < 16; c = fed_const(g, layers[k], c))
+            fed[n_fed++] = c;
+    for (int k = 0; g && k < n + n_fed; k++) {
+        int li = k < n ? layers[k] : fed[k - n];
+        const cs_layer *l = &g->layers[li];
         for (int w = 0; w < l->n_weights; w++) {
             const cs_weight *wt = &l->weights[w];
             char shape[96];
@@ -114,7 +237,8 @@ static void weights_of(lines *L, int side, const int *layers, int n)
                  sizeof shape) : "?", cs_layout_name(wt->layout), cs_dtype_name(wt->stored_dtype ? wt->stored_dtype
                  : t ? t->dtype : CS_DT_F32), wt->stored_dtype && t && wt->stored_dtype != t->dtype ? " (stored)" : "",
                  wt->is_buffer ? " buffer" : "");
-            stats_line(L, "", cs_session_weight_summary(L->ui->s, side, layers[k], w));
+            if (w < 1024)
+                stats_line(L, "", summary(L->ui, (summary_key){0, side, li * 1024 + w}, t));
         }
     }
 }
@@ -193,6 +317,15 @@ static void acts_view(lines *L, int ri, const cs_row *row)
         L->ui->channel = ld && ld->act.compared && a->rank >= 3 ? (int)(ld->act.max_index / (a->dims[a->rank - 1] *
                          a->dims[a->rank - 2]) % a->dims[a->rank - 3]) : 0;
     }
+    cs_pair_verdict pv = ld ? cs_pair_verdict_of(L->ui->v.diff, row->pair) : CS_PAIR_OK;
+    char sb[96];
+    if (pv == CS_PAIR_SHAPES_DIFFER)
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s shapes differ: A %s, B %s (changed here)",
+             cs_ui_glyph_ok(L->ui, false), cs_shape_str(a->rank, a->dims, shape, sizeof shape),
+             b ? cs_shape_str(b->rank, b->dims, sb, sizeof sb) : cs_session_row_shape(L->ui->s, ri, 1, sb, sizeof sb));
+    else if (pv == CS_PAIR_B_FAILS)
+        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s B fails in this layer: %s", cs_ui_glyph_ok(L->ui, false),
+             L->ui->v.diff->b_error);
     if (ld && ld->act.compared) {
         int role = ld->within ? CS_UI_C_OK : CS_UI_C_BAD;
         TEXT(L, cs_ui_attr(role), "%s max abs %.3g, worst at %s, cosine %.6f", cs_ui_glyph_ok(L->ui, ld->within),
@@ -208,17 +341,25 @@ static void acts_view(lines *L, int ri, const cs_row *row)
             TEXT(L, cs_ui_attr(CS_UI_C_DIM), "local error: not isolated (%s)", ld->local.alignment[0] ?
                  ld->local.alignment : "n/a");
     }
-    if (ld && !ld->act.compared && cs_pair_verdict_diverges(cs_pair_verdict_of(L->ui->v.diff, row->pair)))
-        TEXT(L, cs_ui_attr(CS_UI_C_BAD), "%s %s", cs_ui_glyph_ok(L->ui, false), ld->act.alignment);
+    if (ri == cs_ui_output_row(L->ui)) { /* the model's output: what each model predicts */
+        char top[400];
+        for (int side = 0; side < (L->ui->v.b ? 2 : 1); side++) {
+            const cs_ui_topk *t = cs_ui_predicted(L->ui, side);
+            if (t && t->n > 0)
+                TEXT(L, (int)A_BOLD, "%s predicts %s", side ? "B" : "A", cs_ui_topk_str(t, CS_UI_TOPK, top, sizeof top));
+        }
+    }
     TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "A output %s %s", cs_shape_str(a->rank, a->dims, shape, sizeof shape),
          cs_dtype_name(a->dtype));
-    stats_line(L, "", cs_session_act_summary(L->ui->s, ri, 0));
+    stats_line(L, "", summary(L->ui, (summary_key){1, 0, ri}, a));
     if (b) {
         TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "B output %s (%s)", cs_shape_str(b->rank, b->dims, shape, sizeof shape),
              ld ? ld->act.alignment : "");
-        stats_line(L, "", cs_session_act_summary(L->ui->s, ri, 1));
+        stats_line(L, "", summary(L->ui, (summary_key){1, 1, ri}, b));
     }
-    heatmaps(L, a, b);
+    heatmaps(L, a, b && cs_tensor_numel(b) == cs_tensor_numel(a) ? b : NULL); /* |A-B| needs equal shapes */
+    if (b && cs_tensor_numel(b) != cs_tensor_numel(a))
+        TEXT(L, cs_ui_attr(CS_UI_C_DIM), "(B's map is not drawn beside A's: the shapes differ)");
 }
 
 static void detail_draw(cs_ui *ui, cs_ui_rect r)
@@ -255,15 +396,15 @@ static int k_next_ch(cs_ui *ui) { ui->channel++; return CS_UI_HANDLED; }
 static int k_prev_ch(cs_ui *ui) { ui->channel -= ui->channel > 0; return CS_UI_HANDLED; }
 
 static const cs_ui_binding bindings[] = {
-    {'j', "j ↓", "scroll down", k_down, true},
-    {KEY_DOWN, NULL, "scroll down", k_down, false},
-    {'k', "k ↑", "scroll up", k_up, false},
-    {KEY_UP, NULL, "scroll up", k_up, false},
-    {KEY_NPAGE, "PgDn", "page down", k_pgdn, false},
-    {KEY_PPAGE, "PgUp", "page up", k_pgup, false},
-    {'g', "g", "back to the top", k_top, false},
-    {'>', ">", "next channel in the heatmaps", k_next_ch, true},
-    {'<', "<", "previous channel", k_prev_ch, false},
+    {'j', "j ↓", "scroll down", k_down, 2, "scroll"},
+    {KEY_DOWN, NULL, "scroll down", k_down, 0, NULL},
+    {'k', "k ↑", "scroll up", k_up, 0, NULL},
+    {KEY_UP, NULL, "scroll up", k_up, 0, NULL},
+    {KEY_NPAGE, "PgDn", "page down", k_pgdn, 0, NULL},
+    {KEY_PPAGE, "PgUp", "page up", k_pgup, 0, NULL},
+    {'g', "g", "back to the top", k_top, 0, NULL},
+    {'>', ">", "next channel in the heatmaps", k_next_ch, 3, "channel"},
+    {'<', "<", "previous channel", k_prev_ch, 0, NULL},
 };
 const cs_ui_keytable cs_ui_detail_keys = {"detail pane", bindings, (int)(sizeof bindings / sizeof bindings[0])};
 

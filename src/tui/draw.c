@@ -20,7 +20,7 @@ static void to_ascii(char *buf, size_t size)
 {
     static const char *const map[][2] = {
         {"↓", "v"}, {"↑", "^"}, {"←", "<"}, {"→", ">"}, {"▶", ">"}, {"·", "."}, {"—", "-"}, {"…", "..."},
-        {"≠", "!"}, {"↔", "<->"}, {"✓", "="}, {"✗", "!"}, {"▸", "+"}, {"▾", "-"}, {"█", "#"}, {"×", "x"},
+        {"≠", "!"}, {"↔", "<->"}, {"✓", "="}, {"✗", "!"}, {"▸", "+"}, {"▾", "-"}, {"█", "#"}, {"×", "x"}, {"≈", "~"},
     };
     char out[1024];
     size_t o = 0;
@@ -76,6 +76,23 @@ int cs_ui_put(int y, int x, int w, int attr, const char *fmt, ...)
     for (int c = col; c < w; c++)
         addch(' ');
     attroff(attr);
+    return col;
+}
+
+int cs_ui_text_width(const char *s)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int col = 0;
+    for (const char *p = s; *p;) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, strlen(p), &st);
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+            return col + (int)strlen(p); /* not valid in the locale: a column per byte */
+        int cw = wcwidth(wc);
+        col += cw < 0 ? 1 : cw;
+        p += n;
+    }
     return col;
 }
 

@@ -6,14 +6,24 @@
 
 #include "ui.h"
 
-static void file_line(cs_ui *ui, int y, const char *who, const cs_session_file *f)
+/* "A lenet5.pt  → 0 'T-shirt/top' 97%  torchscript, pytorch 1.13, 256.1 KiB, 61706 params": the predicted class
+ * comes right after the name, before what can be cut at narrow widths. */
+static void file_line(cs_ui *ui, int y, int side, const cs_session_file *f)
 {
-    char size[32];
+    const char *who = side ? "B" : "A";
+    char size[32], top[200] = "";
     if (!f || !f->path[0]) {
         cs_ui_put(y, 0, ui->cols, cs_ui_attr(CS_UI_C_DIM), "%s —  (one model: no diff columns)", who);
         return;
     }
     int used = cs_ui_put(y, 0, ui->cols, cs_ui_attr(CS_UI_C_HEAD), "%s %s", who, cs_ui_base(f->path));
+    const cs_ui_topk *t = ui->v.n_rows ? cs_ui_predicted(ui, side) : NULL;
+    if (t && t->n > 0) {
+        const cs_ui_topk *o = cs_ui_predicted(ui, !side);
+        bool differ = o && o->n > 0 && o->idx[0] != t->idx[0];
+        used += cs_ui_put(y, used, ui->cols - used, cs_ui_attr(differ ? CS_UI_C_BAD : CS_UI_C_OK), "  %s %s",
+                          ui->utf8 ? "→" : "->", cs_ui_topk_str(t, 1, top, sizeof top));
+    }
     cs_ui_put(y, used, ui->cols - used, 0, "  %s, %s, %s, %lld params", f->format, f->producer,
               cs_ui_bytes(f->bytes, size, sizeof size), (long long)f->params);
 }
@@ -34,7 +44,8 @@ static void verdict(cs_ui *ui, char *buf, size_t size, int *role)
         char name[128] = "the output";
         if (ui->v.first_divergent_row >= 0)
             cs_ui_row_name(ui, &ui->v.rows[ui->v.first_divergent_row], 0, name, sizeof name);
-        snprintf(buf, size, "%s DIVERGE at %s", cs_ui_glyph_ok(ui, false), name);
+        snprintf(buf, size, "%s DIVERGE at %s%s%s", cs_ui_glyph_ok(ui, false), name, d->cause.found ? ": " : "",
+                 d->cause.found ? d->cause.kind : "");
         *role = CS_UI_C_BAD;
     } else {
         snprintf(buf, size, "%s match (output %.2g%s)", cs_ui_glyph_ok(ui, true), d->final.max_abs,
@@ -45,8 +56,8 @@ static void verdict(cs_ui *ui, char *buf, size_t size, int *role)
 
 void cs_ui_header_draw(cs_ui *ui)
 {
-    file_line(ui, 0, "A", ui->v.fa && ui->v.fa->path[0] ? ui->v.fa : NULL);
-    file_line(ui, 1, "B", ui->v.fb);
+    file_line(ui, 0, 0, ui->v.fa && ui->v.fa->path[0] ? ui->v.fa : NULL);
+    file_line(ui, 1, 1, ui->v.fb);
     char v[256];
     int role;
     verdict(ui, v, sizeof v, &role);

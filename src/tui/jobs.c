@@ -1,5 +1,6 @@
-/* jobs.c — the jobs pane: every queued, running or finished job with a progress bar, rate and ETA, and the
- * focused job's streaming partial results; c/Esc cancels (keeping the partial result), s saves it as JSON. */
+/* jobs.c — the jobs pane as a status: one line per job (state, progress bar, rate, ETA and its latest partial
+ * result), updated in place; Enter opens the focused job's log behind it; c/Esc cancels (keeping the partial
+ * result), s saves it as JSON. */
 #include <curses.h>
 #include <stdio.h>
 
@@ -11,51 +12,65 @@ static const char *state_name(cs_job_state s)
     return names[s];
 }
 
+/* The view's own state (its data pointer): whether the focused job's log is open. */
+static struct {
+    bool log;
+} state;
+
+bool cs_ui_jobs_log_open(void)
+{
+    return state.log;
+}
+
 static void job_line(cs_ui *ui, int y, int x, int w, const cs_job_info *j, bool sel)
 {
     int attr = sel ? cs_ui_attr(CS_UI_C_SEL) : 0;
     double frac = j->total > 0 ? (double)j->done / (double)j->total : 0;
-    int tw = w / 3;
+    int tw = w / 3 > 30 ? 30 : w / 3;
     cs_ui_put(y, x, tw, attr, "%s", j->title);
-    cs_ui_put(y, x + tw, 11, attr | cs_ui_attr(j->state == CS_JOB_FAILED ? CS_UI_C_BAD : CS_UI_C_NORMAL), " %-10s",
+    int c = x + tw;
+    cs_ui_put(y, c, 11, attr | cs_ui_attr(j->state == CS_JOB_FAILED ? CS_UI_C_BAD : CS_UI_C_NORMAL), " %-9s ",
               state_name(j->state));
-    int bw = w - tw - 11 - 34;
-    if (bw > 20)
-        bw = 20;
-    if (bw > 2)
-        cs_ui_bar(ui, y, x + tw + 11, bw, frac, cs_ui_attr(CS_UI_C_OK));
-    int c = x + tw + 11 + (bw > 2 ? bw : 0);
+    c += 11;
+    int bw = w >= 100 ? 12 : 6;
+    cs_ui_bar(ui, y, c, bw, frac, cs_ui_attr(CS_UI_C_OK));
+    c += bw;
     char eta[24] = "";
     if (j->state == CS_JOB_RUNNING && j->eta_s >= 0)
-        snprintf(eta, sizeof eta, " ETA %.1fs", j->eta_s);
-    cs_ui_put(y, c, w - (c - x), attr, " %lld/%lld %.1f/s%s", (long long)j->done, (long long)j->total, j->rate, eta);
+        snprintf(eta, sizeof eta, " ETA %.0fs", j->eta_s);
+    c += cs_ui_put(y, c, x + w - c, attr, " %lld/%lld %.1f/s%s", (long long)j->done, (long long)j->total, j->rate, eta);
+    const char *last = j->n_lines > 0 ? j->lines[j->n_lines - 1] : "";
+    if (c < x + w)
+        cs_ui_put(y, c, x + w - c, attr | cs_ui_attr(CS_UI_C_DIM), "%s%s", last[0] ? " | " : "", last);
 }
 
 static void jobs_draw(cs_ui *ui, cs_ui_rect r)
 {
-    cs_ui_box_title(ui, r, "Jobs (c/Esc cancel, s save JSON)", ui->focus == CS_PANE_JOBS);
     int n = cs_session_n_jobs(ui->s);
     if (ui->job_sel >= n)
         ui->job_sel = n - 1;
     if (ui->job_sel < 0)
         ui->job_sel = 0;
-    int list_h = n < (r.h - 1) / 2 ? n : (r.h - 1) / 2;
-    if (list_h < 1)
-        list_h = 1;
-    int first = ui->job_sel - list_h + 1 > 0 ? ui->job_sel - list_h + 1 : 0;
-    for (int i = 0; i < list_h; i++) {
-        const cs_job_info *j = cs_session_job_at(ui->s, first + i);
-        if (j)
-            job_line(ui, r.y + 1 + i, r.x, r.w, j, first + i == ui->job_sel);
+    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
+    if (state.log && j) {
+        char t[200];
+        snprintf(t, sizeof t, "Job #%d log: %s (Enter back to the list)", j->id, j->title);
+        cs_ui_box_title(ui, r, t, ui->focus == CS_PANE_JOBS);
+        int from = j->n_lines > r.h - 1 ? j->n_lines - (r.h - 1) : 0;
+        for (int i = 0; i < r.h - 1; i++)
+            cs_ui_put(r.y + 1 + i, r.x, r.w, 0, "  %s", from + i < j->n_lines ? j->lines[from + i] : "");
+        return;
+    }
+    cs_ui_box_title(ui, r, "Jobs (Enter log, c/Esc cancel, s save JSON)", ui->focus == CS_PANE_JOBS);
+    int body = r.h - 1 > 0 ? r.h - 1 : 0;
+    int first = ui->job_sel - body + 1 > 0 ? ui->job_sel - body + 1 : 0;
+    for (int i = 0; i < body; i++) {
+        const cs_job_info *k = cs_session_job_at(ui->s, first + i);
+        if (k)
+            job_line(ui, r.y + 1 + i, r.x, r.w, k, first + i == ui->job_sel);
         else
             cs_ui_put(r.y + 1 + i, r.x, r.w, 0, "%s", "");
     }
-    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
-    int room = r.h - 1 - list_h;
-    int from = j && j->n_lines > room ? j->n_lines - room : 0;
-    for (int i = 0; i < room; i++)
-        cs_ui_put(r.y + 1 + list_h + i, r.x, r.w, cs_ui_attr(CS_UI_C_DIM), "  %s",
-                  j && from + i < j->n_lines ? j->lines[from + i] : "");
 }
 
 static int k_down(cs_ui *ui) { ui->job_sel++; return CS_UI_HANDLED; }
@@ -90,12 +105,21 @@ static int k_save(cs_ui *ui)
     return CS_UI_HANDLED;
 }
 
+static int k_log(cs_ui *ui)
+{
+    (void)ui;
+    state.log = !state.log;
+    return CS_UI_HANDLED;
+}
+
 static const cs_ui_binding bindings[] = {
-    {'j', "j ↓", "next job", k_down, true},
-    {KEY_DOWN, NULL, "next job", k_down, false},
-    {'k', "k ↑", "previous job", k_up, false},
-    {KEY_UP, NULL, "previous job", k_up, false},
-    {'s', "s", "save the focused job's result as convscope-job-N.json", k_save, true},
+    {'\r', "Enter", "open or close the focused job's log", k_log, 2, "log"},
+    {KEY_ENTER, NULL, "log", k_log, 0, NULL},
+    {'j', "j ↓", "next job", k_down, 2, "job"},
+    {KEY_DOWN, NULL, "next job", k_down, 0, NULL},
+    {'k', "k ↑", "previous job", k_up, 0, NULL},
+    {KEY_UP, NULL, "previous job", k_up, 0, NULL},
+    {'s', "s", "save the focused job's result as convscope-job-N.json", k_save, 3, "save"},
 };
 const cs_ui_keytable cs_ui_job_keys = {"jobs pane", bindings, (int)(sizeof bindings / sizeof bindings[0])};
 

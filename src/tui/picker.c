@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/data/input.h"
 #include "engine/summary.h"
 #include "ui.h"
 
@@ -103,6 +104,50 @@ void cs_ui_picker_open(cs_ui *ui)
     rescan(ui);
 }
 
+/* The preview of the highlighted file or sample, loaded when the loop is idle (cs_ui_picker_idle) so moving
+ * through a folder stays instant; the view's own state. */
+static struct {
+    char want[2048];       /* the spec highlighted now ("" when it is not an input) */
+    char have[2048];       /* the spec `t` holds */
+    cs_tensor *t;
+    char why[160];         /* why it could not be loaded */
+} pv;
+
+static void highlighted(cs_ui *ui, char *spec, size_t size)
+{
+    cs_ui_picker *p = &ui->picker;
+    spec[0] = 0;
+    if (p->tab == 1)
+        snprintf(spec, size, "%s", p->dataset);
+    else if (p->sel < p->n && !p->is_dir[p->sel])
+        snprintf(spec, size, p->tab == 2 ? "%s" : "%.1000s/%.250s", p->tab == 2 ? p->names[p->sel] : p->dir,
+                 p->names[p->sel]);
+}
+
+void cs_ui_picker_free(void)
+{
+    cs_tensor_free(pv.t);
+    pv.t = NULL;
+    pv.have[0] = 0;
+}
+
+bool cs_ui_picker_idle(cs_ui *ui)
+{
+    if (ui->modal != CS_MODAL_INPUT || strcmp(pv.want, pv.have) == 0 || !ui->v.a)
+        return false;
+    cs_tensor_free(pv.t);
+    pv.t = NULL;
+    pv.why[0] = 0;
+    snprintf(pv.have, sizeof pv.have, "%s", pv.want);
+    cs_input_opts opts;
+    cs_input_opts_default(&opts);
+    char notes[512];
+    cs_error err = {0};
+    if (pv.want[0] && cs_input_load(ui->v.a, 0, pv.want, &opts, &pv.t, notes, sizeof notes, &err) != CS_OK)
+        snprintf(pv.why, sizeof pv.why, "%.159s", err.msg);
+    return true;
+}
+
 static void preview(cs_ui *ui, cs_ui_rect r)
 {
     int w = r.w, h = r.h - 1;
@@ -111,11 +156,17 @@ static void preview(cs_ui *ui, cs_ui_rect r)
     if (h > w / 2 + 1)
         h = w / 2 + 1;
     cs_ui_fill(r);
-    cs_ui_put(r.y, r.x, r.w, cs_ui_attr(CS_UI_C_HEAD), "current input");
-    float *cells = ui->v.input && w > 0 && h > 0 ? malloc(sizeof(float) * (size_t)(w * h)) : NULL;
+    highlighted(ui, pv.want, sizeof pv.want);
+    bool ready = pv.want[0] && strcmp(pv.want, pv.have) == 0;
+    const cs_tensor *t = ready ? pv.t : pv.want[0] ? NULL : ui->v.input;
+    cs_ui_put(r.y, r.x, r.w, cs_ui_attr(CS_UI_C_HEAD), "%s", ready ? cs_ui_base(pv.want) : pv.want[0] ? "loading…"
+              : "current input");
+    if (ready && !t)
+        cs_ui_put(r.y + 1, r.x, r.w, cs_ui_attr(CS_UI_C_BAD), "%s", pv.why);
+    float *cells = t && w > 0 && h > 0 ? malloc(sizeof(float) * (size_t)(w * h)) : NULL;
     double lo, hi;
     int ch;
-    if (cells && cs_tensor_map2d(ui->v.input, NULL, CS_MAP_VALUE, 0, h, w, cells, &lo, &hi, &ch))
+    if (cells && cs_tensor_map2d(t, NULL, CS_MAP_VALUE, 0, h, w, cells, &lo, &hi, &ch))
         cs_ui_map(ui, r.y + 1, r.x, h, w, cells, lo, hi);
     free(cells);
 }
@@ -160,7 +211,7 @@ static void picker_draw(cs_ui *ui, cs_ui_rect r)
 static void choose(cs_ui *ui, const char *spec)
 {
     cs_session_set_input(ui->s, spec);
-    cs_ui_message(ui, false, "input: %s (recomputing in the background)", spec);
+    cs_ui_message(ui, false, "input: %s", spec);
     ui->modal = CS_MODAL_NONE;
 }
 

@@ -8,22 +8,31 @@ if [ ! -d $D/node ]; then
     echo "FAIL conformance_data_present (install libonnx-testdata: make deps)"
     exit 0
 fi
-summary() { "$CS" conform "$D/$1" --skip-list $C/skip.txt --tolerances $C/tolerances.txt --report "$TMP/report_$1.md" | tail -n 1; }
+# Every suite runs on both kernel sets: the fast path (default) and the reference oracle.
+summary() { "$CS" --kernels "$K" conform "$D/$1" --skip-list $C/skip.txt --tolerances $C/tolerances.txt --report "$TMP/report_$1.md" | tail -n 1; }
 field() { printf '%s' "$1" | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
 
+for K in fast reference; do
 for suite in pytorch-converted pytorch-operator; do
     s=$(summary $suite)
     failed=$(field "$s" failed)
     skipped=$(field "$s" skipped)
-    if [ "$failed" = 0 ] && [ "$skipped" -le 3 ]; then echo "ok conformance_${suite}_all_pass ($s)"
-    else echo "FAIL conformance_${suite}_all_pass ($s)"; grep -E '\| failed \|' "$TMP/report_$suite.md" | head -20; fi
+    if [ "$failed" = 0 ] && [ "$skipped" -le 3 ]; then echo "ok conformance_${K}_${suite}_all_pass ($s)"
+    else echo "FAIL conformance_${K}_${suite}_all_pass ($s)"; grep -E '\| failed \|' "$TMP/report_$suite.md" | head -20; fi
 done
 s=$(summary node)
 passed=$(field "$s" passed)
 floor=$(cat $C/node_floor.txt)
-if [ "$passed" -ge "$floor" ]; then echo "ok conformance_node_at_least_floor ($s; floor $floor)"
-else echo "FAIL conformance_node_at_least_floor ($s; floor $floor)"; fi
+if [ "$passed" -ge "$floor" ]; then echo "ok conformance_${K}_node_at_least_floor ($s; floor $floor)"
+else echo "FAIL conformance_${K}_node_at_least_floor ($s; floor $floor)"; fi
 s=$(summary simple)
 failed=$(field "$s" failed)
-if [ "$failed" = 0 ]; then echo "ok conformance_simple_all_pass_or_skipped_with_reason ($s)"
-else echo "FAIL conformance_simple_all_pass_or_skipped_with_reason ($s)"; fi
+if [ "$failed" = 0 ]; then echo "ok conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"
+else echo "FAIL conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"; fi
+done
+
+# Operators and versions of opsets 18-21 (fixtures from the operator documentation, make_opset18_fixtures.py).
+s=$("$CS" conform tests/fixtures/onnx/opset18 --report "$TMP/report_opset18.md" | tail -n 1)
+if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 26 ]; then
+    echo "ok conformance_opset18_to_21_fixtures ($s)"
+else echo "FAIL conformance_opset18_to_21_fixtures ($s)"; grep -E '\| failed \|' "$TMP/report_opset18.md" | head; fi

@@ -71,6 +71,30 @@ expect_ok diff_weights_only_lenet5_identical 'fc1 +/fc1/Gemm +- +- +- +identical
     "$CS" diff samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --weights-only
 expect_ok diff_json_has_verdict_and_layers '"verdict": "match"' \
     "$CS" diff samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --input samples/lenet5/images/1_trouser.png --json
+# the cause in JSON: kind, canonical attribute, both values, the measured residual, the sentence
+out=$("$CS" diff samples/lenet5/lenet5.pt samples/faults/lenet5_conv1_pad_asymmetric.onnx \
+      --input samples/lenet5/images/7_sneaker.png --json --node-data "$TMP" 2>/dev/null)
+if printf '%s' "$out" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["first_divergence"]["cause"]
+assert (c["kind"], c["attribute"], c["a"], c["b"]) == ("attribute", "pads", "[2,2,2,2]", "[1,1,3,3]"), c
+assert c["evidence"]["residual"] < 1e-4 and "pads" in c["summary"], c
+'; then echo "ok diff_json_cause_names_the_attribute"; else echo "FAIL diff_json_cause_names_the_attribute ($out)"; fi
+# Model Explorer node data, one file per side keyed by its node names, the first divergence in red
+if python3 -c '
+import json, sys
+a, b = (json.load(open(sys.argv[1] + "/%s_node_data.json" % s)) for s in "ab")
+assert a["results"]["conv1"]["bgColor"] == "#e53935" and a["results"]["conv1"]["value"] > 0.1, a
+assert b["results"]["/conv1/Conv"]["bgColor"] == "#e53935" and "/fc1/Gemm" in b["results"], b
+assert b["convscope_cause"]["kind"] == "attribute"
+' "$TMP"; then echo "ok diff_node_data_per_side"; else echo "FAIL diff_node_data_per_side"; fi
+out=$("$CS" diff samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --input samples/lenet5/images/1_trouser.png --json 2>/dev/null)
+if printf '%s' "$out" | python3 -c 'import json,sys; assert json.load(sys.stdin)["first_divergence"] is None'; then
+    echo "ok diff_json_clean_pair_has_no_cause"; else echo "FAIL diff_json_clean_pair_has_no_cause"; fi
+expect_ok inspect_torchscript_canonical_attributes 'canonical: kernel_shape=\[5,5\] strides=\[1,1\] pads=\[2,2,2,2\]' \
+    "$CS" inspect samples/lenet5/lenet5.pt
+expect_ok inspect_coreml_canonical_native_names 'pads\(paddingAmounts\)=\[2,2,2,2\]' \
+    "$CS" inspect samples/lenet5/lenet5.mlmodel
 printf 'fc1 -> /fc2/Gemm\n' >"$TMP/map.txt"
 expect_ok diff_user_map_overrides_matching 'fc1 +/fc2/Gemm' \
     "$CS" diff samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --weights-only --map "$TMP/map.txt"

@@ -125,6 +125,6 @@ bounded onnx_external_fifo "weights\.bin: not a regular file" "$CS" inspect "$TM
 
 # libhdf5 runs in a sandbox (child process, rlimits, seccomp): a file on which libhdf5 1.10.8 loops forever
 # (found by fuzz_keras_h5) ends at the child's CPU limit with one line; valid files load as before
-bounded h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second CPU limit|signal [0-9]+)" \
+bounded h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second (CPU|time) limit|signal [0-9]+)" \
     "$CS" inspect $M/h5_libhdf5_hang.h5
 expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect tests/fixtures/keras/conv_cf.h5

@@ -26,6 +26,41 @@ expect_ok realworld_quantized_mobilenet_top5_as_torch \
     --input $R/mobilenet_v2-quant-torchscript/sample_image.png --scale 0.00392156862745098 \
     --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
 
+# Silero VAD: the TorchScript (sr fixed at load with --ts-arg, fresh state) and the ONNX model (its 64 context
+# samples prepended, zero state) on one 512-sample chunk; torch 1.13 gives 0.3515445 for this chunk. Both are
+# checked against that within 1e-5 (float32 rounding through an STFT, four convs and an LSTM cell).
+S=$R/silero-vad
+if [ -f $S/silero_vad.jit ]; then
+    d=$(mktemp -d)
+    python3 - "$d" <<'PY'
+import math, struct, sys
+def npy(path, shape, fmt, vals):
+    dims = "".join("%d," % k for k in shape) if len(shape) != 1 else "%d," % shape[0]
+    hdr = ("{'descr': '<%s', 'fortran_order': False, 'shape': (%s), }" % (fmt, dims)).ljust(117) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+        f.write(struct.pack("<%d%s" % (len(vals), "f" if fmt == "f4" else "q"), *vals))
+x = [0.5 * math.sin(2 * math.pi * 220 * i / 16000) + 0.1 * math.sin(2 * math.pi * 1234 * i / 16000) for i in range(512)]
+npy(sys.argv[1] + "/x.npy", (1, 512), "f4", x)
+npy(sys.argv[1] + "/x576.npy", (1, 576), "f4", [0.0] * 64 + x)
+npy(sys.argv[1] + "/state.npy", (2, 1, 128), "f4", [0.0] * 256)
+npy(sys.argv[1] + "/sr.npy", (), "i8", [16000])
+PY
+    jit=$("$CS" run $S/silero_vad.jit --ts-arg sr=16000 --ts-arg 'x=[1,512]' --input "$d/x.npy" --json 2>/dev/null |
+        grep -A1 '"data"' | tail -1 | tr -d ' ,')
+    onnx=$("$CS" run $S/silero_vad.onnx --input input="$d/x576.npy" --input state="$d/state.npy" \
+        --input sr="$d/sr.npy" --json 2>/dev/null | grep -m1 -A1 '"data"' | tail -1 | tr -d ' ,')
+    rm -rf "$d"
+    for pair in "jit:$jit" "onnx:$onnx"; do
+        v=${pair#*:}
+        if [ -n "$v" ] && awk -v v="$v" 'BEGIN { d = v - 0.3515445; exit !(d < 1e-5 && d > -1e-5) }'; then
+            echo "ok realworld_silero_${pair%%:*}_matches_torch_$v"
+        else
+            echo "FAIL realworld_silero_${pair%%:*}_matches_torch (got '$v', torch 0.3515445)"
+        fi
+    done
+fi
+
 # correct_count MODEL [OPTIONS...]: how many of the 15 labelled digit images the model gets right
 correct_count() {
     local model=$1 img base label pred c=0

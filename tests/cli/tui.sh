@@ -19,11 +19,25 @@ TRACE=$TMP/tui-trace.log
 : >"$TRACE"
 
 # start ARGS...: the explorer in a fresh 80x24 session; the pane stays after exit to show the restored terminal.
-start() {
-    tm kill-session -t t 2>/dev/null
+start() { start_at 80 24 "$@"; }
+# start_at W H ARGS...: the same at another terminal size.
+start_at() {
+    local w=$1 h=$2
+    shift 2
+    fresh_server
     rm -f "$TMP/tui-exit"
-    tm new-session -d -s t -x 80 -y 24 \
-        "CONVSCOPE_TRACE_REDRAW='$TRACE' '$CS' $*; echo EXITED \$? >'$TMP/tui-exit'; echo EXITED; sleep 60"
+    for ((try = 0; try < 3; try++)); do # a server still exiting can refuse the first session: try again
+        tm new-session -d -s t -x "$w" -y "$h" \
+            "CONVSCOPE_TRACE_REDRAW='$TRACE' '$CS' $*; echo EXITED \$? >'$TMP/tui-exit'; echo EXITED; sleep 60" \
+            2>/dev/null && break
+        sleep 0.3
+    done
+}
+# fresh_server: ends the previous session's server and waits until it is gone.
+fresh_server() {
+    tm kill-server 2>/dev/null
+    for ((i = 0; i < 40; i++)); do tm list-sessions >/dev/null 2>&1 || break; sleep 0.05; done
+    sleep 0.1
 }
 cap() { tm capture-pane -p -t t; }
 keys() { tm send-keys -t t "$@"; }
@@ -43,7 +57,7 @@ expect_screen() {
 
 # --- the sample pair opens with both layer lists at 80x24
 start
-expect_screen tui_sample_pair_header "^B lenet5.onnx +onnx"
+expect_screen tui_sample_pair_header "^B lenet5.onnx .*onnx"
 expect_screen tui_sample_pair_both_lists "conv1 +/conv1/Conv +Conv2d"
 expect_screen tui_sample_pair_verdict "match \(output"
 
@@ -78,7 +92,13 @@ expect_screen tui_quit_asks_while_a_job_runs "a job is running: quit anyway\? y/
 keys n
 keys c
 expect_screen tui_job_cancel "#1 timing, 1000000 runs +cancelled"
+# the pane is a status, one line per job; the log is behind Enter
+if [ "$(cap | grep -c '^#1 timing')" = 1 ]; then echo "ok tui_job_one_status_line"; else echo "FAIL tui_job_one_status_line"; cap | sed 's/^/    /'; fi
+for ((t = 0; t < 3; t++)); do cap | grep -q "▶ Jobs" && break; keys Tab; sleep 0.2; done
+keys Enter
+expect_screen tui_job_log_behind_enter "Job #1 log"
 expect_screen tui_job_partial_kept "A lenet5.pt: [0-9]+ runs, median .* \(cancelled\)"
+keys Enter Tab
 
 # --- a resize to 60x20 and back redraws
 tm resize-window -t t -x 60 -y 20 2>/dev/null || tm resize-pane -t t -x 60 -y 20
@@ -110,7 +130,7 @@ if [ -f "$manifest" ]; then
             continue
         fi
         start "$orig" "$conv" --input "$input"
-        expect_screen "tui_corpus_${name}_verdict" "DIVERGE at $layer" 100
+        expect_screen "tui_corpus_${name}_verdict" "DIVERGE at $layer" 300
         keys f
         # inside a block a row shows its name relative to the block (layer1.0.bn1 -> bn1)
         expect_screen "tui_corpus_${name}_f_lands" "^> +${layer##*.} .*✗"
@@ -172,6 +192,217 @@ fi
 
 # --- a missing model is an error before the screen is taken
 expect_fail tui_missing_model "neither a command nor a readable model" "$CS" "$TMP/missing.onnx"
+
+# --- the first screen: the predicted class of each model, f in the bottom bar at 80x24, a faulty pair to try
+start
+expect_screen tui_first_screen_prediction "^A lenet5.pt +→ 0 'T-shirt/top' [0-9]+%"
+expect_screen tui_first_screen_bar_has_f "^ f first"
+expect_screen tui_first_screen_tip "try: :open .*faults/lenet5s.pt .*lenet5s_pool2_floor.onnx"
+keys G a
+expect_screen tui_output_row_top5 "^A predicts 0 'T-shirt/top' [0-9]+%, "
+keys q
+
+# --- bug 1: a shape-changing fault is a divergent row showing both shapes, and f lands on it
+start samples/faults/lenet5s.pt samples/faults/lenet5s_pool2_floor.onnx --input samples/lenet5/images/9_ankle_boot.png
+expect_screen tui_shape_fault_verdict "DIVERGE at pool2"
+keys f a
+expect_screen tui_shape_fault_f_lands "^> pool2 .*\[1,16,6,6\] +B \[1,16,5,5\] .*✗"
+expect_screen tui_shape_fault_detail "shapes differ: A \[1,16,6,6\], B \[1,16,5,5\]"
+keys q
+start samples/faults/x_incep.pt samples/faults/x_incep_b1_stride.onnx
+expect_screen tui_shape_fault_incep_verdict "DIVERGE at" 100
+keys f
+sleep 0.3
+if cap | grep -q "no divergent layer"; then echo "FAIL tui_shape_fault_incep_f (f found no divergent layer)"; cap | sed 's/^/    /'
+else expect_screen tui_shape_fault_incep_f "^> .*✗"; fi
+keys q
+
+# --- bug 2: a failed command leaves the state as it was and says why once
+start
+expect_screen tui_bad_cmd_ready "match \(output"
+keys : 'input nope.png' Enter
+expect_screen tui_bad_input_says_why "error: nope.png: "
+keys : 'tol 0.01 0.001' Enter
+expect_screen tui_tol_after_bad_input "rtol 0.01 atol 0.001"
+if cap | grep -q "nope.png"; then echo "FAIL tui_bad_input_said_once"; cap | sed 's/^/    /'; else echo "ok tui_bad_input_said_once"; fi
+keys : 'open /nonexistent.onnx' Enter
+expect_screen tui_bad_open_says_why "error: /nonexistent.onnx"
+expect_screen tui_bad_open_keeps_models "^A lenet5.pt"
+keys : 'tol 0.02' Enter
+expect_screen tui_tol_after_bad_open "rtol 0.02 atol 0.001"
+keys : 'map /etc/passwd' Enter
+expect_screen tui_bad_map_says_why "error: /etc/passwd:1"
+if cap | grep -q "unmatched"; then echo "FAIL tui_bad_map_keeps_matching"; cap | sed 's/^/    /'; else echo "ok tui_bad_map_keeps_matching"; fi
+keys q
+
+# --- bug 3: nothing of the help or of a zoomed heatmap stays behind, at 120 and 160 columns
+for size in "120 35" "160 45"; do
+    read -r w h <<<"$size"
+    start_at "$w" "$h"
+    expect_screen "tui_${w}_ready" "match \(output"
+    keys j j j a
+    sleep 0.5
+    before=$(cap | sed '$d' | sed '$d')   # all but the status line and the bar
+    keys '?'
+    expect_screen "tui_${w}_help" "first divergent layer"
+    for ((i = 0; i < 8; i++)); do keys NPage; done
+    keys q Tab z
+    expect_screen "tui_${w}_zoomed" "channel 0 of 16"
+    keys z Tab
+    sleep 0.5
+    after=$(cap | sed '$d' | sed '$d')
+    if [ "$before" = "$after" ]; then echo "ok tui_${w}_no_stale_cells"; else
+        echo "FAIL tui_${w}_no_stale_cells"; diff <(echo "$before") <(echo "$after") | sed 's/^/    /'; fi
+    keys q
+done
+# names get the width at 120 columns (the layers pane is full width below 150)
+start_at 120 35 samples/faults/x_incep.pt samples/faults/x_incep.onnx
+expect_screen tui_120_names_wide "^  A layer {20,}B layer"
+keys q
+
+# --- bug 4: the attack form shows over a zoomed jobs pane
+start
+expect_screen tui_form_ready "match \(output"
+keys : 'bench 1000000' Enter
+expect_screen tui_form_job_running "timing, 1000000 runs +running"
+for ((t = 0; t < 3; t++)); do cap | grep -q "▶ Jobs" && break; keys Tab; sleep 0.2; done
+keys z x
+expect_screen tui_form_over_zoomed_jobs "method \(fgsm\|pgd\|simba\) +fgsm"
+keys Escape
+sleep 0.2
+keys c q y
+
+# --- bug 5: without a terminal the explorer refuses at once (exit 2, one line, no spinning)
+t0=$(date +%s%N)
+timeout 5 "$CS" samples/lenet5/lenet5.pt </dev/null >"$TMP/notty.out" 2>"$TMP/notty.err"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "$rc" = 2 ] && [ "$(wc -l <"$TMP/notty.err")" = 1 ] && grep -q "needs a terminal" "$TMP/notty.err" && [ "$ms" -lt 3000 ]; then
+    echo "ok tui_no_tty_refuses ($ms ms)"
+else
+    echo "FAIL tui_no_tty_refuses (exit $rc after $ms ms: $(cat "$TMP/notty.err"))"
+fi
+
+# --- bug 6: Ctrl-C on a CLI run in a terminal exits 130 and says how far it got
+fresh_server
+rm -f "$TMP/tui-exit"
+tm new-session -d -s t -x 100 -y 24 \
+    "'$CS' bench samples/lenet5/lenet5.onnx --runs 100000000; echo EXITED \$? >'$TMP/tui-exit'; sleep 60"
+sleep 2
+keys C-c
+for ((i = 0; i < 50; i++)); do [ -f "$TMP/tui-exit" ] && break; sleep 0.1; done
+if grep -q "EXITED 130" "$TMP/tui-exit" 2>/dev/null && cap | grep -Eqi "cancel|interrupt"; then
+    echo "ok tui_cli_ctrl_c_exits_130"
+else
+    echo "FAIL tui_cli_ctrl_c_exits_130 ($(cat "$TMP/tui-exit" 2>/dev/null))"; cap | sed 's/^/    /'
+fi
+
+# --- the teaching view at 80x24 walks LeNet-5 from input to output
+start
+expect_screen tui_teach_ready "match \(output"
+keys j j j l
+expect_screen tui_teach_title "Learn: conv2 +Conv2d = Conv"
+expect_screen tui_teach_formula "y\[o,i,j\] = b\[o\] \+ sum c<6, u<5, v<5 of w\[o,c,u,v\] \* x\[c, i\+u, j\+v\]"
+expect_screen tui_teach_shapes "shapes +in \[1,6,14,14\] → out \[1,16,10,10\]"
+expect_screen tui_teach_params "params +2416: 2400 weight \[16,6,5,5\] \+ 16 bias \[16\]"
+expect_screen tui_teach_macs "MACs +240000: 1600 outputs x 150 \(6x5x5\)"
+expect_screen tui_teach_rf "sees +14x14 pixels of the 28x28 input"
+expect_screen tui_teach_pictures "w\[0,[0-5]\] +in ch [0-5] +out ch 0 of 16"
+w=$(cap | wc -L)
+if [ "$w" -le 80 ]; then echo "ok tui_teach_fits_80x24"; else echo "FAIL tui_teach_fits_80x24 ($w columns)"; fi
+keys j
+expect_screen tui_teach_walks_to_relu "y = max\(0, x\)"
+keys '>'
+expect_screen tui_teach_channel "out ch 1 of 16"
+keys q : 'explain fc1' Enter
+expect_screen tui_teach_explain_fc1 "every one of 120 outputs is a weighted sum of all 400 inputs"
+expect_screen tui_teach_fc1_rf "sees +the whole input"
+keys q q
+
+# --- a CoreML .mlpackage: MIL consts get no row, G lands on the output
+mlp=../shared/realworld/drawmnist/MNIST.mlpackage
+if [ -d "$mlp" ]; then
+    start "$mlp"
+    expect_screen tui_mlpackage_ready "Layers \("
+    keys G
+    expect_screen tui_mlpackage_G_output "^> Prediction_probs +classify"
+    if cap | grep -q " const "; then echo "FAIL tui_mlpackage_no_const_rows"; else echo "ok tui_mlpackage_no_const_rows"; fi
+    keys k k k w
+    expect_screen tui_mlpackage_const_weights_shown "^A model_Dense2_weight_to_fp16 \[10,800\]"
+    keys q
+else
+    echo "# $mlp is absent: the .mlpackage checks are skipped"
+fi
+
+# --- at real scale: a ResNet-50 pair of the zoo opens folded with keys live while loading, f lands on the
+# first divergence, every key redraws fast (the slowest redraw is checked below with all the others)
+zoo=""
+for d in build/zoo ../zoo /work/zoo; do [ -d "$d/resnet50" ] && [ -d "$d/faults" ] && zoo=$d && break; done
+if [ -n "$zoo" ] && [ -f "$zoo/faults/resnet50_kernel_hw.onnx" ]; then
+    start_at 120 40 "$zoo/resnet50/model.pt" "$zoo/faults/resnet50_kernel_hw.onnx" --input "$zoo/resnet50/input.npy"
+    expect_screen tui_resnet50_progress "(loading|running).*keys work meanwhile" 100
+    keys j k
+    expect_screen tui_resnet50_ready "DIVERGE at" 1800
+    expect_screen tui_resnet50_folded "Layers \(([0-9]|[12][0-9]|30) of 1[0-9]{2} rows"
+    first=$(cap | sed -n 3p | sed 's/.*DIVERGE at //; s/+.*//')
+    keys f
+    expect_screen tui_resnet50_f_lands "^> .*✗"
+    expect_screen tui_resnet50_f_detail_names_it "^${first}[+ ]"
+    for ((i = 0; i < 20; i++)); do keys j; done
+    keys G g a
+    sleep 1
+    keys q
+else
+    echo "# no ResNet-50 zoo (build/zoo, ../zoo): the real-scale checks are skipped (make zoo builds it)"
+fi
+
+# --- unrelated models are paired with a warning; a file that is no model is refused before the screen
+start samples/lenet5/lenet5.pt samples/faults/x_mlp.onnx
+expect_screen tui_low_match_warned "LOW MATCHING CONFIDENCE 0\.[0-4]"
+keys q
+start samples/faults/x_incep.pt samples/faults/x_incep.onnx
+expect_screen tui_related_ready "Layers \("
+sleep 1
+if cap | grep -q "LOW MATCHING"; then echo "FAIL tui_related_not_warned"; else echo "ok tui_related_not_warned"; fi
+keys q
+expect_fail tui_non_model_b "README.md: not a model file" "$CS" samples/lenet5/lenet5.pt README.md
+
+# --- the picker previews the highlighted file; :open drops an input made for the previous model
+start
+expect_screen tui_picker_ready "match \(output"
+keys i
+expect_screen tui_picker_open "Input: \[file\]"
+keys j j
+expect_screen tui_picker_preview_highlighted "^ .*│? *1_trouser.png|1_trouser.png *$|  1_trouser.png"
+keys Escape q
+start samples/faults/x_mlp.pt samples/faults/x_mlp.onnx --input samples/faults/images/x_8x8.npy
+expect_screen tui_open_npy_ready "input x_8x8.npy .*match"
+keys : 'open samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx' Enter
+expect_screen tui_open_drops_input "the input was made for the previous model"
+expect_screen tui_open_new_policy "input 0_tshirt.png .*match"
+keys q
+
+# --- the cause of the first divergence, in the header and the detail pane
+start_at 100 30 samples/lenet5/lenet5.pt samples/faults/lenet5_conv2_kernel_transposed.onnx --input samples/lenet5/images/2_pullover.png
+expect_screen tui_cause_in_header "DIVERGE at conv2: weights_layout" 100
+keys f
+expect_screen tui_cause_in_detail "^cause: "
+keys q
+
+# --- SIGHUP ends the explorer cleanly: the attack job's temporary folder is removed
+start
+expect_screen tui_hup_ready "match \(output"
+keys : 'attack fgsm 0.1 1 fashion-mnist:test 20' Enter
+sleep 2
+pid=$(pgrep -P "$(tm display-message -p -t t '#{pane_pid}')" convscope)
+dirs=$(ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* 2>/dev/null)
+[ -n "$pid" ] && kill -HUP "$pid"
+for ((i = 0; i < 50; i++)); do [ -f "$TMP/tui-exit" ] && break; sleep 0.1; done
+if grep -q "EXITED 129" "$TMP/tui-exit" 2>/dev/null && ! ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* >/dev/null 2>&1; then
+    echo "ok tui_sighup_cleans_up (${dirs:-no folder made yet})"
+else
+    echo "FAIL tui_sighup_cleans_up (exit '$(cat "$TMP/tui-exit" 2>/dev/null)', left: $(ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* 2>/dev/null))"
+fi
 
 # --- every keypress redrew in under 50 ms
 if [ -s "$TRACE" ]; then

@@ -25,7 +25,7 @@ static cs_status nn_run(nn_call *c)
     const cs_op_def *def = cs_ops_find("", c->op);
     if (!def)
         return cs_error_set(&c->err, CS_ERR_UNSUPPORTED, "no kernel for %s", c->op);
-    cs_kernel_ctx ctx = {NULL, &node, c->in, c->n_in, c->out, n_out, c->opset, &c->err, NULL};
+    cs_kernel_ctx ctx = {.node = &node, .in = c->in, .n_in = c->n_in, .out = c->out, .n_out = n_out, .opset = c->opset, .err = &c->err};
     return def->run(&ctx);
 }
 

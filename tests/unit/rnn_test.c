@@ -25,7 +25,7 @@ static cs_status rnn_run(rnn_call *c)
         return cs_error_set(&c->err, CS_ERR_UNSUPPORTED, "no kernel for %s", c->op);
     int n_out = strcmp(c->op, "LSTM") == 0 ? 3 : 2;
     node.n_outputs = n_out;
-    cs_kernel_ctx ctx = {NULL, &node, c->in, c->n_in, c->out, n_out, 14, &c->err, NULL};
+    cs_kernel_ctx ctx = {.node = &node, .in = c->in, .n_in = c->n_in, .out = c->out, .n_out = n_out, .opset = 14, .err = &c->err};
     return def->run(&ctx);
 }
 

@@ -29,7 +29,7 @@ static cs_status run_tcall(tcall *call)
     const cs_op_def *def = cs_ops_find("", call->op);
     if (!def)
         return cs_error_set(&call->err, CS_ERR_UNSUPPORTED, "no kernel for %s", call->op);
-    cs_kernel_ctx ctx = {NULL, &node, call->in, call->n_in, call->out, n_out, call->opset, &call->err, NULL};
+    cs_kernel_ctx ctx = {.node = &node, .in = call->in, .n_in = call->n_in, .out = call->out, .n_out = n_out, .opset = call->opset, .err = &call->err};
     return def->run(&ctx);
 }
 

@@ -10,17 +10,8 @@
 #include "../graph.h"
 #include "../status.h"
 #include "../tensor.h"
+#include "input_opts.h"
 
-typedef struct cs_input_opts {
-    double scale;          /* multiply raw pixels by this (default 1/255) */
-    bool scale_set;
-    double mean[4];        /* per-channel mean subtracted after scaling (one value = all channels) */
-    int n_mean;
-    double std[4];         /* per-channel std divided after the mean */
-    int n_std;
-} cs_input_opts;
-
-void cs_input_opts_default(cs_input_opts *opts);
 
 /* Loads SPEC for graph input number `input` (index into g->inputs). Images and dataset samples are
  * fitted to the input's declared shape; .npy/.pb are fed exactly as stored (shape must match where

@@ -10,7 +10,7 @@
 #include "../graph.h"
 #include "../status.h"
 #include "../tensor.h"
-#include "input.h"
+#include "input_opts.h"
 
 typedef enum {
     CS_PX_NCHW, CS_PX_NHWC, CS_PX_CHW, CS_PX_HWC, CS_PX_NHW, CS_PX_HW,

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Format-native attribute names (PyTorch, Keras, CoreML) and their canonical (ONNX) names. */
 static const char *const native_names[][2] = {
     {"kernel_size", "kernel_shape"}, {"stride", "strides"},   {"padding", "pads"},          {"dilation", "dilations"},
     {"dilation_rate", "dilations"},  {"groups", "group"},      {"eps", "epsilon"},           {"negative_slope", "alpha"},
     {"min_val", "min"},              {"max_val", "max"},       {"dim", "axis"},              {"pool_size", "kernel_shape"},
-    {"momentum", "momentum"},        {"approximate", "approximate"}, {"align_corners", "coordinate_transformation_mode"},
+    {"kernelSize", "kernel_shape"},  {"dilationFactor", "dilations"}, {"nGroups", "group"},  {"max_value", "max"},
+    {"interpolation", "mode"},       {"align_corners", "coordinate_transformation_mode"},   {"ceilMode", "ceil_mode"},
 };
 
 const char *cs_canon_name(const char *native)
@@ -19,6 +21,20 @@ const char *cs_canon_name(const char *native)
         if (strcmp(native_names[i][0], native) == 0)
             return native_names[i][1];
     return native;
+}
+
+const char *cs_canon_native_name(const cs_attrs *native, const char *canon)
+{
+    for (int i = 0; i < native->count; i++) {
+        const char *n = native->items[i].name;
+        if (strcmp(n, canon) == 0)
+            return NULL;
+        if (strcmp(cs_canon_name(n), canon) == 0)
+            return n;
+        if (strcmp(canon, "pads") == 0 && strstr(n, "paddingAmounts")) /* CoreML's per-edge border amounts */
+            return "paddingAmounts";
+    }
+    return NULL;
 }
 
 const cs_canon_attr *cs_canon_find(const cs_canon *c, const char *name)

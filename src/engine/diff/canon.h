@@ -39,4 +39,8 @@ const char *cs_canon_str(const cs_canon_attr *a, char *buf, size_t size);
  * name itself when it is already canonical. */
 const char *cs_canon_name(const char *native);
 
+/* The format-native name under which `native` (a layer's attributes as written) holds canonical attribute
+ * `canon` when it names it differently ("padding" for pads), else NULL. */
+const char *cs_canon_native_name(const cs_attrs *native, const char *canon);
+
 #endif

@@ -153,10 +153,15 @@ static void unknown(const cs_probe *p, const cs_hyps *hs, cs_cause *c)
     cs_fmt(c->evidence, sizeof c->evidence, "%d hypotheses tried; A's unchanged layer: %.3g; best '%s': %.3g; "
              "next '%s': %.3g", hs->n, hs->baseline, h1 ? h1->what : "none", h1 ? h1->res : -1.0,
              h2 ? h2->what : "none", h2 ? h2->res : -1.0);
-    cs_fmt(c->summary, sizeof c->summary,
-             "no single change explains B's %s against A's %s; best candidates: %s (residual %.2g), %s (residual %.2g)",
-             p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, h1 ? h1->what : "none", h1 ? h1->res : -1.0,
-             h2 ? h2->what : "none", h2 ? h2->res : -1.0);
+    if (!h1)
+        cs_fmt(c->summary, sizeof c->summary,
+               "no hypothesis could be tested on B's %s against A's %s (A's unchanged layer differs by a relative "
+               "residual of %.2g)", p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, hs->baseline);
+    else
+        cs_fmt(c->summary, sizeof c->summary,
+               "no single change explains B's %s against A's %s; best candidates: %s (residual %.2g)%s%s%s",
+               p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, h1->what, h1->res, h2 ? ", " : "",
+               h2 ? h2->what : "", h2 ? " (next best)" : "");
 }
 
 void cs_cause_probe(const cs_probe *p, cs_cause *out)

@@ -306,11 +306,56 @@ void cs_hyp_operands(const cs_probe *p, cs_hyps *hs)
 
 /* ---- layout of the output ---- */
 
+/* Relative residual of B against A with channel (axis 1) c of B holding A's channel perm(c): a channel shuffle
+ * of g groups (C = g x k; B's channel i*g+j is A's j*k+i), or its inverse. */
+static double shuffle_residual(const cs_tensor *a, const cs_tensor *b, int64_t g, bool inverse)
+{
+    int64_t c = a->dims[1], k = c / g, inner = 1, outer = a->dims[0];
+    for (int i = 2; i < a->rank; i++)
+        inner *= a->dims[i];
+    double num = 0, den = 0;
+    for (int64_t n = 0; n < outer; n++)
+        for (int64_t ch = 0; ch < c; ch++) {
+            int64_t src = inverse ? (ch % k) * g + ch / k : (ch % g) * k + ch / g;
+            for (int64_t e = 0; e < inner; e++) {
+                double x = cs_tensor_get_f64(a, (n * c + src) * inner + e), y = cs_tensor_get_f64(b, (n * c + ch) * inner + e);
+                num += (x - y) * (x - y), den += y * y;
+            }
+        }
+    return den > 0 ? sqrt(num / den) : INFINITY;
+}
+
+static void shuffle_hyps(const cs_probe *p, cs_hyps *hs, const cs_tensor *ao, const cs_tensor *bl)
+{
+    if (ao->rank < 3 || bl->rank != ao->rank || memcmp(ao->dims, bl->dims, sizeof(int64_t) * (size_t)ao->rank) != 0)
+        return;
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    static const int groups[] = {2, 3, 4, 8};
+    for (int i = 0; i < 4; i++) {
+        int64_t g = groups[i];
+        if (ao->dims[1] % g || ao->dims[1] / g < 2)
+            continue;
+        for (int inv = 0; inv < 2; inv++) {
+            cs_hyp *hy = cs_hyp_add(hs, "layout", shuffle_residual(ao, bl, g, inv));
+            if (!hy)
+                return;
+            /* inverse: B[j*k+i] = A[i*g+j], B is A with its channel shuffle undone (the shuffle was lost) */
+            cs_fmt(hy->what, sizeof hy->what, "its channels %s in %lld groups (a channel shuffle %s)",
+                   inv ? "unshuffled" : "shuffled", (long long)g, inv ? "lost" : "added");
+            cs_fmt(hy->a, sizeof hy->a, "A's channel order");
+            cs_fmt(hy->b, sizeof hy->b, "channels %s in %lld groups", inv ? "unshuffled" : "shuffled", (long long)g);
+            cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", p->a->layers[mp->a[0]].name);
+            cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", p->b->layers[mp->b[mp->n_b - 1]].name);
+        }
+    }
+}
+
 void cs_hyp_layout(const cs_probe *p, cs_hyps *hs)
 {
     const cs_tensor *ao = p->va[p->a_out], *bl = p->b_local;
     if (!ao || !bl || cs_tensor_numel(ao) != cs_tensor_numel(bl) || cs_tensor_numel(ao) < 4 || hs->baseline < 1e-3)
         return;
+    shuffle_hyps(p, hs, ao, bl);
     cs_tensor view = *bl;
     if (view.rank != ao->rank) { /* read B's values in A's shape */
         view.rank = ao->rank;

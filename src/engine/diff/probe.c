@@ -47,14 +47,19 @@ static void want_group(const cs_graph *g, const int *layers, int n, bool *want)
 typedef struct grab {
     const bool *want;
     cs_tensor **vals;
+    int missing;          /* wanted values not captured yet: the run stops once it reaches 0 */
+    volatile int stop;
 } grab;
 
 static void grab_value(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
 {
     (void)g, (void)node;
     grab *c = user;
-    if (value >= 0 && c->want[value] && !c->vals[value])
+    if (value >= 0 && c->want[value] && !c->vals[value]) {
         c->vals[value] = cs_tensor_clone(t, NULL);
+        if (--c->missing <= 0)
+            c->stop = 1;
+    }
 }
 
 /* Runs g to capture the wanted values; a failing run (B broken by the fault) keeps what it computed. */
@@ -65,8 +70,10 @@ static void capture(const cs_graph *g, const cs_plan *plan, const cs_tensor *con
         if (want[g->inputs[i]] && in[i])
             vals[g->inputs[i]] = cs_tensor_clone(in[i], NULL);
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
-    grab c = {want, vals};
-    cs_exec_opts eo = {grab_value, &c, NULL};
+    grab c = {want, vals, 0, 0};
+    for (int v = 0; v < g->n_values; v++)
+        c.missing += want[v] && !vals[v] && !g->values[v].data;
+    cs_exec_opts eo = {grab_value, &c, &c.stop};
     cs_error err;
     if (outs)
         (void)cs_exec_run(g, plan, in, outs, &eo, NULL, &err);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "../graph.h"
-#include "weights.h"
+#include "weight_cmp.h"
 
 /* Understood layouts, per cell (one direction of one layer):
  *   ONNX LSTM/GRU/RNN node weights W [D,G*H,In], R [D,G*H,H], B [D,2*G*H] (Wb then Rb); gates i,o,f,c / z,r,h;

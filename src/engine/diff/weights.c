@@ -261,7 +261,7 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         perm_error(a->t, b->t, p, &c->max_abs, &c->mean_abs, &c->fp16_ok);
         c->ok = c->permuted = true;
         memcpy(c->perm, p, sizeof c->perm);
-        snprintf(c->how, sizeof c->how, "%s->%s", cs_layout_name(b->layout), cs_layout_name(a->layout));
+        snprintf(c->how, sizeof c->how, "A %s, B %s", cs_layout_name(a->layout), cs_layout_name(b->layout));
         return;
     }
     if (a->layout && a->layout == b->layout) { /* same known layout: the plain order, nothing else */
@@ -300,20 +300,6 @@ static void compare_pair(const wt *a, const wt *b, tensor_cmp *c)
         if (best == 0)
             break;
     }
-}
-
-static const char *const status_names[] = {"identical", "identical after layout change", "identical after BN folding",
-                                           "fp16 rounding", "quantization", "different", "incomparable"};
-
-const char *cs_weight_status_name(cs_weight_status s)
-{
-    return s >= CS_W_IDENTICAL && s <= CS_W_INCOMPARABLE ? status_names[s] : "incomparable";
-}
-
-void cs_weight_set_status(cs_weight_cmp *out, cs_weight_status s)
-{
-    out->code = s;
-    snprintf(out->status, sizeof out->status, "%s", cs_weight_status_name(s));
 }
 
 /* B's tensor rewritten in A's dim order (perm from compare_pair); NULL on allocation failure. */
@@ -371,7 +357,7 @@ static void explain(const wt *x, const wt *y, const tensor_cmp *c, bool folded, 
 static int severity(const char *status)
 {
     for (int i = 0; i <= CS_W_INCOMPARABLE; i++)
-        if (strcmp(status_names[i], status) == 0)
+        if (strcmp(cs_weight_status_name((cs_weight_status)i), status) == 0)
             return i;
     return CS_W_INCOMPARABLE;
 }
@@ -423,8 +409,8 @@ void cs_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const c
             if (!sb.items[j].used && cs_tensor_numel(sb.items[j].t) == cs_tensor_numel(x->t))
                 y = &sb.items[j];
         if (!y) {
-            if (x->t->rank == 1 && sb.n < sa.n)
-                set_relation(out, "bias_missing", "B has no bias", x->name, NULL);
+            if (x->t->rank == 1 && i > 0 && sb.n > 0 && sb.n < sa.n && sa.items[0].used)
+                set_relation(out, "bias_missing", "B has no bias", x->name, NULL); /* A's kernel matched, not its bias */
             set_status(out, "incomparable");
             snprintf(out->alignment, sizeof out->alignment, "B has no tensor of %lld elements",
                      (long long)cs_tensor_numel(x->t));

@@ -244,7 +244,8 @@ const ts_aten_def cs_ts_aten_core[] = {
 static ts_aten_fn find_fn(const char *name)
 {
     static const ts_aten_def *const tables[] = {cs_ts_aten_core, cs_ts_aten_nn, cs_ts_aten_shape, cs_ts_aten_math,
-                                                 cs_ts_aten_rnn, cs_ts_aten_attn};
+                                                 cs_ts_aten_rnn, cs_ts_aten_attn,
+                                                 cs_ts_aten_vision};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const ts_aten_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0)

@@ -163,5 +163,39 @@ static tv *aten_rnn(ts_ctx *c, const char *name, tv **a, char **kw, int n)
                      cs_ts_get_int(a[7], 0) != 0, cs_ts_get_int(a[8], 0) != 0, act);
 }
 
-const ts_aten_def cs_ts_aten_rnn[] = {
-    {"lstm", aten_rnn}, {"gru", aten_rnn}, {"rnn_tanh", aten_rnn}, {"rnn_relu", aten_rnn}, {NULL, NULL}};
+static tv *op(ts_ctx *c, const char *name, tv *x, tv *y)
+{
+    tv *args[2] = {x, y};
+    char *kw[2] = {NULL, NULL};
+    return x && (y || !strchr("am", name[0])) ? cs_ts_aten(c, name, args, kw, y ? 2 : 1) : NULL;
+}
+
+/* lstm_cell(x, [h, c], w_ih, w_hh, b_ih, b_hh) -> (h', c'): gates x W_ih^T + b_ih + h W_hh^T + b_hh split
+ * into i, f, g, o; c' = s(f) c + s(i) tanh(g), h' = s(o) tanh(c'). */
+static tv *lstm_cell(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "input"), *hx = A(1, "hx");
+    if (n < 4 || !hx || (hx->kind != TV_LIST && hx->kind != TV_TUPLE) || hx->n != 2)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s without (h, c)", name);
+    tv *none = cs_ts_new(c, TV_NONE);
+    tv *l1[3] = {x, a[2], n > 4 ? a[4] : none}, *l2[3] = {hx->items[0], a[3], n > 5 ? a[5] : none};
+    char *k3[3] = {NULL, NULL, NULL};
+    tv *g1 = none ? cs_ts_aten(c, "linear", l1, k3, 3) : NULL, *g2 = g1 ? cs_ts_aten(c, "linear", l2, k3, 3) : NULL;
+    tv *g = op(c, "add", g1, g2);
+    tv *four = cs_ts_int(c, 4), *m1 = cs_ts_int(c, -1);
+    tv *ca[3] = {g, four, m1};
+    tv *parts = g && four && m1 ? cs_ts_aten(c, "chunk", ca, k3, 3) : NULL;
+    if (!parts || parts->kind != TV_TUPLE || parts->n != 4)
+        return parts ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s gates", name) : NULL;
+    tv *i = op(c, "sigmoid", parts->items[0], NULL), *f = op(c, "sigmoid", parts->items[1], NULL);
+    tv *gg = op(c, "tanh", parts->items[2], NULL), *o = op(c, "sigmoid", parts->items[3], NULL);
+    tv *c2 = op(c, "add", op(c, "mul", f, hx->items[1]), op(c, "mul", i, gg));
+    tv *h2 = op(c, "mul", o, op(c, "tanh", c2, NULL));
+    if (!h2)
+        return NULL;
+    int outs[2] = {h2->value, c2->value};
+    return cs_ts_tuple_of(c, outs, 2, h2->rank);
+}
+
+const ts_aten_def cs_ts_aten_rnn[] = {{"lstm", aten_rnn},         {"gru", aten_rnn},   {"rnn_tanh", aten_rnn},
+                                      {"rnn_relu", aten_rnn},     {"lstm_cell", lstm_cell}, {NULL, NULL}};

@@ -76,7 +76,16 @@ typedef struct ts_ctx {
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
 } ts_ctx;
 
+/* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
+#define TS_MAX_CALL_DEPTH 64
+#define TS_MAX_LOOP 100000
+#define TS_MAX_STEPS 500000
+#define TS_MAX_ARENA_BYTES ((size_t)256 << 20)
+
+/* ---- values (torchscript.c) ---- */
 tv *cs_ts_new(ts_ctx *c, tv_kind kind);
+/* Appends item to a LIST/TUPLE value (arena-backed); false when item is NULL or out of memory. */
+bool cs_ts_push_item(ts_ctx *c, tv *list, tv *item);
 /* Hands malloc'd p to the arena (freed at the end); NULL (p freed) when out of memory. */
 void *cs_ts_keep(ts_ctx *c, void *p);
 char *cs_ts_strdup(ts_ctx *c, const char *s);
@@ -86,6 +95,32 @@ tv *cs_ts_int(ts_ctx *c, int64_t i);
 tv *cs_ts_tensor(ts_ctx *c, int value, int rank);
 /* Fails with "<what> at FILE:LINE" appended. Returns NULL for use in returns. */
 tv *cs_ts_fail(ts_ctx *c, cs_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the module tree (torchscript_module.c) ---- */
+/* The parsed code file of a module path ("__torch__.a.b"), parsed once; NULL with err set. */
+ts_file *cs_ts_load_file(ts_ctx *c, const char *module);
+const ts_node *cs_ts_find_def(const ts_file *f, ts_kind kind, const char *name);
+const ts_node *cs_ts_class_of(ts_ctx *c, const cs_pv *obj, const ts_file **file);
+const ts_node *cs_ts_method_of(const ts_node *cls, const char *name);
+/* Attribute `name` of module value m (pickled state, __setstate__ results, class constants). */
+tv *cs_ts_module_attr(ts_ctx *c, const tv *m, const char *name);
+bool cs_ts_state_set(ts_ctx *c, const cs_pv *obj, const char *name, tv *v);
+bool cs_ts_is_container(const cs_pv *obj);
+/* The layer of module m (made on first call, with its weights); -1 with err set. */
+int cs_ts_module_layer(ts_ctx *c, const tv *m, const ts_node *cls);
+void cs_ts_record_outputs(ts_ctx *c, int layer, const tv *r);
+
+/* ---- the interpreter (torchscript_eval.c, torchscript_builtin.c) ---- */
+/* Runs def d of `file` with self (or NULL) and the arguments; its return value, NULL with err set. */
+tv *cs_ts_call_def(ts_ctx *c, const ts_file *file, const ts_node *d, tv *self, tv **args, char **kw, int n);
+/* Evaluates expression e in a fresh frame of `file` (class constants). */
+tv *cs_ts_eval_in(ts_ctx *c, const ts_file *file, const ts_node *e);
+/* Interpreter-level builtins by qualified name; *handled false when the name is not one. */
+tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool *handled);
+/* Truth of a load-time value; *known false when it is only known at run time. */
+bool cs_ts_truthy(const tv *v, bool *known);
+tv *cs_ts_bool(ts_ctx *c, bool b);
+tv *cs_ts_unknown(ts_ctx *c);
 
 /* Lowers aten op `name` ("relu", "_convolution"...) through the tables; NULL with err set when unknown. */
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
@@ -145,9 +180,9 @@ typedef struct ts_aten_def {
 } ts_aten_def;
 /* The families (NULL-terminated): elementwise and activations (torchscript_aten.c), layers (torchscript_aten_nn.c),
  * shapes (torchscript_aten_shape.c), reductions, comparisons and casts (torchscript_aten_math.c), LSTM/GRU/RNN
- * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c). */
+ * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c), torchvision ops (torchscript_aten_vision.c). */
 extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[], cs_ts_aten_math[], cs_ts_aten_rnn[],
-    cs_ts_aten_attn[];
+    cs_ts_aten_attn[], cs_ts_aten_vision[];
 
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */

@@ -21,6 +21,7 @@ typedef enum {
     TS_EXPR, TS_RETURN, TS_PASS,
     TS_IF,        /* kids[0] cond, kids[1] body (TS_BLOCK), kids[2] else (TS_BLOCK or NULL) */
     TS_FOR,       /* kids[0] target, kids[1] iterable, kids[2] body */
+    TS_WITH,      /* kids[0] context manager, kids[1] body */
     TS_BLOCK,
     TS_DEF,       /* name; kids: params (TS_PARAM)..., last = body */
     TS_PARAM,     /* name; kids[0] = default or NULL */

@@ -128,7 +128,8 @@ static cs_status g_maxpool(cs_grad_ctx *ctx)
     node.outputs = outs;
     node.n_outputs = 2;
     cs_tensor *res[2] = {NULL, NULL};
-    cs_kernel_ctx k = {ctx->graph, &node, ctx->in, 1, res, 2, ctx->opset, ctx->err, NULL};
+    cs_kernel_ctx k = {.graph = ctx->graph, .node = &node, .in = ctx->in, .n_in = 1, .out = res, .n_out = 2,
+                       .opset = ctx->opset, .err = ctx->err};
     st = def->run(&k);
     float *dx = st == CS_OK ? cs_grad_alloc(ctx, 0) : NULL;
     if (dx) {

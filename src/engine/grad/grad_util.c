@@ -59,7 +59,8 @@ cs_status cs_grad_need_f32(cs_grad_ctx *ctx, int n)
 
 cs_kernel_ctx cs_grad_kernel_ctx(const cs_grad_ctx *ctx)
 {
-    cs_kernel_ctx k = {ctx->graph, ctx->node, ctx->in, ctx->n_in, NULL, 0, ctx->opset, ctx->err, NULL};
+    cs_kernel_ctx k = {.graph = ctx->graph, .node = ctx->node, .in = ctx->in, .n_in = ctx->n_in, .opset = ctx->opset,
+                       .err = ctx->err};
     return k;
 }
 

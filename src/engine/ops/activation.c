@@ -1,7 +1,9 @@
 /* activation.c — op family 'activation': Relu and its variants, sigmoids, Tanh, Softplus,
  * Clip, Shrink, Gelu and Mish, with each opset's attribute defaults (see registry.h). */
 #include "elementwise.h"
+#include "fastpath.h"
 #include "registry.h"
+#include "vecmath.h"
 
 #include <float.h>
 #include <math.h>
@@ -163,16 +165,29 @@ static double hard_swish_f64(double x, const cs_ew_params *p)
     return x * fmax(0.0, fmin(1.0, x / 6.0 + 0.5));
 }
 
+/* Fast path loops (vecmath.h states their ULP bounds); the reference computes in double. */
+static void sigmoid_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    (void)p;
+    cs_vsigmoid(x, y, n);
+}
+
+static void tanh_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    (void)p;
+    cs_vtanh(x, y, n);
+}
+
 static cs_status op_sigmoid(cs_kernel_ctx *ctx)
 {
     static const cs_unary_fns fns = {NULL, sigmoid_f64, NULL, NULL, false};
-    return cs_ew_unary(ctx, &fns, NULL);
+    return cs_kernels_fast() ? cs_ew_unary_loop(ctx, sigmoid_loop, &fns, NULL) : cs_ew_unary(ctx, &fns, NULL);
 }
 
 static cs_status op_tanh(cs_kernel_ctx *ctx)
 {
     static const cs_unary_fns fns = {tanh_f32, tanh_f64, NULL, NULL, false};
-    return cs_ew_unary(ctx, &fns, NULL);
+    return cs_kernels_fast() ? cs_ew_unary_loop(ctx, tanh_loop, &fns, NULL) : cs_ew_unary(ctx, &fns, NULL);
 }
 
 static cs_status op_softplus(cs_kernel_ctx *ctx)
@@ -221,13 +236,23 @@ static double gelu_tanh_f64(double x, const cs_ew_params *p)
     return 0.5 * x * (1.0 + tanh(k * (x + 0.044715 * x * x * x)));
 }
 
+static void gelu_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    (void)p;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] * 0.70710678118654752f;
+    cs_verf(y, y, n);
+    for (int64_t i = 0; i < n; i++)
+        y[i] = 0.5f * x[i] * (1.0f + y[i]);
+}
+
 static cs_status op_gelu(cs_kernel_ctx *ctx)
 {
     static const cs_unary_fns exact = {NULL, gelu_exact_f64, NULL, NULL, false};
     static const cs_unary_fns approx = {NULL, gelu_tanh_f64, NULL, NULL, false};
     const char *mode = cs_attrs_string(&ctx->node->attrs, "approximate", "none");
     if (strcmp(mode, "none") == 0)
-        return cs_ew_unary(ctx, &exact, NULL);
+        return cs_kernels_fast() ? cs_ew_unary_loop(ctx, gelu_loop, &exact, NULL) : cs_ew_unary(ctx, &exact, NULL);
     if (strcmp(mode, "tanh") == 0)
         return cs_ew_unary(ctx, &approx, NULL);
     return cs_kernel_fail(ctx, CS_ERR_FORMAT, "approximate must be 'none' or 'tanh', got '%s'", mode);

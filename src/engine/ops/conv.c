@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "conv_core.h"
+#include "dnnl_backend.h"
+#include "fastpath.h"
 #include "quant_util.h"
 
 static cs_status check_ranks(cs_kernel_ctx *ctx, const cs_tensor *x, const cs_tensor *w)
@@ -132,6 +134,12 @@ static cs_status op_conv(cs_kernel_ctx *ctx)
         st = check_bias(ctx, b, s.out_channels, x->dtype);
     if (st != CS_OK)
         return st;
+    if (cs_kernels_fast()) {
+        bool handled = false;
+        st = cs_dnnl_conv(ctx, &s, x, w, b, &handled);
+        if (st != CS_OK || handled)
+            return st;
+    }
     bool raw = (x->dtype == CS_DT_F32 || x->dtype == CS_DT_F64) && cs_tensor_numel(w) > 0;
     cs_tensor *y = conv_output(ctx, x->dtype, &s, s.out_channels, s.win.out, raw);
     return y ? run_float(ctx, &s, false, x, w, b, y) : ctx->err->status;

@@ -18,6 +18,15 @@ static void valid_range(int64_t count, int64_t stride, int64_t base, int64_t siz
         *hi = *lo;
 }
 
+/* Column-matrix budget of one GEMM (elements): 2^25 floats = 128 MiB by default. Larger convolutions are tiled. */
+static int64_t conv_tile_elems = (int64_t)1 << 25;
+#define CONV_TILE_ELEMS conv_tile_elems
+
+void cs_conv_set_tile_budget(int64_t elems)
+{
+    conv_tile_elems = elems > 0 ? elems : (int64_t)1 << 25;
+}
+
 static bool is_pointwise(const cs_window *w)
 {
     for (int i = 0; i < w->n; i++)
@@ -229,22 +238,81 @@ static bool wide_plan_make(const cs_window *w, int64_t Cg, int64_t K, wide_plan 
         return st;                                                                                         \
     }                                                                                                      \
                                                                                                            \
+    /* im2col of output rows [y0, y1) of depth slice z only: the column matrix of one tile. */            \
+    static void im2col_band_##SUF(const cs_window *w, int64_t channels, const T *img, T *col, int64_t z,    \
+                                  int64_t y0, int64_t y1)                                                  \
+    {                                                                                                      \
+        const int64_t D = w->in[0], H = w->in[1], W = w->in[2], OW = w->out[2];                            \
+        for (int64_t c = 0; c < channels; c++)                                                             \
+            for (int64_t a = 0; a < w->kernel[0]; a++)                                                     \
+                for (int64_t b = 0; b < w->kernel[1]; b++)                                                 \
+                    for (int64_t e = 0; e < w->kernel[2]; e++) {                                           \
+                        int64_t wbase = e * w->dilation[2] - w->pad_begin[2], lo, hi;                      \
+                        valid_range(OW, w->stride[2], wbase, W, &lo, &hi);                                 \
+                        int64_t id = z * w->stride[0] - w->pad_begin[0] + a * w->dilation[0];              \
+                        for (int64_t yy = y0; yy < y1; yy++, col += OW) {                                  \
+                            int64_t ih = yy * w->stride[1] - w->pad_begin[1] + b * w->dilation[1];         \
+                            bool inside = id >= 0 && id < D && ih >= 0 && ih < H;                          \
+                            const T *row = img + ((c * D + (inside ? id : 0)) * H + (inside ? ih : 0)) * W; \
+                            im2col_row_##SUF(col, row, OW, w->stride[2], wbase, inside ? lo : OW,          \
+                                             inside ? hi : OW);                                            \
+                        }                                                                                  \
+                    }                                                                                      \
+    }                                                                                                      \
+                                                                                                           \
+    /* Large outputs: bands of output rows whose column matrix fits CONV_TILE_ELEMS, each GEMM writing its \
+     * rows of y in place (ldc = the full output size), so memory stays bounded at any resolution. */     \
+    static cs_status forward_tiled_##SUF(const cs_conv_shape *s, const cs_window *w3, const T *x, const T *w, \
+                                         const T *bias, T *y, cs_error *err)                               \
+    {                                                                                                      \
+        const int64_t G = s->group, Cg = s->in_channels / G, Mg = s->out_channels / G;                     \
+        const int64_t K = Cg * cs_window_kernel_size(w3), IN = w3->in[0] * w3->in[1] * w3->in[2];          \
+        const int64_t OUT = cs_window_out_size(w3), OH = w3->out[1], OW = w3->out[2];                      \
+        int64_t rows = K * OW > 0 ? CONV_TILE_ELEMS / (K * OW) : OH;                                       \
+        rows = rows < 1 ? 1 : rows > OH ? OH : rows;                                                       \
+        if (K * rows * OW > INT32_MAX || OUT > INT32_MAX)                                                  \
+            return cs_error_set(err, CS_ERR_NOMEM, "convolution workspace is too large (%lld x %lld columns)", \
+                                (long long)K, (long long)(rows * OW));                                     \
+        T *col = malloc((size_t)(K * rows * OW > 0 ? K * rows * OW : 1) * sizeof(T));                      \
+        if (!col)                                                                                          \
+            return cs_error_set(err, CS_ERR_NOMEM, "out of memory for a %lld-element im2col tile",         \
+                                (long long)(K * rows * OW));                                               \
+        for (int64_t n = 0; n < s->batch; n++)                                                             \
+            for (int64_t g = 0; g < G; g++) {                                                              \
+                const T *xg = x + (n * s->in_channels + g * Cg) * IN;                                      \
+                T *yg = y + (n * s->out_channels + g * Mg) * OUT;                                          \
+                fill_bias_##SUF(yg, bias ? bias + g * Mg : NULL, Mg, OUT);                                 \
+                for (int64_t z = 0; z < w3->out[0] && Mg > 0 && K > 0; z++)                                \
+                    for (int64_t y0 = 0; y0 < OH; y0 += rows) {                                            \
+                        int64_t y1 = y0 + rows < OH ? y0 + rows : OH;                                      \
+                        im2col_band_##SUF(w3, Cg, xg, col, z, y0, y1);                                     \
+                        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)((y1 - y0) * OW), (int)K, 1, \
+                             w + g * Mg * K, (int)K, col, (int)((y1 - y0) * OW), bias ? 1 : 0,             \
+                             yg + (z * OH + y0) * OW, (int)OUT);                                           \
+                    }                                                                                      \
+            }                                                                                              \
+        free(col);                                                                                         \
+        return CS_OK;                                                                                      \
+    }                                                                                                      \
+                                                                                                           \
     cs_status cs_conv_forward_##SUF(const cs_conv_shape *s, const T *x, const T *w, const T *bias, T *y,   \
                                     cs_error *err)                                                         \
     {                                                                                                      \
         int64_t n_col;                                                                                     \
         if (!shape_ok(s, err))                                                                             \
             return err->status;                                                                            \
-        if (!col_elems(s, &n_col))                                                                         \
-            return cs_error_set(err, CS_ERR_NOMEM, "convolution workspace is too large");                  \
         cs_window w3;                                                                                      \
         cs_window_to_3d(&s->win, &w3);                                                                     \
+        bool direct = is_pointwise(&w3);                                                                   \
+        if (!direct && (!col_elems(s, &n_col) || n_col > CONV_TILE_ELEMS))                                 \
+            return forward_tiled_##SUF(s, &w3, x, w, bias, y, err);                                        \
+        if (direct && !col_elems(s, &n_col))                                                               \
+            return cs_error_set(err, CS_ERR_NOMEM, "convolution workspace is too large");                  \
         const int64_t G = s->group, Cg = s->in_channels / G, Mg = s->out_channels / G;                     \
         const int64_t K = Cg * cs_window_kernel_size(&w3), IN = w3.in[0] * w3.in[1] * w3.in[2];            \
         const int64_t OUT = cs_window_out_size(&w3);                                                       \
-        bool direct = is_pointwise(&w3);                                                                   \
         wide_plan wp;                                                                                      \
-        if (!direct && Mg > 0 && OUT > 0 && K > 0 && wide_plan_make(&w3, Cg, K, &wp))                      \
+        if (!direct && Mg > 0 && OUT > 0 && K > 0 && wide_plan_make(&w3, Cg, K, &wp) && wp.col <= CONV_TILE_ELEMS) \
             return forward_wide_##SUF(s, &w3, &wp, x, w, bias, y, err);                                    \
         T *col = direct ? NULL : malloc((size_t)(n_col > 0 ? n_col : 1) * sizeof(T));                      \
         if (!direct && !col)                                                                               \

@@ -22,6 +22,10 @@ cs_status cs_conv_forward_f32(const cs_conv_shape *s, const float *x, const floa
 cs_status cs_conv_forward_f64(const cs_conv_shape *s, const double *x, const double *w, const double *bias,
                               double *y, cs_error *err);
 
+/* Column-matrix budget (elements) above which forward convolutions run in bands of output rows; <= 0
+ * restores the default (2^25). For tests and tuning; not thread-safe against running convolutions. */
+void cs_conv_set_tile_budget(int64_t elems);
+
 /* The transpose (gradient) of the forward convolution: x holds the forward output [N,M,out...],
  * w is [M, C/group, k...] as ConvTranspose stores it, y receives the forward input [N,C,in...]. */
 cs_status cs_conv_backward_f32(const cs_conv_shape *s, const float *x, const float *w, const float *bias,

@@ -1,7 +1,9 @@
 /* math_unary.c — one-input math ops of the 'math' family: Abs, Neg, Sign, rounding, roots,
  * exponentials, trigonometry and the IsNaN/IsInf predicates, on the elementwise.h driver. */
 #include "elementwise.h"
+#include "fastpath.h"
 #include "math_kernels.h"
+#include "vecmath.h"
 
 #include <math.h>
 
@@ -31,9 +33,9 @@ FLOAT_UNARY(floor, floorf, floor)
 FLOAT_UNARY(ceil, ceilf, ceil)
 FLOAT_UNARY(round, rintf, rint) /* round half to even in the default rounding mode */
 FLOAT_UNARY(sqrt, sqrtf, sqrt)
-FLOAT_UNARY(exp, expf, exp)
+FLOAT_UNARY(exp_ref, expf, exp)
 FLOAT_UNARY(log, logf, log)
-FLOAT_UNARY(erf, erff, erf)
+FLOAT_UNARY(erf_ref, erff, erf)
 FLOAT_UNARY(sin, sinf, sin)
 FLOAT_UNARY(cos, cosf, cos)
 FLOAT_UNARY(tan, tanf, tan)
@@ -45,6 +47,31 @@ FLOAT_UNARY(cosh, coshf, cosh)
 FLOAT_UNARY(asinh, asinhf, asinh)
 FLOAT_UNARY(acosh, acoshf, acosh)
 FLOAT_UNARY(atanh, atanhf, atanh)
+
+/* Exp and Erf: vectorised on the fast path (vecmath.h bounds), libm for the reference. */
+static void exp_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    (void)p;
+    cs_vexp(x, y, n);
+}
+
+static void erf_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    (void)p;
+    cs_verf(x, y, n);
+}
+
+cs_status cs_op_exp(cs_kernel_ctx *ctx)
+{
+    static const cs_unary_fns fns = {exp_ref_f32, exp_ref_f64, NULL, NULL, false};
+    return cs_kernels_fast() ? cs_ew_unary_loop(ctx, exp_loop, &fns, NULL) : cs_op_exp_ref(ctx);
+}
+
+cs_status cs_op_erf(cs_kernel_ctx *ctx)
+{
+    static const cs_unary_fns fns = {erf_ref_f32, erf_ref_f64, NULL, NULL, false};
+    return cs_kernels_fast() ? cs_ew_unary_loop(ctx, erf_loop, &fns, NULL) : cs_op_erf_ref(ctx);
+}
 
 /* ---- ops that also take integers (wrapping like numpy, never signed overflow) ---- */
 

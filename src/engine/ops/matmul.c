@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_backend.h"
 #include "einsum.h"
+#include "fastpath.h"
 #include "matmul_core.h"
 #include "quant_util.h"
 
@@ -69,6 +71,16 @@ static int ld(int64_t n)
     return (int)(n > 0 ? n : 1);
 }
 
+/* cblas_sgemm's signature (row-major only): oneDNN's sgemm on the fast path, OpenBLAS for the reference. */
+static void sgemm(CBLAS_LAYOUT layout, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
+                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (cs_kernels_fast())
+        cs_dnnl_sgemm(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        cblas_sgemm(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 static bool b_is_shared(const cs_matmul_plan *p)
 {
     int64_t rows;
@@ -85,14 +97,14 @@ static void matmul_f32(const cs_matmul_plan *p, const float *a, const float *b, 
     if (p->M == 0 || p->N == 0 || p->K == 0)
         return;
     if (b_is_shared(p)) { /* one GEMM over all rows of A */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(p->batch * p->M), (int)p->N, (int)p->K, 1, a,
+        sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(p->batch * p->M), (int)p->N, (int)p->K, 1, a,
                     ld(p->K), b, ld(p->N), 0, y, ld(p->N));
         return;
     }
     for (int64_t i = 0; i < p->batch; i++) {
         int64_t ao, bo;
         cs_matmul_offsets(p, i, &ao, &bo);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->M, (int)p->N, (int)p->K, 1,
+        sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->M, (int)p->N, (int)p->K, 1,
                     a + ao * p->M * p->K, ld(p->K), b + bo * p->K * p->N, ld(p->N), 0, y + i * p->M * p->N, ld(p->N));
     }
 }
@@ -260,7 +272,7 @@ static cs_status gemm_shape_make(cs_kernel_ctx *ctx, const cs_tensor *a, const c
              ld(g->trans_b ? g->K : g->N), c ? 1 : 0, y, ld(g->N));                                        \
     }
 
-CS_DEFINE_GEMM(float, f32, cblas_sgemm)
+CS_DEFINE_GEMM(float, f32, sgemm)
 CS_DEFINE_GEMM(double, f64, cblas_dgemm)
 
 /* Generic path (f16, bf16 and integers): exact int64 accumulation, alpha/beta applied when not 1. */

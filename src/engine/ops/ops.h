@@ -20,6 +20,18 @@ typedef struct cs_kernel_ctx {
     int64_t opset;               /* opset of the node's domain */
     cs_error *err;
     struct cs_bufpool *pool;     /* where outputs come from (the executor's reuse pool); NULL: fresh */
+    /* fast path only (zero elsewhere): */
+    const struct cs_fusion *fuse;   /* followers the executor asks this node to compute too; NULL: none */
+    const cs_tensor *fuse_sum;      /* the live residual of fuse->sum_value */
+    cs_tensor *fuse_sum_owned;      /* the same when the kernel may take it as its output buffer, else NULL */
+    bool fuse_done;                 /* set by the kernel: out[0] holds fuse->out_value */
+    bool fuse_sum_taken;            /* set by the kernel: out[0] is fuse_sum_owned */
+    struct cs_dnnl_cache *cache;    /* the plan's primitives and packed weights; NULL: none */
+    /* channels-last values between fast convolutions (rank 4: logical N,C,H,W stored as N,H,W,C) */
+    bool in_nhwc;                   /* input 0 is stored channels-last */
+    bool sum_nhwc;                  /* fuse_sum is stored channels-last */
+    bool nhwc_out_ok;               /* the kernel may store out[0] channels-last */
+    bool out_nhwc;                  /* set by the kernel: out[0] is stored channels-last */
 } cs_kernel_ctx;
 
 typedef cs_status (*cs_kernel_fn)(cs_kernel_ctx *ctx);

@@ -8,7 +8,7 @@ static const cs_op_def *const families[] = {
     cs_ops_math, cs_ops_activation, cs_ops_softmax, cs_ops_conv, cs_ops_matmul, cs_ops_pool,
     cs_ops_norm, cs_ops_quant, cs_ops_shape, cs_ops_index, cs_ops_reduce, cs_ops_resize, cs_ops_misc,
     cs_ops_ext, cs_ops_coreml, cs_ops_keras,
-    cs_ops_rnn, cs_ops_control, cs_ops_optional,
+    cs_ops_rnn, cs_ops_control, cs_ops_optional, cs_ops_text, cs_ops_recent,
 };
 
 #define N_FAMILIES (sizeof families / sizeof families[0])
@@ -22,6 +22,12 @@ const cs_op_def *cs_ops_find(const char *domain, const char *op)
 {
     /* Ops of convscope's own domain ("convscope") live in cs_ops_ext; their names never clash. */
     bool ours = domain && strcmp(domain, "convscope") == 0;
+    if (domain && strcmp(domain, "ai.onnx.preview.training") == 0) {
+        for (const cs_op_def *d = cs_ops_training; d->name; d++)
+            if (strcmp(d->name, op) == 0)
+                return d;
+        return NULL;
+    }
     if (!default_domain(domain) && !ours)
         return NULL;
     for (size_t f = 0; f < N_FAMILIES; f++)

@@ -24,5 +24,8 @@ extern const cs_op_def cs_ops_keras[];       /* ext_keras.c: convscope-domain op
 extern const cs_op_def cs_ops_rnn[];        /* rnn.c: RNN, GRU, LSTM */
 extern const cs_op_def cs_ops_control[];    /* control.c: If, Loop, Scan (subgraphs) */
 extern const cs_op_def cs_ops_optional[];   /* optional.c: Optional, OptionalHasElement, OptionalGetElement */
+extern const cs_op_def cs_ops_recent[];     /* recent.c: GroupNormalization, Col2Im, Bitwise*, CenterCropPad, AffineGrid */
+extern const cs_op_def cs_ops_text[];       /* text.c: TfIdfVectorizer (integer tokens) */
+extern const cs_op_def cs_ops_training[];   /* training.c: Adagrad, Momentum, Adam (ai.onnx.preview.training) */
 
 #endif

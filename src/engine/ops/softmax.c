@@ -1,7 +1,9 @@
 /* softmax.c — op family 'softmax': Softmax, LogSoftmax, Hardmax (both opset axis conventions,
  * max-subtracted for stability) and the NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss losses. */
 #include "elementwise.h"
+#include "fastpath.h"
 #include "registry.h"
+#include "vecmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -119,6 +121,31 @@ static cs_status check_float_input(cs_kernel_ctx *ctx, const cs_tensor *x, const
     return CS_OK;
 }
 
+/* Fast path: f32 softmax over contiguous lanes (the last axis), exp vectorised (vecmath.h). */
+static cs_status softmax_f32(cs_kernel_ctx *ctx, const cs_tensor *x, const lanes *l)
+{
+    cs_tensor *out = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
+    if (!out)
+        return cs_ew_failed(ctx);
+    const float *src = x->data;
+    float *dst = out->data;
+    for (int64_t o = 0; o < l->outer; o++) {
+        const float *v = src + o * l->n;
+        float *y = dst + o * l->n, max = v[0], sum = 0.0f;
+        for (int64_t k = 1; k < l->n; k++)
+            max = v[k] > max ? v[k] : max;
+        for (int64_t k = 0; k < l->n; k++)
+            y[k] = v[k] - max;
+        cs_vexp(y, y, l->n);
+        for (int64_t k = 0; k < l->n; k++)
+            sum += y[k];
+        float inv = 1.0f / sum;
+        for (int64_t k = 0; k < l->n; k++)
+            y[k] *= inv;
+    }
+    return CS_OK;
+}
+
 static cs_status run_softmax(cs_kernel_ctx *ctx, softmax_kind kind)
 {
     cs_status st = cs_kernel_need_inputs(ctx, 1);
@@ -128,6 +155,8 @@ static cs_status run_softmax(cs_kernel_ctx *ctx, softmax_kind kind)
     lanes l;
     if ((st = softmax_lanes(ctx, x, &l)) != CS_OK)
         return st;
+    if (kind == KIND_SOFTMAX && x->dtype == CS_DT_F32 && l.inner == 1 && l.n > 0 && cs_kernels_fast())
+        return softmax_f32(ctx, x, &l);
     double *buf = read_doubles(ctx, x);
     if (!buf)
         return cs_ew_failed(ctx);

@@ -2,6 +2,8 @@
  * explorer's job saves. */
 #include "report.h"
 
+#include "../ops/fastpath.h"
+
 static double ratio(int64_t a, int64_t b)
 {
     return b > 0 ? (double)a / (double)b : 0;
@@ -55,9 +57,15 @@ json_t *cs_report_bench(const cs_bench_result *r)
     json_object_set_new(jm, "throughput_per_s", json_real(r->throughput));
     json_object_set_new(jm, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
     json_object_set_new(jm, "rss_peak_bytes", json_integer((json_int_t)r->rss_peak_bytes));
+    json_object_set_new(jm, "rss_bytes", json_integer((json_int_t)r->rss_bytes));
     json_object_set_new(jm, "file_bytes", json_integer(r->file_bytes));
     json_object_set_new(jm, "params", json_integer(r->params));
     json_object_set_new(jm, "macs", json_integer(r->macs));
+    json_object_set_new(jm, "conv_macs", json_integer(r->conv_macs));
+    json_object_set_new(jm, "conv_ms", json_real(r->conv_ms));
+    json_object_set_new(jm, "first_run_ms", json_real(r->first_ms));
+    json_object_set_new(jm, "kernels", json_string(cs_kernels_name(cs_kernels_get())));
+    json_object_set_new(jm, "threads", json_integer(cs_threads_get()));
     for (int l = 0; l < r->n_layers; l++) {
         json_t *jl = json_object();
         json_object_set_new(jl, "name", json_string(r->layers[l].name));

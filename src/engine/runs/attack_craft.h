@@ -3,7 +3,7 @@
 #ifndef CS_ATTACK_CRAFT_H
 #define CS_ATTACK_CRAFT_H
 
-#include "attack.h"
+#include "attack_opts.h"
 #include "feed.h"
 
 typedef struct cs_rng {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "../exec.h"
@@ -67,7 +68,7 @@ static cs_status make_inputs(const cs_graph *g, const cs_bench_opts *o, int64_t 
 typedef struct mac_counter {
     int8_t *rank;
     int64_t (*dims)[CS_MAX_RANK];
-    int64_t macs;
+    int64_t macs, conv_macs;
 } mac_counter;
 
 static const int64_t *dims_of(const mac_counter *mc, const cs_graph *g, int v, int *rank)
@@ -101,6 +102,21 @@ static void count_macs(void *user, const cs_graph *g, int node, int value, const
         per = a[ra - 1];
     }
     mc->macs += per * cs_tensor_numel(t);
+    if (strcmp(nd->op, "Conv") == 0)
+        mc->conv_macs += per * cs_tensor_numel(t);
+}
+
+/* The resident set now (after the timed runs: weights, packed weights, pooled activations, libraries),
+ * from /proc/self/statm; 0 where unreadable. */
+static size_t rss_now(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    bool ok = f && fscanf(f, "%llu %llu", &size, &resident) == 2;
+    if (f)
+        fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return ok && page > 0 ? (size_t)resident * (size_t)page : 0;
 }
 
 static int cmp_layer(const void *a, const void *b)
@@ -161,10 +177,14 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_ten
         st = cs_exec_run(g, plan, ins, outs, &eo, &stats, err);
         for (int i = 0; i < g->n_outputs; i++)
             cs_tensor_free(outs[i]), outs[i] = NULL;
+        if (st == CS_OK && r == 0)
+            res->first_ms = stats.total_ms;
         if (st == CS_OK && r >= o->warmup) {
             lat[res->runs++] = stats.total_ms;
-            for (int i = 0; i < g->n_nodes; i++)
+            for (int i = 0; i < g->n_nodes; i++) {
                 node_ms[i] += stats.node_ms[i];
+                res->conv_ms += strcmp(g->nodes[i].op, "Conv") == 0 ? stats.node_ms[i] : 0;
+            }
             res->peak_bytes = stats.peak_bytes, res->const_bytes = stats.const_bytes;
             progress(job, lat, res->runs, &last);
         }
@@ -180,9 +200,9 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_ten
 
 /* One observed run counting MACs (it also proves the inputs fit). */
 static cs_status count_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins, cs_job *job,
-                           int64_t *macs, cs_error *err)
+                           int64_t *macs, int64_t *conv_macs, cs_error *err)
 {
-    mac_counter mc = {calloc((size_t)g->n_values + 1, 1), calloc((size_t)g->n_values + 1, sizeof *mc.dims), 0};
+    mac_counter mc = {calloc((size_t)g->n_values + 1, 1), calloc((size_t)g->n_values + 1, sizeof *mc.dims), 0, 0};
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
     cs_status st = mc.rank && mc.dims && outs ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     for (int v = 0; st == CS_OK && v < g->n_inputs; v++) {
@@ -195,6 +215,7 @@ static cs_status count_run(const cs_graph *g, const cs_plan *plan, const cs_tens
     for (int i = 0; outs && i < g->n_outputs; i++)
         cs_tensor_free(outs[i]);
     *macs = mc.macs;
+    *conv_macs = mc.conv_macs;
     free(outs), free(mc.rank), free(mc.dims);
     return st;
 }
@@ -212,6 +233,7 @@ static cs_status measure(const cs_graph *g, const cs_plan *plan, const cs_tensor
         res->min_ms = res->latency.min, res->max_ms = res->latency.max;
         res->median_ms = res->latency.median, res->p90_ms = res->latency.p90;
         res->throughput = res->median_ms > 0 ? (double)res->batch * 1000.0 / res->median_ms : 0;
+        res->conv_ms /= res->runs;
         st = profile(g, node_ms, res->runs, o->top_layers, res, err);
     }
     free(lat), free(node_ms);
@@ -232,7 +254,7 @@ static cs_status fit_inputs(const cs_model *m, const cs_bench_opts *o, cs_job *j
             ins[0] = (cs_tensor *)o->input;
         st = make_inputs(g, o, res->batch, probe_sizes[k], ins, res->input_shape, sizeof res->input_shape, err);
         if (st == CS_OK)
-            st = count_run(g, m->plan, (const cs_tensor *const *)ins, job, &res->macs, err);
+            st = count_run(g, m->plan, (const cs_tensor *const *)ins, job, &res->macs, &res->conv_macs, err);
         if (st == CS_OK || st == CS_ERR_CANCELLED || st == CS_ERR_NOMEM)
             break;
     }
@@ -272,6 +294,7 @@ cs_status cs_bench_run_model(const cs_model *m, const cs_bench_opts *o, cs_job *
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         res->rss_peak_bytes = (size_t)ru.ru_maxrss * 1024;
+    res->rss_bytes = rss_now();
     for (int i = o->input ? 1 : 0; i < g->n_inputs && i < 64; i++)
         cs_tensor_free(ins[i]);
     if (st == CS_ERR_CANCELLED)

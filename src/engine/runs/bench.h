@@ -32,7 +32,11 @@ typedef struct cs_bench_result {
     cs_timing latency;     /* per timed run, ms (runs/stats.h) */
     double min_ms, median_ms, p90_ms, max_ms, throughput; /* latency's figures, samples/s at the median */
     size_t peak_bytes, const_bytes, rss_peak_bytes;
+    size_t rss_bytes;      /* resident set after the timed runs (rss_peak_bytes also covers loading the file) */
     int64_t file_bytes, params, macs;
+    int64_t conv_macs;     /* the Conv share of macs */
+    double conv_ms;        /* mean time per run in Conv nodes (fused post-ops included) */
+    double first_ms;       /* the first timed run (before warm-up): primitives built, weights packed */
     cs_bench_layer *layers;
     int n_layers;
     char input_shape[96];

@@ -1,0 +1,69 @@
+/* global_opts.c — options every command and the explorer accept: --kernels reference|fast chooses the
+ * kernels (fast: oneDNN + vectorised math; reference: the oracle), --threads N the thread count. */
+#include "global_opts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine/ops/fastpath.h"
+
+/* The value of option `name` at argv[i] ("--name V" or "--name=V"); *used: how many slots it takes. */
+static const char *opt_value(int argc, char **argv, int i, const char *name, int *used)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[i], name, len) != 0)
+        return NULL;
+    if (argv[i][len] == '=') {
+        *used = 1;
+        return argv[i] + len + 1;
+    }
+    if (argv[i][len] != '\0')
+        return NULL;
+    *used = 2;
+    return i + 1 < argc ? argv[i + 1] : "";
+}
+
+static bool apply(const char *name, const char *v)
+{
+    if (strcmp(name, "--kernels") == 0) {
+        cs_kernels k;
+        if (!cs_kernels_parse(v, &k)) {
+            fprintf(stderr, "convscope: --kernels takes 'fast' or 'reference', not '%s'\n", v);
+            return false;
+        }
+        cs_kernels_set(k);
+        return true;
+    }
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 1 || n > 1024) {
+        fprintf(stderr, "convscope: --threads takes a count from 1 to 1024, not '%s'\n", v);
+        return false;
+    }
+    cs_threads_set((int)n);
+    return true;
+}
+
+int cs_cli_global_opts(int *argc, char **argv)
+{
+    static const char *const names[] = {"--kernels", "--threads"};
+    int out = 1;
+    for (int i = 1; i < *argc;) {
+        int used = 0, k = 0;
+        const char *v = NULL;
+        for (; k < 2 && !v; k++)
+            v = opt_value(*argc, argv, i, names[k], &used);
+        if (!v) {
+            argv[out++] = argv[i++];
+            continue;
+        }
+        if (!apply(names[k - 1], v))
+            return CS_EXIT_ERROR;
+        i += used;
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return CS_EXIT_OK;
+}

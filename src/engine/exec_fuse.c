@@ -1,0 +1,250 @@
+/* exec_fuse.c — finds, at plan time, the chains a fast-path convolution can compute in one call:
+ * Conv [-> BatchNormalization] [-> Add residual] [-> Relu | LeakyRelu | Clip | SiLU | HardSwish | Sigmoid | Tanh]. */
+#include "exec_fuse.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct uses {
+    int *count;      /* per value: consuming input slots (graph outputs count too) */
+    int *first;      /* per value: the first two consuming nodes */
+    int *second;
+    const cs_plan *plan;
+    int *pos;        /* per node: position in the plan's order */
+} uses;
+
+static bool is_op(const cs_graph *g, int n, const char *op)
+{
+    const cs_node *node = &g->nodes[n];
+    return (!node->domain[0] || strcmp(node->domain, "ai.onnx") == 0) && strcmp(node->op, op) == 0 &&
+           node->n_outputs >= 1 && node->outputs[0] >= 0;
+}
+
+/* The only consumer of v, or -1 (several, none, or a graph output). */
+static int sole_consumer(const uses *u, int v)
+{
+    return u->count[v] == 1 ? u->first[v] : -1; /* -1 when the one use is not a node's */
+}
+
+static bool const_scalar(const cs_graph *g, const cs_node *n, int i, double *out)
+{
+    if (i >= n->n_inputs || n->inputs[i] < 0)
+        return true; /* absent: the default stays */
+    const cs_tensor *t = g->values[n->inputs[i]].data;
+    if (!t || cs_tensor_numel(t) != 1 || t->dtype != CS_DT_F32)
+        return false;
+    *out = ((const float *)t->data)[0];
+    return true;
+}
+
+static bool clip_bounds(const cs_graph *g, const cs_plan *plan, int n, cs_fusion *f)
+{
+    const cs_node *node = &g->nodes[n];
+    (void)plan;
+    double lo = -FLT_MAX, hi = FLT_MAX;
+    if (node->n_inputs > 1 || !cs_attrs_find(&node->attrs, "min")) {
+        if (!const_scalar(g, node, 1, &lo) || !const_scalar(g, node, 2, &hi))
+            return false;
+    } else {
+        lo = cs_attrs_float(&node->attrs, "min", -FLT_MAX);
+        hi = cs_attrs_float(&node->attrs, "max", FLT_MAX);
+    }
+    f->alpha = (float)lo, f->beta = (float)hi;
+    return lo <= hi;
+}
+
+/* x * gate(x) where gate is Sigmoid (SiLU) or HardSigmoid(1/6, 1/2) (HardSwish): v feeds exactly the gate
+ * and the Mul, and the gate feeds only the Mul. */
+static bool gated(const cs_graph *g, const uses *u, int v, cs_fusion *f, int *out)
+{
+    if (u->count[v] != 2 || u->first[v] < 0 || u->second[v] < 0 || u->first[v] == u->second[v])
+        return false;
+    for (int k = 0; k < 2; k++) {
+        int gate = k ? u->second[v] : u->first[v], mul = k ? u->first[v] : u->second[v];
+        bool sig = is_op(g, gate, "Sigmoid");
+        const cs_attrs *ga = &g->nodes[gate].attrs;
+        bool hsig = is_op(g, gate, "HardSigmoid") && fabs(cs_attrs_float(ga, "alpha", 0.2) - 1.0 / 6) < 1e-6 &&
+                    fabs(cs_attrs_float(ga, "beta", 0.5) - 0.5) < 1e-6;
+        if (!(sig || hsig) || !is_op(g, mul, "Mul") || g->nodes[mul].n_inputs != 2)
+            continue;
+        int gv = g->nodes[gate].outputs[0];
+        const int *mi = g->nodes[mul].inputs;
+        if (sole_consumer(u, gv) != mul || !((mi[0] == v && mi[1] == gv) || (mi[0] == gv && mi[1] == v)))
+            continue;
+        f->act = sig ? CS_ACT_SILU : CS_ACT_HARDSWISH;
+        f->nodes[f->n_nodes++] = u->pos[gate] < u->pos[mul] ? gate : mul;
+        f->nodes[f->n_nodes++] = u->pos[gate] < u->pos[mul] ? mul : gate;
+        f->tail_node = mul;
+        *out = g->nodes[mul].outputs[0];
+        return true;
+    }
+    return false;
+}
+
+/* An activation consuming v; on a match the chain grows and v moves to its output. */
+static void match_act(const cs_graph *g, const uses *u, int *v, cs_fusion *f)
+{
+    if (gated(g, u, *v, f, v))
+        return;
+    int c = sole_consumer(u, *v);
+    if (c < 0)
+        return;
+    const cs_attrs *a = &g->nodes[c].attrs;
+    if (is_op(g, c, "Relu"))
+        f->act = CS_ACT_RELU;
+    else if (is_op(g, c, "LeakyRelu"))
+        f->act = CS_ACT_RELU, f->alpha = (float)cs_attrs_float(a, "alpha", 0.01);
+    else if (is_op(g, c, "Clip") && clip_bounds(g, u->plan, c, f))
+        f->act = CS_ACT_CLIP;
+    else if (is_op(g, c, "HardSwish"))
+        f->act = CS_ACT_HARDSWISH;
+    else if (is_op(g, c, "Sigmoid"))
+        f->act = CS_ACT_SIGMOID;
+    else if (is_op(g, c, "Tanh"))
+        f->act = CS_ACT_TANH;
+    else
+        return;
+    f->nodes[f->n_nodes++] = c;
+    f->tail_node = c;
+    *v = g->nodes[c].outputs[0];
+}
+
+static bool bn_foldable(const cs_graph *g, int n)
+{
+    const cs_node *node = &g->nodes[n];
+    if (!is_op(g, n, "BatchNormalization") || node->n_inputs != 5 || cs_attrs_int(&node->attrs, "training_mode", 0))
+        return false;
+    for (int o = 1; o < node->n_outputs; o++)
+        if (node->outputs[o] >= 0)
+            return false;
+    for (int i = 1; i < 5; i++)
+        if (node->inputs[i] < 0 || !g->values[node->inputs[i]].data)
+            return false;
+    return true;
+}
+
+/* A residual Add consuming v whose other operand is computed before the head runs. */
+static void match_sum(const cs_graph *g, const uses *u, int head, int *v, cs_fusion *f)
+{
+    int c = sole_consumer(u, *v);
+    if (c < 0 || !is_op(g, c, "Add") || g->nodes[c].n_inputs != 2)
+        return;
+    const int *in = g->nodes[c].inputs;
+    int r = in[0] == *v ? in[1] : in[0];
+    if (r < 0 || r == *v || g->values[r].data)
+        return;
+    int p = g->values[r].producer;
+    if (p >= 0 && u->pos[p] >= u->pos[head])
+        return;
+    f->sum_value = r;
+    f->nodes[f->n_nodes++] = c;
+    f->tail_node = c;
+    *v = g->nodes[c].outputs[0];
+}
+
+static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
+{
+    const cs_node *node = &g->nodes[head];
+    if (!is_op(g, head, "Conv") || node->n_inputs < 2 || node->inputs[1] < 0 || node->n_outputs != 1)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head;
+    int v = node->outputs[0], c = sole_consumer(u, v);
+    if (c >= 0 && bn_foldable(g, c)) {
+        f->bn_node = c;
+        f->nodes[f->n_nodes++] = c;
+        f->tail_node = c;
+        v = g->nodes[c].outputs[0];
+    }
+    match_sum(g, u, head, &v, f);
+    match_act(g, u, &v, f);
+    f->out_value = v;
+    return f->n_nodes > 0;
+}
+
+static bool uses_make(const cs_graph *g, const cs_plan *plan, uses *u)
+{
+    size_t nv = (size_t)g->n_values + 1;
+    u->count = calloc(nv, sizeof(int));
+    u->first = malloc(nv * sizeof(int));
+    u->second = malloc(nv * sizeof(int));
+    u->pos = malloc(((size_t)g->n_nodes + 1) * sizeof(int));
+    u->plan = plan;
+    if (!u->count || !u->first || !u->second || !u->pos)
+        return false;
+    for (int p = 0; p < plan->n_order; p++)
+        u->pos[plan->order[p]] = p;
+    for (int v = 0; v < g->n_values; v++)
+        u->first[v] = u->second[v] = -1;
+    for (int p = 0; p < plan->n_order; p++) {
+        const cs_node *node = &g->nodes[plan->order[p]];
+        for (int i = 0; i < node->n_inputs; i++) {
+            int v = node->inputs[i];
+            if (v < 0)
+                continue;
+            if (u->count[v] == 0)
+                u->first[v] = plan->order[p];
+            else if (u->count[v] == 1)
+                u->second[v] = plan->order[p];
+            u->count[v]++;
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        u->count[g->outputs[i]] += 2; /* observed by the caller: never an intermediate */
+    return true;
+}
+
+static void uses_free(uses *u)
+{
+    free(u->count), free(u->first), free(u->second), free(u->pos);
+}
+
+cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
+{
+    uses u = {0};
+    plan->fusion_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int));
+    plan->fusions = calloc((size_t)g->n_nodes + 1, sizeof(cs_fusion));
+    plan->pos = malloc(((size_t)g->n_nodes + 1) * sizeof(int));
+    if (!plan->fusion_of || !plan->fusions || !plan->pos || !uses_make(g, plan, &u)) {
+        uses_free(&u);
+        return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory planning the graph", g->path);
+    }
+    memcpy(plan->pos, u.pos, (size_t)g->n_nodes * sizeof(int));
+    for (int n = 0; n < g->n_nodes; n++)
+        plan->fusion_of[n] = -1;
+    for (int p = 0; p < plan->n_order; p++) {
+        int n = plan->order[p];
+        cs_fusion f;
+        if (plan->fusion_of[n] >= 0 || !chain_from(g, &u, n, &f))
+            continue;
+        bool free_nodes = true;
+        for (int k = 0; k < f.n_nodes; k++)
+            free_nodes &= plan->fusion_of[f.nodes[k]] < 0;
+        if (!free_nodes)
+            continue;
+        plan->fusions[plan->n_fusions] = f;
+        plan->fusion_of[n] = plan->n_fusions;
+        for (int k = 0; k < f.n_nodes; k++)
+            plan->fusion_of[f.nodes[k]] = plan->n_fusions;
+        plan->n_fusions++;
+    }
+    uses_free(&u);
+    return CS_OK;
+}
+
+bool cs_fusion_allowed(const cs_graph *g, const cs_fusion *f, const bool *observe)
+{
+    if (!observe)
+        return true;
+    if (observe[g->nodes[f->head].outputs[0]])
+        return false;
+    for (int k = 0; k < f->n_nodes; k++) {
+        const cs_node *node = &g->nodes[f->nodes[k]];
+        for (int o = 0; o < node->n_outputs; o++)
+            if (node->outputs[o] >= 0 && node->outputs[o] != f->out_value && observe[node->outputs[o]])
+                return false;
+    }
+    return true;
+}

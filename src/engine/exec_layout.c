@@ -1,0 +1,135 @@
+/* exec_layout.c — channels-last values between fast convolutions: which consumers take them as they are
+ * (elementwise ops, through N,H,W,C views), the global average pool over them, and conversion back. */
+#include "exec_layout.h"
+
+#include <string.h>
+
+#include "bufpool.h"
+
+static bool default_domain(const cs_node *n)
+{
+    return !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
+}
+
+static bool in_list(const char *op, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(op, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Same-shape elementwise ops whose other inputs are attributes or scalars. */
+static const char *const unary_ops[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish",
+                                        "Elu", "Selu", "Softplus", "Mish", "Erf", "Exp", "Neg", "Abs", "Sqrt",
+                                        "Identity", NULL};
+static const char *const binary_ops[] = {"Add", "Mul", "Sub", "Div", "Max", "Min", NULL};
+
+cs_layout_use cs_layout_use_of(const cs_node *n)
+{
+    if (!default_domain(n) || n->n_outputs != 1)
+        return CS_USE_CANONICAL;
+    if (strcmp(n->op, "Conv") == 0)
+        return CS_USE_CONV;
+    if (in_list(n->op, unary_ops))
+        return CS_USE_UNARY;
+    if (in_list(n->op, binary_ops) && n->n_inputs == 2)
+        return CS_USE_BINARY;
+    if (strcmp(n->op, "GlobalAveragePool") == 0 && n->n_inputs == 1)
+        return CS_USE_GAP;
+    return CS_USE_CANONICAL;
+}
+
+/* A channels-last [N,C,H,W] with H*W == 1 or C == 1 is byte-identical to its canonical form. */
+bool cs_layout_trivial(const cs_tensor *t)
+{
+    return t->rank != 4 || t->dims[2] * t->dims[3] == 1 || t->dims[1] == 1;
+}
+
+cs_tensor *cs_layout_to_canonical(struct cs_bufpool *pool, const cs_tensor *t, cs_error *err)
+{
+    cs_tensor *c = cs_bufpool_take(pool, t->dtype, t->rank, t->dims, false, err);
+    if (!c)
+        return NULL;
+    int64_t n = t->dims[0], ch = t->dims[1], hw = t->dims[2] * t->dims[3];
+    size_t es = cs_dtype_size(t->dtype);
+    const char *src = t->data;
+    char *dst = c->data;
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t p0 = 0; p0 < hw; p0 += 64) /* tiles of 64 positions keep both sides in cache */
+            for (int64_t k = 0; k < ch; k++)
+                for (int64_t p = p0; p < hw && p < p0 + 64; p++)
+                    memcpy(dst + ((b * ch + k) * hw + p) * es, src + ((b * hw + p) * ch + k) * es, es);
+    return c;
+}
+
+/* The N,H,W,C view of a channels-last [N,C,H,W]. */
+static cs_tensor nhwc_view(const cs_tensor *t)
+{
+    cs_tensor v = *t;
+    v.dims[1] = t->dims[2], v.dims[2] = t->dims[3], v.dims[3] = t->dims[1];
+    return v;
+}
+
+/* The other operand of a binary op against a channels-last [N,C,H,W] x, as it broadcasts against
+ * x's N,H,W,C view; false when it cannot (the executor then converts x). */
+static bool other_view(const cs_tensor *o, bool o_nhwc, const cs_tensor *x, cs_tensor *v)
+{
+    *v = *o;
+    if (o_nhwc && o->rank == 4 && cs_tensor_same_shape(o, x)) {
+        *v = nhwc_view(o);
+        return true;
+    }
+    if (cs_tensor_numel(o) == 1 && o->rank <= 4)
+        return true;
+    if (o->rank == 4 && o->dims[2] == 1 && o->dims[3] == 1 && o->dims[1] == x->dims[1]) {
+        v->dims[1] = 1, v->dims[2] = 1, v->dims[3] = o->dims[1];
+        return true;
+    }
+    if (o->rank == 3 && o->dims[1] == 1 && o->dims[2] == 1 && o->dims[0] == x->dims[1]) {
+        v->dims[0] = 1, v->dims[1] = 1, v->dims[2] = o->dims[0];
+        return true;
+    }
+    return false;
+}
+
+bool cs_layout_binary_views(const cs_tensor *a, bool a_nhwc, const cs_tensor *b, bool b_nhwc, cs_tensor *va,
+                            cs_tensor *vb)
+{
+    if (a_nhwc && a->rank == 4) {
+        *va = nhwc_view(a);
+        return other_view(b, b_nhwc, a, vb);
+    }
+    if (b_nhwc && b->rank == 4) {
+        *vb = nhwc_view(b);
+        return other_view(a, a_nhwc, b, va);
+    }
+    return false;
+}
+
+void cs_layout_relabel(cs_tensor *t)
+{
+    int64_t h = t->dims[1], w = t->dims[2];
+    t->dims[1] = t->dims[3], t->dims[2] = h, t->dims[3] = w;
+}
+
+cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err)
+{
+    if (x->dtype != CS_DT_F32 || x->rank != 4)
+        return NULL;
+    int64_t dims[4] = {x->dims[0], x->dims[1], 1, 1}, n = x->dims[0], ch = x->dims[1], hw = x->dims[2] * x->dims[3];
+    cs_tensor *y = cs_bufpool_take(pool, CS_DT_F32, 4, dims, true, err);
+    if (!y)
+        return NULL;
+    const float *src = x->data;
+    float *dst = y->data;
+    for (int64_t b = 0; b < n; b++) {
+        float *acc = dst + b * ch;
+        for (int64_t p = 0; p < hw; p++)
+            for (int64_t k = 0; k < ch; k++)
+                acc[k] += src[(b * hw + p) * ch + k];
+        for (int64_t k = 0; k < ch; k++)
+            acc[k] = hw ? acc[k] / (float)hw : 0.0f;
+    }
+    return y;
+}

@@ -1,0 +1,282 @@
+/* torchscript_builtin.c — the interpreter's non-tensor builtins: truth, load-time int and float arithmetic and
+ * comparisons, int()/float()/len()/range()/getattr(), annotate/unchecked_cast, devices, is/is not, format. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "torchscript_internal.h"
+
+/* ---- builtins (non-tensor) ---- */
+
+bool cs_ts_truthy(const tv *v, bool *known)
+{
+    *known = true;
+    switch (v->kind) {
+    case TV_NONE: return false;
+    case TV_BOOL:
+    case TV_INT: *known = !v->dyn; return v->i != 0;
+    case TV_FLOAT: return v->f != 0;
+    case TV_STR: return v->s[0] != 0;
+    case TV_LIST:
+    case TV_TUPLE: return v->n > 0;
+    case TV_MODULE:
+    case TV_NS: return true;
+    default: *known = false; return false;
+    }
+}
+
+static bool num(const tv *v, double *d)
+{
+    if ((v->kind == TV_INT || v->kind == TV_BOOL) && !v->dyn)
+        *d = (double)v->i;
+    else if (v->kind == TV_FLOAT)
+        *d = v->f;
+    else
+        return false;
+    return true;
+}
+
+tv *cs_ts_bool(ts_ctx *c, bool b)
+{
+    tv *v = cs_ts_new(c, TV_BOOL);
+    if (v)
+        v->i = b;
+    return v;
+}
+
+tv *cs_ts_unknown(ts_ctx *c)
+{
+    return cs_ts_new(c, TV_UNKNOWN);
+}
+
+/* Exact int64 arithmetic of load-time ints: overflow and INT64_MIN // -1 are errors, not traps. */
+static tv *int_arith(ts_ctx *c, const char *op, int64_t x, int64_t y)
+{
+    int64_t r = 0;
+    bool ovf = false;
+    if (strcmp(op, "add") == 0)
+        ovf = __builtin_add_overflow(x, y, &r);
+    else if (strcmp(op, "sub") == 0)
+        ovf = __builtin_sub_overflow(x, y, &r);
+    else if (strcmp(op, "mul") == 0)
+        ovf = __builtin_mul_overflow(x, y, &r);
+    else if (strcmp(op, "neg") == 0)
+        ovf = __builtin_sub_overflow((int64_t)0, x, &r);
+    else if (strcmp(op, "floordiv") == 0 && y != 0) {
+        ovf = x == INT64_MIN && y == -1;
+        if (!ovf)
+            r = x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
+    } else if (strcmp(op, "div") == 0 && y != 0) {
+        tv *v = cs_ts_new(c, TV_FLOAT);
+        if (v)
+            v->f = (double)x / (double)y;
+        return v;
+    } else
+        return NULL;
+    if (ovf)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "integer overflow in %s of %lld and %lld", op, (long long)x,
+                          (long long)y);
+    return cs_ts_int(c, r);
+}
+
+/* Comparison and arithmetic on load-time scalars; NULL (no error) when not both static scalars. */
+static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
+{
+    if (a->kind == TV_UNKNOWN || (b && b->kind == TV_UNKNOWN))
+        return cs_ts_unknown(c);
+    bool arith = !strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul") || !strcmp(op, "floordiv");
+    if ((a->kind == TV_INT && a->dyn) || (b && b->kind == TV_INT && b->dyn)) {
+        if (arith && b && a->kind == TV_INT && b->kind == TV_INT)
+            return cs_ts_dyn_int_op(c, op, a, b); /* run-time sizes: computed in the graph */
+        return strncmp(op, "add", 3) && strncmp(op, "sub", 3) && strncmp(op, "mul", 3) ? cs_ts_unknown(c) : NULL;
+    }
+    double x, y = 0;
+    if (!num(a, &x) || (b && !num(b, &y)))
+        return NULL;
+    bool ints = a->kind != TV_FLOAT && (!b || b->kind != TV_FLOAT);
+    static const char *const cmp[] = {"eq", "ne", "lt", "gt", "le", "ge"};
+    for (int k = 0; k < 6; k++)
+        if (strcmp(op, cmp[k]) == 0) {
+            bool r = k == 0 ? x == y : k == 1 ? x != y : k == 2 ? x < y : k == 3 ? x > y : k == 4 ? x <= y : x >= y;
+            return cs_ts_bool(c, r);
+        }
+    if (ints && a->kind != TV_FLOAT)
+        return int_arith(c, op, a->i, b ? b->i : 0);
+    double r;
+    if (strcmp(op, "add") == 0)
+        r = x + y;
+    else if (strcmp(op, "sub") == 0)
+        r = x - y;
+    else if (strcmp(op, "mul") == 0)
+        r = x * y;
+    else if (strcmp(op, "div") == 0 && y != 0)
+        r = x / y, ints = false;
+    else if (strcmp(op, "floordiv") == 0 && y != 0)
+        r = ints ? (double)((int64_t)x / (int64_t)y - (((int64_t)x % (int64_t)y != 0) && ((x < 0) != (y < 0))))
+                 : __builtin_floor(x / y);
+    else if (strcmp(op, "neg") == 0)
+        r = -x;
+    else
+        return NULL;
+    if (ints && r >= -9.2e18 && r <= 9.2e18)
+        return cs_ts_int(c, (int64_t)r);
+    tv *v = cs_ts_new(c, TV_FLOAT);
+    if (v)
+        v->f = r;
+    return v;
+}
+
+static tv *builtin_getattr(ts_ctx *c, tv **args, int n)
+{
+    if (n < 2 || args[0]->kind != TV_MODULE || args[1]->kind != TV_STR)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "getattr needs a module and a constant name");
+    return cs_ts_module_attr(c, args[0], args[1]->s);
+}
+
+static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
+{
+    const cs_tensor *k = a->kind == TV_TENSOR && !a->qdt ? c->g->values[a->value].data : NULL;
+    if (k && cs_tensor_numel(k) == 1) { /* float(self.scale) of a one-element buffer: a load-time number */
+        tv *v = cs_ts_new(c, TV_FLOAT);
+        if (v)
+            v->f = cs_tensor_get_f64(k, 0);
+        return strcmp(fn, "float") == 0 ? v : v ? builtin_int(c, fn, v) : NULL;
+    }
+    if (a->kind == TV_TENSOR) { /* int(NumToTensor(size)) and friends: a runtime scalar */
+        tv *v = cs_ts_new(c, TV_INT);
+        if (v)
+            v->dyn = true, v->value = a->value;
+        return v;
+    }
+    double d;
+    if (a->kind == TV_INT && a->dyn)
+        return a;
+    if (!num(a, &d))
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "%s() of a value only known at run time", fn);
+    if (strcmp(fn, "float") == 0) {
+        tv *v = cs_ts_new(c, TV_FLOAT);
+        if (v)
+            v->f = d;
+        return v;
+    }
+    if (strcmp(fn, "bool") == 0)
+        return cs_ts_bool(c, d != 0);
+    return cs_ts_int(c, (int64_t)d);
+}
+
+static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
+{
+    if (strcmp(fn, "dim") == 0)
+        return a->kind == TV_TENSOR && a->rank >= 0 ? cs_ts_int(c, a->rank) : cs_ts_unknown(c);
+    if (a->kind == TV_LIST || a->kind == TV_TUPLE)
+        return cs_ts_int(c, a->n);
+    if (a->kind == TV_STR)
+        return cs_ts_int(c, (int64_t)strlen(a->s));
+    const cs_tensor *t = a->kind == TV_TENSOR && a->value >= 0 ? c->g->values[a->value].data : NULL;
+    if (t && t->rank >= 1) /* len() of a constant tensor (an empty state buffer): its first dim */
+        return cs_ts_int(c, t->dims[0]);
+    return cs_ts_unknown(c);
+}
+
+static tv *builtin_range(ts_ctx *c, tv **args, int n)
+{
+    int64_t lo = 0, hi = 0, step = 1;
+    for (int k = 0; k < n; k++)
+        if (args[k]->kind != TV_INT || args[k]->dyn)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: range() over a run-time value");
+    if (n == 1)
+        hi = args[0]->i;
+    else if (n >= 2)
+        lo = args[0]->i, hi = args[1]->i, step = n > 2 ? args[2]->i : 1;
+    /* the count in unsigned arithmetic: no overflow for any int64 bounds and step */
+    uint64_t count = 0;
+    if (step > 0 && hi > lo)
+        count = ((uint64_t)hi - (uint64_t)lo - 1) / (uint64_t)step + 1;
+    else if (step < 0 && hi < lo)
+        count = ((uint64_t)lo - (uint64_t)hi - 1) / ((uint64_t)0 - (uint64_t)step) + 1;
+    if (step == 0 || count > TS_MAX_LOOP)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "range() too long to unroll");
+    tv *l = cs_ts_new(c, TV_LIST);
+    tv **items = l ? cs_ts_alloc(c, (size_t)count * sizeof *items) : NULL;
+    if (!items)
+        return NULL;
+    l->items = items;
+    for (uint64_t k = 0; k < count; k++)
+        if (!(items[l->n++] = cs_ts_int(c, (int64_t)((uint64_t)lo + k * (uint64_t)step))))
+            return NULL;
+    return l;
+}
+
+/* Interpreter-level builtins by qualified name; *handled false when the name is not one. */
+tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool *handled)
+{
+    *handled = true;
+    (void)kw;
+    if (strcmp(name, "annotate") == 0 || strcmp(name, "unchecked_cast") == 0)
+        return n >= 2 ? args[1] : cs_ts_fail(c, CS_ERR_FORMAT, "%s needs two arguments", name);
+    if (strcmp(name, "uninitialized") == 0)
+        return cs_ts_new(c, TV_NONE);
+    if (strcmp(name, "getattr") == 0)
+        return builtin_getattr(c, args, n);
+    if ((strcmp(name, "int") == 0 || strcmp(name, "float") == 0 || strcmp(name, "bool") == 0) && n == 1)
+        return builtin_int(c, name, args[0]);
+    if (strcmp(name, "range") == 0)
+        return builtin_range(c, args, n);
+    if ((strcmp(name, "len") == 0 || strcmp(name, "torch.len") == 0 || strcmp(name, "torch.dim") == 0) && n == 1)
+        return builtin_len_dim(c, name + (strncmp(name, "torch.", 6) == 0 ? 6 : 0), args[0]);
+    if (strcmp(name, "ops.prim.NumToTensor") == 0 || strcmp(name, "torch.Int") == 0 ||
+        strcmp(name, "torch.Float") == 0)
+        return n >= 1 ? args[0] : NULL;
+    if (strcmp(name, "torch.device") == 0 || strcmp(name, "ops.prim.device") == 0 || strcmp(name, "torch.cpu") == 0 ||
+        strcmp(name, "ops.prim.data") == 0) { /* one device: "cpu"; x.cpu() and x.data are x */
+        if (strcmp(name, "torch.cpu") == 0 || strcmp(name, "ops.prim.data") == 0)
+            return n > 0 ? args[0] : cs_ts_fail(c, CS_ERR_FORMAT, "%s needs an argument", name);
+        tv *s = cs_ts_new(c, TV_STR);
+        if (s)
+            s->s = "cpu";
+        return s;
+    }
+    if (strcmp(name, "ops.prim.dtype") == 0 && n == 1) /* activations are float32 (torch code 6) */
+        return cs_ts_int(c, args[0]->kind == TV_TENSOR && args[0]->qdt == CS_DT_U8 ? 13 : 6);
+    if (strcmp(name, "ops.prim.is_quantized") == 0 && n == 1)
+        return cs_ts_bool(c, args[0]->kind == TV_TENSOR && args[0]->qdt);
+    if (strcmp(name, "ops.prim.RaiseException") == 0) {
+        c->raised = true;
+        return cs_ts_new(c, TV_NONE);
+    }
+    if (strcmp(name, "torch.warn") == 0 || strcmp(name, "print") == 0)
+        return cs_ts_new(c, TV_NONE);
+    if (strcmp(name, "torch.format") == 0 || strcmp(name, "str") == 0) {
+        tv *s = cs_ts_new(c, TV_STR);
+        if (s)
+            s->s = n > 0 && args[0]->kind == TV_STR ? args[0]->s : "";
+        return s;
+    }
+    if ((strcmp(name, "torch.__is__") == 0 || strcmp(name, "torch.__isnot__") == 0) && n == 2) {
+        bool same = (args[0]->kind == TV_NONE) == (args[1]->kind == TV_NONE);
+        if (args[0]->kind != TV_NONE && args[1]->kind != TV_NONE)
+            same = args[0] == args[1];
+        return cs_ts_bool(c, strcmp(name, "torch.__is__") == 0 ? same : !same);
+    }
+    if ((strcmp(name, "torch.eq") == 0 || strcmp(name, "torch.ne") == 0) && n == 2 && args[0]->kind == TV_STR &&
+        args[1]->kind == TV_STR)
+        return cs_ts_bool(c, (strcmp(args[0]->s, args[1]->s) == 0) == (name[7] == 'q'));
+    tv *l = cs_ts_list_builtin(c, name, args, n, handled);
+    if (*handled || c->err->status)
+        return l;
+    *handled = true;
+    if (strcmp(name, "torch.__not__") == 0 && n == 1) {
+        bool known, t = cs_ts_truthy(args[0], &known);
+        return known ? cs_ts_bool(c, !t) : cs_ts_unknown(c);
+    }
+    if (strncmp(name, "torch.", 6) == 0 && n >= 1 && n <= 2 && args[0]->kind != TV_TENSOR &&
+        (n == 1 || args[1]->kind != TV_TENSOR)) {
+        tv *r = scalar_op(c, name + 6, args[0], n == 2 ? args[1] : NULL);
+        if (r || c->err->status)
+            return r;
+    }
+    *handled = false;
+    return NULL;
+}
+

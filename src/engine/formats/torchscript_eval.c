@@ -1,0 +1,560 @@
+/* torchscript_eval.c — the interpreter of TorchScript's Python subset: frames, calls of methods, free functions
+ * and aten/ops namespaces, expressions and statements (if/for unrolled on load-time values). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "torchscript_internal.h"
+
+typedef enum { X_NORMAL, X_RETURN, X_RAISE, X_ERROR } xres;
+
+typedef struct frame {
+    const char **names;
+    tv **vals;
+    int n, cap;
+    tv *ret;
+    const ts_file *file;
+} frame;
+
+static tv *eval(ts_ctx *c, frame *f, const ts_node *e);
+
+/* ---- frames ---- */
+
+static tv *lookup(const frame *f, const char *name)
+{
+    for (int k = f->n - 1; k >= 0; k--)
+        if (strcmp(f->names[k], name) == 0)
+            return f->vals[k];
+    return NULL;
+}
+
+static bool bind(ts_ctx *c, frame *f, const char *name, tv *v)
+{
+    if (!v)
+        return false;
+    for (int k = f->n - 1; k >= 0; k--)
+        if (strcmp(f->names[k], name) == 0) {
+            f->vals[k] = v;
+            return true;
+        }
+    if (f->n == f->cap) {
+        int cap = f->cap ? f->cap * 2 : 16;
+        const char **n = realloc(f->names, (size_t)cap * sizeof *n);
+        if (n)
+            f->names = n;
+        tv **a = realloc(f->vals, (size_t)cap * sizeof *a);
+        if (a)
+            f->vals = a;
+        if (!n || !a) {
+            cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
+            return false;
+        }
+        f->cap = cap;
+    }
+    f->names[f->n] = name;
+    f->vals[f->n++] = v;
+    return true;
+}
+
+static void frame_free(frame *f)
+{
+    free(f->names);
+    free(f->vals);
+}
+
+/* ---- calls ---- */
+
+static xres exec_block(ts_ctx *c, frame *f, const ts_node *b);
+
+/* Binds params of def d (skipping `self` when given) to args/kwargs/defaults and runs its body. */
+tv *cs_ts_call_def(ts_ctx *c, const ts_file *file, const ts_node *d, tv *self, tv **args, char **kw, int n)
+{
+    if (c->depth >= TS_MAX_CALL_DEPTH)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "calls nested deeper than %d (recursion?)", TS_MAX_CALL_DEPTH);
+    frame fr = {.file = file};
+    int n_params = d->n - 1, pos = 0;
+    const char *saved_file = c->file;
+    int saved_line = c->line;
+    bool ok = true;
+    for (int k = 0; ok && k < n_params; k++) {
+        const ts_node *p = d->kids[k];
+        tv *v = NULL;
+        if (k == 0 && self) {
+            v = self;
+        } else {
+            for (int j = 0; j < n && !v; j++)
+                if (kw[j] && strcmp(kw[j], p->name) == 0)
+                    v = args[j];
+            while (!v && pos < n && kw[pos])
+                pos++;
+            if (!v && pos < n)
+                v = args[pos++];
+            if (!v && p->n > 0) {
+                c->file = file->path;
+                v = eval(c, &fr, p->kids[0]);
+            }
+            if (!v && c->err->status == CS_OK)
+                cs_ts_fail(c, CS_ERR_FORMAT, "call to %s misses argument '%s'", d->name, p->name);
+        }
+        ok = v && bind(c, &fr, p->name, v);
+    }
+    tv *ret = NULL;
+    if (ok) {
+        c->depth++;
+        c->file = file->path;
+        xres x = exec_block(c, &fr, d->kids[d->n - 1]);
+        c->depth--;
+        if (x == X_RAISE)
+            cs_ts_fail(c, CS_ERR_UNSUPPORTED, "the model raises an exception for these load-time values");
+        else if (x != X_ERROR)
+            ret = fr.ret ? fr.ret : cs_ts_new(c, TV_NONE);
+    }
+    frame_free(&fr);
+    c->file = saved_file;
+    c->line = saved_line;
+    return ret;
+}
+
+tv *cs_ts_call_method(ts_ctx *c, tv *m, const char *name, tv **args, char **kw, int n)
+{
+    const ts_file *file;
+    const ts_node *cls = cs_ts_class_of(c, m->obj, &file);
+    if (!cls)
+        return NULL;
+    const ts_node *d = cs_ts_method_of(cls, name);
+    if (!d)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "class %s has no method %s", m->obj->name, name);
+    bool is_root = m->obj == c->root;
+    if (strcmp(name, "forward") != 0 || is_root || strcmp(m->s, c->cpath) == 0)
+        return cs_ts_call_def(c, file, d, m, args, kw, n);
+    int layer = cs_ts_module_layer(c, m, cls);
+    if (layer < 0)
+        return NULL;
+    bool leaf = !cs_ts_is_container(m->obj);
+    int s_layer = c->cur_layer, s_cont = c->container;
+    const char *s_path = c->cpath;
+    bool s_in = c->in_layer;
+    c->cur_layer = layer;
+    c->cpath = m->s;
+    if (leaf)
+        c->in_layer = true;
+    else
+        c->container = layer, c->in_layer = false;
+    tv *r = cs_ts_call_def(c, file, d, m, args, kw, n);
+    cs_ts_record_outputs(c, layer, r);
+    c->cur_layer = s_layer;
+    c->container = s_cont;
+    c->cpath = s_path;
+    c->in_layer = s_in;
+    return r;
+}
+
+/* Free function __torch__.a.b.f: module file a/b.py, def f. */
+static tv *call_free(ts_ctx *c, const char *qual, tv **args, char **kw, int n)
+{
+    const char *dot = strrchr(qual, '.');
+    char module[512];
+    snprintf(module, sizeof module, "%.*s", (int)(dot - qual), qual);
+    ts_file *f = cs_ts_load_file(c, module);
+    const ts_node *d = f ? cs_ts_find_def(f, TS_DEF, dot + 1) : NULL;
+    if (!f)
+        return NULL;
+    if (!d)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "function %s not found", qual);
+    int saved = cs_ts_enter_functional(c, dot + 1);
+    if (saved == -3)
+        return NULL;
+    tv *r = cs_ts_call_def(c, f, d, NULL, args, kw, n);
+    cs_ts_leave_functional(c, saved, r);
+    return r;
+}
+
+static tv *call_ns(ts_ctx *c, const char *name, tv **args, char **kw, int n)
+{
+    if (strcmp(name, "torch.size") == 0 && n >= 1 && args[0]->kind == TV_TENSOR)
+        return cs_ts_size(c, args[0], n > 1 ? args[1] : NULL);
+    bool handled;
+    tv *r = cs_ts_builtin(c, name, args, kw, n, &handled);
+    if (handled)
+        return r;
+    if (strncmp(name, "__torch__.", 10) == 0)
+        return call_free(c, name, args, kw, n);
+    if (strncmp(name, "ops.torchvision.", 16) == 0) { /* torchvision's registered ops: torchvision.nms... */
+        int saved = cs_ts_enter_functional(c, name + 16);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_aten(c, name + 4, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
+    if (strncmp(name, "ops.prepacked.", 14) == 0 && strstr(name, "_run")) {
+        int saved = cs_ts_enter_functional(c, name + 14);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_prepacked(c, name + 14, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
+    if (strncmp(name, "ops.quantized.", 14) == 0) {
+        bool pack = strstr(name, "_prepack") || strstr(name, "_unpack");
+        int saved = pack ? -2 : cs_ts_enter_functional(c, name + 14);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_quantized(c, name + 14, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
+    const char *aten = strncmp(name, "torch.", 6) == 0 ? name + 6
+                       : strncmp(name, "ops.aten.", 9) == 0 ? name + 9
+                                                             : NULL;
+    if (aten && !strchr(aten, '.')) {
+        int saved = cs_ts_enter_functional(c, aten);
+        if (saved == -3)
+            return NULL;
+        r = cs_ts_aten(c, aten, args, kw, n);
+        cs_ts_leave_functional(c, saved, r);
+        return r;
+    }
+    return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "unsupported TorchScript call %s", name);
+}
+
+static tv *eval_call(ts_ctx *c, frame *f, const ts_node *e)
+{
+    int n = e->n - 1;
+    tv **args = calloc((size_t)(n > 0 ? n : 1), sizeof *args);
+    if (!args)
+        return cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
+    tv *r = NULL;
+    for (int k = 0; k < n; k++)
+        if (!(args[k] = eval(c, f, e->kids[k + 1])))
+            goto out;
+    char **kw = e->kw + 1;
+    const ts_node *fn = e->kids[0];
+    c->line = e->line;
+    if (fn->kind == TS_ATTR) {
+        tv *base = eval(c, f, fn->kids[0]);
+        if (!base)
+            goto out;
+        c->line = e->line;
+        if (base->kind == TV_MODULE) {
+            r = cs_ts_call_method(c, base, fn->name, args, kw, n);
+            goto out;
+        }
+        if (base->kind == TV_NS) {
+            char q[600];
+            snprintf(q, sizeof q, "%s.%s", base->s, fn->name);
+            r = call_ns(c, q, args, kw, n);
+            goto out;
+        }
+        if (base->kind == TV_TENSOR) { /* x.method(...) */
+            tv **a2 = calloc((size_t)n + 1, sizeof *a2);
+            char **k2 = calloc((size_t)n + 1, sizeof *k2);
+            if (a2 && k2) {
+                a2[0] = base;
+                memcpy(a2 + 1, args, (size_t)n * sizeof *a2);
+                memcpy(k2 + 1, kw, (size_t)n * sizeof *k2);
+                char q[300];
+                snprintf(q, sizeof q, "torch.%s", fn->name);
+                r = call_ns(c, q, a2, k2, n + 1);
+            }
+            free(a2);
+            free(k2);
+            goto out;
+        }
+        r = cs_ts_fail(c, CS_ERR_UNSUPPORTED, "method call .%s on a non-module value", fn->name);
+        goto out;
+    }
+    tv *callee = eval(c, f, fn);
+    if (callee && callee->kind == TV_NS)
+        r = call_ns(c, callee->s, args, kw, n);
+    else if (callee)
+        r = cs_ts_fail(c, CS_ERR_UNSUPPORTED, "call of a value that is not a function");
+out:
+    free(args);
+    return r;
+}
+
+/* ---- expressions ---- */
+
+static tv *eval_attr(ts_ctx *c, frame *f, const ts_node *e)
+{
+    tv *base = eval(c, f, e->kids[0]);
+    if (!base)
+        return NULL;
+    if (base->kind == TV_MODULE)
+        return cs_ts_module_attr(c, base, e->name);
+    if (base->kind == TV_NS) {
+        if (strcmp(base->s, "CONSTANTS") == 0) {
+            char *end;
+            long k = e->name[0] == 'c' ? strtol(e->name + 1, &end, 10) : -1;
+            if (k < 0 || *end || !c->constants || (c->constants->kind != CS_PV_TUPLE) || k >= c->constants->n)
+                return cs_ts_fail(c, CS_ERR_FORMAT, "CONSTANTS.%s does not exist in constants.pkl", e->name);
+            char name[64];
+            snprintf(name, sizeof name, "CONSTANTS.c%ld", k);
+            return cs_ts_from_pv(c, c->constants->items[k], name);
+        }
+        tv *v = cs_ts_new(c, TV_NS);
+        char q[600];
+        snprintf(q, sizeof q, "%s.%s", base->s, e->name);
+        if (v && !(v->s = cs_ts_strdup(c, q)))
+            return NULL;
+        return v;
+    }
+    return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "attribute .%s of a non-module value", e->name);
+}
+
+static tv *eval_seq(ts_ctx *c, frame *f, const ts_node *e)
+{
+    tv *l = cs_ts_new(c, e->kind == TS_TUPLE ? TV_TUPLE : TV_LIST);
+    for (int k = 0; l && k < e->n; k++)
+        if (!cs_ts_push_item(c, l, eval(c, f, e->kids[k])))
+            return NULL;
+    return l;
+}
+
+static tv *eval_index(ts_ctx *c, frame *f, const ts_node *e)
+{
+    tv *a = eval(c, f, e->kids[0]);
+    if (!a)
+        return NULL;
+    if (a->kind == TV_NS)
+        return a; /* a type: List[int] */
+    tv *i = eval(c, f, e->kids[1]);
+    if (!i)
+        return NULL;
+    if ((a->kind == TV_LIST || a->kind == TV_TUPLE) && i->kind == TV_INT && !i->dyn) {
+        int64_t k = i->i < 0 ? i->i + a->n : i->i;
+        if (k < 0 || k >= a->n)
+            return cs_ts_fail(c, CS_ERR_FORMAT, "index %lld out of range", (long long)i->i);
+        return a->items[k];
+    }
+    return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: subscript of a run-time value");
+}
+
+static tv *eval_binop(ts_ctx *c, frame *f, const ts_node *e)
+{
+    tv *a = eval(c, f, e->kids[0]);
+    if (!a)
+        return NULL;
+    bool known, t;
+    if (strcmp(e->name, "and") == 0 || strcmp(e->name, "or") == 0) {
+        t = cs_ts_truthy(a, &known);
+        if (!known)
+            return cs_ts_unknown(c);
+        if (strcmp(e->name, "and") == 0 ? !t : t)
+            return a;
+        return eval(c, f, e->kids[1]);
+    }
+    tv *b = eval(c, f, e->kids[1]);
+    if (!b)
+        return NULL;
+    if (strcmp(e->name, "is") == 0 || strcmp(e->name, "is not") == 0) {
+        bool same = (a->kind == TV_NONE) == (b->kind == TV_NONE) && (a->kind == TV_NONE || a == b);
+        return cs_ts_bool(c, e->name[2] ? !same : same);
+    }
+    static const char *const ops[][2] = {{"==", "eq"}, {"!=", "ne"}, {"<", "lt"}, {">", "gt"},    {"<=", "le"},
+                                         {">=", "ge"}, {"+", "add"}, {"-", "sub"}, {"*", "mul"}, {"/", "div"},
+                                         {"//", "floordiv"}};
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (strcmp(e->name, ops[k][0]) == 0) {
+            tv *args[2] = {a, b};
+            char q[32];
+            snprintf(q, sizeof q, "torch.%s", ops[k][1]);
+            return call_ns(c, q, args, (char *[]){NULL, NULL}, 2);
+        }
+    return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "operator '%s'", e->name);
+}
+
+static tv *eval_name(ts_ctx *c, frame *f, const ts_node *e)
+{
+    tv *v = lookup(f, e->name);
+    if (v)
+        return v;
+    v = cs_ts_new(c, TV_NS); /* a global: torch, ops, __torch__, CONSTANTS, int, annotate, List... */
+    if (v && !(v->s = cs_ts_strdup(c, e->name)))
+        return NULL;
+    return v;
+}
+
+static tv *eval(ts_ctx *c, frame *f, const ts_node *e)
+{
+    if (!e || c->err->status)
+        return NULL;
+    c->line = e->line;
+    tv *v;
+    switch (e->kind) {
+    case TS_NAME: return eval_name(c, f, e);
+    case TS_INT: return cs_ts_int(c, e->i);
+    case TS_FLOAT:
+        if ((v = cs_ts_new(c, TV_FLOAT)))
+            v->f = e->f;
+        return v;
+    case TS_STR:
+        if ((v = cs_ts_new(c, TV_STR)))
+            v->s = e->name;
+        return v;
+    case TS_NONE: return cs_ts_new(c, TV_NONE);
+    case TS_TRUE: return cs_ts_bool(c, true);
+    case TS_FALSE: return cs_ts_bool(c, false);
+    case TS_ATTR: return eval_attr(c, f, e);
+    case TS_CALL: return eval_call(c, f, e);
+    case TS_TUPLE:
+    case TS_LIST: return eval_seq(c, f, e);
+    case TS_INDEX: return eval_index(c, f, e);
+    case TS_NEG:
+        if (!(v = eval(c, f, e->kids[0])))
+            return NULL;
+        return call_ns(c, "torch.neg", &v, (char *[]){NULL}, 1);
+    case TS_NOT: {
+        if (!(v = eval(c, f, e->kids[0])))
+            return NULL;
+        bool known, t = cs_ts_truthy(v, &known);
+        return known ? cs_ts_bool(c, !t) : cs_ts_unknown(c);
+    }
+    case TS_BINOP: return eval_binop(c, f, e);
+    default: break;
+    }
+    return cs_ts_fail(c, CS_ERR_FORMAT, "unexpected syntax");
+}
+
+/* ---- statements ---- */
+
+static bool assign(ts_ctx *c, frame *f, const ts_node *target, tv *v)
+{
+    if (!v)
+        return false;
+    if (target->kind == TS_NAME)
+        return bind(c, f, target->name, v);
+    if (target->kind == TS_TUPLE) {
+        if (v->kind == TV_UNKNOWN && v->s && strcmp(v->s, CS_TS_LAZY_SPLIT) == 0 &&
+            !(v = cs_ts_split_lazy(c, v, target->n)))
+            return false;
+        if ((v->kind != TV_TUPLE && v->kind != TV_LIST) || v->n != target->n) {
+            cs_ts_fail(c, CS_ERR_UNSUPPORTED, "tuple unpacking of %d values from a non-matching value", target->n);
+            return false;
+        }
+        for (int k = 0; k < target->n; k++)
+            if (!assign(c, f, target->kids[k], v->items[k]))
+                return false;
+        return true;
+    }
+    if (target->kind == TS_ATTR) { /* self.x = v, met in __setstate__ */
+        tv *base = eval(c, f, target->kids[0]);
+        if (base && base->kind == TV_MODULE)
+            return cs_ts_state_set(c, base->obj, target->name, v);
+    }
+    cs_ts_fail(c, CS_ERR_UNSUPPORTED, "assignment to this kind of target");
+    return false;
+}
+
+static bool block_raises(const ts_node *b)
+{
+    for (int k = 0; b && k < b->n; k++) {
+        const ts_node *s = b->kids[k];
+        if (s->kind == TS_EXPR && s->kids[0]->kind == TS_CALL && s->kids[0]->kids[0]->kind == TS_ATTR &&
+            strcmp(s->kids[0]->kids[0]->name, "RaiseException") == 0)
+            return true;
+    }
+    return false;
+}
+
+static xres exec_if(ts_ctx *c, frame *f, const ts_node *s)
+{
+    tv *cond = eval(c, f, s->kids[0]);
+    if (!cond)
+        return X_ERROR;
+    bool known, t = cs_ts_truthy(cond, &known);
+    const ts_node *other = s->n > 2 ? s->kids[2] : NULL;
+    if (!known) { /* unknown at load time: fine only when one side just raises (an input check) */
+        if (block_raises(s->kids[1]))
+            t = false;
+        else if (block_raises(other))
+            t = true;
+        else {
+            c->line = s->line;
+            cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: 'if' on a value only known at run time");
+            return X_ERROR;
+        }
+    }
+    return t ? exec_block(c, f, s->kids[1]) : other ? exec_block(c, f, other) : X_NORMAL;
+}
+
+static xres exec_for(ts_ctx *c, frame *f, const ts_node *s)
+{
+    tv *it = eval(c, f, s->kids[1]);
+    if (!it)
+        return X_ERROR;
+    if (it->kind != TV_LIST && it->kind != TV_TUPLE) {
+        c->line = s->line;
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: 'for' over a value only known at run time");
+        return X_ERROR;
+    }
+    for (int k = 0; k < it->n; k++) {
+        if (!assign(c, f, s->kids[0], it->items[k]))
+            return X_ERROR;
+        xres x = exec_block(c, f, s->kids[2]);
+        if (x != X_NORMAL)
+            return x;
+    }
+    return X_NORMAL;
+}
+
+static xres exec_stmt(ts_ctx *c, frame *f, const ts_node *s)
+{
+    c->line = s->line;
+    if (++c->steps > TS_MAX_STEPS) {
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "the script runs more than %d statements at load time (a loop or "
+                   "recursion too large to unroll)", TS_MAX_STEPS);
+        return X_ERROR;
+    }
+    switch (s->kind) {
+    case TS_PASS: return X_NORMAL;
+    case TS_EXPR:
+        if (!eval(c, f, s->kids[0]))
+            return X_ERROR;
+        break;
+    case TS_ASSIGN: {
+        c->want_n = s->kids[0]->kind == TS_TUPLE ? s->kids[0]->n : 0; /* for split by size */
+        tv *v = eval(c, f, s->kids[1]);
+        c->want_n = 0;
+        if (!assign(c, f, s->kids[0], v))
+            return X_ERROR;
+        break;
+    }
+    case TS_RETURN:
+        f->ret = s->n ? eval(c, f, s->kids[0]) : cs_ts_new(c, TV_NONE);
+        return f->ret ? X_RETURN : X_ERROR;
+    case TS_IF: return exec_if(c, f, s);
+    case TS_FOR: return exec_for(c, f, s);
+    case TS_WITH: /* contexts (torch.no_grad) change nothing at inference: the body runs */
+        return eval(c, f, s->kids[0]) ? exec_block(c, f, s->kids[1]) : X_ERROR;
+    default: cs_ts_fail(c, CS_ERR_UNSUPPORTED, "unsupported statement"); return X_ERROR;
+    }
+    if (c->raised) {
+        c->raised = false;
+        return X_RAISE;
+    }
+    return X_NORMAL;
+}
+
+static xres exec_block(ts_ctx *c, frame *f, const ts_node *b)
+{
+    for (int k = 0; b && k < b->n; k++) {
+        xres x = exec_stmt(c, f, b->kids[k]);
+        if (c->err->status)
+            return X_ERROR;
+        if (x != X_NORMAL)
+            return x;
+    }
+    return X_NORMAL;
+}
+
+
+tv *cs_ts_eval_in(ts_ctx *c, const ts_file *file, const ts_node *e)
+{
+    frame fr = {.file = file};
+    tv *v = eval(c, &fr, e);
+    frame_free(&fr);
+    return v;
+}

@@ -1,0 +1,74 @@
+/* fastpath.c — the process-wide kernel choice (fast / reference) and the thread count shared by
+ * oneDNN's OpenMP runtime, OpenBLAS and the engine (see fastpath.h). */
+#include "fastpath.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Atomic int kernels_mode = CS_KERNELS_FAST;
+static _Atomic int thread_count = 0; /* 0: not set yet, from the environment or 1 */
+static _Thread_local int applied = 0;
+
+void cs_kernels_set(cs_kernels k) { atomic_store(&kernels_mode, (int)k); }
+cs_kernels cs_kernels_get(void) { return (cs_kernels)atomic_load(&kernels_mode); }
+bool cs_kernels_fast(void) { return atomic_load(&kernels_mode) == CS_KERNELS_FAST; }
+
+bool cs_kernels_parse(const char *s, cs_kernels *out)
+{
+    if (strcmp(s, "fast") == 0)
+        *out = CS_KERNELS_FAST;
+    else if (strcmp(s, "reference") == 0)
+        *out = CS_KERNELS_REFERENCE;
+    else
+        return false;
+    return true;
+}
+
+const char *cs_kernels_name(cs_kernels k) { return k == CS_KERNELS_REFERENCE ? "reference" : "fast"; }
+
+void cs_threads_set(int n)
+{
+    if (n < 1)
+        n = 1;
+    atomic_store(&thread_count, n);
+    openblas_set_num_threads(n);
+    cs_threads_apply();
+}
+
+static int env_threads(void)
+{
+    const char *names[] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(names[i]);
+        long n = v ? strtol(v, NULL, 10) : 0;
+        if (n >= 1 && n <= 4096)
+            return (int)n;
+    }
+    return 1;
+}
+
+int cs_threads_get(void)
+{
+    int n = atomic_load(&thread_count);
+    if (n == 0) {
+        n = env_threads();
+        int unset = 0;
+        if (atomic_compare_exchange_strong(&thread_count, &unset, n))
+            openblas_set_num_threads(n);
+        else
+            n = unset;
+    }
+    return n;
+}
+
+void cs_threads_apply(void)
+{
+    int n = cs_threads_get();
+    if (applied != n) {
+        omp_set_num_threads(n);
+        applied = n;
+    }
+}

@@ -1,0 +1,31 @@
+/* fusion.h — a chain of nodes the executor asks a fast-path kernel to compute in one call:
+ * Conv [-> BatchNormalization] [-> Add residual] [-> activation], found at plan time (see exec_fuse.c). */
+#ifndef CS_FUSION_H
+#define CS_FUSION_H
+
+typedef enum {
+    CS_ACT_NONE = 0,
+    CS_ACT_RELU,        /* alpha: negative slope (LeakyRelu), 0 for Relu */
+    CS_ACT_CLIP,        /* alpha = min, beta = max */
+    CS_ACT_SILU,        /* x * sigmoid(x) */
+    CS_ACT_HARDSWISH,   /* x * clip(x/6 + 1/2, 0, 1) */
+    CS_ACT_GELU,        /* x * (1 + erf(x / sqrt 2)) / 2 */
+    CS_ACT_SIGMOID,
+    CS_ACT_TANH
+} cs_act_kind;
+
+#define CS_FUSE_MAX 4
+
+typedef struct cs_fusion {
+    int head;            /* the Conv node */
+    int bn_node;         /* BatchNormalization folded into the weights and bias; -1 none */
+    int sum_value;       /* residual added to the result before the activation; -1 none */
+    cs_act_kind act;
+    float alpha, beta;
+    int out_value;       /* the value the chain ends in (computed by the head when fused) */
+    int tail_node;       /* the node that produces out_value in the unfused graph */
+    int nodes[CS_FUSE_MAX]; /* follower nodes the fused call replaces, in execution order */
+    int n_nodes;
+} cs_fusion;
+
+#endif

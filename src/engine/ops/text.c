@@ -1,0 +1,114 @@
+/* text.c — op family 'text': TfIdfVectorizer over integer token ids (n-gram counts with skips, TF, IDF and
+ * TFIDF weighting). String pools are refused: convscope's tensors are numeric. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+
+typedef struct tfidf {
+    const int64_t *pool, *counts, *indexes;
+    int n_pool, n_counts, n_indexes;
+    int64_t min_n, max_n, max_skip, out_size;
+    int mode;               /* 0 TF, 1 IDF, 2 TFIDF */
+    const double *weights;
+    int n_weights;
+} tfidf;
+
+static cs_status read_cfg(cs_kernel_ctx *ctx, tfidf *c)
+{
+    const cs_attrs *a = &ctx->node->attrs;
+    if (cs_attrs_find(a, "pool_strings"))
+        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "string pools are not supported (integer token ids only)");
+    c->n_pool = cs_attrs_ints(a, "pool_int64s", &c->pool);
+    c->n_counts = cs_attrs_ints(a, "ngram_counts", &c->counts);
+    c->n_indexes = cs_attrs_ints(a, "ngram_indexes", &c->indexes);
+    c->n_weights = cs_attrs_floats(a, "weights", &c->weights);
+    c->min_n = cs_attrs_int(a, "min_gram_length", 1), c->max_n = cs_attrs_int(a, "max_gram_length", 1);
+    c->max_skip = cs_attrs_int(a, "max_skip_count", 0);
+    const char *mode = cs_attrs_string(a, "mode", "TF");
+    c->mode = strcmp(mode, "TF") == 0 ? 0 : strcmp(mode, "IDF") == 0 ? 1 : strcmp(mode, "TFIDF") == 0 ? 2 : -1;
+    if (c->n_pool < 0 || c->n_counts < 1 || c->n_indexes < 0 || c->mode < 0 || c->min_n < 1 ||
+        c->max_n < c->min_n || c->max_n > c->n_counts || c->max_skip < 0 || c->max_skip > 1000)
+        return cs_kernel_fail(ctx, CS_ERR_FORMAT, "TfIdfVectorizer needs pool_int64s, ngram_counts, ngram_indexes, "
+                              "a mode TF|IDF|TFIDF and 1 <= min_gram_length <= max_gram_length <= len(ngram_counts)");
+    c->out_size = 0;
+    for (int i = 0; i < c->n_indexes; i++) {
+        if (c->indexes[i] < 0 || c->indexes[i] > (int64_t)1 << 24)
+            return cs_kernel_fail(ctx, CS_ERR_FORMAT, "ngram_indexes[%d] = %lld is out of range", i,
+                                  (long long)c->indexes[i]);
+        c->out_size = c->indexes[i] + 1 > c->out_size ? c->indexes[i] + 1 : c->out_size;
+    }
+    for (int i = 0; i < c->n_counts; i++)
+        if (c->counts[i] < 0 || c->counts[i] > c->n_pool || (i && c->counts[i] < c->counts[i - 1]))
+            return cs_kernel_fail(ctx, CS_ERR_FORMAT, "ngram_counts must rise within the pool");
+    if (c->n_weights >= 0 && c->n_weights != c->n_indexes)
+        return cs_kernel_fail(ctx, CS_ERR_FORMAT, "%d weights for %d n-grams", c->n_weights, c->n_indexes);
+    return CS_OK;
+}
+
+/* The n-gram starting at x[i] with the given gap (skip + 1) against the pool's n-grams of length n:
+ * returns the n-gram's ordinal over the whole pool, or -1. */
+static int find_gram(const tfidf *c, const int64_t *x, int64_t i, int64_t gap, int64_t n)
+{
+    int64_t start = c->counts[n - 1], end = n < c->n_counts ? c->counts[n] : c->n_pool;
+    int ordinal = 0;
+    for (int64_t k = 1; k < n; k++) /* n-grams of shorter lengths come first */
+        ordinal += (int)(((k < c->n_counts ? c->counts[k] : c->n_pool) - c->counts[k - 1]) / k);
+    for (int64_t p = start; p + n <= end; p += n, ordinal++) {
+        bool same = true;
+        for (int64_t k = 0; k < n && same; k++)
+            same = c->pool[p + k] == x[i + k * gap];
+        if (same)
+            return ordinal;
+    }
+    return -1;
+}
+
+static void count_row(const tfidf *c, const int64_t *x, int64_t len, float *y)
+{
+    for (int64_t n = c->min_n; n <= c->max_n; n++)
+        for (int64_t skip = 0; skip <= (n == 1 ? 0 : c->max_skip); skip++)
+            for (int64_t i = 0; i + (n - 1) * (skip + 1) < len; i++) {
+                int g = find_gram(c, x, i, skip + 1, n);
+                if (g >= 0 && g < c->n_indexes)
+                    y[c->indexes[g]] += 1;
+            }
+    for (int g = 0; g < c->n_indexes; g++) {
+        float *v = &y[c->indexes[g]];
+        double w = c->n_weights > 0 ? c->weights[g] : 1;
+        if (c->mode == 1)
+            *v = *v > 0 ? (float)w : 0;
+        else if (c->mode == 2)
+            *v = (float)(*v * w);
+    }
+}
+
+static cs_status op_tfidf(cs_kernel_ctx *ctx)
+{
+    tfidf c;
+    const cs_tensor *X = cs_kernel_input(ctx, 0);
+    if (!X || (X->rank != 1 && X->rank != 2) || (X->dtype != CS_DT_I32 && X->dtype != CS_DT_I64))
+        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "TfIdfVectorizer needs a 1-D or 2-D int32/int64 input");
+    if (read_cfg(ctx, &c) != CS_OK)
+        return ctx->err->status;
+    int64_t rows = X->rank == 2 ? X->dims[0] : 1, len = X->dims[X->rank - 1];
+    int64_t dims[2] = {rows, c.out_size};
+    cs_tensor *Y = cs_kernel_output(ctx, 0, CS_DT_F32, X->rank, X->rank == 2 ? dims : dims + 1);
+    int64_t *row = malloc((size_t)(len > 0 ? len : 1) * sizeof *row);
+    if (!Y || !row) {
+        free(row);
+        return Y ? cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory") : ctx->err->status;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t i = 0; i < len; i++)
+            row[i] = cs_tensor_get_i64(X, r * len + i);
+        count_row(&c, row, len, (float *)Y->data + r * c.out_size);
+    }
+    free(row);
+    return CS_OK;
+}
+
+const cs_op_def cs_ops_text[] = {
+    {"TfIdfVectorizer", op_tfidf},
+    {NULL, NULL},
+};

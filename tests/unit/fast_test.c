@@ -1,0 +1,182 @@
+/* fast_test.c — the fast path (oneDNN convolutions, fused chains, channels-last values) against the
+ * reference kernels: small graphs built here for every fused pattern, and the bundled sample models. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec.h"
+#include "engine/model.h"
+#include "engine/ops/fastpath.h"
+#include "test.h"
+
+/* A constant f32 tensor of the given shape with a deterministic spread of values around `center`. */
+static int add_const(cs_graph *g, const char *name, int rank, const int64_t *dims, double center, uint32_t seed)
+{
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, NULL);
+    for (int64_t i = 0; t && i < cs_tensor_numel(t); i++) {
+        seed = seed * 1664525u + 1013904223u;
+        ((float *)t->data)[i] = (float)(center + ((seed >> 8) / 16777216.0 - 0.5));
+    }
+    return cs_graph_add_constant(g, name, t);
+}
+
+static int node(cs_graph *g, const char *op, const int *in, int n_in, const char *out_name)
+{
+    int out = cs_graph_value(g, out_name);
+    int n = cs_graph_add_node(g, op, out_name, in, n_in, &out, 1);
+    return n >= 0 ? out : -1;
+}
+
+static int conv(cs_graph *g, int x, int cin, int cout, int k, int group, const char *name)
+{
+    char wn[64], bn[64];
+    snprintf(wn, sizeof wn, "%s.w", name);
+    snprintf(bn, sizeof bn, "%s.b", name);
+    int64_t wd[4] = {cout, cin / group, k, k}, bd[1] = {cout};
+    int in[3] = {x, add_const(g, wn, 4, wd, 0.0, (uint32_t)cout * 7 + (uint32_t)k), add_const(g, bn, 1, bd, 0.1, 3)};
+    int out = node(g, "Conv", in, 3, name);
+    cs_node *c = &g->nodes[g->n_nodes - 1];
+    int64_t pads[4] = {k / 2, k / 2, k / 2, k / 2};
+    cs_attrs_add_ints(&c->attrs, "pads", pads, 4);
+    cs_attrs_add_int(&c->attrs, "group", group);
+    return out;
+}
+
+static int batchnorm(cs_graph *g, int x, int ch, const char *name)
+{
+    char n[4][64];
+    int64_t d[1] = {ch};
+    int in[5] = {x};
+    for (int i = 0; i < 4; i++) {
+        snprintf(n[i], sizeof n[i], "%s.%d", name, i);
+        in[i + 1] = add_const(g, n[i], 1, d, i == 3 ? 1.0 : 0.5, (uint32_t)i + 11);
+    }
+    return node(g, "BatchNormalization", in, 5, name);
+}
+
+/* Every pattern the executor fuses, and channels-last values through elementwise ops and pools:
+ * conv-bn-relu, residual add + relu, SiLU, HardSwish (HardSigmoid * x), Clip, depthwise, squeeze-excite. */
+static cs_graph *pattern_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_patterns", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 4;
+    xv->dims[0] = 2, xv->dims[1] = 16, xv->dims[2] = 9, xv->dims[3] = 9;
+    cs_graph_add_input(g, x);
+    int a = node(g, "Relu", (int[]){batchnorm(g, conv(g, x, 16, 32, 3, 1, "c1"), 32, "bn1")}, 1, "r1");
+    int b = conv(g, a, 32, 32, 1, 1, "c2");
+    int s = node(g, "Relu", (int[]){node(g, "Add", (int[]){b, a}, 2, "add1")}, 1, "r2");
+    int d = conv(g, s, 32, 32, 3, 32, "dw");
+    int silu = node(g, "Mul", (int[]){d, node(g, "Sigmoid", (int[]){d}, 1, "sig1")}, 2, "silu");
+    int e = conv(g, silu, 32, 32, 1, 1, "c3");
+    int hs = node(g, "HardSigmoid", (int[]){e}, 1, "hsig");
+    cs_attrs_add_float(&g->nodes[g->n_nodes - 1].attrs, "alpha", 1.0 / 6);
+    int hsw = node(g, "Mul", (int[]){hs, e}, 2, "hswish");
+    int pooled = node(g, "GlobalAveragePool", (int[]){hsw}, 1, "gap");
+    int gate = node(g, "Sigmoid", (int[]){conv(g, pooled, 32, 32, 1, 1, "se")}, 1, "gate");
+    int scaled = node(g, "Mul", (int[]){hsw, gate}, 2, "scale");
+    int64_t one[1] = {1};
+    int lo = add_const(g, "lo", 0, one, 0.0, 1), hi = add_const(g, "hi", 0, one, 0.0, 2);
+    ((float *)g->values[lo].data->data)[0] = 0.0f;
+    ((float *)g->values[hi].data->data)[0] = 0.3f;
+    int clip = node(g, "Clip", (int[]){conv(g, scaled, 32, 8, 3, 1, "c4"), lo, hi}, 3, "clip");
+    int flat = node(g, "Flatten", (int[]){clip}, 1, "flat");
+    cs_graph_add_output(g, flat);
+    cs_graph_add_output(g, scaled);
+    return g;
+}
+
+static cs_tensor *pattern_input(void)
+{
+    int64_t dims[4] = {2, 16, 9, 9};
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; t && i < cs_tensor_numel(t); i++)
+        ((float *)t->data)[i] = (float)sin((double)i * 0.37);
+    return t;
+}
+
+/* Runs g with the given kernels (a fresh plan), returning its outputs. */
+static bool run_with(const cs_graph *g, cs_kernels k, const cs_tensor *in, cs_tensor **outs)
+{
+    cs_kernels_set(k);
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    bool ok = cs_plan_build(g, &plan, &err) == CS_OK;
+    for (int r = 0; ok && r < 2; r++) { /* twice: the second run uses cached primitives and pooled buffers */
+        for (int i = 0; i < g->n_outputs; i++)
+            cs_tensor_free(outs[i]), outs[i] = NULL;
+        ok = cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, NULL, &err) == CS_OK;
+    }
+    if (!ok)
+        fprintf(stderr, "  run failed: %s\n", err.msg);
+    cs_plan_free(plan);
+    cs_kernels_set(CS_KERNELS_FAST);
+    return ok;
+}
+
+/* Largest |fast - ref| relative to the largest |ref| (float32 reassociation only: well under 1e-4). */
+static double rel_diff(const cs_tensor *a, const cs_tensor *b)
+{
+    if (!a || !b || !cs_tensor_same_shape(a, b))
+        return INFINITY;
+    double worst = 0, scale = 1e-30;
+    for (int64_t i = 0; i < cs_tensor_numel(a); i++) {
+        worst = fmax(worst, fabs(cs_tensor_get_f64(a, i) - cs_tensor_get_f64(b, i)));
+        scale = fmax(scale, fabs(cs_tensor_get_f64(b, i)));
+    }
+    return worst / scale;
+}
+
+static void compare_paths(const cs_graph *g, const cs_tensor *in, int *cs_failures_)
+{
+    cs_tensor *fast[8] = {0}, *ref[8] = {0};
+    EXPECT(g->n_outputs <= 8);
+    EXPECT(run_with(g, CS_KERNELS_FAST, in, fast));
+    EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
+    for (int i = 0; i < g->n_outputs && i < 8; i++) {
+        double d = rel_diff(fast[i], ref[i]);
+        if (!(d < 1e-5))
+            fprintf(stderr, "  %s output %d: relative difference %g\n", g->path, i, d);
+        EXPECT(d < 1e-5);
+        cs_tensor_free(fast[i]);
+        cs_tensor_free(ref[i]);
+    }
+}
+
+TEST(fast_path_matches_reference_on_every_fused_pattern)
+{
+    cs_graph *g = pattern_graph();
+    cs_tensor *in = pattern_input();
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    /* c1+bn1+r1, c2+add1+r2, dw+SiLU, c3+HardSwish, se+gate, c4+clip */
+    EXPECT(plan && plan->n_fusions == 6);
+    cs_plan_free(plan);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
+TEST(fast_path_matches_reference_on_the_sample_models)
+{
+    const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",
+                           "samples/lenet5/lenet5.onnx", "samples/lenet5/lenet5.pt"};
+    for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
+        cs_graph *g = NULL;
+        cs_error err = {0};
+        if (cs_model_load(paths[p], &g, &err) != CS_OK) {
+            fprintf(stderr, "  %s is absent (make samples), skipped\n", paths[p]);
+            continue;
+        }
+        int64_t dims[4] = {3, 1, 28, 28}; /* every sample takes 28x28 gray images; batch 3 */
+        cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+        for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+            ((float *)in->data)[i] = (float)(0.5 + 0.5 * sin((double)i));
+        compare_paths(g, in, cs_failures_);
+        cs_tensor_free(in);
+        cs_graph_free(g);
+    }
+}
