@@ -93,6 +93,7 @@ $(TUI_OBJ): PKG_CFLAGS += $(TUI_CFLAGS)
 # The hot element-wise, pooling and convolution loops: gcc 12 -O2 only vectorises loops whose trip count is
 # a known multiple of the vector width; these files get the cost-model vectoriser (measured: Relu ~15x faster).
 VEC_OBJ := $(addprefix $(BUILD)/obj/src/engine/ops/,activation.o elementwise.o pool.o conv_core.o norm.o vecmath.o)
+VEC_OBJ += $(BUILD)/obj/src/engine/exec_layout.o
 $(VEC_OBJ): CFLAGS_BASE += -ftree-vectorize $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
 
 $(BIN): $(ENGINE_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(MAIN_OBJ)

@@ -1,16 +1,23 @@
 #!/bin/sh
-# bench.sh — `make bench`: convscope bench against ONNX Runtime (npm onnxruntime-node, one intra-op thread)
-# on the same ONNX models in the same run; prints latency, memory and the convscope/ORT latency ratio.
-# Usage: tests/bench.sh [BUILD_DIR]   (env: BENCH_RUNS, BENCH_WARMUP, ORT_VERSION)
+# bench.sh — `make bench`: convscope against ONNX Runtime (npm onnxruntime-node, CPU) on the same ONNX models in
+# the same run, at batch 1 and 64 and at 1 and 2 threads: median latency and the convscope/ORT ratio, throughput,
+# first (cold) run, GFLOP/s of the convolutions against the measured FMA peak, and memory.
+# Usage: tests/bench.sh [BUILD_DIR]
+# env: BENCH_RUNS (timed runs at batch 1, default 20), BENCH_RUNS_BIG (at batch 64, default 3), BENCH_WARMUP (3),
+#      BENCH_THREADS ("1 2"), BENCH_BATCHES ("1 64"), BENCH_MODELS (a folder of NAME.onnx to use instead of
+#      generating them), BENCH_ONLY (a substring: only matching models), ORT_VERSION.
 set -u
 BUILD=${1:-build}
 CS=$BUILD/convscope
-RUNS=${BENCH_RUNS:-30}
-WARMUP=${BENCH_WARMUP:-5}
+RUNS=${BENCH_RUNS:-20}
+RUNS_BIG=${BENCH_RUNS_BIG:-3}
+WARMUP=${BENCH_WARMUP:-3}
+THREADS=${BENCH_THREADS:-1 2}
+BATCHES=${BENCH_BATCHES:-1 64}
 ORT_PREFIX=${ORT_PREFIX:-$BUILD/ort-cache}
 ORT_VERSION=${ORT_VERSION:-1.30.0}
+MODELS_DIR=${BENCH_MODELS:-$BUILD/bench-models}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-CONFORM=/usr/share/libonnx-testdata/data/pytorch-converted
 
 [ -x "$CS" ] || { echo "bench: $CS not built" >&2; exit 2; }
 
@@ -34,55 +41,74 @@ HAVE_ORT=1
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "bench: node/npm missing, ORT skipped"; HAVE_ORT=0; }
 [ $HAVE_ORT = 1 ] && { install_ort || HAVE_ORT=0; }
 
-# Reads a field path (a.b.c) from the JSON on stdin.
-jget() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=/^\d+$/.test(k)?v[+k]:v[k];console.log(v)})' "$1"; }
+# The models: the bundled samples (with a free batch dim, python3-onnx) and the paper-scale set (python3-torchvision).
+mkdir -p "$MODELS_DIR"
+if [ -z "${BENCH_MODELS:-}" ]; then
+    /usr/bin/python3 "$HERE/tools/bench_models.py" "$MODELS_DIR" ||
+        echo "bench: cannot export the torchvision models (needs python3-torchvision and python3-onnx: make deps)"
+fi
+MODELS=""
+for m in samples/lenet5/lenet5.onnx samples/resnet/resnet.onnx; do
+    dyn="$MODELS_DIR/$(basename "$m" .onnx)_batchN.onnx"
+    if [ -f "$m" ] && { [ -f "$dyn" ] || /usr/bin/python3 "$HERE/tools/onnx_dynamic_batch.py" "$m" "$dyn" 2>/dev/null; }; then
+        MODELS="$MODELS $dyn"
+    else
+        echo "bench: no free-batch copy of $m (make samples; python3-onnx), skipped"
+    fi
+done
+for name in resnet50 mobilenet_v2 efficientnet_b0 transformer_block; do
+    [ -f "$MODELS_DIR/$name.onnx" ] && MODELS="$MODELS $MODELS_DIR/$name.onnx"
+done
 
-printf '%-58s %5s %11s %11s %7s %12s %12s\n' model batch convscope_ms ort_ms ratio planned_B rss_B
-FAILED=0
-bench_one() { # MODEL BATCH TARGET(0/1)
-    model=$1 batch=$2 target=$3
-    out=$(OPENBLAS_NUM_THREADS=1 "$CS" bench "$model" --json --runs "$RUNS" --warmup "$WARMUP" --threads 1 --batch "$batch") ||
-        { echo "bench: convscope failed on $model" >&2; FAILED=1; return; }
-    cs_ms=$(echo "$out" | jget models.0.latency_ms.median)
-    real_batch=$(echo "$out" | jget models.0.batch)
-    peak=$(echo "$out" | jget models.0.peak_bytes)
-    rss=$(echo "$out" | jget models.0.rss_peak_bytes)
-    ort_ms=- ratio=-
-    if [ $HAVE_ORT = 1 ]; then
-        if ort=$(ORT_PREFIX="$ORT_PREFIX" node "$HERE/tools/ort_bench.js" "$model" --batch "$batch" --runs "$RUNS" --warmup "$WARMUP"); then
-            ort_ms=$(echo "$ort" | jget latency_ms.median | xargs printf "%.4f")
-            ratio=$(node -e "console.log(($cs_ms/$ort_ms).toFixed(2))")
-        fi
-    fi
-    verdict=""
-    if [ "$target" = 1 ] && [ "$ratio" != - ]; then
-        verdict=$(node -e "console.log($ratio <= 2.0 ? 'ok (<= 2.0)' : 'OVER TARGET (> 2.0)')")
-    fi
-    printf '%-58s %5s %11.4f %11s %7s %12s %12s %s\n' "$(echo "$model" | sed "s|$CONFORM/||")" "$real_batch" "$cs_ms" \
-        "$ort_ms" "$ratio" "$peak" "$rss" "$verdict"
+cc -O2 -o "$BUILD/fma_peak" "$HERE/tools/fma_peak.c" 2>/dev/null && PEAK=$("$BUILD/fma_peak") || PEAK="0 none"
+PEAK_GF=${PEAK%% *}
+echo "single-core FMA peak: $PEAK_GF GFLOP/s (${PEAK#* }, measured now by tools/fma_peak.c)"
+
+# One row from convscope's and ORT's JSON (env CSJ, ORTJ): the columns of the header below.
+row() {
+    CSJ="$1" ORTJ="$2" node -e '
+const c = JSON.parse(process.env.CSJ).models[0], o = process.env.ORTJ ? JSON.parse(process.env.ORTJ) : null;
+const [name, threads, peak] = process.argv.slice(1);
+const f = (v, d) => (v === undefined || v === null || Number.isNaN(v) ? "-" : v.toFixed(d));
+const mb = (b) => f(b / 1048576, 1);
+const gf = c.conv_ms > 0 ? (2e-6 * c.conv_macs) / c.conv_ms : NaN;
+const pct = peak > 0 && gf > 0 ? (100 * gf) / (peak * threads) : NaN;
+const ratio = o ? c.latency_ms.median / o.latency_ms.median : NaN;
+console.log([name.padEnd(22), String(c.batch).padStart(5), threads.padStart(3), f(c.latency_ms.median, 2).padStart(10),
+  (o ? f(o.latency_ms.median, 2) : "-").padStart(10), f(ratio, 2).padStart(6), f(c.throughput_per_s, 1).padStart(9),
+  (o ? f(o.throughput_per_s, 1) : "-").padStart(9), f(c.first_run_ms, 1).padStart(9), (o ? f(o.first_run_ms, 1) : "-").padStart(9),
+  f(gf, 1).padStart(7), f(pct, 0).padStart(5), mb(c.peak_bytes).padStart(8), mb(c.rss_bytes).padStart(8),
+  (o ? mb(o.rss_peak_bytes) : "-").padStart(8)].join(" "));
+' "$3" "$4" "$PEAK_GF"
 }
 
-for m in "$CONFORM"/test_Conv2d*/model.onnx "$CONFORM"/test_Linear*/model.onnx; do
-    [ -f "$m" ] && bench_one "$m" 1 0
+printf '%-22s %5s %3s %10s %10s %6s %9s %9s %9s %9s %7s %5s %8s %8s %8s\n' model batch thr cs_ms ort_ms ratio \
+    cs_img/s ort_img/s cs_first ort_first conv_GF %peak plan_MB cs_RSS ort_RSS
+FAILED=0
+for m in $MODELS; do
+    name=$(basename "$m" .onnx)
+    case "$name" in *"${BENCH_ONLY:-}"*) ;; *) continue ;; esac
+    for batch in $BATCHES; do
+        runs=$RUNS warm=$WARMUP
+        [ "$batch" -gt 1 ] && runs=$RUNS_BIG warm=1
+        for t in $THREADS; do
+            csj=$("$CS" --threads "$t" bench "$m" --json --runs "$runs" --warmup "$warm" --batch "$batch") ||
+                { echo "bench: convscope failed on $m (batch $batch, $t threads)" >&2; FAILED=1; continue; }
+            ortj=""
+            [ $HAVE_ORT = 1 ] && ortj=$(ORT_PREFIX="$ORT_PREFIX" node "$HERE/tools/ort_bench.js" "$m" --batch "$batch" \
+                --runs "$runs" --warmup "$warm" --threads "$t") || ortj=""
+            row "$csj" "$ortj" "$name" "$t"
+        done
+    done
 done
-for m in samples/lenet5/lenet5.onnx samples/resnet/resnet.onnx; do
-    if [ ! -f "$m" ]; then
-        echo "bench: $m is absent (make samples), skipped"
-        continue
-    fi
-    bench_one "$m" 1 1
-    # The samples are exported with batch 1; batch 64 runs a copy whose batch dim is free (python3-onnx).
-    mkdir -p "$BUILD/bench-models"
-    dyn="$BUILD/bench-models/$(basename "$m" .onnx)_batchN.onnx"
-    if /usr/bin/python3 "$HERE/tools/onnx_dynamic_batch.py" "$m" "$dyn" 2>/dev/null; then
-        bench_one "$dyn" 64 1
-    else
-        echo "bench: cannot make a free-batch copy of $m (needs python3-onnx: make sample-deps); batch 64 skipped"
-    fi
-done
-echo "latency: median of $RUNS runs after $WARMUP warm-up runs, one thread each (OpenBLAS / ORT intra-op); the batch-1"
-echo "row of each model is its single-image latency. convscope times its executor only; ORT times session.run from"
-echo "Node (about 0.05-0.1 ms of binding overhead), so ratios of the microsecond-sized conformance models mean little;"
-echo "batch shows the batch actually run (fixed-shape models run their declared batch); planned_B: convscope's"
-echo "planned peak activation bytes; rss_B: process peak RSS after the run (convscope)."
+cat <<EOF
+cs_ms / ort_ms: median latency per run (convscope times its executor; ORT times session.run from Node, about
+0.05-0.1 ms of binding overhead, so ratios of the tiny samples mean little); ratio = cs_ms / ort_ms, both measured
+in this run, one after the other, at the same thread count (oneDNN/OpenMP + OpenBLAS for convscope, intra-op for ORT).
+img/s: samples per second at the median. first: the first run after loading (convscope: primitives built and weights
+packed; ORT: after session creation). conv_GF: GFLOP/s of the convolutions (2 x Conv MACs / time in Conv nodes, fused
+post-ops included); %peak: of the FMA peak above times the threads. plan_MB: convscope's planned peak activations;
+cs_RSS: convscope's resident set after the runs; ort_RSS: the Node process's peak RSS (Node itself included).
+Runs: $RUNS timed after $WARMUP warm-up at batch 1, $RUNS_BIG after 1 at larger batches.
+EOF
 exit $FAILED

@@ -1,6 +1,8 @@
-// ort_bench.js — times ONNX Runtime (npm onnxruntime-node, CPU, one intra-op thread) on an ONNX model,
-// the reference side of `make bench`. Usage: node ort_bench.js MODEL [--batch N] [--runs N] [--warmup N]
-// Prints one JSON line: {"path","batch","latency_ms":{"min","median","p90","max"},"rss_peak_bytes"}.
+// ort_bench.js — times ONNX Runtime (npm onnxruntime-node, CPU, --threads intra-op threads, default 1) on an
+// ONNX model, the reference side of `make bench`.
+// Usage: node ort_bench.js MODEL [--batch N] [--runs N] [--warmup N] [--threads N]
+// Prints one JSON line: {"path","batch","threads","latency_ms":{"min","median","p90","max"},"first_run_ms",
+// "throughput_per_s","rss_peak_bytes"}.
 'use strict';
 
 const path = require('path');
@@ -11,12 +13,13 @@ function loadOrt() {
 }
 
 function parseArgs(argv) {
-  const o = { model: null, batch: 1, runs: 20, warmup: 3 };
+  const o = { model: null, batch: 1, runs: 20, warmup: 3, threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--batch') o.batch = parseInt(argv[++i], 10);
     else if (a === '--runs') o.runs = parseInt(argv[++i], 10);
     else if (a === '--warmup') o.warmup = parseInt(argv[++i], 10);
+    else if (a === '--threads') o.threads = parseInt(argv[++i], 10);
     else if (!o.model) o.model = a;
     else throw new Error(`unexpected argument ${a}`);
   }
@@ -48,7 +51,7 @@ async function main() {
   const ort = loadOrt();
   const session = await ort.InferenceSession.create(o.model, {
     executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
+    intraOpNumThreads: o.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
@@ -56,18 +59,24 @@ async function main() {
   });
   const feeds = makeFeeds(ort, session, o.batch);
   const lat = [];
+  let first = 0;
   for (let r = 0; r < o.warmup + o.runs; r++) {
     const t0 = process.hrtime.bigint();
     await session.run(feeds);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r === 0) first = ms;
     if (r >= o.warmup) lat.push(ms);
   }
   lat.sort((a, b) => a - b);
   const median = lat.length % 2 ? lat[(lat.length - 1) / 2] : (lat[lat.length / 2 - 1] + lat[lat.length / 2]) / 2;
+  const batch = Object.values(feeds)[0] ? Object.values(feeds)[0].dims[0] : o.batch;
   const out = {
     path: o.model,
-    batch: Object.values(feeds)[0] ? Object.values(feeds)[0].dims[0] : o.batch,
+    batch,
+    threads: o.threads,
     latency_ms: { min: lat[0], median, p90: lat[Math.round((lat.length - 1) * 0.9)], max: lat[lat.length - 1] },
+    first_run_ms: first,
+    throughput_per_s: median > 0 ? (batch * 1000) / median : 0,
     rss_peak_bytes: process.resourceUsage().maxRSS * 1024,
   };
   console.log(JSON.stringify(out));

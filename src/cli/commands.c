@@ -73,6 +73,11 @@ void cs_cli_help(void)
            "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
            "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
            "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
+    printf("\nglobal options (any command, and the explorer):\n"
+           "  --kernels fast|reference  fast (default): oneDNN convolutions and matrix products with fused\n"
+           "               Conv+BN+residual+activation chains and vectorised exp/sigmoid/tanh/erf (float32\n"
+           "               reassociation, <= 4 ULP); reference: the plain kernels, the oracle the fast ones are checked on\n"
+           "  --threads N  threads for oneDNN (OpenMP), OpenBLAS and the engine (default 1, or OMP_NUM_THREADS)\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error, 130 a run cancelled with Ctrl-C\n");
 }
 

@@ -30,6 +30,7 @@ typedef struct cs_plan {
     int n_fusions;
     int *fusion_of;        /* per node: the fusion it heads or belongs to, -1 none */
     int *pos;              /* per node: its position in order */
+    bool *nhwc_ok;         /* per node: its output may stay channels-last (every consumer takes that layout) */
     struct cs_dnnl_cache *cache; /* oneDNN primitives and packed weights of this plan's graph */
 } cs_plan;
 

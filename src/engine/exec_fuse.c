@@ -2,6 +2,8 @@
  * Conv [-> BatchNormalization] [-> Add residual] [-> Relu | LeakyRelu | Clip | SiLU | HardSwish | Sigmoid | Tanh]. */
 #include "exec_fuse.h"
 
+#include "exec_layout.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -164,6 +166,20 @@ static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
     return f->n_nodes > 0;
 }
 
+/* Whether every consumer of v takes channels-last values (else the layout would be converted right away). */
+static bool consumers_take_nhwc(const cs_graph *g, const cs_plan *plan, int v)
+{
+    if (v < 0 || plan->is_output[v])
+        return false;
+    for (int p = 0; p < plan->n_order; p++) {
+        const cs_node *node = &g->nodes[plan->order[p]];
+        for (int i = 0; i < node->n_inputs; i++)
+            if (node->inputs[i] == v && cs_layout_use_of(node) == CS_USE_CANONICAL)
+                return false;
+    }
+    return true;
+}
+
 static bool uses_make(const cs_graph *g, const cs_plan *plan, uses *u)
 {
     size_t nv = (size_t)g->n_values + 1;
@@ -207,7 +223,8 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
     plan->fusion_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int));
     plan->fusions = calloc((size_t)g->n_nodes + 1, sizeof(cs_fusion));
     plan->pos = malloc(((size_t)g->n_nodes + 1) * sizeof(int));
-    if (!plan->fusion_of || !plan->fusions || !plan->pos || !uses_make(g, plan, &u)) {
+    plan->nhwc_ok = calloc((size_t)g->n_nodes + 1, sizeof(bool));
+    if (!plan->fusion_of || !plan->fusions || !plan->pos || !plan->nhwc_ok || !uses_make(g, plan, &u)) {
         uses_free(&u);
         return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory planning the graph", g->path);
     }
@@ -229,6 +246,12 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
         for (int k = 0; k < f.n_nodes; k++)
             plan->fusion_of[f.nodes[k]] = plan->n_fusions;
         plan->n_fusions++;
+    }
+    for (int n = 0; n < g->n_nodes; n++) {
+        int k = plan->fusion_of[n];
+        bool head = k >= 0 && plan->fusions[k].head == n;
+        if (g->nodes[n].n_outputs >= 1 && (k < 0 || head))
+            plan->nhwc_ok[n] = consumers_take_nhwc(g, plan, head ? plan->fusions[k].out_value : g->nodes[n].outputs[0]);
     }
     uses_free(&u);
     return CS_OK;

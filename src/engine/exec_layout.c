@@ -46,6 +46,16 @@ bool cs_layout_trivial(const cs_tensor *t)
     return t->rank != 4 || t->dims[2] * t->dims[3] == 1 || t->dims[1] == 1;
 }
 
+/* dst[k][p] = src[p][k] for one image: tiles of 16 positions x 16 channels keep both sides in cache. */
+static void transpose_f32(float *restrict dst, const float *restrict src, int64_t hw, int64_t ch)
+{
+    for (int64_t p0 = 0; p0 < hw; p0 += 16)
+        for (int64_t k0 = 0; k0 < ch; k0 += 16)
+            for (int64_t k = k0; k < ch && k < k0 + 16; k++)
+                for (int64_t p = p0; p < hw && p < p0 + 16; p++)
+                    dst[k * hw + p] = src[p * ch + k];
+}
+
 cs_tensor *cs_layout_to_canonical(struct cs_bufpool *pool, const cs_tensor *t, cs_error *err)
 {
     cs_tensor *c = cs_bufpool_take(pool, t->dtype, t->rank, t->dims, false, err);
@@ -53,13 +63,17 @@ cs_tensor *cs_layout_to_canonical(struct cs_bufpool *pool, const cs_tensor *t, c
         return NULL;
     int64_t n = t->dims[0], ch = t->dims[1], hw = t->dims[2] * t->dims[3];
     size_t es = cs_dtype_size(t->dtype);
-    const char *src = t->data;
-    char *dst = c->data;
-    for (int64_t b = 0; b < n; b++)
-        for (int64_t p0 = 0; p0 < hw; p0 += 64) /* tiles of 64 positions keep both sides in cache */
-            for (int64_t k = 0; k < ch; k++)
-                for (int64_t p = p0; p < hw && p < p0 + 64; p++)
-                    memcpy(dst + ((b * ch + k) * hw + p) * es, src + ((b * hw + p) * ch + k) * es, es);
+    for (int64_t b = 0; b < n; b++) {
+        const char *src = (const char *)t->data + (size_t)(b * hw * ch) * es;
+        char *dst = (char *)c->data + (size_t)(b * hw * ch) * es;
+        if (es == sizeof(float)) {
+            transpose_f32((float *)dst, (const float *)src, hw, ch);
+            continue;
+        }
+        for (int64_t k = 0; k < ch; k++)
+            for (int64_t p = 0; p < hw; p++)
+                memcpy(dst + (size_t)(k * hw + p) * es, src + (size_t)(p * ch + k) * es, es);
+    }
     return c;
 }
 
@@ -113,6 +127,13 @@ void cs_layout_relabel(cs_tensor *t)
     t->dims[1] = t->dims[3], t->dims[2] = h, t->dims[3] = w;
 }
 
+/* acc[k] += row[k] over one channels-last position: a contiguous, vectorisable loop. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void add_row(float *restrict acc, const float *restrict row, int64_t ch)
+{
+    for (int64_t k = 0; k < ch; k++)
+        acc[k] += row[k];
+}
+
 cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err)
 {
     if (x->dtype != CS_DT_F32 || x->rank != 4)
@@ -126,10 +147,10 @@ cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *
     for (int64_t b = 0; b < n; b++) {
         float *acc = dst + b * ch;
         for (int64_t p = 0; p < hw; p++)
-            for (int64_t k = 0; k < ch; k++)
-                acc[k] += src[(b * hw + p) * ch + k];
+            add_row(acc, src + (b * hw + p) * ch, ch);
+        float inv = hw ? 1.0f / (float)hw : 0.0f;
         for (int64_t k = 0; k < ch; k++)
-            acc[k] = hw ? acc[k] / (float)hw : 0.0f;
+            acc[k] *= inv;
     }
     return y;
 }

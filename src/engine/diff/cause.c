@@ -15,6 +15,9 @@
 /* Below this relative residual with no structural explanation, B is A computed in reduced precision
  * (fp16 arithmetic leaves ~1e-3; the default tolerance already flags 1e-5 differences). */
 #define PRECISION_FIT 2e-2
+/* Below this, the residual is float32 summation-order noise (a few ulps over long dot products), not
+ * reduced-precision arithmetic (fp16 leaves ~1e-4 and more). */
+#define FLOAT_NOISE 1e-5
 
 static const char *const kinds[] = {"weights_layout", "weights_scaled",         "weights_precision",
                                     "weights_different", "bias_missing",        "attribute",
@@ -195,9 +198,15 @@ void cs_cause_probe(const cs_probe *p, cs_cause *out)
                      "B's layer fed A's input differs from A's by a relative residual of %.3g with equal weights and "
                      "attributes; no structural hypothesis fits better",
                      hs->baseline);
-            cs_fmt(out->summary, sizeof out->summary,
-                     "B's %s matches A's %s only to a relative residual of %.2g: B computes it in reduced precision",
-                     p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, hs->baseline);
+            if (hs->baseline < FLOAT_NOISE)
+                cs_fmt(out->summary, sizeof out->summary,
+                       "B's %s reproduces A's %s to a relative residual of %.2g, the rounding of float32 arithmetic "
+                       "(summation order): no fault in the layer; the tolerance is tighter than float32",
+                       p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, hs->baseline);
+            else
+                cs_fmt(out->summary, sizeof out->summary,
+                       "B's %s matches A's %s only to a relative residual of %.2g: B computes it in reduced precision",
+                       p->b->layers[mp->b[0]].name, p->a->layers[mp->a[0]].name, hs->baseline);
         } else {
             unknown(p, hs, out);
         }

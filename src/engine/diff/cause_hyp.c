@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "align.h"
 #include "canon.h"
 #include "cause_internal.h"
 
@@ -435,12 +436,55 @@ static void try_input(const cs_probe *p, cs_hyps *hs, int gi, cs_tensor *x, cons
     cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", p->b->layers[mp->b[0]].name);
 }
 
+/* "per channel x0.0039 +0" (at most 4 channels named) for B's input against A's, per channel of axis `ax`. */
+static void describe_affine(const cs_tensor *xa, const cs_tensor *xb, int ax, char *buf, size_t size)
+{
+    int64_t c = xa->dims[ax], inner = 1;
+    for (int i = ax + 1; i < xa->rank; i++)
+        inner *= xa->dims[i];
+    size_t used = (size_t)snprintf(buf, size, "B's input = A's");
+    for (int64_t ch = 0; ch < c && ch < 4 && used < size; ch++) {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+        for (int64_t k = 0, tot = cs_tensor_numel(xa); k < tot; k++) {
+            if ((k / inner) % c != ch)
+                continue;
+            double x = cs_tensor_get_f64(xa, k), y = cs_tensor_get_f64(xb, k);
+            sx += x, sy += y, sxx += x * x, sxy += x * y, n++;
+        }
+        double var = sxx - sx * sx / n, s = var > 0 ? (sxy - sx * sy / n) / var : 1, m = (sy - s * sx) / n;
+        used += (size_t)snprintf(buf + used, size - used, "%s x%.4g%+.4g", ch ? "," : " per channel", s, m);
+    }
+}
+
+/* The two models fed different effective inputs (their own preprocessing): B's layer on A's input reproduces A. */
+static void effective_inputs(const cs_probe *p, cs_hyps *hs, int gi)
+{
+    const cs_tensor *xa = NULL, *xb = p->vb[gi];
+    for (int i = 0; i < p->a->n_inputs && !xa; i++)
+        xa = p->va[p->a->inputs[i]];
+    if (!xa || !xb || cs_tensor_numel(xa) != cs_tensor_numel(xb))
+        return;
+    cs_tensor *fed = cs_align_from(xa, p->a->values[p->a->inputs[0]].layout, xb, p->b->values[gi].layout);
+    if (!fed)
+        return;
+    double diff = cs_probe_residual(p, fed, false, xb, false);
+    if (diff < 1e-6) { /* the same input: nothing to learn here */
+        cs_tensor_free(fed);
+        return;
+    }
+    char what[160];
+    int ax = p->b->values[gi].layout == CS_LAYOUT_NHWC ? fed->rank - 1 : 1;
+    describe_affine(fed, xb, ax, what, sizeof what);
+    try_input(p, hs, gi, fed, what, "A's effective input");
+}
+
 void cs_hyp_preprocessing(const cs_probe *p, cs_hyps *hs)
 {
     int gi = b_graph_input(p);
     const cs_tensor *x = gi >= 0 ? p->vb[gi] : NULL;
     if (!p->reads_graph_input || !x || !cs_dtype_is_float(x->dtype) || x->rank < 3)
         return;
+    effective_inputs(p, hs, gi);
     int axes[2] = {1, x->rank - 1};
     for (int k = 0; k < 2; k++)
         if (x->dims[axes[k]] == 3 && (k == 0 || axes[1] != axes[0]))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "kind.h"
 #include "rnn_weights.h"
 
@@ -104,7 +105,13 @@ static double bn_epsilon(const cs_graph *g, int bn)
     const cs_attrs *at = &g->layers[bn].attrs;
     double eps = cs_attrs_float(at, "epsilon", -1);
     if (eps < 0)
-        eps = cs_attrs_float(at, "eps", 1e-5);
+        eps = cs_attrs_float(at, "eps", -1);
+    if (eps < 0) { /* a layer without attributes of its own (TorchScript): its IR node's, canonically */
+        cs_canon c;
+        cs_canon_collect(g, &bn, 1, NULL, &c);
+        const cs_canon_attr *e = cs_canon_find(&c, "epsilon");
+        eps = e && e->count == 1 ? e->v[0] : 1e-5;
+    }
     return eps;
 }
 

@@ -154,15 +154,20 @@ static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     tv *x = cs_ts_arg(a, kw, n, 0, "self");
     if (!cs_ts_need_tensor(c, "slice", x))
         return NULL;
-    int64_t dim = cs_ts_get_int(cs_ts_arg(a, kw, n, 1, "dim"), 0), step = cs_ts_get_int(cs_ts_arg(a, kw, n, 4, "step"), 1);
-    tv *st = cs_ts_arg(a, kw, n, 2, "start"), *en = cs_ts_arg(a, kw, n, 3, "end");
+    bool list = x->s && strcmp(x->s, CS_TS_SIZE_LIST) == 0 && !kw[0]; /* x.size()[a:b] of unknown rank */
+    int64_t dim = list ? 0 : cs_ts_get_int(cs_ts_arg(a, kw, n, 1, "dim"), 0);
+    int64_t step = cs_ts_get_int(cs_ts_arg(a, kw, n, list ? 3 : 4, "step"), 1);
+    tv *st = cs_ts_arg(a, kw, n, list ? 1 : 2, "start"), *en = cs_ts_arg(a, kw, n, list ? 2 : 3, "end");
     int64_t s = cs_ts_present(st) ? cs_ts_get_int(st, 0) : 0, e = cs_ts_present(en) ? cs_ts_get_int(en, INT64_MAX) : INT64_MAX;
     int ins[5] = {x->value, cs_ts_const_ints(c, &s, 1, false), cs_ts_const_ints(c, &e, 1, false),
                   cs_ts_const_ints(c, &dim, 1, false), cs_ts_const_ints(c, &step, 1, false)};
     for (int k = 1; k < 5; k++)
         if (ins[k] < 0)
             return NULL;
-    return cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
+    tv *r = cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
+    if (r && list)
+        r->s = CS_TS_SIZE_LIST;
+    return r;
 }
 
 static tv *squeeze(ts_ctx *c, const char *onnx, tv *x, tv *dim)

@@ -142,6 +142,20 @@ static ts_node *atom(parser *p)
     } else if (cs_ts_is_op(p, "[")) {
         cs_ts_next(p);
         n = seq(p, TS_LIST, "]");
+    } else if (cs_ts_is_op(p, "{")) { /* {key: value, ...}: kids alternate key, value */
+        cs_ts_next(p);
+        n = mk(p, TS_DICT);
+        while (n && !p->failed && !cs_ts_is_op(p, "}")) {
+            if (!add_kid(p, n, expr(p), NULL) || !cs_ts_expect_op(p, ":") || !add_kid(p, n, expr(p), NULL))
+                break;
+            if (!cs_ts_is_op(p, ","))
+                break;
+            cs_ts_next(p);
+        }
+        if (!cs_ts_expect_op(p, "}") || p->failed) {
+            node_free(n);
+            return NULL;
+        }
     } else {
         cs_ts_perr(p, p->t.kind == T_OP ? "unexpected" : "unexpected token", p->t.kind == T_OP ? p->t.text : NULL);
     }
@@ -416,8 +430,8 @@ static ts_node *stmt(parser *p)
         }
         return n;
     }
-    if (cs_ts_is_kw(p, "with")) { /* with EXPR: BLOCK (no_grad contexts in scripted code) */
-        n = mk(p, TS_WITH);
+    if (cs_ts_is_kw(p, "with") || cs_ts_is_kw(p, "while")) { /* with EXPR: BLOCK (no_grad), while COND: BLOCK */
+        n = mk(p, p->t.text[1] == 'i' ? TS_WITH : TS_WHILE);
         cs_ts_next(p);
         if (!add_kid(p, n, expr(p), NULL) || !cs_ts_expect_op(p, ":") || !add_kid(p, n, block(p), NULL)) {
             node_free(n);

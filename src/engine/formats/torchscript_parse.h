@@ -13,6 +13,7 @@ typedef enum {
     TS_ATTR,      /* a.name */
     TS_CALL,      /* f(args, key=value) */
     TS_TUPLE, TS_LIST,
+    TS_DICT,      /* {k: v, ...}: kids alternate key, value */
     TS_INDEX,     /* a[b] */
     TS_NEG, TS_NOT,
     TS_BINOP,     /* a OP b (rare in serialized code: +, -, *, /, //, %, ==, !=, <, >, <=, >=, and, or, is) */
@@ -22,6 +23,7 @@ typedef enum {
     TS_IF,        /* kids[0] cond, kids[1] body (TS_BLOCK), kids[2] else (TS_BLOCK or NULL) */
     TS_FOR,       /* kids[0] target, kids[1] iterable, kids[2] body */
     TS_WITH,      /* kids[0] context manager, kids[1] body */
+    TS_WHILE,     /* kids[0] condition, kids[1] body */
     TS_BLOCK,
     TS_DEF,       /* name; kids: params (TS_PARAM)..., last = body */
     TS_PARAM,     /* name; kids[0] = default or NULL */

@@ -348,7 +348,8 @@ static tv *qlinear_conv(ts_ctx *c, const tv *x, int wv, const tv *w, const tv *b
         pads[k] = pads[q->sd + k] = q->pad[k];
     cs_attrs *at = &c->g->nodes[node].attrs;
     if (!cs_attrs_add_ints(at, "strides", q->stride, q->sd) || !cs_attrs_add_ints(at, "dilations", q->dil, q->sd) ||
-        !cs_attrs_add_ints(at, "pads", pads, 2 * q->sd) || !cs_attrs_add_int(at, "group", q->groups))
+        !cs_attrs_add_ints(at, "pads", pads, 2 * q->sd) || !cs_attrs_add_int(at, "group", q->groups) ||
+        !cs_attrs_add_int(at, "requant_f32", 1)) /* torch's kernels requantize in float32 */
         return oom(c);
     if (relu) {
         int ci[2] = {y, zp_const(c, yzp, x->qdt)};

@@ -1,8 +1,9 @@
 /* activation.c — op family 'activation': Relu and its variants, sigmoids, Tanh, Softplus,
- * Clip, Shrink, Gelu and Mish, with each opset's attribute defaults (see registry.h). */
+ * Clip, Shrink, Gelu, Mish and Swish, with each opset's attribute defaults (see registry.h). */
 #include "elementwise.h"
 #include "fastpath.h"
 #include "registry.h"
+#include "infer.h"
 #include "vecmath.h"
 
 #include <float.h>
@@ -156,6 +157,7 @@ static float tanh_f32(float x, const cs_ew_params *p) { (void)p; return tanhf(x)
 static double softplus_f64(double x, const cs_ew_params *p) { (void)p; return softplus(x); }
 static double softsign_f64(double x, const cs_ew_params *p) { (void)p; return x / (1.0 + fabs(x)); }
 static double mish_f64(double x, const cs_ew_params *p) { (void)p; return x * tanh(softplus(x)); }
+static double swish_f64(double x, const cs_ew_params *p) { return x * sigmoid(p->a * x); }
 
 /* params: a = alpha, b = beta */
 static double hard_sigmoid_f64(double x, const cs_ew_params *p) { return fmax(0.0, fmin(1.0, p->a * x + p->b)); }
@@ -206,6 +208,14 @@ static cs_status op_mish(cs_kernel_ctx *ctx)
 {
     static const cs_unary_fns fns = {NULL, mish_f64, NULL, NULL, false};
     return cs_ew_unary(ctx, &fns, NULL);
+}
+
+/* Swish (ONNX opset 24): x * sigmoid(alpha * x), alpha 1 by default (SiLU). */
+static cs_status op_swish(cs_kernel_ctx *ctx)
+{
+    static const cs_unary_fns fns = {NULL, swish_f64, NULL, NULL, false};
+    cs_ew_params p = {.a = ATTR_F(ctx, "alpha", 1.0)};
+    return cs_ew_unary(ctx, &fns, &p);
 }
 
 static cs_status op_hard_sigmoid(cs_kernel_ctx *ctx)
@@ -378,22 +388,23 @@ static cs_status op_clip(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_activation[] = {
-    {"Relu", op_relu},
-    {"LeakyRelu", op_leaky_relu},
-    {"PRelu", op_prelu},
-    {"ThresholdedRelu", op_thresholded_relu},
-    {"Elu", op_elu},
-    {"Selu", op_selu},
-    {"Celu", op_celu},
-    {"Sigmoid", op_sigmoid},
-    {"HardSigmoid", op_hard_sigmoid},
-    {"HardSwish", op_hard_swish},
-    {"Tanh", op_tanh},
-    {"Softplus", op_softplus},
-    {"Softsign", op_softsign},
-    {"Mish", op_mish},
-    {"Gelu", op_gelu},
-    {"Shrink", op_shrink},
-    {"Clip", op_clip},
+    {"Relu", op_relu, cs_infer_same},
+    {"LeakyRelu", op_leaky_relu, cs_infer_same},
+    {"PRelu", op_prelu, cs_infer_same},
+    {"ThresholdedRelu", op_thresholded_relu, cs_infer_same},
+    {"Elu", op_elu, cs_infer_same},
+    {"Selu", op_selu, cs_infer_same},
+    {"Celu", op_celu, cs_infer_same},
+    {"Sigmoid", op_sigmoid, cs_infer_same},
+    {"HardSigmoid", op_hard_sigmoid, cs_infer_same},
+    {"HardSwish", op_hard_swish, cs_infer_same},
+    {"Tanh", op_tanh, cs_infer_same},
+    {"Softplus", op_softplus, cs_infer_same},
+    {"Softsign", op_softsign, cs_infer_same},
+    {"Mish", op_mish, cs_infer_same},
+    {"Swish", op_swish, cs_infer_same},
+    {"Gelu", op_gelu, cs_infer_same},
+    {"Shrink", op_shrink, cs_infer_same},
+    {"Clip", op_clip, cs_infer_same},
     {NULL, NULL},
 };

@@ -9,6 +9,7 @@
 #include "dnnl_backend.h"
 #include "fastpath.h"
 #include "quant_util.h"
+#include "infer.h"
 
 static cs_status check_ranks(cs_kernel_ctx *ctx, const cs_tensor *x, const cs_tensor *w)
 {
@@ -277,7 +278,7 @@ static cs_status op_conv_integer(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_conv[] = {
-    {"Conv", op_conv},
+    {"Conv", op_conv, cs_infer_conv},
     {"ConvTranspose", op_conv_transpose},
     {"ConvInteger", op_conv_integer},
     {NULL, NULL},

@@ -11,6 +11,7 @@
 #include "fastpath.h"
 #include "matmul_core.h"
 #include "quant_util.h"
+#include "infer.h"
 
 /* ---- batched planning ---- */
 
@@ -328,8 +329,8 @@ static cs_status op_gemm(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_matmul[] = {
-    {"Gemm", op_gemm},
-    {"MatMul", op_matmul},
+    {"Gemm", op_gemm, cs_infer_gemm},
+    {"MatMul", op_matmul, cs_infer_matmul},
     {"MatMulInteger", op_matmul_integer},
     {"Einsum", cs_einsum_op},
     {NULL, NULL},

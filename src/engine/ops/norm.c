@@ -1,6 +1,7 @@
 /* norm.c — op family 'norm': BatchNormalization (inference and training statistics, every opset),
  * InstanceNormalization, LRN, LayerNormalization, MeanVarianceNormalization and Dropout. */
 #include "registry.h"
+#include "infer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -521,11 +522,11 @@ static cs_status op_dropout(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_norm[] = {
-    {"BatchNormalization", op_batch_norm},
-    {"InstanceNormalization", op_instance_norm},
-    {"LRN", op_lrn},
+    {"BatchNormalization", op_batch_norm, cs_infer_same},
+    {"InstanceNormalization", op_instance_norm, cs_infer_same},
+    {"LRN", op_lrn, cs_infer_same},
     {"LayerNormalization", op_layer_norm},
-    {"MeanVarianceNormalization", op_mvn},
+    {"MeanVarianceNormalization", op_mvn, cs_infer_same},
     {"Dropout", op_dropout},
     {NULL, NULL},
 };

@@ -10,6 +10,16 @@
 #include "../status.h"
 #include "../tensor.h"
 
+/* What the executor lends control-flow kernels (If, Loop, Scan): planning and running a subgraph, so ops
+ * never include the executor. A plan is opaque here. */
+typedef struct cs_subgraph_runner {
+    cs_status (*plan)(const cs_graph *sub, void **plan, cs_error *err);
+    void (*free_plan)(void *plan);
+    /* inputs[i] feeds sub->inputs[i], captured[i] sub->captures[i]; outputs get owned tensors */
+    cs_status (*run)(const cs_graph *sub, const void *plan, const cs_tensor *const *inputs,
+                     const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err);
+} cs_subgraph_runner;
+
 typedef struct cs_kernel_ctx {
     const cs_graph *graph;
     const cs_node *node;
@@ -20,6 +30,7 @@ typedef struct cs_kernel_ctx {
     int64_t opset;               /* opset of the node's domain */
     cs_error *err;
     struct cs_bufpool *pool;     /* where outputs come from (the executor's reuse pool); NULL: fresh */
+    const cs_subgraph_runner *sub; /* the executor's subgraph runner (control flow); NULL: none */
     /* fast path only (zero elsewhere): */
     const struct cs_fusion *fuse;   /* followers the executor asks this node to compute too; NULL: none */
     const cs_tensor *fuse_sum;      /* the live residual of fuse->sum_value */
@@ -36,9 +47,40 @@ typedef struct cs_kernel_ctx {
 
 typedef cs_status (*cs_kernel_fn)(cs_kernel_ctx *ctx);
 
+/* A value's dtype and shape as inference sees it: rank -1 when unknown, a dim -1 when unknown. */
+typedef struct cs_shape {
+    cs_dtype dtype;
+    int rank;
+    int64_t dims[CS_MAX_RANK];
+} cs_shape;
+
+/* What an op's infer function sees and fills (ops/infer.h has the shared rules). */
+typedef struct cs_infer_ctx {
+    const cs_graph *graph;
+    const cs_node *node;
+    const cs_shape *in;          /* n_in entries; rank -1 for an absent or unknown input */
+    const cs_tensor *const *known; /* per input: its value when constant (a Reshape's shape), else NULL */
+    int n_in;
+    cs_shape *out;               /* n_out slots to fill */
+    int n_out;
+    int64_t opset;
+    cs_error *err;
+} cs_infer_ctx;
+
+typedef cs_status (*cs_infer_fn)(cs_infer_ctx *ctx);
+
+struct cs_grad_ctx;
+
+/* One op: a row of its family's table. A row names the fields it has, in order ({"Relu", op_relu,
+ * cs_infer_same}); the fields after are NULL. GCC's -Wextra would flag every such row, hence: */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+/* One op: a row of its family's table. */
 typedef struct cs_op_def {
     const char *name;            /* ONNX op name; NULL ends a table */
     cs_kernel_fn run;
+    cs_infer_fn infer;           /* output dtypes and shapes from the inputs' (NULL: known only by running) */
+    cs_status (*backward)(struct cs_grad_ctx *ctx); /* NULL: the gradient table (grad/) or none */
+    const char *domain;          /* NULL: the ONNX default domain ("convscope" ops live in ext*.c) */
 } cs_op_def;
 
 /* Looks up the kernel for (domain, op); NULL when unknown. "" and "ai.onnx" are the default domain. */

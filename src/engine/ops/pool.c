@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "spatial.h"
+#include "infer.h"
 
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
 
@@ -428,12 +429,12 @@ static cs_status op_max_unpool(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_pool[] = {
-    {"MaxPool", op_max_pool},
-    {"AveragePool", op_average_pool},
-    {"LpPool", op_lp_pool},
-    {"GlobalMaxPool", op_global_max_pool},
-    {"GlobalAveragePool", op_global_average_pool},
-    {"GlobalLpPool", op_global_lp_pool},
+    {"MaxPool", op_max_pool, cs_infer_pool},
+    {"AveragePool", op_average_pool, cs_infer_pool},
+    {"LpPool", op_lp_pool, cs_infer_pool},
+    {"GlobalMaxPool", op_global_max_pool, cs_infer_global_pool},
+    {"GlobalAveragePool", op_global_average_pool, cs_infer_global_pool},
+    {"GlobalLpPool", op_global_lp_pool, cs_infer_global_pool},
     {"MaxUnpool", op_max_unpool},
     {NULL, NULL},
 };

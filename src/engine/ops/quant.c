@@ -225,12 +225,21 @@ static cs_status qconv_params_read(cs_kernel_ctx *ctx, int64_t M, qconv_params *
     return st;
 }
 
-static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_params *q, cs_tensor *y)
+/* Requantizes the accumulators; with f32 (attribute requant_f32, set by the TorchScript reader) the multiplier
+ * x_scale * w_scale / y_scale and the product are rounded to float32 first, as QNNPACK and FBGEMM compute. */
+static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_params *q, bool f32, cs_tensor *y)
 {
     int64_t out = cs_window_out_size(&s->win);
     for (int64_t i = 0; i < cs_tensor_numel(y); i++) {
         int64_t m = (i / (out > 0 ? out : 1)) % s->out_channels;
         double scale = q->x_scale * q->w_scale[m] / q->y_scale;
+        if (f32) {
+            float sf = (float)q->x_scale * (float)q->w_scale[m];
+            sf = sf / (float)q->y_scale;
+            float v = (float)(acc[i] + q->bias[m]) * sf;
+            cs_tensor_set_i64(y, i, cs_quant_saturate(nearbyintf(v) + q->y_zero, y->dtype));
+            continue;
+        }
         cs_tensor_set_i64(y, i, requantize(acc[i] + q->bias[m], scale, q->y_zero, y->dtype));
     }
 }
@@ -256,7 +265,7 @@ static cs_status op_qlinear_conv(cs_kernel_ctx *ctx)
         memcpy(dims + 2, s.win.out, (size_t)s.win.n * sizeof *dims);
     cs_tensor *y = st == CS_OK ? cs_kernel_output(ctx, 0, yzp ? yzp->dtype : CS_DT_U8, s.win.n + 2, dims) : NULL;
     if (y)
-        qconv_store(&s, acc, &q, y);
+        qconv_store(&s, acc, &q, cs_attrs_int(&ctx->node->attrs, "requant_f32", 0) != 0, y);
     free(acc), free(q.w_scale), free(q.w_zero), free(q.bias);
     return st != CS_OK ? st : y ? CS_OK : ctx->err->status;
 }

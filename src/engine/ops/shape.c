@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shape_util.h"
+#include "infer.h"
 
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
 static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int rank, const int64_t *dims)
@@ -493,14 +494,14 @@ static cs_status op_trilu(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_shape[] = {
-    {"Reshape", op_reshape},
-    {"Flatten", op_flatten},
-    {"Transpose", op_transpose},
+    {"Reshape", op_reshape, cs_infer_reshape},
+    {"Flatten", op_flatten, cs_infer_flatten},
+    {"Transpose", op_transpose, cs_infer_transpose},
     {"Squeeze", op_squeeze},
     {"Unsqueeze", op_unsqueeze},
-    {"Concat", op_concat},
+    {"Concat", op_concat, cs_infer_concat},
     {"Split", op_split},
-    {"Identity", op_identity},
+    {"Identity", op_identity, cs_infer_same},
     {"Shape", op_shape},
     {"Size", op_size},
     {"Cast", op_cast},

@@ -3,6 +3,7 @@
 #include "elementwise.h"
 #include "fastpath.h"
 #include "registry.h"
+#include "infer.h"
 #include "vecmath.h"
 
 #include <math.h>
@@ -332,9 +333,9 @@ static cs_status op_softmax_cross_entropy(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_softmax[] = {
-    {"Softmax", op_softmax},
-    {"LogSoftmax", op_log_softmax},
-    {"Hardmax", op_hardmax},
+    {"Softmax", op_softmax, cs_infer_same},
+    {"LogSoftmax", op_log_softmax, cs_infer_same},
+    {"Hardmax", op_hardmax, cs_infer_same},
     {"NegativeLogLikelihoodLoss", op_nll_loss},
     {"SoftmaxCrossEntropyLoss", op_softmax_cross_entropy},
     {NULL, NULL},

@@ -1,0 +1,203 @@
+/* op_infer_test.c — one harness walks the op registry: every op whose row has an `infer` is run on a probe
+ * (random inputs, attributes that exercise the rule) and the shapes and dtypes its kernel produces must be the
+ * ones its infer predicts. An op row with infer but no probe here fails the harness. */
+#include <string.h>
+
+#include "engine/exec.h"
+#include "engine/ops/infer.h"
+#include "engine/ops/ops.h"
+#include "test.h"
+
+#define MAX_IN 5
+
+typedef struct probe_in {
+    cs_dtype dtype;          /* CS_DT_UNDEFINED ends the list */
+    int rank;
+    int64_t dims[6];
+    const int64_t *values;   /* i64 inputs: their values (rank 1) */
+} probe_in;
+
+typedef struct probe {
+    const char *ops;         /* comma-separated op names sharing this probe */
+    probe_in in[MAX_IN];
+    void (*attrs)(cs_attrs *a);
+} probe;
+
+#define F32(r, ...) {CS_DT_F32, r, {__VA_ARGS__}, NULL}
+#define BOOL(r, ...) {CS_DT_BOOL, r, {__VA_ARGS__}, NULL}
+
+static void conv_attrs(cs_attrs *a)
+{
+    cs_attrs_add_int(a, "group", 2);
+    cs_attrs_add_ints(a, "strides", (const int64_t[]){2, 1}, 2);
+    cs_attrs_add_ints(a, "pads", (const int64_t[]){1, 0, 1, 2}, 4);
+    cs_attrs_add_ints(a, "dilations", (const int64_t[]){1, 2}, 2);
+}
+static void pool_attrs(cs_attrs *a)
+{
+    cs_attrs_add_ints(a, "kernel_shape", (const int64_t[]){3, 2}, 2);
+    cs_attrs_add_ints(a, "strides", (const int64_t[]){2, 2}, 2);
+    cs_attrs_add_ints(a, "pads", (const int64_t[]){0, 1, 0, 1}, 4);
+    cs_attrs_add_int(a, "ceil_mode", 1);
+}
+static void lp_pool_attrs(cs_attrs *a) { cs_attrs_add_ints(a, "kernel_shape", (const int64_t[]){2, 2}, 2); }
+static void gemm_attrs(cs_attrs *a) { cs_attrs_add_int(a, "transA", 1), cs_attrs_add_int(a, "transB", 1); }
+static void flatten_attrs(cs_attrs *a) { cs_attrs_add_int(a, "axis", 2); }
+static void transpose_attrs(cs_attrs *a) { cs_attrs_add_ints(a, "perm", (const int64_t[]){0, 2, 3, 1}, 4); }
+static void concat_attrs(cs_attrs *a) { cs_attrs_add_int(a, "axis", 1); }
+static void lrn_attrs(cs_attrs *a) { cs_attrs_add_int(a, "size", 3); }
+
+static const int64_t reshape_to[] = {0, -1, 5};
+
+static const probe probes[] = {
+    {"Relu,LeakyRelu,ThresholdedRelu,Elu,Selu,Celu,Sigmoid,HardSigmoid,HardSwish,Tanh,Softplus,Softsign,Mish,Gelu,"
+     "Shrink,Clip,Softmax,LogSoftmax,Hardmax,Identity,MeanVarianceNormalization,Abs,Neg,Reciprocal,Floor,Ceil,Sqrt,"
+     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish", {F32(4, 2, 3, 4, 5)}, NULL},
+    {"PRelu", {F32(4, 2, 3, 4, 5), F32(3, 3, 1, 1)}, NULL},
+    {"LRN", {F32(4, 2, 3, 4, 5)}, lrn_attrs},
+    {"BatchNormalization", {F32(4, 2, 3, 4, 5), F32(1, 3), F32(1, 3), F32(1, 3), F32(1, 3)}, NULL},
+    {"InstanceNormalization", {F32(4, 2, 3, 4, 5), F32(1, 3), F32(1, 3)}, NULL},
+    {"Add,Sub,Mul,Div,Pow,Equal,Less,Greater,LessOrEqual,GreaterOrEqual", {F32(4, 2, 3, 4, 5), F32(3, 3, 1, 1)}, NULL},
+    {"Max,Min,Sum,Mean", {F32(4, 2, 3, 4, 5), F32(2, 4, 5), F32(1, 1)}, NULL},
+    {"And,Or,Xor", {BOOL(3, 2, 3, 4), BOOL(1, 4)}, NULL},
+    {"Not", {BOOL(3, 2, 3, 4)}, NULL},
+    {"Conv", {F32(4, 1, 4, 9, 8), F32(4, 6, 2, 3, 3)}, conv_attrs},
+    {"MaxPool,AveragePool", {F32(4, 1, 2, 9, 8)}, pool_attrs},
+    {"LpPool", {F32(4, 1, 2, 9, 8)}, lp_pool_attrs},
+    {"GlobalMaxPool,GlobalAveragePool,GlobalLpPool", {F32(4, 2, 3, 5, 4)}, NULL},
+    {"Gemm", {F32(2, 4, 3), F32(2, 5, 4), F32(1, 5)}, gemm_attrs},
+    {"MatMul", {F32(4, 2, 1, 3, 4), F32(3, 5, 4, 6)}, NULL},
+    {"Flatten", {F32(4, 2, 3, 4, 5)}, flatten_attrs},
+    {"Reshape", {F32(4, 2, 3, 4, 5), {CS_DT_I64, 1, {3}, reshape_to}}, NULL},
+    {"Transpose", {F32(4, 2, 3, 4, 5)}, transpose_attrs},
+    {"Concat", {F32(3, 2, 3, 4), F32(3, 2, 1, 4), F32(3, 2, 2, 4)}, concat_attrs},
+};
+
+static bool listed(const char *list, const char *op)
+{
+    size_t n = strlen(op);
+    for (const char *p = list; (p = strstr(p, op)); p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+            return true;
+    return false;
+}
+
+static const probe *probe_for(const char *op)
+{
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
+        if (listed(probes[i].ops, op))
+            return &probes[i];
+    return NULL;
+}
+
+static cs_tensor *make_input(const probe_in *pi, uint32_t *seed)
+{
+    cs_tensor *t = cs_tensor_new(pi->dtype, pi->rank, pi->dims, NULL);
+    for (int64_t k = 0; t && k < cs_tensor_numel(t); k++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        double u = (*seed >> 8) / 16777216.0;
+        /* positive and away from 0 (Sqrt, Log, Div, Pow, variances); bools alternate */
+        cs_tensor_set_f64(t, k, pi->values ? (double)pi->values[k] : pi->dtype == CS_DT_BOOL ? (k & 1) : 0.1 + u);
+    }
+    return t;
+}
+
+/* Runs op on its probe and checks infer's prediction; returns false on a mismatch (reported). */
+static bool check_op(const cs_op_def *def, const probe *pr)
+{
+    cs_graph *g = cs_graph_new("infer.test", "test");
+    g->opset = 17;
+    int ins[MAX_IN], n_in = 0, outs[2];
+    const cs_tensor *tin[MAX_IN];
+    uint32_t seed = 7;
+    for (; n_in < MAX_IN && pr->in[n_in].dtype != CS_DT_UNDEFINED; n_in++) {
+        char name[8];
+        snprintf(name, sizeof name, "c%d", n_in);
+        cs_tensor *t = make_input(&pr->in[n_in], &seed);
+        tin[n_in] = t;
+        ins[n_in] = cs_graph_add_constant(g, name, t);
+    }
+    outs[0] = cs_graph_value(g, "y");
+    cs_graph_add_node(g, def->name, "n0", ins, n_in, outs, 1);
+    if (pr->attrs)
+        pr->attrs(&g->nodes[0].attrs);
+    cs_shape in_shapes[MAX_IN], predicted[2];
+    for (int i = 0; i < n_in; i++) {
+        in_shapes[i] = (cs_shape){tin[i]->dtype, tin[i]->rank, {0}};
+        memcpy(in_shapes[i].dims, tin[i]->dims, sizeof(int64_t) * (size_t)tin[i]->rank);
+    }
+    cs_tensor *y = NULL;
+    cs_error err = {0}, ierr = {0};
+    cs_status run = cs_exec_node(g, 0, tin, &y, &err);
+    cs_status inf = cs_infer_node(g, 0, in_shapes, predicted, &ierr);
+    bool ok = run == CS_OK && inf == CS_OK && y && predicted[0].dtype == y->dtype && predicted[0].rank == y->rank &&
+              memcmp(predicted[0].dims, y->dims, sizeof(int64_t) * (size_t)y->rank) == 0;
+    if (!ok) {
+        char a[96] = "-", b[96] = "-";
+        if (y)
+            cs_shape_str(y->rank, y->dims, a, sizeof a);
+        if (inf == CS_OK)
+            cs_shape_str(predicted[0].rank, predicted[0].dims, b, sizeof b);
+        fprintf(stderr, "  %s: kernel %s %s, infer %s %s%s%s\n", def->name, a, run == CS_OK ? "" : err.msg, b,
+                inf == CS_OK ? "" : ierr.msg, y && inf == CS_OK && y->dtype != predicted[0].dtype ? " (dtype)" : "",
+                "");
+    }
+    cs_tensor_free(y);
+    cs_graph_free(g);
+    return ok;
+}
+
+TEST(every_op_with_infer_predicts_the_shapes_its_kernel_produces)
+{
+    int with_infer = 0, checked = 0;
+    for (int i = 0; i < cs_ops_count(); i++) {
+        const cs_op_def *def = cs_ops_at(i);
+        if (!def->infer)
+            continue;
+        with_infer++;
+        const probe *pr = probe_for(def->name);
+        if (!pr) {
+            fprintf(stderr, "  %s has infer but no probe in op_infer_test.c\n", def->name);
+            EXPECT(pr != NULL);
+            continue;
+        }
+        bool ok = check_op(def, pr);
+        EXPECT(ok);
+        checked += ok;
+    }
+    EXPECT(with_infer >= 60 && checked == with_infer);
+}
+
+TEST(infer_propagates_unknown_dims_and_names_the_node_on_bad_shapes)
+{
+    cs_graph *g = cs_graph_new("infer.test", "test");
+    int ins[2] = {cs_graph_value(g, "a"), cs_graph_value(g, "b")}, y = cs_graph_value(g, "y");
+    cs_graph_add_node(g, "MatMul", "mm", ins, 2, &y, 1);
+    cs_shape in[2] = {{CS_DT_F32, 3, {-1, 3, 4}}, {CS_DT_F32, 2, {4, 7}}}, out[1];
+    cs_error err = {0};
+    EXPECT(cs_infer_node(g, 0, in, out, &err) == CS_OK);
+    EXPECT(out[0].rank == 3 && out[0].dims[0] == -1 && out[0].dims[1] == 3 && out[0].dims[2] == 7);
+    in[1].dims[0] = 5;
+    EXPECT(cs_infer_node(g, 0, in, out, &err) == CS_ERR_SHAPE && strstr(err.msg, "'mm'"));
+    cs_graph_free(g);
+}
+
+TEST(swish_is_x_times_sigmoid_of_alpha_x)
+{
+    cs_graph *g = cs_graph_new("swish.test", "test");
+    int64_t dims[1] = {5};
+    cs_tensor *x = cs_tensor_new(CS_DT_F32, 1, dims, NULL);
+    const float xs[5] = {-3, -0.5f, 0, 0.5f, 3};
+    memcpy(x->data, xs, sizeof xs);
+    int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+    cs_graph_add_node(g, "Swish", "s", &in, 1, &y, 1);
+    cs_attrs_add_float(&g->nodes[0].attrs, "alpha", 2.0);
+    const cs_tensor *ins[1] = {x};
+    cs_tensor *out = NULL;
+    cs_error err = {0};
+    EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_OK);
+    for (int i = 0; out && i < 5; i++) /* float32 result of a double formula: within a few ulps */
+        EXPECT_NEAR(((float *)out->data)[i], xs[i] / (1 + exp(-2.0 * xs[i])), 1e-6);
+    cs_tensor_free(out);
+    cs_graph_free(g);
+}

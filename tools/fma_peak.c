@@ -1,0 +1,71 @@
+/* fma_peak.c — the single-core float32 FMA peak of this processor, for `make bench`: independent chains of
+ * 512-bit (AVX-512) or 256-bit (AVX2) fused multiply-adds, the best of several timed rounds, in GFLOP/s. */
+#include <immintrin.h>
+#include <stdio.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+#define CHAINS 12
+#define ITERS 20000000L
+/* twelve accumulators kept in registers: FMA latency (4 cycles) x 2 ports needs at least 8 in flight */
+#define STEP(F)                                                                                         \
+    a0 = F(a0, m, k), a1 = F(a1, m, k), a2 = F(a2, m, k), a3 = F(a3, m, k), a4 = F(a4, m, k), a5 = F(a5, m, k), \
+    a6 = F(a6, m, k), a7 = F(a7, m, k), a8 = F(a8, m, k), a9 = F(a9, m, k), a10 = F(a10, m, k), a11 = F(a11, m, k)
+
+__attribute__((target("avx512f"))) static double peak512(void)
+{
+    __m512 m = _mm512_set1_ps(0.999999f), k = _mm512_set1_ps(1e-7f);
+    __m512 a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+    double t0 = now_s();
+    for (long i = 0; i < ITERS; i++)
+        STEP(_mm512_fmadd_ps);
+    double dt = now_s() - t0;
+    __m512 t = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    t = _mm512_add_ps(t, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+    float sink = _mm512_reduce_add_ps(t);
+    if (sink == 12345.0f)
+        puts("");
+    return 2.0 * 16 * CHAINS * ITERS / dt / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) static double peak256(void)
+{
+    __m256 m = _mm256_set1_ps(0.999999f), k = _mm256_set1_ps(1e-7f);
+    __m256 a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+    double t0 = now_s();
+    for (long i = 0; i < ITERS; i++)
+        STEP(_mm256_fmadd_ps);
+    double dt = now_s() - t0;
+    __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    t = _mm256_add_ps(t, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float s[8], sink = 0;
+    _mm256_storeu_ps(s, t);
+    for (int c = 0; c < 8; c++)
+        sink += s[c];
+    if (sink == 12345.0f)
+        puts("");
+    return 2.0 * 8 * CHAINS * ITERS / dt / 1e9;
+}
+
+int main(void)
+{
+    __builtin_cpu_init();
+    int wide = __builtin_cpu_supports("avx512f");
+    if (!wide && !__builtin_cpu_supports("fma"))
+        return puts("0 none"), 0;
+    double best = 0;
+    for (int r = 0; r < 3; r++) {
+        double g = wide ? peak512() : peak256();
+        best = g > best ? g : best;
+    }
+    printf("%.1f %s\n", best, wide ? "avx512" : "avx2");
+    return 0;
+}
