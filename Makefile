@@ -144,6 +144,12 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(wildcard tests/f
 	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -Itests/fuzz -Wno-unused-function -fsanitize=fuzzer -o $@ $< \
 		tests/fuzz/fuzz_common.c $(ENGINE_OBJ) $(LDLIBS)
 
+# Quantized torchvision MobileNetV2 and ResNet-18 (FBGEMM recipe and QNNPACK) with torch's int8 outputs, checked by
+# the unit test torchscript_quantized_zoo_matches_torch_int8 when present.
+.PHONY: zoo-quant
+zoo-quant:
+	nice -n 10 /usr/bin/python3 tests/fixtures/make_quant_fixtures.py $(ZOO_DIR)/quant --zoo
+
 ONNX_TESTDATA := /usr/share/libonnx-testdata/data
 conformance-report: deps $(BIN)
 	./$(BIN) conform $(ONNX_TESTDATA)/node $(ONNX_TESTDATA)/pytorch-converted $(ONNX_TESTDATA)/pytorch-operator \
