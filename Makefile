@@ -126,6 +126,12 @@ ZOO_DIR ?= build/zoo
 zoo: deps
 	nice -n 10 /usr/bin/python3 tools/zoo/make_zoo.py $(ZOO_DIR)
 
+# Quantized torchvision MobileNetV2 and ResNet-18 (FBGEMM recipe and QNNPACK) with torch's int8 outputs, checked by
+# the unit test torchscript_quantized_zoo_matches_torch_int8 when present.
+.PHONY: zoo-quant
+zoo-quant:
+	nice -n 10 /usr/bin/python3 tests/fixtures/make_quant_fixtures.py $(ZOO_DIR)/quant --zoo
+
 ONNX_TESTDATA := /usr/share/libonnx-testdata/data
 conformance-report: deps $(BIN)
 	./$(BIN) conform $(ONNX_TESTDATA)/node $(ONNX_TESTDATA)/pytorch-converted $(ONNX_TESTDATA)/pytorch-operator \
