@@ -172,7 +172,8 @@ static tv *floor_divide(ts_ctx *c, tv *x, tv *y)
 
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b)
 {
-    static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"}};
+    static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"},
+                                         {"remainder", "Mod"}}; /* int64 Mod (fmod 0): the divisor's sign, as % */
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         if (strcmp(name, ops[k][0]) != 0)
             continue;

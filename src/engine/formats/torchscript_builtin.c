@@ -85,11 +85,14 @@ static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
 {
     if (a->kind == TV_UNKNOWN || (b && b->kind == TV_UNKNOWN))
         return cs_ts_unknown(c);
-    bool arith = !strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul") || !strcmp(op, "floordiv");
+    bool arith = !strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul") || !strcmp(op, "floordiv") ||
+                 !strcmp(op, "remainder") || !strcmp(op, "rsub");
     if ((a->kind == TV_INT && a->dyn) || (b && b->kind == TV_INT && b->dyn)) {
-        if (arith && b && a->kind == TV_INT && b->kind == TV_INT)
-            return cs_ts_dyn_int_op(c, op, a, b); /* run-time sizes: computed in the graph */
-        return strncmp(op, "add", 3) && strncmp(op, "sub", 3) && strncmp(op, "mul", 3) ? cs_ts_unknown(c) : NULL;
+        if (arith && b && a->kind == TV_INT && b->kind == TV_INT) /* run-time sizes: computed in the graph */
+            return op[0] == 'r' && op[1] == 's' ? cs_ts_dyn_int_op(c, "sub", b, a) : cs_ts_dyn_int_op(c, op, a, b);
+        bool cmp = !strcmp(op, "eq") || !strcmp(op, "ne") || !strcmp(op, "lt") || !strcmp(op, "gt") ||
+                   !strcmp(op, "le") || !strcmp(op, "ge");
+        return cmp ? cs_ts_unknown(c) : NULL; /* pow, div...: computed as tensors by the aten lowering */
     }
     double x, y = 0;
     if (!num(a, &x) || (b && !num(b, &y)))

@@ -427,7 +427,7 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     cs_tensor *y = conv_out(ctx, s, e);
     bool ok = y && entry_run(ctx, e, x, y);
     ctx->fuse_done = ok && ctx->fuse != NULL;
-    ctx->out_nhwc = ok && e->out_nhwc;
+    ctx->out_nhwc = ok && e->out_nhwc; /* read before an uncached entry is freed (a node run outside a plan) */
     if (fresh && !cs_dnnl_cache_put(ctx->cache, e, entry_free))
         entry_free(e);
     ctx->fuse = asked;
