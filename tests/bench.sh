@@ -101,6 +101,28 @@ for m in $MODELS; do
         done
     done
 done
+# Diff cost (issue #12): a ResNet-50 diff against running each model once, same machine, same run; each command's
+# best wall time of 3 (model loading included on both sides). Uses the zoo (make zoo) when present.
+ZOO=${ZOO_DIR:-$BUILD/zoo}
+best_ms() { # CMD...: best wall milliseconds of 3 runs
+    best=
+    for _ in 1 2 3; do
+        t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+        ms=$(( (t1 - t0) / 1000000 ))
+        [ -z "$best" ] || [ "$ms" -lt "$best" ] && best=$ms
+    done
+    echo "$best"
+}
+if [ -f "$ZOO/resnet50/model.pt" ]; then
+    z=$ZOO/resnet50
+    ra=$(best_ms "$CS" run "$z/model.pt" --input "$z/input.npy")
+    rb=$(best_ms "$CS" run "$z/model13.onnx" --input "$z/input.npy")
+    rd=$(best_ms "$CS" diff "$z/model.pt" "$z/model13.onnx" --input "$z/input.npy")
+    printf 'diff cost, zoo resnet50 1x3x64x64: run .pt %d ms, run .onnx %d ms, diff %d ms: %s x the two runs (target <= 2)\n' \
+        "$ra" "$rb" "$rd" "$(awk -v d="$rd" -v a="$ra" -v b="$rb" 'BEGIN { printf "%.2f", d / (a + b) }')"
+else
+    echo "bench: $ZOO/resnet50 absent (make zoo): diff cost skipped"
+fi
 cat <<EOF
 cs_ms / ort_ms: median latency per run (convscope times its executor; ORT times session.run from Node, about
 0.05-0.1 ms of binding overhead, so ratios of the tiny samples mean little); ratio = cs_ms / ort_ms, both measured

@@ -19,7 +19,7 @@ run_suite() {
 }
 
 run_suite "unit tests" "$BUILD/unit_tests"
-for suite in tests/cli/*.sh; do
+for suite in tests/cli/*.sh tests/zoo/*.sh; do
     run_suite "$suite" bash "$suite"
 done
 

@@ -100,9 +100,12 @@ static void print_table(const cs_graph *a, const cs_graph *b, const cs_diff_resu
                    ld->act.alignment, mark);
         else
             printf("%-22s %-26s %10s %9s %9s %-30s %s%s\n", na, nb, "-", "-", "-", w, verdict, mark);
-        if (ld->local.compared)
+        if (ld->local.compared && ld->noise_floor > 0)
             printf("    own error (B's layer on A's input): max abs %.3g, noise floor %.3g; inherited %.3g\n",
                    ld->local.max_abs, ld->noise_floor, ld->inherited < 0 ? 0 : ld->inherited);
+        else if (ld->local.compared)
+            printf("    own error (B's layer on A's input): max abs %.3g (within tolerance); inherited %.3g\n",
+                   ld->local.max_abs, ld->inherited < 0 ? 0 : ld->inherited);
         printf("    evidence: %s (confidence %.2f)\n", pair->evidence, pair->confidence);
     }
 }
@@ -128,7 +131,10 @@ static void print_first_divergence(const cs_graph *a, const cs_graph *b, const c
            "%.4g, cosine %.6f, SQNR %.1f dB, %.2f%% of elements outside the elementwise tolerance\n",
            na, nb, ld->act.max_abs, (long long)ld->act.max_index, ld->act.alignment, ld->act.rel_max,
            ld->act.ref_scale, ld->act.cosine, ld->act.sqnr_db, 100 * ld->act.frac_outside);
-    if (ld->local.compared)
+    if (ld->local.compared && ld->noise_floor <= 0)
+        printf("  local error of B's layer on A's input: max abs %.4g, within tolerance (%s); inherited from earlier "
+               "layers: max abs %.3g\n", ld->local.max_abs, cs_blame_name(blame), ld->inherited < 0 ? 0 : ld->inherited);
+    else if (ld->local.compared)
         printf("  local error of B's layer on A's input: max abs %.4g vs a float noise floor of %.3g (%s); "
                "inherited from earlier layers: max abs %.3g\n",
                ld->local.max_abs, ld->noise_floor, cs_blame_name(blame), ld->inherited < 0 ? 0 : ld->inherited);

@@ -23,12 +23,12 @@ const cs_command cs_commands[] = {
      "adversarial robustness (FGSM, PGD, SimBA): clean/robust accuracy, success rate, perturbation sizes, queries, "
      "transfer A<->B; perturbations in [0,1] pixel space (pixel/255) clamped to [0,1]; eps 0.1 L-inf by default",
      cs_cmd_attack},
-    {"diff", "diff A B (--input SPEC | --weights-only) [--rtol R] [--atol T] [--layer-tol FILE] [--map FILE] [--json] "
-             "[--node-data DIR]",
+    {"diff", "diff A B (--input SPEC | --weights-only) [--rtol R] [--atol T] [--layer-tol FILE] [--map FILE] [--strict] "
+             "[--json] [--node-data DIR]",
      "match layers across formats, compare weights and activations, report the first divergence and name its "
      "cause (kinds: weights_layout weights_scaled weights_precision weights_different bias_missing attribute "
      "activation_substituted input_order layout preprocessing precision unknown); --node-data writes Model Explorer "
-     "node data per side (exit 0 same, 1 differ)", cs_cmd_diff},
+     "node data per side (exit 0 same or within fp16 rounding, 1 differ; --strict: fp16 rounding differs)", cs_cmd_diff},
 };
 const int cs_n_commands = (int)(sizeof cs_commands / sizeof cs_commands[0]);
 
@@ -73,6 +73,11 @@ void cs_cli_help(void)
            "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
            "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
            "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
+    printf("\nglobal options (any command, and the explorer):\n"
+           "  --kernels fast|reference  fast (default): oneDNN convolutions and matrix products with fused\n"
+           "               Conv+BN+residual+activation chains and vectorised exp/sigmoid/tanh/erf (float32\n"
+           "               reassociation, <= 4 ULP); reference: the plain kernels, the oracle the fast ones are checked on\n"
+           "  --threads N  threads for oneDNN (OpenMP), OpenBLAS and the engine (default 1, or OMP_NUM_THREADS)\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error, 130 a run cancelled with Ctrl-C\n");
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine/ops/fastpath.h"
@@ -44,6 +45,28 @@ static bool apply(const char *name, const char *v)
     }
     cs_threads_set((int)n);
     return true;
+}
+
+/* The thread count argv or the environment asks for (1 when neither does). */
+static long wanted_threads(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        int used = 0;
+        const char *v = opt_value(argc, argv, i, "--threads", &used);
+        if (v)
+            return strtol(v, NULL, 10);
+    }
+    const char *env = getenv("OMP_NUM_THREADS");
+    return env ? strtol(env, NULL, 10) : 1;
+}
+
+void cs_cli_omp_passive(int argc, char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || wanted_threads(argc, argv) <= 1)
+        return;
+    /* GNU OpenMP reads its wait policy once, when the library loads: set it and start again */
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0)
+        execv("/proc/self/exe", argv);
 }
 
 int cs_cli_global_opts(int *argc, char **argv)

@@ -442,6 +442,28 @@ static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tenso
     return rs->plan->kernels[n]->run(ctx);
 }
 
+/* The subgraph runner lent to control-flow kernels (ops.h): plans and runs with this executor. */
+static cs_status sub_plan(const cs_graph *sub, void **plan, cs_error *err)
+{
+    cs_plan *p = NULL;
+    cs_status st = cs_plan_build(sub, &p, err);
+    *plan = p;
+    return st;
+}
+
+static void sub_free(void *plan)
+{
+    cs_plan_free(plan);
+}
+
+static cs_status sub_run(const cs_graph *sub, const void *plan, const cs_tensor *const *inputs,
+                         const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err)
+{
+    return cs_exec_subgraph(sub, plan, inputs, captured, outputs, err);
+}
+
+static const cs_subgraph_runner subgraphs = {sub_plan, sub_free, sub_run};
+
 static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
 {
     const cs_graph *g = rs->g;
@@ -460,7 +482,7 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
         in_buf[i] = node->inputs[i] >= 0 ? rs->live[node->inputs[i]] : NULL;
     memset(out_buf, 0, sizeof out_buf);
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = in_buf, .n_in = node->n_inputs, .out = out_buf,
-                         .n_out = node->n_outputs, .opset = g->opset, .err = err, .pool = rs->pool,
+                         .n_out = node->n_outputs, .opset = g->opset, .err = err, .pool = rs->pool, .sub = &subgraphs,
                          .cache = rs->plan->cache, .nhwc_out_ok = rs->fuse_on && rs->plan->nhwc_ok[n]};
     const cs_fusion *f = fusion_for(rs, n);
     if (f) {
@@ -655,7 +677,7 @@ cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tenso
     for (int o = 0; o < node->n_outputs; o++)
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = inputs, .n_in = node->n_inputs, .out = outputs,
-                         .n_out = node->n_outputs, .opset = g->opset, .err = err};
+                         .n_out = node->n_outputs, .opset = g->opset, .err = err, .sub = &subgraphs};
     cs_status st = def->run(&ctx);
     if (st == CS_OK)
         cs_precision_round_outputs(g, node, outputs);

@@ -19,7 +19,8 @@ cs_status cs_exec_capture(const cs_graph *g, const cs_plan *plan, const cs_tenso
                           cs_tensor **outputs, volatile int *cancel, cs_error *err)
 {
     cs_exec_opts eo = {cs_capture_observe, c, cancel};
-    cs_status st = cs_exec_run(g, plan, inputs, outputs, &eo, NULL, err);
+    /* only the wanted values are observed: the fast path fuses and keeps its layout everywhere else */
+    cs_status st = cs_exec_run_observing(g, plan, inputs, outputs, &eo, c->wanted, NULL, err);
     for (int i = 0; st == CS_OK && i < g->n_inputs; i++) {
         int v = g->inputs[i];
         if (c->wanted[v] && !c->values[v] && !(c->values[v] = cs_tensor_clone(inputs[i], NULL)))

@@ -1,6 +1,7 @@
 /* session.c — the explorer's engine session: a worker thread loads models, feeds the input through each
  * model's preprocessing, runs the diff (activations kept) or a captured single run, and publishes results. */
 #include "session_internal.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>

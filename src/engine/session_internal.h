@@ -10,7 +10,8 @@
 #include "runs/attack.h"
 #include "runs/bench.h"
 #include "runs/eval.h"
-#include "session.h"
+#include "session_types.h"
+#include "summary.h"
 
 #define CS_SESSION_PATH 1024
 

@@ -1,6 +1,7 @@
 /* session_jobs.c — the session's job queue: timing, evaluation and attack runs on one worker thread, in
  * start order, posting progress and partial-result lines the UI polls; cancelled jobs keep partial results. */
 #include "session_internal.h"
+#include "session.h"
 
 #include "report/report.h"
 

@@ -1,6 +1,7 @@
 /* session_rows.c — the layer walk's rows: matched pairs in A's order with B's unmatched layers placed after
  * their predecessor, containers inserted above their first member (cs_layer.parent), and per-row data readers. */
 #include "session_internal.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,36 +25,34 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void cs_ui_message(cs_ui *ui, bool error, const char *fmt, ...)
+static const cs_ui_view *modal_view(const cs_ui *ui);
+
+/* Carries out what the key's handlers asked for (action.c): a modal opens through its view's `open`, a job
+ * is queued on the session. */
+static void apply_requests(cs_ui *ui)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
-    va_end(ap);
-    ui->msg_error = error;
-    ui->msg_expires = error ? 0 : now_ms() + 5000; /* news fades; an error stays until the next key */
+    cs_ui_action a = ui->act;
+    memset(&ui->act, 0, sizeof ui->act);
+    if (a.open_modal) {
+        ui->modal = a.modal;
+        const cs_ui_view *m = modal_view(ui);
+        if (m && m->open)
+            m->open(ui);
+    }
+    if (a.start_job) {
+        cs_error err = {0};
+        int id = cs_session_job_start(ui->s, &a.job, &err);
+        if (id < 0)
+            cs_ui_message(ui, true, "%s", err.msg);
+        else
+            cs_ui_message(ui, false, "job #%d queued (Tab to the jobs pane; c cancels)", id);
+        if (id > 0)
+            cs_ui_job_select(cs_session_n_jobs(ui->s) - 1);
+    }
 }
 
-int cs_ui_start_job(cs_ui *ui, const cs_job_params *p)
-{
-    cs_error err = {0};
-    int id = cs_session_job_start(ui->s, p, &err);
-    if (id < 0)
-        cs_ui_message(ui, true, "%s", err.msg);
-    else
-        cs_ui_message(ui, false, "job #%d queued (Tab to the jobs pane; c cancels)", id);
-    if (id > 0)
-        ui->job_sel = cs_session_n_jobs(ui->s) - 1;
-    return id;
-}
 
-const cs_ui_view *cs_ui_pane_view(cs_ui_pane p)
-{
-    static const cs_ui_view *const views[CS_PANE_COUNT] = {&cs_ui_layers_view, &cs_ui_detail_view, &cs_ui_jobs_view};
-    return views[p];
-}
-
-void cs_ui_layout(cs_ui *ui)
+static void layout(cs_ui *ui)
 {
     getmaxyx(stdscr, ui->rows, ui->cols);
     int main_h = ui->rows - 5 > 0 ? ui->rows - 5 : 0;
@@ -129,7 +127,7 @@ static void draw_all(cs_ui *ui)
 {
     erase(); /* every cell is drawn again: nothing of a closed modal or a wider glyph survives (curses sends only
               * the cells that changed) */
-    cs_ui_layout(ui);
+    layout(ui);
     cs_ui_header_draw(ui);
     for (int p = 0; p < CS_PANE_COUNT; p++)
         if (ui->pane[p].h > 0)
@@ -163,15 +161,16 @@ static void mouse(cs_ui *ui)
         if (!inside(r, ev.y, ev.x))
             continue;
         ui->focus = (cs_ui_pane)p;
-        if (p == CS_PANE_LAYERS && !delta && ev.y >= r.y + 2 && ui->top + ev.y - r.y - 2 < ui->n_vis)
-            cs_ui_select(ui, ui->vis[ui->top + ev.y - r.y - 2]);
+        int top = cs_ui_layers_top();
+        if (p == CS_PANE_LAYERS && !delta && ev.y >= r.y + 2 && top + ev.y - r.y - 2 < ui->n_vis)
+            cs_ui_select(ui, ui->vis[top + ev.y - r.y - 2]);
         else if (p == CS_PANE_LAYERS && delta)
             for (int i = 0; i < 3; i++)
                 cs_ui_dispatch(ui, &cs_ui_layer_keys, delta < 0 ? KEY_UP : KEY_DOWN);
         else if (p == CS_PANE_DETAIL && delta)
             ui->detail_scroll = ui->detail_scroll + delta < 0 ? 0 : ui->detail_scroll + delta;
         else if (p == CS_PANE_JOBS && !delta && ev.y > r.y)
-            ui->job_sel = ev.y - r.y - 1;
+            cs_ui_job_select(ev.y - r.y - 1);
     }
 }
 
@@ -195,8 +194,12 @@ static int handle_key(cs_ui *ui, int key)
         return key == 'y' || key == 'Y' ? CS_UI_QUIT : CS_UI_HANDLED;
     }
     const cs_ui_view *m = modal_view(ui);
-    if (m)
+    if (m && m->key)
         return m->key(ui, key);
+    if (m) { /* a modal with a key table: its keys, then the global ones; nothing else gets through */
+        int r = cs_ui_dispatch(ui, m->keys, key);
+        return r ? r : cs_ui_dispatch(ui, &cs_ui_global_keys, key) | CS_UI_HANDLED;
+    }
     int r = cs_ui_dispatch(ui, cs_ui_pane_view(ui->focus)->keys, key);
     return r ? r : cs_ui_dispatch(ui, &cs_ui_global_keys, key);
 }
@@ -226,6 +229,7 @@ static void loop(cs_ui *ui)
         cs_ui_layers_visible(ui);
         if (rc != ERR && (rc == KEY_CODE_YES || wch < 256) && (handle_key(ui, (int)wch) & CS_UI_QUIT))
             ui->quit = true;
+        apply_requests(ui);
         cs_session_view_get(ui->s, &ui->v);
         cs_ui_layers_visible(ui);
         seen = gen, last_spin = t0;
@@ -370,6 +374,7 @@ int cs_ui_main(int argc, char **argv)
     ui.trace = trace && trace[0] ? fopen(trace, "a") : NULL;
     cs_session_open(ui.s, g.a, g.b, g.spec, ui.fallback);
     cs_ui_crt_init(&ui);
+    cs_ui_draw_ascii(!ui.utf8); /* without a UTF-8 locale the glyphs become ASCII */
     cs_ui_cmdline_init(&ui);
     loop(&ui);
     cs_ui_cmdline_done();

@@ -7,7 +7,7 @@
 static int exec_attack(cs_ui *ui, int argc, char **argv)
 {
     if (argc < 2) {
-        cs_ui_form_open(ui);
+        cs_ui_request_modal(ui, CS_MODAL_FORM);
         return CS_UI_HANDLED;
     }
     cs_job_params p;
@@ -21,7 +21,7 @@ static int exec_attack(cs_ui *ui, int argc, char **argv)
         snprintf(p.data, sizeof p.data, "%s", argv[4]);
     if (argc > 5)
         p.limit = atoll(argv[5]);
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
     return CS_UI_HANDLED;
 }
 

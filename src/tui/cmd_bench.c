@@ -11,7 +11,7 @@ static int exec_bench(cs_ui *ui, int argc, char **argv)
         cs_ui_message(ui, true, "usage: %s (RUNS > 0)", cs_ui_cmd_bench.usage);
         return CS_UI_HANDLED;
     }
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
     return CS_UI_HANDLED;
 }
 

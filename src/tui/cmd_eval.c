@@ -14,7 +14,7 @@ static int exec_eval(cs_ui *ui, int argc, char **argv)
         cs_ui_message(ui, true, "usage: %s (LIMIT > 0)", cs_ui_cmd_eval.usage);
         return CS_UI_HANDLED;
     }
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
     return CS_UI_HANDLED;
 }
 

@@ -17,7 +17,7 @@ static int exec_explain(cs_ui *ui, int argc, char **argv)
         if (ui->msg_error)
             return CS_UI_HANDLED;
     }
-    cs_ui_teach_open(ui);
+    cs_ui_request_modal(ui, CS_MODAL_TEACH);
     return CS_UI_HANDLED;
 }
 

@@ -5,7 +5,7 @@
 
 static int exec_export(cs_ui *ui, int argc, char **argv)
 {
-    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
+    const cs_job_info *j = cs_session_job_at(ui->s, cs_ui_job_selected());
     int id = argc > 2 ? atoi(argv[2]) : j ? j->id : -1;
     if (argc < 2 || argc > 3 || id <= 0) {
         cs_ui_message(ui, true, argc < 2 || argc > 3 ? "usage: %s" : "no job to export yet", cs_ui_cmd_export.usage);

@@ -4,8 +4,7 @@
 static int exec_help(cs_ui *ui, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    ui->modal = CS_MODAL_HELP;
-    ui->help_scroll = 0;
+    cs_ui_request_modal(ui, CS_MODAL_HELP);
     return CS_UI_HANDLED;
 }
 

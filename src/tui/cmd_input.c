@@ -4,7 +4,7 @@
 static int exec_input(cs_ui *ui, int argc, char **argv)
 {
     if (argc < 2) {
-        cs_ui_picker_open(ui);
+        cs_ui_request_modal(ui, CS_MODAL_INPUT);
         return CS_UI_HANDLED;
     }
     cs_session_set_input(ui->s, argv[1]);

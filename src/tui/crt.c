@@ -93,7 +93,6 @@ void cs_ui_crt_init(cs_ui *ui)
 {
     setlocale(LC_ALL, "");
     ui->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-    cs_ui_draw_ascii(!ui->utf8);
     install_signals();
     initscr();
     crt_active = 1;

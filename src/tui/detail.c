@@ -408,4 +408,4 @@ static const cs_ui_binding bindings[] = {
 };
 const cs_ui_keytable cs_ui_detail_keys = {"detail pane", bindings, (int)(sizeof bindings / sizeof bindings[0])};
 
-const cs_ui_view cs_ui_detail_view = {"detail", detail_draw, NULL, NULL, &cs_ui_detail_keys};
+const cs_ui_view cs_ui_detail_view = {"detail", detail_draw, NULL, NULL, &cs_ui_detail_keys, &defer, NULL};

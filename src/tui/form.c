@@ -7,11 +7,19 @@
 
 #include "ui.h"
 
+/* The view's own state (its data pointer). */
+typedef struct cs_ui_form {
+    char fields[5][128];   /* method, eps, steps, data, limit */
+    int sel;
+} cs_ui_form;
+static cs_ui_form state;
+
 static const char *const labels[5] = {"method (fgsm|pgd|simba)", "eps", "steps (pgd)", "data", "limit"};
 
-void cs_ui_form_open(cs_ui *ui)
+static void form_open(cs_ui *ui)
 {
-    cs_ui_form *f = &ui->form;
+    (void)ui;
+    cs_ui_form *f = &state;
     if (!f->fields[0][0]) {
         snprintf(f->fields[0], sizeof f->fields[0], "fgsm");
         snprintf(f->fields[1], sizeof f->fields[1], "0.1");
@@ -19,7 +27,6 @@ void cs_ui_form_open(cs_ui *ui)
         snprintf(f->fields[3], sizeof f->fields[3], "fashion-mnist:test");
         snprintf(f->fields[4], sizeof f->fields[4], "100");
     }
-    ui->modal = CS_MODAL_FORM;
 }
 
 static void form_draw(cs_ui *ui, cs_ui_rect r)
@@ -27,8 +34,8 @@ static void form_draw(cs_ui *ui, cs_ui_rect r)
     cs_ui_box_title(ui, r, "Attack (↑/↓ field, type to edit, Enter start, Esc close)", true);
     for (int i = 0; i < r.h - 1; i++) {
         if (i < 5)
-            cs_ui_put(r.y + 1 + i, r.x, r.w, i == ui->form.sel ? cs_ui_attr(CS_UI_C_SEL) : 0, " %-24s %s%s",
-                      labels[i], ui->form.fields[i], i == ui->form.sel ? "_" : "");
+            cs_ui_put(r.y + 1 + i, r.x, r.w, i == state.sel ? cs_ui_attr(CS_UI_C_SEL) : 0, " %-24s %s%s",
+                      labels[i], state.fields[i], i == state.sel ? "_" : "");
         else
             cs_ui_put(r.y + 1 + i, r.x, r.w, 0, "%s", "");
     }
@@ -38,18 +45,18 @@ static void start(cs_ui *ui)
 {
     cs_job_params p;
     cs_job_params_default(&p, CS_JOB_ATTACK);
-    snprintf(p.method, sizeof p.method, "%.15s", ui->form.fields[0]);
-    p.eps = atof(ui->form.fields[1]);
-    p.steps = atoi(ui->form.fields[2]);
-    snprintf(p.data, sizeof p.data, "%.127s", ui->form.fields[3]);
-    p.limit = atoll(ui->form.fields[4]);
+    snprintf(p.method, sizeof p.method, "%.15s", state.fields[0]);
+    p.eps = atof(state.fields[1]);
+    p.steps = atoi(state.fields[2]);
+    snprintf(p.data, sizeof p.data, "%.127s", state.fields[3]);
+    p.limit = atoll(state.fields[4]);
     ui->modal = CS_MODAL_NONE;
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
 }
 
 static int form_key(cs_ui *ui, int key)
 {
-    cs_ui_form *f = &ui->form;
+    cs_ui_form *f = &state;
     char *s = f->fields[f->sel];
     size_t n = strlen(s);
     if (key == 27)
@@ -67,4 +74,4 @@ static int form_key(cs_ui *ui, int key)
     return CS_UI_HANDLED;
 }
 
-const cs_ui_view cs_ui_form_view = {"attack form", form_draw, form_key, NULL, NULL};
+const cs_ui_view cs_ui_form_view = {"attack form", form_draw, form_key, NULL, NULL, &state, form_open};

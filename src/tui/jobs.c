@@ -12,10 +12,23 @@ static const char *state_name(cs_job_state s)
     return names[s];
 }
 
-/* The view's own state (its data pointer): whether the focused job's log is open. */
-static struct {
+/* The view's own state (its data pointer): the list of jobs and whether the focused job's log is open. */
+typedef struct jobs_state {
+    cs_ui_list list;
     bool log;
-} state;
+} jobs_state;
+
+static jobs_state state = {.list = {.cursor = true}};
+
+int cs_ui_job_selected(void)
+{
+    return state.list.n > 0 ? state.list.sel : -1;
+}
+
+void cs_ui_job_select(int i)
+{
+    state.list.sel = i < 0 ? 0 : i;
+}
 
 bool cs_ui_jobs_log_open(void)
 {
@@ -44,14 +57,19 @@ static void job_line(cs_ui *ui, int y, int x, int w, const cs_job_info *j, bool 
         cs_ui_put(y, c, x + w - c, attr | cs_ui_attr(CS_UI_C_DIM), "%s%s", last[0] ? " | " : "", last);
 }
 
+static void job_row(cs_ui *ui, void *ctx, int i, int y, int x, int w, bool sel)
+{
+    (void)ctx;
+    const cs_job_info *j = cs_session_job_at(ui->s, i);
+    if (j)
+        job_line(ui, y, x, w, j, sel);
+}
+
 static void jobs_draw(cs_ui *ui, cs_ui_rect r)
 {
-    int n = cs_session_n_jobs(ui->s);
-    if (ui->job_sel >= n)
-        ui->job_sel = n - 1;
-    if (ui->job_sel < 0)
-        ui->job_sel = 0;
-    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
+    state.list.n = cs_session_n_jobs(ui->s);
+    cs_ui_list_fit(&state.list, r.h - 1);
+    const cs_job_info *j = cs_session_job_at(ui->s, state.list.sel);
     if (state.log && j) {
         char t[200];
         snprintf(t, sizeof t, "Job #%d log: %s (Enter back to the list)", j->id, j->title);
@@ -62,23 +80,16 @@ static void jobs_draw(cs_ui *ui, cs_ui_rect r)
         return;
     }
     cs_ui_box_title(ui, r, "Jobs (Enter log, c/Esc cancel, s save JSON)", ui->focus == CS_PANE_JOBS);
-    int body = r.h - 1 > 0 ? r.h - 1 : 0;
-    int first = ui->job_sel - body + 1 > 0 ? ui->job_sel - body + 1 : 0;
-    for (int i = 0; i < body; i++) {
-        const cs_job_info *k = cs_session_job_at(ui->s, first + i);
-        if (k)
-            job_line(ui, r.y + 1 + i, r.x, r.w, k, first + i == ui->job_sel);
-        else
-            cs_ui_put(r.y + 1 + i, r.x, r.w, 0, "%s", "");
-    }
+    if (r.h > 1)
+        cs_ui_list_draw(ui, &state.list, (cs_ui_rect){r.y + 1, r.x, r.h - 1, r.w}, job_row, NULL);
 }
 
-static int k_down(cs_ui *ui) { ui->job_sel++; return CS_UI_HANDLED; }
-static int k_up(cs_ui *ui) { ui->job_sel -= ui->job_sel > 0; return CS_UI_HANDLED; }
+static int k_down(cs_ui *ui) { (void)ui; return cs_ui_list_key(&state.list, 'j', 1); }
+static int k_up(cs_ui *ui) { (void)ui; return cs_ui_list_key(&state.list, 'k', 1); }
 
 int cs_ui_jobs_cancel(cs_ui *ui)
 {
-    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
+    const cs_job_info *j = cs_session_job_at(ui->s, cs_ui_job_selected());
     if (!j)
         return CS_UI_HANDLED;
     if (j->state <= CS_JOB_RUNNING) {
@@ -92,7 +103,7 @@ int cs_ui_jobs_cancel(cs_ui *ui)
 
 static int k_save(cs_ui *ui)
 {
-    const cs_job_info *j = cs_session_job_at(ui->s, ui->job_sel);
+    const cs_job_info *j = cs_session_job_at(ui->s, cs_ui_job_selected());
     if (!j)
         return CS_UI_HANDLED;
     char path[64];
@@ -123,4 +134,4 @@ static const cs_ui_binding bindings[] = {
 };
 const cs_ui_keytable cs_ui_job_keys = {"jobs pane", bindings, (int)(sizeof bindings / sizeof bindings[0])};
 
-const cs_ui_view cs_ui_jobs_view = {"jobs", jobs_draw, NULL, NULL, &cs_ui_job_keys};
+const cs_ui_view cs_ui_jobs_view = {"jobs", jobs_draw, NULL, NULL, &cs_ui_job_keys, &state, NULL};

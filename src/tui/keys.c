@@ -18,8 +18,7 @@ static int k_quit(cs_ui *ui)
 
 static int k_help(cs_ui *ui)
 {
-    ui->modal = CS_MODAL_HELP;
-    ui->help_scroll = 0;
+    cs_ui_request_modal(ui, CS_MODAL_HELP);
     return CS_UI_HANDLED;
 }
 
@@ -45,7 +44,7 @@ static int k_prev_pane(cs_ui *ui)
 
 static int k_input(cs_ui *ui)
 {
-    cs_ui_picker_open(ui);
+    cs_ui_request_modal(ui, CS_MODAL_INPUT);
     return CS_UI_HANDLED;
 }
 
@@ -53,7 +52,7 @@ static int k_timing(cs_ui *ui)
 {
     cs_job_params p;
     cs_job_params_default(&p, CS_JOB_BENCH);
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
     return CS_UI_HANDLED;
 }
 
@@ -61,13 +60,13 @@ static int k_eval(cs_ui *ui)
 {
     cs_job_params p;
     cs_job_params_default(&p, CS_JOB_EVAL);
-    cs_ui_start_job(ui, &p);
+    cs_ui_request_job(ui, &p);
     return CS_UI_HANDLED;
 }
 
 static int k_attack(cs_ui *ui)
 {
-    cs_ui_form_open(ui);
+    cs_ui_request_modal(ui, CS_MODAL_FORM);
     return CS_UI_HANDLED;
 }
 
@@ -177,6 +176,12 @@ static const cs_ui_binding global[] = {
     {27, NULL, "cancel the focused job", cs_ui_jobs_cancel, 0, NULL},
 };
 const cs_ui_keytable cs_ui_global_keys = {"everywhere", global, (int)(sizeof global / sizeof global[0])};
+
+const cs_ui_view *cs_ui_pane_view(cs_ui_pane p)
+{
+    static const cs_ui_view *const views[CS_PANE_COUNT] = {&cs_ui_layers_view, &cs_ui_detail_view, &cs_ui_jobs_view};
+    return views[p];
+}
 
 int cs_ui_dispatch(cs_ui *ui, const cs_ui_keytable *t, int key)
 {

@@ -165,14 +165,38 @@ void cs_ui_select(cs_ui *ui, int row)
     cs_ui_layers_visible(ui);
 }
 
-static void move_by(cs_ui *ui, int delta)
+/* The view's own state (its data pointer): the list over the visible rows. The selected row itself is the
+ * app's (ui->sel_row): the detail pane, the teaching view and the header follow it. */
+typedef struct layers_state {
+    cs_ui_list list;
+} layers_state;
+
+static layers_state state = {.list = {.cursor = true}};
+
+/* The list in step with the app: as many items as visible rows, the cursor on the selected row. */
+static cs_ui_list *synced(cs_ui *ui)
 {
+    state.list.n = ui->n_vis;
+    state.list.sel = cs_ui_vis_pos(ui, ui->sel_row);
+    return &state.list;
+}
+
+int cs_ui_layers_top(void)
+{
+    return state.list.top;
+}
+
+/* Moves the selection with a list key (j/k, arrows, PgUp/PgDn, g/G, Home/End). */
+static int move_key(cs_ui *ui, int key)
+{
+    cs_ui_list *l = synced(ui);
     if (ui->n_vis == 0)
-        return;
-    int pos = cs_ui_vis_pos(ui, ui->sel_row) + delta;
-    pos = pos < 0 ? 0 : pos >= ui->n_vis ? ui->n_vis - 1 : pos;
-    ui->sel_row = ui->vis[pos];
+        return CS_UI_HANDLED;
+    int page = ui->pane[CS_PANE_LAYERS].h > 3 ? ui->pane[CS_PANE_LAYERS].h - 3 : 1;
+    cs_ui_list_key(l, key, page);
+    ui->sel_row = ui->vis[l->sel];
     ui->detail_scroll = 0;
+    return CS_UI_HANDLED;
 }
 
 static void cols_for(const cs_ui *ui, int w, int *name_w, int *type_w, int *shape_w, bool *diff)
@@ -262,6 +286,12 @@ static void draw_row(cs_ui *ui, int y, int x, int w, int ri, bool sel)
         cs_ui_put(y, x + used, w - used, attr, "%s", "");
 }
 
+static void layer_row(cs_ui *ui, void *ctx, int k, int y, int x, int w, bool sel)
+{
+    (void)ctx;
+    draw_row(ui, y, x, w, ui->vis[k], sel);
+}
+
 static void draw_heading(cs_ui *ui, int y, int x, int w)
 {
     int name_w, type_w, shape_w;
@@ -311,20 +341,9 @@ static void layers_draw(cs_ui *ui, cs_ui_rect r)
     if (r.h < 3)
         return;
     draw_heading(ui, r.y + 1, r.x, r.w);
-    int body = r.h - 2, pos = cs_ui_vis_pos(ui, ui->sel_row);
-    if (pos < ui->top)
-        ui->top = pos;
-    if (pos >= ui->top + body)
-        ui->top = pos - body + 1;
-    if (ui->top > ui->n_vis - body)
-        ui->top = ui->n_vis - body > 0 ? ui->n_vis - body : 0;
-    for (int i = 0; i < body; i++) {
-        int k = ui->top + i;
-        if (k < ui->n_vis)
-            draw_row(ui, r.y + 2 + i, r.x, r.w, ui->vis[k], ui->vis[k] == ui->sel_row);
-        else
-            cs_ui_put(r.y + 2 + i, r.x, r.w, 0, "%s", ui->v.n_rows == 0 && i == 0 ? "  (no layers yet)" : "");
-    }
+    cs_ui_list_draw(ui, synced(ui), (cs_ui_rect){r.y + 2, r.x, r.h - 2, r.w}, layer_row, NULL);
+    if (ui->v.n_rows == 0)
+        cs_ui_put(r.y + 2, r.x, r.w, 0, "%s", "  (no layers yet)");
 }
 
 static bool contains(const char *hay, const char *needle)
@@ -362,17 +381,12 @@ int cs_ui_find(cs_ui *ui, int dir)
     return CS_UI_HANDLED;
 }
 
-static int page(const cs_ui *ui)
-{
-    return ui->pane[CS_PANE_LAYERS].h > 3 ? ui->pane[CS_PANE_LAYERS].h - 3 : 1;
-}
-
-static int k_down(cs_ui *ui) { move_by(ui, 1); return CS_UI_HANDLED; }
-static int k_up(cs_ui *ui) { move_by(ui, -1); return CS_UI_HANDLED; }
-static int k_pgdn(cs_ui *ui) { move_by(ui, page(ui)); return CS_UI_HANDLED; }
-static int k_pgup(cs_ui *ui) { move_by(ui, -page(ui)); return CS_UI_HANDLED; }
-static int k_top(cs_ui *ui) { move_by(ui, -ui->n_vis); return CS_UI_HANDLED; }
-static int k_end(cs_ui *ui) { move_by(ui, ui->n_vis); return CS_UI_HANDLED; }
+static int k_down(cs_ui *ui) { return move_key(ui, 'j'); }
+static int k_up(cs_ui *ui) { return move_key(ui, 'k'); }
+static int k_pgdn(cs_ui *ui) { return move_key(ui, KEY_NPAGE); }
+static int k_pgup(cs_ui *ui) { return move_key(ui, KEY_PPAGE); }
+static int k_top(cs_ui *ui) { return move_key(ui, 'g'); }
+static int k_end(cs_ui *ui) { return move_key(ui, 'G'); }
 
 static int set_fold(cs_ui *ui, int mode) /* 0 toggle, 1 fold, 2 unfold */
 {
@@ -401,7 +415,7 @@ static int k_learn(cs_ui *ui)
     int r = ui->sel_row;
     if (r >= 0 && r < ui->n_folded && ui->v.rows[r].container && ui->folded[r])
         return set_fold(ui, 2);
-    cs_ui_teach_open(ui);
+    cs_ui_request_modal(ui, CS_MODAL_TEACH);
     return CS_UI_HANDLED;
 }
 
@@ -427,8 +441,8 @@ const cs_ui_keytable cs_ui_layer_keys = {"layer walk", bindings, (int)(sizeof bi
 
 static void layers_resize(cs_ui *ui, cs_ui_rect r)
 {
-    (void)r;
-    ui->top = 0;
+    (void)ui, (void)r;
+    state.list.top = 0;
 }
 
-const cs_ui_view cs_ui_layers_view = {"layers", layers_draw, NULL, layers_resize, &cs_ui_layer_keys};
+const cs_ui_view cs_ui_layers_view = {"layers", layers_draw, NULL, layers_resize, &cs_ui_layer_keys, &state, NULL};

@@ -13,6 +13,18 @@
 #include "engine/summary.h"
 #include "ui.h"
 
+/* The view's own state (its data pointer). */
+typedef struct cs_ui_picker {
+    int tab;               /* 0 files, 1 dataset, 2 adversarial */
+    char dir[1024];
+    char names[CS_UI_MAX_FILES][256];
+    bool is_dir[CS_UI_MAX_FILES];
+    cs_ui_list list;       /* over names[] */
+    char dataset[256];     /* "fashion-mnist:test:17" being edited */
+} cs_ui_picker;
+
+static cs_ui_picker state = {.list = {.cursor = true}};
+
 static const char *const tabs[] = {"file", "dataset sample", "adversarial example"};
 
 static bool wanted_file(const char *name)
@@ -32,15 +44,15 @@ static int by_name(const void *a, const void *b)
 
 static void add(cs_ui_picker *p, const char *name, bool dir)
 {
-    if (p->n >= CS_UI_MAX_FILES)
+    if (p->list.n >= CS_UI_MAX_FILES)
         return;
-    snprintf(p->names[p->n], sizeof p->names[0], "%.250s%s", name, dir ? "/" : "");
-    p->is_dir[p->n++] = dir;
+    snprintf(p->names[p->list.n], sizeof p->names[0], "%.250s%s", name, dir ? "/" : "");
+    p->is_dir[p->list.n++] = dir;
 }
 
 static void scan_dir(cs_ui_picker *p)
 {
-    p->n = p->sel = p->top = 0;
+    p->list.n = p->list.sel = p->list.top = 0;
     add(p, "..", true);
     DIR *d = opendir(p->dir);
     struct dirent *e;
@@ -56,41 +68,41 @@ static void scan_dir(cs_ui_picker *p)
     }
     if (d)
         closedir(d);
-    qsort(p->names[1], (size_t)(p->n - 1), sizeof p->names[0], by_name);
-    for (int i = 1; i < p->n; i++)
+    qsort(p->names[1], (size_t)(p->list.n - 1), sizeof p->names[0], by_name);
+    for (int i = 1; i < p->list.n; i++)
         p->is_dir[i] = p->names[i][strlen(p->names[i]) - 1] == '/';
 }
 
 static void scan_adversarial(cs_ui *ui)
 {
-    cs_ui_picker *p = &ui->picker;
-    p->n = p->sel = p->top = 0;
+    cs_ui_picker *p = &state;
+    p->list.n = p->list.sel = p->list.top = 0;
     for (int k = 0; k < cs_session_n_jobs(ui->s); k++) {
         const cs_job_info *j = cs_session_job_at(ui->s, k);
         DIR *d = j->adv_dir[0] ? opendir(j->adv_dir) : NULL;
         struct dirent *e;
         while (d && (e = readdir(d)))
-            if (strstr(e->d_name, ".png") && p->n < CS_UI_MAX_FILES) {
-                snprintf(p->names[p->n], sizeof p->names[0], "%.120s/%.120s", j->adv_dir, e->d_name);
-                p->is_dir[p->n++] = false;
+            if (strstr(e->d_name, ".png") && p->list.n < CS_UI_MAX_FILES) {
+                snprintf(p->names[p->list.n], sizeof p->names[0], "%.120s/%.120s", j->adv_dir, e->d_name);
+                p->is_dir[p->list.n++] = false;
             }
         if (d)
             closedir(d);
     }
-    qsort(p->names, (size_t)p->n, sizeof p->names[0], by_name);
+    qsort(p->names, (size_t)p->list.n, sizeof p->names[0], by_name);
 }
 
 static void rescan(cs_ui *ui)
 {
-    if (ui->picker.tab == 0)
-        scan_dir(&ui->picker);
-    else if (ui->picker.tab == 2)
+    if (state.tab == 0)
+        scan_dir(&state);
+    else if (state.tab == 2)
         scan_adversarial(ui);
 }
 
-void cs_ui_picker_open(cs_ui *ui)
+static void picker_open(cs_ui *ui)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     if (!p->dir[0]) {
         const char *spec = ui->v.input_spec;
         const char *slash = spec ? strrchr(spec, '/') : NULL;
@@ -100,7 +112,6 @@ void cs_ui_picker_open(cs_ui *ui)
             snprintf(p->dir, sizeof p->dir, ".");
         snprintf(p->dataset, sizeof p->dataset, "fashion-mnist:test:0");
     }
-    ui->modal = CS_MODAL_INPUT;
     rescan(ui);
 }
 
@@ -113,15 +124,15 @@ static struct {
     char why[160];         /* why it could not be loaded */
 } pv;
 
-static void highlighted(cs_ui *ui, char *spec, size_t size)
+static void highlighted(char *spec, size_t size)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     spec[0] = 0;
     if (p->tab == 1)
         snprintf(spec, size, "%s", p->dataset);
-    else if (p->sel < p->n && !p->is_dir[p->sel])
-        snprintf(spec, size, p->tab == 2 ? "%s" : "%.1000s/%.250s", p->tab == 2 ? p->names[p->sel] : p->dir,
-                 p->names[p->sel]);
+    else if (p->list.sel < p->list.n && !p->is_dir[p->list.sel])
+        snprintf(spec, size, p->tab == 2 ? "%s" : "%.1000s/%.250s", p->tab == 2 ? p->names[p->list.sel] : p->dir,
+                 p->names[p->list.sel]);
 }
 
 void cs_ui_picker_free(void)
@@ -156,7 +167,7 @@ static void preview(cs_ui *ui, cs_ui_rect r)
     if (h > w / 2 + 1)
         h = w / 2 + 1;
     cs_ui_fill(r);
-    highlighted(ui, pv.want, sizeof pv.want);
+    highlighted(pv.want, sizeof pv.want);
     bool ready = pv.want[0] && strcmp(pv.want, pv.have) == 0;
     const cs_tensor *t = ready ? pv.t : pv.want[0] ? NULL : ui->v.input;
     cs_ui_put(r.y, r.x, r.w, cs_ui_attr(CS_UI_C_HEAD), "%s", ready ? cs_ui_base(pv.want) : pv.want[0] ? "loading…"
@@ -171,9 +182,16 @@ static void preview(cs_ui *ui, cs_ui_rect r)
     free(cells);
 }
 
+static void file_row(cs_ui *ui, void *ctx, int k, int y, int x, int w, bool sel)
+{
+    (void)ui;
+    cs_ui_picker *p = ctx;
+    cs_ui_put(y, x, w, sel ? cs_ui_attr(CS_UI_C_SEL) : 0, " %s", p->tab == 2 ? cs_ui_base(p->names[k]) : p->names[k]);
+}
+
 static void list_draw(cs_ui *ui, cs_ui_rect r)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     if (p->tab == 1) {
         cs_ui_put(r.y, r.x, r.w, 0, "sample: %s_", p->dataset);
         cs_ui_put(r.y + 1, r.x, r.w, cs_ui_attr(CS_UI_C_DIM), "type a DATASET:INDEX; ↑/↓ step the index; Enter uses it");
@@ -181,23 +199,16 @@ static void list_draw(cs_ui *ui, cs_ui_rect r)
             cs_ui_put(r.y + i, r.x, r.w, 0, "%s", "");
         return;
     }
-    if (p->sel < p->top)
-        p->top = p->sel;
-    if (p->sel >= p->top + r.h)
-        p->top = p->sel - r.h + 1;
-    for (int i = 0; i < r.h; i++) {
-        int k = p->top + i;
-        cs_ui_put(r.y + i, r.x, r.w, k == p->sel ? cs_ui_attr(CS_UI_C_SEL) : 0, " %s",
-                  k < p->n ? (p->tab == 2 ? cs_ui_base(p->names[k]) : p->names[k])
-                  : (i == 0 && p->tab == 2 ? "(no adversarial examples yet: run an attack with x)" : ""));
-    }
+    cs_ui_list_draw(ui, &p->list, r, file_row, p);
+    if (p->list.n == 0 && p->tab == 2)
+        cs_ui_put(r.y, r.x, r.w, 0, " %s", "(no adversarial examples yet: run an attack with x)");
 }
 
 static void picker_draw(cs_ui *ui, cs_ui_rect r)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     char t[1200];
-    snprintf(t, sizeof t, "Input: [%s] (←/→ switch, Enter choose, Esc close)  %s", tabs[p->tab],
+    snprintf(t, sizeof t, "Input: [%s] (←/→ switch, Enter choose, Esc close)  %.1000s", tabs[p->tab],
              p->tab == 0 ? p->dir : "");
     cs_ui_box_title(ui, r, t, true);
     cs_ui_put(r.y + 1, r.x, r.w, cs_ui_attr(CS_UI_C_DIM), "now: %s", ui->v.input_spec);
@@ -217,20 +228,20 @@ static void choose(cs_ui *ui, const char *spec)
 
 static void enter(cs_ui *ui)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     char path[2048];
     if (p->tab == 1) {
         choose(ui, p->dataset);
         return;
     }
-    if (p->sel >= p->n)
+    if (p->list.sel >= p->list.n)
         return;
     if (p->tab == 2) {
-        choose(ui, p->names[p->sel]);
+        choose(ui, p->names[p->list.sel]);
         return;
     }
-    snprintf(path, sizeof path, "%s/%s", p->dir, p->names[p->sel]);
-    if (!p->is_dir[p->sel]) {
+    snprintf(path, sizeof path, "%.1000s/%.250s", p->dir, p->names[p->list.sel]);
+    if (!p->is_dir[p->list.sel]) {
         choose(ui, path);
         return;
     }
@@ -260,7 +271,7 @@ static void edit(cs_ui_picker *p, int key)
 
 static int picker_key(cs_ui *ui, int key)
 {
-    cs_ui_picker *p = &ui->picker;
+    cs_ui_picker *p = &state;
     if (key == 27) {
         ui->modal = CS_MODAL_NONE;
     } else if (key == KEY_LEFT || key == KEY_RIGHT || key == '\t') {
@@ -272,15 +283,10 @@ static int picker_key(cs_ui *ui, int key)
         step_index(p, key == KEY_UP ? 1 : -1);
     } else if (p->tab == 1) {
         edit(p, key);
-    } else if (key == KEY_DOWN || key == 'j') {
-        p->sel += p->sel + 1 < p->n;
-    } else if (key == KEY_UP || key == 'k') {
-        p->sel -= p->sel > 0;
-    } else if (key == KEY_NPAGE || key == KEY_PPAGE) {
-        p->sel += key == KEY_NPAGE ? 10 : -10;
-        p->sel = p->sel < 0 ? 0 : p->sel >= p->n ? p->n - 1 : p->sel;
+    } else {
+        cs_ui_list_key(&p->list, key, 10);
     }
     return CS_UI_HANDLED;
 }
 
-const cs_ui_view cs_ui_input_view = {"input", picker_draw, picker_key, NULL, NULL};
+const cs_ui_view cs_ui_input_view = {"input", picker_draw, picker_key, NULL, NULL, &state, picker_open};

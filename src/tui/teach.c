@@ -20,9 +20,9 @@ typedef struct teach_state {
 
 static teach_state state = {-1, 0};
 
-void cs_ui_teach_open(cs_ui *ui)
+static void teach_open(cs_ui *ui)
 {
-    ui->modal = CS_MODAL_TEACH;
+    (void)ui;
     state.row = -1;
 }
 
@@ -270,10 +270,5 @@ static const cs_ui_binding bindings[] = {
 const cs_ui_keytable cs_ui_teach_keys = {"teaching view (l, :explain)", bindings,
                                          (int)(sizeof bindings / sizeof bindings[0])};
 
-static int teach_key(cs_ui *ui, int key)
-{
-    int r = cs_ui_dispatch(ui, &cs_ui_teach_keys, key);
-    return r ? r : cs_ui_dispatch(ui, &cs_ui_global_keys, key);
-}
-
-const cs_ui_view cs_ui_teach_view = {"teach", teach_draw, teach_key, NULL, &cs_ui_teach_keys};
+/* No key function: the app dispatches the table, then the global keys (a modal with a key table). */
+const cs_ui_view cs_ui_teach_view = {"teach", teach_draw, NULL, NULL, &cs_ui_teach_keys, &state, teach_open};

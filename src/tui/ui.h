@@ -34,12 +34,27 @@ typedef struct cs_ui_rect {
     int y, x, h, w;
 } cs_ui_rect;
 
+/* list.c — the one list widget: layers, picker, jobs and help are lists. */
+typedef struct cs_ui_list {
+    int n;                 /* items */
+    int sel;               /* the selected item (the cursor) */
+    int top;               /* the first visible item */
+    bool cursor;           /* false: the keys scroll the view (help) instead of moving a selection */
+} cs_ui_list;
+typedef void (*cs_ui_list_row)(cs_ui *ui, void *ctx, int item, int y, int x, int w, bool selected);
+void cs_ui_list_fit(cs_ui_list *l, int height);           /* sel in range, top so that sel shows */
+int cs_ui_list_key(cs_ui_list *l, int key, int page);     /* j/k, arrows, PgUp/PgDn, g/G, Home/End */
+void cs_ui_list_draw(cs_ui *ui, cs_ui_list *l, cs_ui_rect r, cs_ui_list_row row, void *ctx);
+
+/* A view (tmux's window_mode): its callbacks and its own state behind `data`; modals also have `open`. */
 typedef struct cs_ui_view {
     const char *name;
     void (*draw)(cs_ui *ui, cs_ui_rect r);
     int (*key)(cs_ui *ui, int key);          /* modal views take raw keys; NULL: the key table dispatches */
     void (*resize)(cs_ui *ui, cs_ui_rect r);
     const cs_ui_keytable *keys;
+    void *data;                              /* the view's own state (a struct private to its file) */
+    void (*open)(cs_ui *ui);                 /* modals: called when the app opens them (may be NULL) */
 } cs_ui_view;
 
 typedef enum { CS_PANE_LAYERS = 0, CS_PANE_DETAIL, CS_PANE_JOBS, CS_PANE_COUNT } cs_ui_pane;
@@ -52,22 +67,18 @@ typedef enum { CS_MODAL_NONE = 0, CS_MODAL_HELP, CS_MODAL_INPUT, CS_MODAL_FORM, 
 #define CS_UI_FOLD_ABOVE 40  /* a model with more rows than this opens with its blocks folded ... */
 #define CS_UI_FOLD_TARGET 30 /* ... at the deepest level that shows at most this many rows */
 
-typedef struct cs_ui_picker {
-    int tab;               /* 0 files, 1 dataset, 2 adversarial */
-    char dir[1024];
-    char names[CS_UI_MAX_FILES][256];
-    bool is_dir[CS_UI_MAX_FILES];
-    int n, sel, top;
-    char dataset[256];     /* "fashion-mnist:test:17" being edited */
-} cs_ui_picker;
 
-typedef struct cs_ui_form {
-    char fields[5][128];   /* method, eps, steps, data, limit */
-    int sel;
-} cs_ui_form;
+/* action.c — requests a handler leaves for the event loop to carry out after the key */
+typedef struct cs_ui_action {
+    bool open_modal;
+    cs_ui_modal modal;
+    bool start_job;
+    cs_job_params job;
+} cs_ui_action;
 
 struct cs_ui {
     cs_session *s;
+    cs_ui_action act;          /* filled by handlers, carried out and cleared by the loop */
     cs_session_view v;         /* refreshed under the lock before each key and draw */
     int rows, cols;
     cs_ui_rect header, pane[CS_PANE_COUNT], status, bar;
@@ -76,7 +87,6 @@ struct cs_ui {
     cs_ui_detail detail;
     cs_ui_modal modal;
     int sel_row;               /* selected row (index into v.rows) */
-    int top;                   /* first visible position in the layer list */
     int *vis;                  /* visible rows after folding */
     int n_vis, cap_vis;
     bool *folded;              /* per row */
@@ -84,16 +94,13 @@ struct cs_ui {
     bool *const_rows;          /* per row: computes from constants only, never shown */
     int n_const_rows;
     const void *const_rows_of; /* the rows they were computed for */
-    int detail_scroll, help_scroll, channel;
+    int detail_scroll, channel;
     int channel_row;           /* the row the channel was chosen for (a new row starts on its worst channel) */
-    int job_sel;
     char search[128];
     char msg[256];             /* the status line's message */
     bool msg_error;
     char dismissed[256];       /* the session's failure the user has already seen */
     double msg_expires;        /* monotonic ms when an informational message fades; 0: at the next key */
-    cs_ui_picker picker;
-    cs_ui_form form;
     bool utf8, color;
     FILE *trace;
     char fallback[1024];       /* the bundled image tried when no input is given */
@@ -131,7 +138,8 @@ void cs_ui_draw_bar(cs_ui *ui);
 /* views */
 extern const cs_ui_view cs_ui_layers_view, cs_ui_detail_view, cs_ui_jobs_view, cs_ui_help_view, cs_ui_input_view,
     cs_ui_form_view, cs_ui_teach_view;
-void cs_ui_teach_open(cs_ui *ui); /* teach.c: the teaching view of the selected layer */
+int cs_ui_job_selected(void);     /* jobs.c: the focused job's position (cs_session_job_at), -1 when none */
+void cs_ui_job_select(int i);
 const cs_ui_view *cs_ui_pane_view(cs_ui_pane p);
 void cs_ui_header_draw(cs_ui *ui);
 bool cs_ui_detail_idle(cs_ui *ui); /* detail.c: computes one deferred statistic; true when one was computed */
@@ -142,20 +150,21 @@ bool cs_ui_jobs_log_open(void); /* jobs.c: the focused job's log is shown instea
 void cs_ui_layers_visible(cs_ui *ui);
 void cs_ui_select(cs_ui *ui, int row);
 int cs_ui_vis_pos(const cs_ui *ui, int row);
+int cs_ui_layers_top(void); /* the first visible position of the layer list (mouse clicks) */
 bool cs_ui_row_constant(const cs_ui *ui, int row); /* computes from constants only: not shown */
 #define CS_UI_LOW_MATCH 0.5 /* below this overall matching confidence the layers pane warns */
 double cs_ui_match_confidence(const cs_ui *ui);
 const char *cs_ui_row_name(const cs_ui *ui, const cs_row *r, int side, char *buf, size_t size);
 int cs_ui_find(cs_ui *ui, int dir);
 
-/* the app (app.c) */
-void cs_ui_layout(cs_ui *ui);
+/* action.c — what handlers ask for (no handler calls into app.c) */
 void cs_ui_message(cs_ui *ui, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int cs_ui_start_job(cs_ui *ui, const cs_job_params *p);
-void cs_ui_picker_open(cs_ui *ui);
-bool cs_ui_picker_idle(cs_ui *ui); /* picker.c: loads the highlighted input's preview; true when it did */
+void cs_ui_request_modal(cs_ui *ui, cs_ui_modal m); /* opens it through its view's `open` */
+void cs_ui_request_job(cs_ui *ui, const cs_job_params *p);
+
+/* picker.c: loads the highlighted input's preview when the loop is idle; true when it did */
+bool cs_ui_picker_idle(cs_ui *ui);
 void cs_ui_picker_free(void);
-void cs_ui_form_open(cs_ui *ui);
 
 /* predict.c — top-k classes of each model's output with labels, cached per result */
 #define CS_UI_TOPK 5

@@ -356,6 +356,30 @@ else
     echo "# no ResNet-50 zoo (build/zoo, ../zoo): the real-scale checks are skipped (make zoo builds it)"
 fi
 
+# --- ] and [ step through layers with an error of their own, skipping the ones that only inherit it
+start samples/lenet5/lenet5.pt samples/faults/lenet5_conv2_kernel_transposed.onnx --input samples/lenet5/images/2_pullover.png
+expect_screen tui_local_ready "DIVERGE at conv2" 100
+keys g ']'
+expect_screen tui_next_local_error "^> conv2 +/conv2/Conv .*✗"
+keys ']'
+expect_screen tui_no_next_local_error "no next layer with a local error"
+expect_screen tui_inherited_glyph "^  relu +/Relu .*↓"
+keys q
+
+# --- the help's columns line up by display width (multi-byte glyphs), paths read without ../
+start
+expect_screen tui_help_ready "match \(output"
+if cap | grep -q '\.\./'; then echo "FAIL tui_paths_normalised"; cap | sed 's/^/    /'; else echo "ok tui_paths_normalised"; fi
+keys '?'
+expect_screen tui_help_open "first divergent layer"
+cols=$(cap | python3 -c '
+import sys, re
+for line in sys.stdin:
+    m = re.match(r"^  (j ↓|PgDn|/|Enter) +(\S)", line)
+    if m: print(len(line[:m.start(2)]))' | sort -u | wc -l)
+if [ "$cols" = 1 ]; then echo "ok tui_help_aligned_by_width"; else echo "FAIL tui_help_aligned_by_width ($cols note columns)"; cap | sed 's/^/    /'; fi
+keys q q
+
 # --- unrelated models are paired with a warning; a file that is no model is refused before the screen
 start samples/lenet5/lenet5.pt samples/faults/x_mlp.onnx
 expect_screen tui_low_match_warned "LOW MATCHING CONFIDENCE 0\.[0-4]"
@@ -402,6 +426,23 @@ if grep -q "EXITED 129" "$TMP/tui-exit" 2>/dev/null && ! ls -d "${TMPDIR:-/tmp}"
     echo "ok tui_sighup_cleans_up (${dirs:-no folder made yet})"
 else
     echo "FAIL tui_sighup_cleans_up (exit '$(cat "$TMP/tui-exit" 2>/dev/null)', left: $(ls -d "${TMPDIR:-/tmp}"/convscope-adv-"$pid"-* 2>/dev/null))"
+fi
+
+# --- an installed convscope (make install into a staging folder) finds its samples with no arguments
+bdir=$(dirname "$CS")
+if make -s -q BUILD="$bdir" "$CS" 2>/dev/null; then
+    make -s install BUILD="$bdir" DESTDIR="$TMP/inst" PREFIX=/usr >/dev/null 2>&1
+    if [ -f "$TMP/inst/usr/share/convscope/samples/lenet5/lenet5.pt" ]; then
+        echo "ok tui_install_ships_samples"
+        fresh_server
+        tm new-session -d -s t -x 80 -y 24 "cd /; '$TMP/inst/usr/bin/convscope'; echo EXITED \$? >'$TMP/tui-exit'; sleep 60"
+        expect_screen tui_installed_opens_samples "^A lenet5.pt .*torchscript"
+        keys q
+    else
+        echo "FAIL tui_install_ships_samples (no lenet5.pt under $TMP/inst/usr/share/convscope/samples)"
+    fi
+else
+    echo "# $CS is not the up-to-date build of this tree: the install check is skipped"
 fi
 
 # --- every keypress redrew in under 50 ms

@@ -52,7 +52,7 @@ static const int64_t reshape_to[] = {0, -1, 5};
 static const probe probes[] = {
     {"Relu,LeakyRelu,ThresholdedRelu,Elu,Selu,Celu,Sigmoid,HardSigmoid,HardSwish,Tanh,Softplus,Softsign,Mish,Gelu,"
      "Shrink,Clip,Softmax,LogSoftmax,Hardmax,Identity,MeanVarianceNormalization,Abs,Neg,Reciprocal,Floor,Ceil,Sqrt,"
-     "Exp,Log,Sin,Cos,Tan,Erf,Sign", {F32(4, 2, 3, 4, 5)}, NULL},
+     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish", {F32(4, 2, 3, 4, 5)}, NULL},
     {"PRelu", {F32(4, 2, 3, 4, 5), F32(3, 3, 1, 1)}, NULL},
     {"LRN", {F32(4, 2, 3, 4, 5)}, lrn_attrs},
     {"BatchNormalization", {F32(4, 2, 3, 4, 5), F32(1, 3), F32(1, 3), F32(1, 3), F32(1, 3)}, NULL},
@@ -179,5 +179,25 @@ TEST(infer_propagates_unknown_dims_and_names_the_node_on_bad_shapes)
     EXPECT(out[0].rank == 3 && out[0].dims[0] == -1 && out[0].dims[1] == 3 && out[0].dims[2] == 7);
     in[1].dims[0] = 5;
     EXPECT(cs_infer_node(g, 0, in, out, &err) == CS_ERR_SHAPE && strstr(err.msg, "'mm'"));
+    cs_graph_free(g);
+}
+
+TEST(swish_is_x_times_sigmoid_of_alpha_x)
+{
+    cs_graph *g = cs_graph_new("swish.test", "test");
+    int64_t dims[1] = {5};
+    cs_tensor *x = cs_tensor_new(CS_DT_F32, 1, dims, NULL);
+    const float xs[5] = {-3, -0.5f, 0, 0.5f, 3};
+    memcpy(x->data, xs, sizeof xs);
+    int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+    cs_graph_add_node(g, "Swish", "s", &in, 1, &y, 1);
+    cs_attrs_add_float(&g->nodes[0].attrs, "alpha", 2.0);
+    const cs_tensor *ins[1] = {x};
+    cs_tensor *out = NULL;
+    cs_error err = {0};
+    EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_OK);
+    for (int i = 0; out && i < 5; i++) /* float32 result of a double formula: within a few ulps */
+        EXPECT_NEAR(((float *)out->data)[i], xs[i] / (1 + exp(-2.0 * xs[i])), 1e-6);
+    cs_tensor_free(out);
     cs_graph_free(g);
 }

@@ -121,6 +121,30 @@ def maxpool_ceil(g, nn):
     set_attr(node(g, nn), "ceil_mode", 1)
 
 
+def dense_transposed(g, nn):
+    """A square dense kernel written without its transpose (Gemm transB kept)."""
+    name, w = weight(g, nn)
+    set_init(g, name, np.ascontiguousarray(w.T))
+
+
+def erf_as_tanh(g, nn):
+    """Exact GELU's Erf replaced by Tanh (a converter mixing up GELU's two forms)."""
+    node(g, nn).op_type = "Tanh"
+
+
+def lstm_gates_swapped(g, nn):
+    """PyTorch's gate order (i,f,g,o) left in ONNX's slots (i,o,f,c): the o and f blocks swapped in W."""
+    name, w = weight(g, nn)
+    h = w.shape[1] // 4
+    w2 = w.copy()
+    w2[:, h:2 * h], w2[:, 2 * h:3 * h] = w[:, 2 * h:3 * h], w[:, h:2 * h]
+    set_init(g, name, w2)
+
+
+def resize_nearest(g, nn):
+    set_attr(node(g, nn), "mode", "nearest")
+
+
 # id, model, opset, ONNX node edited, edit, expected A layer, expected cause, description
 FAULTS = [
     ("resnet50_kernel_hw", "resnet50", 13, "/layer3/layer3.2/conv2/Conv", kernel_hw_transposed,
@@ -157,6 +181,15 @@ FAULTS = [
      "inception4a.branch2.1.conv", "weights_scaled", "conv weights x0.5"),
     ("densenet121_kernel_hw", "densenet121", 17, "/features/denseblock3/denselayer5/conv2/Conv",
      kernel_hw_transposed, "features.denseblock3.denselayer5.conv2", "weights_layout", "3x3 kernel stored as OIWH"),
+    ("vit_out_proj_transposed", "vit_small", 13, "/encoder/layers/encoder_layer_1/self_attention/Gemm",
+     dense_transposed, "encoder.layers.encoder_layer_1.self_attention.linear_1", "weights_layout",
+     "attention out_proj kernel transposed"),
+    ("vit_gelu_tanh", "vit_small", 13, "/encoder/layers/encoder_layer_0/mlp/mlp.1/Erf", erf_as_tanh,
+     "encoder.layers.encoder_layer_0.mlp.1", "activation_substituted", "GELU's Erf computed as Tanh"),
+    ("text_rnn_lstm_gates", "text_rnn", 13, "/lstm/LSTM", lstm_gates_swapped, "lstm", "weights_layout",
+     "LSTM gate blocks o and f swapped"),
+    ("deeplab_resize_nearest", "deeplabv3_mobilenet", 17, "/m/Resize", resize_nearest, "m.upsample_bilinear2d",
+     "attribute", "final bilinear upsampling exported as nearest"),
 ]
 
 

@@ -47,7 +47,8 @@ static const kind_row rows[] = {
     {"zeropad2d", CS_KIND_PAD}, {"constantpad2d", CS_KIND_PAD}, {"reflectionpad2d", CS_KIND_PAD},
     {"replicationpad2d", CS_KIND_PAD}, {"reflectionpad1d", CS_KIND_PAD}, {"zeropad1d", CS_KIND_PAD},
     {"upsample", CS_KIND_UPSAMPLE}, {"resize", CS_KIND_UPSAMPLE}, {"upsampling2d", CS_KIND_UPSAMPLE},
-    {"upsamplenearest2d", CS_KIND_UPSAMPLE},
+    {"upsamplenearest2d", CS_KIND_UPSAMPLE}, {"upsamplebilinear2d", CS_KIND_UPSAMPLE},
+    {"upsamplenearest1d", CS_KIND_UPSAMPLE}, {"upsamplebicubic2d", CS_KIND_UPSAMPLE}, {"interpolate", CS_KIND_UPSAMPLE},
     {"dropout", CS_KIND_IDENTITY}, {"identity", CS_KIND_IDENTITY}, {"spatialdropout2d", CS_KIND_IDENTITY},
     {"gaussiannoise", CS_KIND_IDENTITY}, {"inputlayer", CS_KIND_IDENTITY},
     {"shape", CS_KIND_SHAPEOP}, {"gather", CS_KIND_SHAPEOP}, {"unsqueeze", CS_KIND_SHAPEOP},
@@ -104,10 +105,39 @@ static cs_layer_kind refine_generic(const cs_layer *l, cs_layer_kind kind, const
     return kind;
 }
 
+/* Whether value v is shape arithmetic: a constant, a Shape/Size, or computed from such values only. */
+static bool shape_derived(const cs_graph *g, int v, int depth)
+{
+    if (v < 0 || g->values[v].data)
+        return true;
+    int prod = g->values[v].producer;
+    if (prod < 0 || depth > 32)
+        return false;
+    const cs_node *node = &g->nodes[prod];
+    if (strcmp(node->op, "Shape") == 0 || strcmp(node->op, "Size") == 0)
+        return true;
+    for (int q = 0; q < node->n_inputs; q++)
+        if (!shape_derived(g, node->inputs[q], depth + 1))
+            return false;
+    return true;
+}
+
+bool cs_layer_only_shapes(const cs_graph *g, int layer)
+{
+    const cs_layer *l = &g->layers[layer];
+    for (int k = 0; k < l->n_nodes; k++) {
+        const cs_node *node = &g->nodes[l->nodes[k]];
+        for (int o = 0; o < node->n_outputs; o++)
+            if (node->outputs[o] >= 0 && !shape_derived(g, node->outputs[o], 0))
+                return false;
+    }
+    return true;
+}
+
 cs_layer_kind cs_layer_kind_of(const cs_graph *g, int layer)
 {
     const cs_layer *l = &g->layers[layer];
-    if (l->n_nodes == 0) {
+    if (cs_layer_only_shapes(g, layer)) { /* a module whose own nodes (if any) only do shape arithmetic */
         bool has_children = false;
         for (int i = 0; i < g->n_layers && !has_children; i++)
             has_children = g->layers[i].parent == layer;

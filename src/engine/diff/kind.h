@@ -44,6 +44,9 @@ bool cs_kinds_compatible(cs_layer_kind a, cs_layer_kind b);
 bool cs_kinds_swapped(cs_layer_kind a, cs_layer_kind b);
 /* Two different activations of one family (relu, relu6, clip, hardtanh, leakyrelu, prelu, elu...). */
 bool cs_acts_related(const char *a, const char *b);
+/* Whether every node of the layer computes only shape arithmetic (from constants and Shape/Size); true for a
+ * layer without nodes. */
+bool cs_layer_only_shapes(const cs_graph *g, int layer);
 /* Kinds that carry no computation of their own worth matching on their own. */
 bool cs_kind_is_minor(cs_layer_kind kind);
 

@@ -60,9 +60,11 @@ int cs_match_layer_sequence(const cs_graph *g, int **out, cs_error *err)
             pos[l] = g->n_nodes + l; /* layers without nodes keep file order, after the others */
     cs_plan_free(plan);
     int n = 0;
-    for (int l = 0; l < g->n_layers; l++)
-        if (cs_layer_kind_of(g, l) != CS_KIND_CONTAINER)
-            seq[n++] = l;
+    for (int l = 0; l < g->n_layers; l++) /* containers, and layers that compute nothing at inference (a
+                                                 Dropout or StochasticDepth without nodes), are not matched */
+        if (cs_layer_kind_of(g, l) != CS_KIND_CONTAINER &&
+            (g->weights_only || (g->layers[l].n_nodes > 0 && !cs_layer_only_shapes(g, l))))
+            seq[n++] = l; /* shape arithmetic (a head count's floor_divide) computes no activation either */
     sort_by_pos(seq, n, pos);
     free(pos);
     *out = seq;
@@ -100,9 +102,10 @@ static void fingerprint(const cs_tensor *t, weight_print *wp)
     if (wp->numel <= 0 || !cs_dtype_is_float(t->dtype))
         return;
     double mn = INFINITY, mx = -INFINITY, s1 = 0, s2 = 0, sa = 0, s3 = 0;
+    const float *f = t->dtype == CS_DT_F32 ? t->data : NULL;
     for (int64_t i = 0; i < wp->numel; i++) {
-        double x = cs_tensor_get_f64(t, i);
-        mn = fmin(mn, x), mx = fmax(mx, x);
+        double x = f ? f[i] : cs_tensor_get_f64(t, i);
+        mn = x < mn ? x : mn, mx = x > mx ? x : mx;
         s1 += x, s2 += x * x, sa += fabs(x), s3 += x * x * x;
     }
     double scale = fmax(fmax(fabs(mn), fabs(mx)), 1e-30), n = (double)wp->numel;
@@ -153,24 +156,34 @@ static int prints_match(const weight_print *a, const weight_print *b)
     return prints_level(a, b, 1e-3) ? 2 : prints_level(a, b, 1e-2) ? 1 : 0;
 }
 
-/* Best weight evidence between two layers: 3 exact fingerprint, 2 approximate, 1 same element counts, 0 none. */
-static int weight_evidence(const layer_features *a, const layer_features *b)
+/* Weight evidence between two layers: 4 when every float tensor of A has an exactly matching print in B, 3 when
+ * some tensor matches exactly, 2 approximately (fp16, quantization), 1 same element counts, 0 none. "Every"
+ * ranks above "some": two MeanShift convs with equal kernels and opposite biases are told apart by the bias. */
+int cs_weight_evidence(const layer_features *a, const layer_features *b)
 {
     if (a->n_weights == 0 || b->n_weights == 0)
         return 0;
-    int best = 0, counts_equal = 1;
+    int best = 0, counts_equal = 1, all_exact = 1, checked = 0;
     for (int i = 0; i < a->n_weights; i++) {
         bool found = false;
+        int best_i = 0;
         for (int j = 0; j < b->n_weights; j++) {
             if (a->weights[i].numel == b->weights[j].numel)
                 found = true;
             int m = prints_match(&a->weights[i], &b->weights[j]);
-            if (m + 1 > best && m > 0)
-                best = m + 1;
+            best_i = m > best_i ? m : best_i;
         }
         if (!found)
             counts_equal = 0;
+        if (best_i > 0 && best_i + 1 > best)
+            best = best_i + 1;
+        if (a->weights[i].ok && a->weights[i].numel > 1) { /* counters and scalars say nothing */
+            checked++;
+            all_exact = all_exact && best_i == 2;
+        }
     }
+    if (best == 3 && checked > 1 && all_exact)
+        return 4;
     return best ? best : counts_equal;
 }
 
@@ -203,18 +216,18 @@ double cs_match_score(const layer_features *a, const layer_features *b, char *ev
             snprintf(evidence, size, "kind activation, %s vs %s, order only", a->act, b->act);
         return cs_acts_related(a->act, b->act) ? 0.1 : 0.03;
     }
-    int we = weight_evidence(a, b);
+    int we = cs_weight_evidence(a, b);
     if ((a->n_weights > 0) != (b->n_weights > 0) && a->kind != CS_KIND_ACT && a->kind != CS_KIND_ADD)
         we = -1; /* a weighted layer against a weightless one of the same kind: weak */
     double names = name_similarity(a, b);
     double conf = cs_kind_is_minor(a->kind) ? 0.15 : 0.4;
-    conf += we == 3 ? 0.45 : we == 2 ? 0.35 : we == 1 ? 0.2 : we == 0 ? 0.1 : -0.1;
+    conf += we == 4 ? 0.47 : we == 3 ? 0.45 : we == 2 ? 0.35 : we == 1 ? 0.2 : we == 0 ? 0.1 : -0.1;
     conf += 0.15 * names;
     if (conf > 1)
         conf = 1;
     if (evidence)
         snprintf(evidence, size, "kind %s%s%s%s, order", cs_layer_kind_name(a->kind),
-                 we == 3 ? ", weights equal as value sets" : we == 2 ? ", weights approx. equal as value sets"
+                 we >= 3 ? ", weights equal as value sets" : we == 2 ? ", weights approx. equal as value sets"
                  : we == 1 ? ", weight sizes equal" : "",
                  names > 0.3 ? ", names alike" : "", a->act[0] ? ", same activation" : "");
     return conf;

@@ -15,6 +15,8 @@ typedef struct side {
     layer_features *f;   /* per position */
     int *pair_of;        /* per position: pair index or -1 */
     int *owner;          /* B only, per position: the A position whose name scope holds this layer, or -1 */
+    int *lo, *hi;        /* A only, per position: the B positions an in-order anchor leaves open (lo, hi) */
+    bool *shape_only;    /* per position: the layer only computes shape arithmetic */
 } side;
 
 typedef struct builder {
@@ -96,11 +98,41 @@ static cs_status load_map(builder *bd, const char *path, cs_error *err)
 
 /* Whether B's node name "/layer1/layer1.0/bn1/Sub" lies in the scope of A's module "layer1.0.bn1"
  * (or "ln1" for "/ln1/ReduceMean"): the exporter's scope path, less the node's own name. */
+/* The module path a PyTorch exporter's scope spells: "/features/features.4/block/block.0/block.0.2/Mul" is
+ * features.4.block.0.2 (each component repeats its parent's path when the parent is a Sequential). */
+static bool scope_module_path(const char *b_name, char *out, size_t size)
+{
+    const char *end = strrchr(b_name, '/');
+    if (!end || b_name[0] != '/' || (size_t)(end - b_name) >= size)
+        return false;
+    char comp[256], prev[256] = "";
+    size_t used = 0;
+    out[0] = 0;
+    for (const char *c = b_name + 1; c < end;) {
+        const char *slash = strchr(c, '/');
+        size_t n = (size_t)(slash - c);
+        if (n == 0 || n >= sizeof comp)
+            return false;
+        memcpy(comp, c, n), comp[n] = 0;
+        size_t np = strlen(prev);
+        const char *add = np && strncmp(comp, prev, np) == 0 && comp[np] == '.' ? comp + np + 1 : comp;
+        used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "." : "", add);
+        if (used >= size)
+            return false;
+        snprintf(prev, sizeof prev, "%s", comp);
+        c = slash + 1;
+    }
+    return used > 0;
+}
+
 static bool in_scope_of(const char *b_name, const char *a_name)
 {
     const char *end = strrchr(b_name, '/');
     if (!end || end == b_name || !a_name[0])
         return false;
+    char path[512];
+    if (scope_module_path(b_name, path, sizeof path) && strcmp(path, a_name) == 0)
+        return true;
     const char *last = end - 1;
     while (last > b_name && last[-1] != '/')
         last--;
@@ -130,11 +162,107 @@ static void find_owners(builder *bd)
     }
 }
 
+/* Whether every node of l computes only shape arithmetic. */
+static bool shape_layer(const cs_graph *g, const cs_layer *l)
+{
+    return l->n_nodes > 0 && cs_layer_only_shapes(g, (int)(l - g->layers));
+}
+
 static double pair_score(const builder *bd, int i, int j)
 {
     if (bd->a.pair_of[i] >= 0 || bd->b.pair_of[j] >= 0 || (bd->b.owner[j] >= 0 && bd->b.owner[j] != i))
         return -1;
+    if (bd->a.lo && (j <= bd->a.lo[i] || j >= bd->a.hi[i])) /* would cross an anchor */
+        return -1;
+    if (bd->b.shape_only && bd->b.shape_only[j] && !cs_kind_is_minor(bd->a.f[i].kind)) /* a Slice of a shape */
+        return -1;
     return cs_match_score(&bd->a.f[i], &bd->b.f[j], NULL, 0);
+}
+
+/* ---- anchors: pairs the weights alone decide, wherever they sit ---- */
+
+/* The one B position whose weights all match A's position i exactly (-1 when none or several). */
+static int unique_exact(const builder *bd, int i)
+{
+    int found = -1;
+    for (int j = 0; j < bd->b.n; j++) {
+        if (cs_weight_evidence(&bd->a.f[i], &bd->b.f[j]) < 4 || pair_score(bd, i, j) <= 0)
+            continue;
+        if (found >= 0)
+            return -1;
+        found = j;
+    }
+    return found;
+}
+
+/* Pairs every layer whose weights match exactly one layer of the other side and vice versa, before the
+ * order-preserving alignment: a state_dict lists modules in declaration order (CARN's add_mean next to
+ * sub_mean), not in the order they run, and a unique exact weight match needs no order to be believed. */
+static void anchor_exact(builder *bd)
+{
+    for (int i = 0; i < bd->a.n; i++) {
+        if (bd->a.pair_of[i] >= 0 || bd->a.f[i].n_weights == 0)
+            continue;
+        int j = unique_exact(bd, i), back = -1;
+        for (int k = 0; j >= 0 && k < bd->a.n; k++)
+            if (bd->a.pair_of[k] < 0 && cs_weight_evidence(&bd->a.f[k], &bd->b.f[j]) >= 4 && pair_score(bd, k, j) > 0)
+                back = back < 0 ? k : -2;
+        if (j < 0 || back != i)
+            continue;
+        cs_match_pair *p = new_pair(bd);
+        pair_add(&p->a, &p->n_a, bd->a.seq[i]);
+        pair_add(&p->b, &p->n_b, bd->b.seq[j]);
+        p->confidence = pair_score(bd, i, j);
+        cs_match_score(&bd->a.f[i], &bd->b.f[j], p->evidence, sizeof p->evidence);
+        bd->a.pair_of[i] = bd->b.pair_of[j] = bd->m->n_pairs - 1;
+    }
+}
+
+/* The anchors that keep both orders (the longest run increasing in A and in B) bound the alignment: a layer
+ * between two of them in A pairs only between the same two in B. Anchors out of order (a state_dict's
+ * declaration order) constrain nothing. */
+static void anchor_bounds(builder *bd)
+{
+    int n = bd->a.n, *bpos = malloc(((size_t)n + 1) * sizeof(int)), *len = malloc(((size_t)n + 1) * sizeof(int));
+    int *prev = malloc(((size_t)n + 1) * sizeof(int));
+    bd->a.lo = malloc(((size_t)n + 1) * sizeof(int));
+    bd->a.hi = malloc(((size_t)n + 1) * sizeof(int));
+    if (!bpos || !len || !prev || !bd->a.lo || !bd->a.hi) {
+        free(bd->a.lo), free(bd->a.hi);
+        bd->a.lo = bd->a.hi = NULL;
+        free(bpos), free(len), free(prev);
+        return;
+    }
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        bpos[i] = -1, len[i] = 0, prev[i] = -1;
+        int p = bd->a.pair_of[i];
+        if (p < 0)
+            continue;
+        bpos[i] = position_of(&bd->b, bd->m->pairs[p].b[0]);
+        len[i] = 1;
+        for (int k = 0; k < i; k++)
+            if (bpos[k] >= 0 && bpos[k] < bpos[i] && len[k] + 1 > len[i])
+                len[i] = len[k] + 1, prev[i] = k;
+        if (best < 0 || len[i] > len[best])
+            best = i;
+    }
+    bool *keep = calloc((size_t)n + 1, sizeof(bool));
+    for (int k = best; keep && k >= 0; k = prev[k])
+        keep[k] = true;
+    int lo = -1;
+    for (int i = 0; i < n; i++) {
+        bd->a.lo[i] = lo;
+        if (keep && keep[i])
+            lo = bpos[i];
+    }
+    int hi = bd->b.n;
+    for (int i = n - 1; i >= 0; i--) {
+        bd->a.hi[i] = hi;
+        if (keep && keep[i])
+            hi = bpos[i];
+    }
+    free(keep), free(bpos), free(len), free(prev);
 }
 
 /* ---- global alignment (Needleman-Wunsch with free gaps, maximising total confidence) ---- */
@@ -288,6 +416,120 @@ static void attach_scopes(builder *bd)
     }
 }
 
+/* Inserts layer into a pair's list for side s, keeping the list in s's execution order (a group's output is
+ * its last layer's). */
+static void pair_insert_ordered(const side *s, int **items, int *n, int layer)
+{
+    pair_add(items, n, layer);
+    int pos = position_of(s, layer), k = *n - 1;
+    while (k > 0 && position_of(s, (*items)[k - 1]) > pos) {
+        (*items)[k] = (*items)[k - 1];
+        k--;
+    }
+    (*items)[k] = layer;
+}
+
+static void join_pair(builder *bd, side *s, bool is_a, int pos, int pair)
+{
+    cs_match_pair *p = &bd->m->pairs[pair];
+    if (is_a)
+        pair_insert_ordered(s, &p->a, &p->n_a, s->seq[pos]);
+    else
+        pair_insert_ordered(s, &p->b, &p->n_b, s->seq[pos]);
+    s->pair_of[pos] = pair;
+}
+
+/* A precision change a converter inserted (Cast to float16 and back): never part of the module it follows. */
+static bool is_cast(const cs_graph *g, int layer)
+{
+    const cs_layer *l = &g->layers[layer];
+    for (int k = 0; k < l->n_nodes; k++)
+        if (strcmp(g->nodes[l->nodes[k]].op, "Cast") != 0)
+            return false;
+    return l->n_nodes > 0;
+}
+
+/* The rest of a module the exporter spelled as several nodes: an unmatched B layer in the name scope of an A
+ * layer that already pairs with part of it (HardSwish as HardSigmoid+Mul, SiLU as Sigmoid+Mul) joins that pair. */
+static void extend_scopes(builder *bd)
+{
+    for (int j = 0; j < bd->b.n; j++) {
+        int owner = bd->b.owner[j];
+        if (bd->b.pair_of[j] < 0 && owner >= 0 && bd->a.pair_of[owner] >= 0 && !is_cast(bd->b.g, bd->b.seq[j]) &&
+            !bd->m->pairs[bd->a.pair_of[owner]].from_map)
+            join_pair(bd, &bd->b, false, j, bd->a.pair_of[owner]);
+    }
+}
+
+/* The single pair that consumes every output of the layer at `pos` (-1 when none, several, or an unmatched
+ * consumer). Shape arithmetic or an identity read by several matched pairs goes to the first of them. */
+static int consuming_pair(const side *s, int pos)
+{
+    const cs_graph *g = s->g;
+    int layer = s->seq[pos], pair = -1, first_pos = -1;
+    /* shape arithmetic and identities (a Dropout) change no values: several readers may share them */
+    bool shapes = shape_layer(g, &g->layers[layer]) || s->f[pos].kind == CS_KIND_IDENTITY;
+    for (int n = 0; n < g->n_nodes; n++) {
+        if (g->nodes[n].layer == layer)
+            continue;
+        for (int q = 0; q < g->nodes[n].n_inputs; q++) {
+            int v = g->nodes[n].inputs[q];
+            int prod = v >= 0 && !g->values[v].data ? g->values[v].producer : -1;
+            if (prod < 0 || g->nodes[prod].layer != layer)
+                continue;
+            int cp = position_of(s, g->nodes[n].layer), cpair = cp >= 0 ? s->pair_of[cp] : -1;
+            if (cpair < 0 || (pair >= 0 && cpair != pair && !shapes))
+                return -1;
+            if (first_pos < 0 || cp < first_pos)
+                pair = cpair, first_pos = cp;
+        }
+    }
+    return pair;
+}
+
+/* Whether some node of l reads a computed value (not only stored constants: a Transpose of a weight is not
+ * plumbing of the data path). */
+static bool reads_computed(const cs_graph *g, const cs_layer *l)
+{
+    for (int k = 0; k < l->n_nodes; k++) {
+        const cs_node *node = &g->nodes[l->nodes[k]];
+        for (int q = 0; q < node->n_inputs; q++)
+            if (node->inputs[q] >= 0 && !g->values[node->inputs[q]].data)
+                return true;
+    }
+    return false;
+}
+
+/* Whether l stores float weights (not just a Pad's pads or a Slice's axes). */
+static bool has_float_weights(const cs_layer *l)
+{
+    for (int w = 0; w < l->n_weights; w++)
+        if (l->weights[w].tensor && cs_dtype_is_float(l->weights[w].tensor->dtype) &&
+            cs_tensor_numel(l->weights[w].tensor) > 1)
+            return true;
+    return false;
+}
+
+/* Plumbing folds into the layer it feeds: an unmatched layer (a Pad before a pool, a flatten or shuffle
+ * chain, shape arithmetic, a chunk) whose every output is read by one matched pair joins that pair, on
+ * either side, until nothing changes. */
+static void fold_into_consumers(builder *bd, side *s, bool is_a)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int pos = s->n - 1; pos >= 0; pos--) {
+            const cs_layer *l = &s->g->layers[s->seq[pos]];
+            if (s->pair_of[pos] >= 0 || l->n_nodes == 0 || has_float_weights(l) || !reads_computed(s->g, l))
+                continue;
+            int pair = consuming_pair(s, pos);
+            if (pair >= 0 && !bd->m->pairs[pair].from_map) {
+                join_pair(bd, s, is_a, pos, pair);
+                changed = true;
+            }
+        }
+    }
+}
+
 /* ---- decomposed layers without names: matched by where they sit in the data flow ---- */
 
 /* Whether some computed input of B layer `layer` is `value` or is produced by a layer marked in `in_region`. */
@@ -385,9 +627,13 @@ static cs_status build_side(side *s, const cs_graph *g, cs_error *err)
     s->owner = malloc(((size_t)s->n + 1) * sizeof(int));
     if (!s->f || !s->pair_of || !s->owner)
         return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", g->path);
+    s->shape_only = calloc((size_t)s->n + 1, sizeof(bool));
+    if (!s->shape_only)
+        return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", g->path);
     for (int i = 0; i < s->n; i++) {
         cs_features_build(g, s->seq[i], &s->f[i]);
         s->pair_of[i] = s->owner[i] = -1;
+        s->shape_only[i] = !g->weights_only && shape_layer(g, &g->layers[s->seq[i]]);
     }
     return CS_OK;
 }
@@ -400,6 +646,7 @@ static void free_side(side *s)
     free(s->seq);
     free(s->pair_of);
     free(s->owner);
+    free(s->shape_only);
 }
 
 /* Pairs sorted by the execution position of their first A layer. */
@@ -417,16 +664,24 @@ static void order_pairs(builder *bd)
     }
 }
 
+/* A layer with nodes that reads no computed value (an Identity or Transpose of a stored tensor, a constant
+ * subgraph the exporter left): it computes nothing from the input, so it is nobody's missing counterpart. */
+static bool constant_only(const side *s, int pos)
+{
+    const cs_layer *l = &s->g->layers[s->seq[pos]];
+    return l->n_nodes > 0 && !reads_computed(s->g, l);
+}
+
 static void collect_unmatched(builder *bd)
 {
     cs_matching *m = bd->m;
     m->unmatched_a = malloc(((size_t)bd->a.n + 1) * sizeof(int));
     m->unmatched_b = malloc(((size_t)bd->b.n + 1) * sizeof(int));
     for (int i = 0; i < bd->a.n; i++)
-        if (bd->a.pair_of[i] < 0)
+        if (bd->a.pair_of[i] < 0 && !constant_only(&bd->a, i))
             m->unmatched_a[m->n_unmatched_a++] = bd->a.seq[i];
     for (int j = 0; j < bd->b.n; j++)
-        if (bd->b.pair_of[j] < 0)
+        if (bd->b.pair_of[j] < 0 && !constant_only(&bd->b, j))
             m->unmatched_b[m->n_unmatched_b++] = bd->b.seq[j];
 }
 
@@ -445,13 +700,20 @@ cs_status cs_match_layers(const cs_graph *a, const cs_graph *b, const char *map_
         st = load_map(&bd, map_path, err);
     if (st == CS_OK) {
         find_owners(&bd);
+        anchor_exact(&bd);
+        anchor_bounds(&bd);
         st = align(&bd, err);
+        free(bd.a.lo), free(bd.a.hi);
+        bd.a.lo = bd.a.hi = NULL;
     }
     if (st == CS_OK) {
         attach_scopes(&bd);
         attach_leftovers(&bd, &bd.a, true);
         attach_leftovers(&bd, &bd.b, false);
         attach_regions(&bd);
+        extend_scopes(&bd);
+        fold_into_consumers(&bd, &bd.a, true);
+        fold_into_consumers(&bd, &bd.b, false);
         collect_unmatched(&bd);
         order_pairs(&bd);
     }

@@ -34,6 +34,8 @@ typedef struct layer_features {
 
 void cs_features_build(const cs_graph *g, int layer, layer_features *f);
 void cs_features_free(layer_features *f);
+/* 4 every weight tensor matches exactly (as a value set), 3 some does, 2 approximately, 1 equal sizes, 0 none. */
+int cs_weight_evidence(const layer_features *a, const layer_features *b);
 /* Confidence in 0..1 that a and b are the same layer, or -1 when they cannot be. */
 double cs_match_score(const layer_features *a, const layer_features *b, char *evidence, size_t size);
 

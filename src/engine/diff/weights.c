@@ -205,7 +205,16 @@ static void perm_error(const cs_tensor *a, const cs_tensor *b, const int *p, dou
     int64_t n = cs_tensor_numel(a);
     double worst = 0, sum = 0;
     *fp16_ok = true;
-    for (int64_t k = 0; k < n; k++) {
+    bool identity = a->dtype == CS_DT_F32 && b->dtype == CS_DT_F32;
+    for (int i = 0; i < r && identity; i++)
+        identity = p[i] == i;
+    for (int64_t k = 0; identity && k < n; k++) { /* the common case, without index arithmetic */
+        double x = ((const float *)a->data)[k], d = fabs(x - ((const float *)b->data)[k]);
+        worst = d > worst ? d : worst;
+        sum += d;
+        *fp16_ok = *fp16_ok && !(d > fabs(x) * 4.8828125e-4 + 6e-8);
+    }
+    for (int64_t k = 0; !identity && k < n; k++) {
         int64_t off = 0;
         for (int i = 0; i < r; i++)
             off += idx[i] * bstride[p[i]];

@@ -114,13 +114,15 @@ tv *cs_ts_fail(ts_ctx *c, cs_status st, const char *fmt, ...)
 
 /* ---- entry ---- */
 
-static bool add_outputs(ts_ctx *c, const tv *r)
+static bool add_outputs(ts_ctx *c, const tv *r, bool nested)
 {
+    if (nested && r->kind == TV_NONE) /* an absent optional output (no aux logits) */
+        return true;
     if (r->kind == TV_TENSOR)
         return cs_graph_add_output(c->g, r->value);
-    if (r->kind == TV_TUPLE || r->kind == TV_LIST) {
-        for (int k = 0; k < r->n; k++)
-            if (!add_outputs(c, r->items[k]))
+    if (r->kind == TV_TUPLE || r->kind == TV_LIST || r->kind == TV_DICT) { /* a dict: its values, in order */
+        for (int k = r->kind == TV_DICT; k < r->n; k += 1 + (r->kind == TV_DICT))
+            if (!add_outputs(c, r->items[k], true))
                 return false;
         return true;
     }
@@ -194,7 +196,7 @@ static cs_status run_forward(ts_ctx *c)
     free(kw);
     if (!r)
         return c->err->status ? c->err->status : cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
-    return add_outputs(c, r) ? CS_OK : c->err->status;
+    return add_outputs(c, r, false) ? CS_OK : c->err->status;
 }
 
 static void ctx_free(ts_ctx *c)

@@ -144,6 +144,12 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         if (strcmp(name, "div") != 0 || cs_ts_present(rm))
             return cs_ts_dyn_int_op(c, strcmp(name, "div") == 0 ? "floordiv" : name, ia, ib);
     }
+    for (int k = 0; k < 2 && n > 1; k++) /* a run-time int meeting a float: computed in f32 (sizes ** -0.5) */
+        if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0)) {
+            int node, f = cs_ts_emit(c, "Cast", &a[k]->value, 1, &node);
+            if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[k] = cs_ts_tensor(c, f, 0)))
+                return f < 0 ? NULL : cs_ts_oom(c);
+        }
     tv *alpha = strcmp(name, "add") == 0 || strcmp(name, "sub") == 0 ? A(2, "alpha") : NULL;
     tv *rm = strcmp(name, "div") == 0 ? A(2, "rounding_mode") : NULL;
     if (cs_ts_present(rm))
@@ -156,6 +162,9 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 static tv *lower_rsub(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     (void)name, (void)kw;
+    tv *ia = n > 1 ? int_like(c, a[0]) : NULL, *ib = ia ? int_like(c, a[1]) : NULL;
+    if (ia && ib && (ia->dyn || ib->dyn)) /* rsub(size, k) = k - size */
+        return cs_ts_dyn_int_op(c, "sub", ib, ia);
     return n >= 2 ? binary(c, "Sub", a[1], a[0], NULL) : cs_ts_fail(c, CS_ERR_FORMAT, "rsub needs two operands");
 }
 

@@ -172,7 +172,8 @@ static tv *floor_divide(ts_ctx *c, tv *x, tv *y)
 
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b)
 {
-    static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"}};
+    static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"},
+                                         {"remainder", "Mod"}}; /* int64 Mod (fmod 0): the divisor's sign, as % */
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         if (strcmp(name, ops[k][0]) != 0)
             continue;
@@ -354,7 +355,25 @@ static tv *lower_atan2(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return y2 < 0 ? NULL : cs_ts_result(c, y2, x->rank > y->rank ? x->rank : y->rank);
 }
 
+/* remainder(x, y) = x - floor(x / y) * y (the divisor's sign, as Python's %) */
+static tv *lower_remainder(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    (void)kw;
+    if (n < 2)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "aten::%s needs two operands", name);
+    int x = cs_ts_operand(c, a[0]), y = cs_ts_operand(c, a[1]);
+    int q[2] = {x, y};
+    int d = x < 0 || y < 0 ? -1 : cs_ts_emit(c, "Div", q, 2, NULL);
+    int f = d < 0 ? -1 : cs_ts_emit(c, "Floor", &d, 1, NULL);
+    int m[2] = {f, y};
+    int p = f < 0 ? -1 : cs_ts_emit(c, "Mul", m, 2, NULL);
+    int s[2] = {x, p};
+    int r = a[0]->kind == TV_TENSOR ? a[0]->rank : a[1]->kind == TV_TENSOR ? a[1]->rank : 0;
+    return p < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Sub", s, 2, NULL), r);
+}
+
 const ts_aten_def cs_ts_aten_math[] = {
+    {"remainder", lower_remainder},
     {"sum", lower_sum},       {"mean", lower_mean},       {"max", max_min},        {"min", max_min},
     {"amax", max_min},        {"amin", max_min},          {"argmax", lower_argmax}, {"argmin", lower_argmax},
     {"topk", lower_topk},     {"sort", lower_topk},       {"cumsum", lower_cumsum}, {"einsum", lower_einsum},

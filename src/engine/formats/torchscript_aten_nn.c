@@ -227,7 +227,7 @@ static int resize_sizes(ts_ctx *c, const tv *x, const tv *size)
     int si[4] = {shp, cs_ts_const_ints(c, &z, 1, false), cs_ts_const_ints(c, &two, 1, false),
                  cs_ts_const_ints(c, &ax, 1, false)};
     int nc = shp < 0 || si[1] < 0 || si[2] < 0 || si[3] < 0 ? -1 : cs_ts_emit(c, "Slice", si, 4, NULL);
-    int hw = nc < 0 ? -1 : cs_ts_shape_value(c, size);
+    int hw = nc < 0 ? -1 : size->kind == TV_TENSOR ? size->value : cs_ts_shape_value(c, size);
     int ci[2] = {nc, hw}, node;
     int out = hw < 0 ? -1 : cs_ts_emit(c, "Concat", ci, 2, &node);
     if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0)) {
@@ -259,7 +259,8 @@ static tv *upsample(ts_ctx *c, tv **a, char **kw, int n, const char *mode, bool 
     }
     for (int k = 0; scales && k < sp; k++)
         scales = sc[2 + k] > 0;
-    bool by_size = !scales && size && (size->kind == TV_LIST || size->kind == TV_TUPLE) && size->n == sp;
+    bool by_size = !scales && size && (((size->kind == TV_LIST || size->kind == TV_TUPLE) && size->n == sp) ||
+                                       size->kind == TV_TENSOR); /* a list, or a slice of x.size() as a tensor */
     if (!scales && !by_size)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "upsample with neither scale factors nor an output size");
     int ins[4] = {x->value, -1, -1, -1};

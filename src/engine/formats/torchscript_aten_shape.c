@@ -122,20 +122,26 @@ static tv *cat(ts_ctx *c, tv *list, tv *dim)
 
 static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
 {
-    int64_t tp[2 * CS_MAX_RANK], op[2 * CS_MAX_RANK];
-    int np = cs_ts_ints_of(pads, tp, 2 * CS_MAX_RANK, 1);
-    if (!cs_ts_need_tensor(c, "pad", x) || np < 0 || np % 2)
-        return np < 0 || np % 2 ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "pad with a non-constant pad list") : NULL;
+    int np = pads && (pads->kind == TV_LIST || pads->kind == TV_TUPLE) ? pads->n : -1;
+    if (!cs_ts_need_tensor(c, "pad", x) || np < 0 || np % 2 || np > 2 * CS_MAX_RANK)
+        return np < 0 || np % 2 ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "pad with a pad list that is not a list") : NULL;
     int r = x->rank >= 0 ? x->rank : 4; /* unknown rank: image tensors (NCHW) assumed */
     if (np / 2 > r)
         return cs_ts_fail(c, CS_ERR_SHAPE, "pad list longer than the tensor rank");
-    memset(op, 0, sizeof op);
-    for (int k = 0; k < np / 2; k++) { /* torch: (last_begin, last_end, prev_begin, prev_end...) */
-        op[r - 1 - k] = tp[2 * k];
-        op[2 * r - 1 - k] = tp[2 * k + 1];
+    /* torch: (last_begin, last_end, prev_begin, prev_end...) -> ONNX (begins..., ends...); items may be run-time */
+    tv *zero = cs_ts_int(c, 0), *ordered = cs_ts_new(c, TV_LIST);
+    tv **items = zero && ordered ? cs_ts_keep(c, calloc((size_t)(2 * r), sizeof *items)) : NULL;
+    if (!items)
+        return cs_ts_oom(c);
+    for (int k = 0; k < 2 * r; k++)
+        items[k] = zero;
+    for (int k = 0; k < np / 2; k++) {
+        items[r - 1 - k] = pads->items[2 * k];
+        items[2 * r - 1 - k] = pads->items[2 * k + 1];
     }
+    ordered->items = items, ordered->n = 2 * r;
     float v = (float)cs_ts_get_f(value, 0.0);
-    int ins[3] = {x->value, cs_ts_const_ints(c, op, 2 * r, false), cs_ts_const_f32(c, &v, 1, true)};
+    int ins[3] = {x->value, cs_ts_shape_value(c, ordered), cs_ts_const_f32(c, &v, 1, true)};
     if (ins[1] < 0 || ins[2] < 0)
         return NULL;
     int node, out = cs_ts_emit(c, "Pad", ins, 3, &node);
@@ -154,15 +160,20 @@ static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     tv *x = cs_ts_arg(a, kw, n, 0, "self");
     if (!cs_ts_need_tensor(c, "slice", x))
         return NULL;
-    int64_t dim = cs_ts_get_int(cs_ts_arg(a, kw, n, 1, "dim"), 0), step = cs_ts_get_int(cs_ts_arg(a, kw, n, 4, "step"), 1);
-    tv *st = cs_ts_arg(a, kw, n, 2, "start"), *en = cs_ts_arg(a, kw, n, 3, "end");
+    bool list = x->s && strcmp(x->s, CS_TS_SIZE_LIST) == 0 && !kw[0]; /* x.size()[a:b] of unknown rank */
+    int64_t dim = list ? 0 : cs_ts_get_int(cs_ts_arg(a, kw, n, 1, "dim"), 0);
+    int64_t step = cs_ts_get_int(cs_ts_arg(a, kw, n, list ? 3 : 4, "step"), 1);
+    tv *st = cs_ts_arg(a, kw, n, list ? 1 : 2, "start"), *en = cs_ts_arg(a, kw, n, list ? 2 : 3, "end");
     int64_t s = cs_ts_present(st) ? cs_ts_get_int(st, 0) : 0, e = cs_ts_present(en) ? cs_ts_get_int(en, INT64_MAX) : INT64_MAX;
     int ins[5] = {x->value, cs_ts_const_ints(c, &s, 1, false), cs_ts_const_ints(c, &e, 1, false),
                   cs_ts_const_ints(c, &dim, 1, false), cs_ts_const_ints(c, &step, 1, false)};
     for (int k = 1; k < 5; k++)
         if (ins[k] < 0)
             return NULL;
-    return cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
+    tv *r = cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
+    if (r && list)
+        r->s = CS_TS_SIZE_LIST;
+    return r;
 }
 
 static tv *squeeze(ts_ctx *c, const char *onnx, tv *x, tv *dim)
@@ -424,7 +435,64 @@ static tv *lower_filled(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return cs_ts_result(c, out, r);
 }
 
+/* index(x, [None, ..., idx, None...]): advanced indexing by one integer tensor along its dim (a Gather). */
+static tv *lower_index(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self"), *l = A(1, "indices");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int dim = -1, count = 0;
+    for (int k = 0; l && (l->kind == TV_LIST || l->kind == TV_TUPLE) && k < l->n; k++)
+        if (l->items[k]->kind == TV_TENSOR)
+            dim = dim < 0 ? k : dim, count++;
+    if (count != 1)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::index with %d index tensors (one is supported)", count);
+    tv *idx = l->items[dim];
+    const cs_tensor *it = c->g->values[idx->value].data;
+    if (it && it->dtype == CS_DT_BOOL)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::index with a boolean mask");
+    int node, ins[2] = {x->value, idx->value};
+    int out = cs_ts_emit(c, "Gather", ins, 2, &node);
+    if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", dim))
+        return cs_ts_oom(c);
+    int ir = it ? it->rank : idx->rank;
+    return cs_ts_result(c, out, x->rank < 0 || ir < 0 ? -1 : x->rank - 1 + ir);
+}
+
+/* x[lo:hi] along axis (static bounds; INT64_MAX: to the end). */
+static int slice_axis(ts_ctx *c, int x, int64_t lo, int64_t hi, int64_t axis)
+{
+    int ins[4] = {x, cs_ts_const_ints(c, &lo, 1, false), cs_ts_const_ints(c, &hi, 1, false),
+                  cs_ts_const_ints(c, &axis, 1, false)};
+    return ins[1] < 0 || ins[2] < 0 || ins[3] < 0 ? -1 : cs_ts_emit(c, "Slice", ins, 4, NULL);
+}
+
+/* roll(x, shifts, dims): per dim, cat(x[-s:], x[:-s]) (|s| below the dim's size, as Swin's window shifts). */
+static tv *lower_roll(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self");
+    int64_t sh[CS_MAX_RANK], dm[CS_MAX_RANK];
+    int ns = cs_ts_ints_of(A(1, "shifts"), sh, CS_MAX_RANK, 1), nd = cs_ts_ints_of(A(2, "dims"), dm, CS_MAX_RANK, 1);
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    if (ns < 1 || ns != nd)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::roll without matching constant shifts and dims");
+    int v = x->value;
+    for (int k = 0; k < ns && v >= 0; k++) {
+        if (sh[k] == 0)
+            continue;
+        /* s > 0: x[-s:] then x[:-s]; s < 0 (left): the same bounds read x[|s|:] then x[:|s|] */
+        int parts[2] = {slice_axis(c, v, -sh[k], INT64_MAX, dm[k]), slice_axis(c, v, 0, -sh[k], dm[k])}, node;
+        v = parts[0] < 0 || parts[1] < 0 ? -1 : cs_ts_emit(c, "Concat", parts, 2, &node);
+        if (v >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", dm[k]))
+            return cs_ts_oom(c);
+    }
+    return v < 0 ? NULL : cs_ts_result(c, v == x->value ? cs_ts_emit(c, "Identity", &v, 1, NULL) : v, x->rank);
+}
+
 const ts_aten_def cs_ts_aten_shape[] = {
+    {"roll", lower_roll},
+    {"index", lower_index},
     {"expand", lower_expand},   {"expand_as", lower_expand}, {"repeat", lower_repeat},  {"zeros", lower_filled},
     {"ones", lower_filled},     {"full", lower_filled},      {"zeros_like", lower_filled}, {"ones_like", lower_filled},
     {"full_like", lower_filled}, {"new_zeros", lower_filled}, {"new_ones", lower_filled}, {"new_full", lower_filled},

@@ -85,11 +85,14 @@ static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
 {
     if (a->kind == TV_UNKNOWN || (b && b->kind == TV_UNKNOWN))
         return cs_ts_unknown(c);
-    bool arith = !strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul") || !strcmp(op, "floordiv");
+    bool arith = !strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul") || !strcmp(op, "floordiv") ||
+                 !strcmp(op, "remainder") || !strcmp(op, "rsub");
     if ((a->kind == TV_INT && a->dyn) || (b && b->kind == TV_INT && b->dyn)) {
-        if (arith && b && a->kind == TV_INT && b->kind == TV_INT)
-            return cs_ts_dyn_int_op(c, op, a, b); /* run-time sizes: computed in the graph */
-        return strncmp(op, "add", 3) && strncmp(op, "sub", 3) && strncmp(op, "mul", 3) ? cs_ts_unknown(c) : NULL;
+        if (arith && b && a->kind == TV_INT && b->kind == TV_INT) /* run-time sizes: computed in the graph */
+            return op[0] == 'r' && op[1] == 's' ? cs_ts_dyn_int_op(c, "sub", b, a) : cs_ts_dyn_int_op(c, op, a, b);
+        bool cmp = !strcmp(op, "eq") || !strcmp(op, "ne") || !strcmp(op, "lt") || !strcmp(op, "gt") ||
+                   !strcmp(op, "le") || !strcmp(op, "ge");
+        return cmp ? cs_ts_unknown(c) : NULL; /* pow, div...: computed as tensors by the aten lowering */
     }
     double x, y = 0;
     if (!num(a, &x) || (b && !num(b, &y)))
@@ -208,9 +211,71 @@ static tv *builtin_range(ts_ctx *c, tv **args, int n)
     return l;
 }
 
+/* ---- dicts (str/int keys known at load time) ---- */
+
+static bool same_key(const tv *a, const tv *b)
+{
+    if (a->kind == TV_STR && b->kind == TV_STR)
+        return strcmp(a->s, b->s) == 0;
+    return (a->kind == TV_INT || a->kind == TV_BOOL) && (b->kind == TV_INT || b->kind == TV_BOOL) && !a->dyn &&
+           !b->dyn && a->i == b->i;
+}
+
+tv *cs_ts_dict_get(const tv *d, const tv *key)
+{
+    for (int k = 0; d->kind == TV_DICT && k + 1 < d->n; k += 2)
+        if (same_key(d->items[k], key))
+            return d->items[k + 1];
+    return NULL;
+}
+
+/* dict(), _set_item(d, k, v), __contains__(d, k), len(d), keys/values/items(d); *handled false otherwise. */
+static tv *dict_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *handled)
+{
+    *handled = true;
+    if (strcmp(name, "torch.dict") == 0 && n == 0)
+        return cs_ts_new(c, TV_DICT);
+    tv *d = n > 0 && args[0]->kind == TV_DICT ? args[0] : NULL;
+    if (!d) {
+        *handled = false;
+        return NULL;
+    }
+    if (strcmp(name, "torch._set_item") == 0 && n == 3) {
+        if (args[1]->kind != TV_STR && (args[1]->kind != TV_INT || args[1]->dyn))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "dict key only known at run time");
+        for (int k = 0; k + 1 < d->n; k += 2)
+            if (same_key(d->items[k], args[1])) {
+                d->items[k + 1] = args[2];
+                return cs_ts_new(c, TV_NONE);
+            }
+        return cs_ts_push_item(c, d, args[1]) && cs_ts_push_item(c, d, args[2]) ? cs_ts_new(c, TV_NONE) : NULL;
+    }
+    if (strcmp(name, "torch.__contains__") == 0 && n == 2)
+        return cs_ts_bool(c, cs_ts_dict_get(d, args[1]) != NULL);
+    if ((strcmp(name, "torch.len") == 0 || strcmp(name, "len") == 0) && n == 1)
+        return cs_ts_int(c, d->n / 2);
+    bool keys = strcmp(name, "torch.keys") == 0, values = strcmp(name, "torch.values") == 0;
+    if ((keys || values || strcmp(name, "torch.items") == 0) && n == 1) {
+        tv *l = cs_ts_new(c, TV_LIST);
+        for (int k = 0; l && k + 1 < d->n; k += 2) {
+            tv *it = keys ? d->items[k] : values ? d->items[k + 1] : cs_ts_new(c, TV_TUPLE);
+            if (!keys && !values && it && (!cs_ts_push_item(c, it, d->items[k]) || !cs_ts_push_item(c, it, d->items[k + 1])))
+                return NULL;
+            if (!cs_ts_push_item(c, l, it))
+                return NULL;
+        }
+        return l;
+    }
+    *handled = false;
+    return NULL;
+}
+
 /* Interpreter-level builtins by qualified name; *handled false when the name is not one. */
 tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool *handled)
 {
+    tv *d = dict_builtin(c, name, args, n, handled);
+    if (*handled || c->err->status)
+        return d;
     *handled = true;
     (void)kw;
     if (strcmp(name, "annotate") == 0 || strcmp(name, "unchecked_cast") == 0)
@@ -237,7 +302,32 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
             s->s = "cpu";
         return s;
     }
-    if (strcmp(name, "ops.prim.requires_grad") == 0) /* inference: nothing requires grad */
+    if ((strcmp(name, "torch.all") == 0 || strcmp(name, "torch.any") == 0) && n == 1 &&
+        (args[0]->kind == TV_LIST || args[0]->kind == TV_TUPLE)) { /* all()/any() of load-time bools */
+        bool all = name[6] == 'a' && name[7] == 'l', r = all;
+        for (int k = 0; k < args[0]->n; k++) {
+            bool known, t = cs_ts_truthy(args[0]->items[k], &known);
+            if (!known)
+                return cs_ts_unknown(c);
+            r = all ? r && t : r || t;
+        }
+        return cs_ts_bool(c, r);
+    }
+    if (strcmp(name, "torch.find") == 0 && n >= 2 && args[0]->kind == TV_STR && args[1]->kind == TV_STR) {
+        const char *hit = strstr(args[0]->s, args[1]->s); /* str.find (start/end: the whole string here) */
+        return cs_ts_int(c, hit ? (int64_t)(hit - args[0]->s) : -1);
+    }
+    if ((strcmp(name, "torch.remainder") == 0 || strcmp(name, "torch.fmod") == 0) && n == 2 &&
+        args[0]->kind == TV_INT && args[1]->kind == TV_INT && !args[0]->dyn && !args[1]->dyn && args[1]->i != 0 &&
+        !(args[0]->i == INT64_MIN && args[1]->i == -1)) { /* Python's % takes the divisor's sign, fmod the dividend's */
+        int64_t r = args[0]->i % args[1]->i;
+        if (name[6] == 'r' && r != 0 && (r < 0) != (args[1]->i < 0))
+            r += args[1]->i;
+        return cs_ts_int(c, r);
+    }
+    if (strcmp(name, "ops.prim.requires_grad") == 0 || strcmp(name, "ops.prim.is_nested") == 0 ||
+        strcmp(name, "ops.prim.is_cuda") == 0 || strcmp(name, "ops.prim.is_sparse") == 0 ||
+        strcmp(name, "torch.is_grad_enabled") == 0 || strcmp(name, "torch.is_autocast_enabled") == 0) /* inference: no grad, no nested tensors */
         return cs_ts_bool(c, false);
     if ((strcmp(name, "torch.__and__") == 0 || strcmp(name, "torch.__or__") == 0) && n == 2 &&
         args[0]->kind == TV_BOOL && args[1]->kind == TV_BOOL)

@@ -160,6 +160,14 @@ static tv *call_free(ts_ctx *c, const char *qual, tv **args, char **kw, int n)
     const ts_node *d = f ? cs_ts_find_def(f, TS_DEF, dot + 1) : NULL;
     if (!f)
         return NULL;
+    const ts_node *cls = d ? NULL : cs_ts_find_def(f, TS_CLASS, dot + 1);
+    if (cls && !cs_ts_method_of(cls, "forward")) { /* a NamedTuple (InceptionOutputs(x, aux)): its fields */
+        tv *t = cs_ts_new(c, TV_TUPLE);
+        for (int k = 0; t && k < n; k++)
+            if (!cs_ts_push_item(c, t, args[k]))
+                return NULL;
+        return t;
+    }
     if (!d)
         return cs_ts_fail(c, CS_ERR_FORMAT, "function %s not found", qual);
     int saved = cs_ts_enter_functional(c, dot + 1);
@@ -306,7 +314,7 @@ static tv *eval_attr(ts_ctx *c, frame *f, const ts_node *e)
 
 static tv *eval_seq(ts_ctx *c, frame *f, const ts_node *e)
 {
-    tv *l = cs_ts_new(c, e->kind == TS_TUPLE ? TV_TUPLE : TV_LIST);
+    tv *l = cs_ts_new(c, e->kind == TS_TUPLE ? TV_TUPLE : e->kind == TS_DICT ? TV_DICT : TV_LIST);
     for (int k = 0; l && k < e->n; k++)
         if (!cs_ts_push_item(c, l, eval(c, f, e->kids[k])))
             return NULL;
@@ -328,6 +336,11 @@ static tv *eval_index(ts_ctx *c, frame *f, const ts_node *e)
         if (k < 0 || k >= a->n)
             return cs_ts_fail(c, CS_ERR_FORMAT, "index %lld out of range", (long long)i->i);
         return a->items[k];
+    }
+    if (a->kind == TV_DICT) {
+        tv *v = cs_ts_dict_get(a, i);
+        return v ? v : cs_ts_fail(c, CS_ERR_FORMAT, "dict has no such key%s%s", i->kind == TV_STR ? " " : "",
+                                  i->kind == TV_STR ? i->s : "");
     }
     return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: subscript of a run-time value");
 }
@@ -400,7 +413,8 @@ static tv *eval(ts_ctx *c, frame *f, const ts_node *e)
     case TS_ATTR: return eval_attr(c, f, e);
     case TS_CALL: return eval_call(c, f, e);
     case TS_TUPLE:
-    case TS_LIST: return eval_seq(c, f, e);
+    case TS_LIST:
+    case TS_DICT: return eval_seq(c, f, e);
     case TS_INDEX: return eval_index(c, f, e);
     case TS_NEG:
         if (!(v = eval(c, f, e->kids[0])))

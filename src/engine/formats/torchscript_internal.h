@@ -21,6 +21,7 @@ typedef enum {
     TV_NONE, TV_BOOL, TV_INT, TV_FLOAT, TV_STR, TV_LIST, TV_TUPLE,
     TV_TENSOR,  /* value = IR value index, rank (-1 unknown) */
     TV_MODULE,  /* obj = pickled module object, s = attribute path */
+    TV_DICT,    /* items alternate key (STR or INT), value; n counts both */
     TV_NS,      /* a dotted global name ("torch.relu", "__torch__.torch.nn.functional.relu") or a type */
     TV_UNKNOWN  /* only known when the model runs (rank of an input...) */
 } tv_kind;
@@ -120,6 +121,8 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
 /* Truth of a load-time value; *known false when it is only known at run time. */
 bool cs_ts_truthy(const tv *v, bool *known);
 tv *cs_ts_bool(ts_ctx *c, bool b);
+/* The value of a static key in a TV_DICT, or NULL. */
+tv *cs_ts_dict_get(const tv *d, const tv *key);
 tv *cs_ts_unknown(ts_ctx *c);
 
 /* Lowers aten op `name` ("relu", "_convolution"...) through the tables; NULL with err set when unknown. */
@@ -187,6 +190,8 @@ extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[],
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */
 #define CS_TS_LAZY_SPLIT "lazy split"
+/* s of a TV_TENSOR holding x.size() of a tensor of unknown rank (a List[int] at run time). */
+#define CS_TS_SIZE_LIST "size list"
 tv *cs_ts_split_lazy(ts_ctx *c, const tv *lazy, int parts);
 /* add/sub/mul/floordiv of ints where one is only known at run time: an i64 scalar computed in the graph. */
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b);

@@ -208,6 +208,8 @@ tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim)
         return size_list(c, shape, t->rank);
     if (!dim || dim->kind == TV_NONE) {
         tv *v = cs_ts_tensor(c, shape, 1);
+        if (v) /* a List[int] held as a tensor: list slicing applies to it */
+            v->s = CS_TS_SIZE_LIST;
         return v;
     }
     if (dim->kind != TV_INT || dim->dyn)

@@ -168,6 +168,10 @@ static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
         return v;
     case CS_PV_TUPLE:
     case CS_PV_LIST: return from_pv_list(c, pv, path, depth);
+    case CS_PV_DICT: /* return_layers and other str -> x maps */
+        if ((v = from_pv_list(c, pv, path, depth)))
+            v->kind = TV_DICT;
+        return v;
     case CS_PV_TENSOR: {
         int val = tensor_const(c, pv, path);
         tv *t = val < 0 ? NULL : cs_ts_tensor(c, val, pv->rank);
@@ -350,8 +354,8 @@ void cs_ts_record_outputs(ts_ctx *c, int layer, const tv *r)
         return;
     if (r->kind == TV_TENSOR) {
         cs_layer_add_output(c->g, layer, r->value);
-    } else if (r->kind == TV_TUPLE || r->kind == TV_LIST) {
-        for (int k = 0; k < r->n; k++)
+    } else if (r->kind == TV_TUPLE || r->kind == TV_LIST || r->kind == TV_DICT) {
+        for (int k = r->kind == TV_DICT; k < r->n; k += 1 + (r->kind == TV_DICT))
             cs_ts_record_outputs(c, layer, r->items[k]);
     }
 }

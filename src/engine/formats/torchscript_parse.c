@@ -142,6 +142,20 @@ static ts_node *atom(parser *p)
     } else if (cs_ts_is_op(p, "[")) {
         cs_ts_next(p);
         n = seq(p, TS_LIST, "]");
+    } else if (cs_ts_is_op(p, "{")) { /* {key: value, ...}: kids alternate key, value */
+        cs_ts_next(p);
+        n = mk(p, TS_DICT);
+        while (n && !p->failed && !cs_ts_is_op(p, "}")) {
+            if (!add_kid(p, n, expr(p), NULL) || !cs_ts_expect_op(p, ":") || !add_kid(p, n, expr(p), NULL))
+                break;
+            if (!cs_ts_is_op(p, ","))
+                break;
+            cs_ts_next(p);
+        }
+        if (!cs_ts_expect_op(p, "}") || p->failed) {
+            node_free(n);
+            return NULL;
+        }
     } else {
         cs_ts_perr(p, p->t.kind == T_OP ? "unexpected" : "unexpected token", p->t.kind == T_OP ? p->t.text : NULL);
     }

@@ -13,6 +13,7 @@ typedef enum {
     TS_ATTR,      /* a.name */
     TS_CALL,      /* f(args, key=value) */
     TS_TUPLE, TS_LIST,
+    TS_DICT,      /* {k: v, ...}: kids alternate key, value */
     TS_INDEX,     /* a[b] */
     TS_NEG, TS_NOT,
     TS_BINOP,     /* a OP b (rare in serialized code: +, -, *, /, //, %, ==, !=, <, >, <=, >=, and, or, is) */

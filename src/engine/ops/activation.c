@@ -1,5 +1,5 @@
 /* activation.c — op family 'activation': Relu and its variants, sigmoids, Tanh, Softplus,
- * Clip, Shrink, Gelu and Mish, with each opset's attribute defaults (see registry.h). */
+ * Clip, Shrink, Gelu, Mish and Swish, with each opset's attribute defaults (see registry.h). */
 #include "elementwise.h"
 #include "fastpath.h"
 #include "registry.h"
@@ -157,6 +157,7 @@ static float tanh_f32(float x, const cs_ew_params *p) { (void)p; return tanhf(x)
 static double softplus_f64(double x, const cs_ew_params *p) { (void)p; return softplus(x); }
 static double softsign_f64(double x, const cs_ew_params *p) { (void)p; return x / (1.0 + fabs(x)); }
 static double mish_f64(double x, const cs_ew_params *p) { (void)p; return x * tanh(softplus(x)); }
+static double swish_f64(double x, const cs_ew_params *p) { return x * sigmoid(p->a * x); }
 
 /* params: a = alpha, b = beta */
 static double hard_sigmoid_f64(double x, const cs_ew_params *p) { return fmax(0.0, fmin(1.0, p->a * x + p->b)); }
@@ -207,6 +208,14 @@ static cs_status op_mish(cs_kernel_ctx *ctx)
 {
     static const cs_unary_fns fns = {NULL, mish_f64, NULL, NULL, false};
     return cs_ew_unary(ctx, &fns, NULL);
+}
+
+/* Swish (ONNX opset 24): x * sigmoid(alpha * x), alpha 1 by default (SiLU). */
+static cs_status op_swish(cs_kernel_ctx *ctx)
+{
+    static const cs_unary_fns fns = {NULL, swish_f64, NULL, NULL, false};
+    cs_ew_params p = {.a = ATTR_F(ctx, "alpha", 1.0)};
+    return cs_ew_unary(ctx, &fns, &p);
 }
 
 static cs_status op_hard_sigmoid(cs_kernel_ctx *ctx)
@@ -393,6 +402,7 @@ const cs_op_def cs_ops_activation[] = {
     {"Softplus", op_softplus, cs_infer_same},
     {"Softsign", op_softsign, cs_infer_same},
     {"Mish", op_mish, cs_infer_same},
+    {"Swish", op_swish, cs_infer_same},
     {"Gelu", op_gelu, cs_infer_same},
     {"Shrink", op_shrink, cs_infer_same},
     {"Clip", op_clip, cs_infer_same},

@@ -1,24 +1,25 @@
-/* control.c — op family 'control': If, Loop and Scan, which run GRAPH-attribute subgraphs through
- * cs_exec_subgraph; a subgraph's outer-scope values arrive as the node's trailing inputs (see onnx.c). */
+/* control.c — op family 'control': If, Loop and Scan, which run GRAPH-attribute subgraphs through the
+ * executor's runner lent in the kernel context (ops.h); a subgraph's outer-scope values arrive as the node's trailing inputs (see onnx.c). */
 #include "registry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exec.h"
 
 #define LOOP_MAX_ITERS ((int64_t)1 << 24)
 
 /* A subgraph ready to run: its plan and the outer values it captures. */
 typedef struct sub_run {
     const cs_graph *g;
-    cs_plan *plan;
+    void *plan;                  /* the executor's, through ctx->sub */
+    const cs_subgraph_runner *runner;
     const cs_tensor **captured;
 } sub_run;
 
 static void sub_close(sub_run *s)
 {
-    cs_plan_free(s->plan);
+    if (s->runner && s->plan)
+        s->runner->free_plan(s->plan);
     free(s->captured);
     memset(s, 0, sizeof *s);
 }
@@ -43,7 +44,10 @@ static cs_status sub_open(cs_kernel_ctx *ctx, const char *attr, sub_run *s)
     const cs_attr *a = cs_attrs_find(&ctx->node->attrs, attr);
     if (!a || a->type != CS_ATTR_GRAPH || !a->graph)
         return cs_kernel_fail(ctx, CS_ERR_FORMAT, "graph attribute '%s' is missing", attr);
+    if (!ctx->sub)
+        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "control flow runs only inside the executor");
     s->g = a->graph;
+    s->runner = ctx->sub;
     s->captured = calloc((size_t)s->g->n_captures + 1, sizeof(*s->captured));
     if (!s->captured)
         return cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
@@ -57,7 +61,7 @@ static cs_status sub_open(cs_kernel_ctx *ctx, const char *attr, sub_run *s)
                                   attr, name);
         }
     }
-    cs_status st = cs_plan_build(s->g, &s->plan, ctx->err);
+    cs_status st = s->runner->plan(s->g, &s->plan, ctx->err);
     if (st != CS_OK) {
         cs_error_prefix(ctx->err, "node '%s' (%s): %s: ", ctx->node->name, ctx->node->op, attr);
         sub_close(s);
@@ -67,7 +71,7 @@ static cs_status sub_open(cs_kernel_ctx *ctx, const char *attr, sub_run *s)
 
 static cs_status sub_exec(cs_kernel_ctx *ctx, const sub_run *s, const cs_tensor *const *inputs, cs_tensor **outputs)
 {
-    cs_status st = cs_exec_subgraph(s->g, s->plan, inputs, s->captured, outputs, ctx->err);
+    cs_status st = s->runner->run(s->g, s->plan, inputs, s->captured, outputs, ctx->err);
     if (st != CS_OK)
         cs_error_prefix(ctx->err, "node '%s' (%s): ", ctx->node->name, ctx->node->op);
     return st;

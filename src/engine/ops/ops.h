@@ -10,6 +10,16 @@
 #include "../status.h"
 #include "../tensor.h"
 
+/* What the executor lends control-flow kernels (If, Loop, Scan): planning and running a subgraph, so ops
+ * never include the executor. A plan is opaque here. */
+typedef struct cs_subgraph_runner {
+    cs_status (*plan)(const cs_graph *sub, void **plan, cs_error *err);
+    void (*free_plan)(void *plan);
+    /* inputs[i] feeds sub->inputs[i], captured[i] sub->captures[i]; outputs get owned tensors */
+    cs_status (*run)(const cs_graph *sub, const void *plan, const cs_tensor *const *inputs,
+                     const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err);
+} cs_subgraph_runner;
+
 typedef struct cs_kernel_ctx {
     const cs_graph *graph;
     const cs_node *node;
@@ -20,6 +30,7 @@ typedef struct cs_kernel_ctx {
     int64_t opset;               /* opset of the node's domain */
     cs_error *err;
     struct cs_bufpool *pool;     /* where outputs come from (the executor's reuse pool); NULL: fresh */
+    const cs_subgraph_runner *sub; /* the executor's subgraph runner (control flow); NULL: none */
     /* fast path only (zero elsewhere): */
     const struct cs_fusion *fuse;   /* followers the executor asks this node to compute too; NULL: none */
     const cs_tensor *fuse_sum;      /* the live residual of fuse->sum_value */
