@@ -15,8 +15,9 @@ ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 # Debian packages the build and the tests need (python3-torch, -torchvision and -onnx make the zoo of tests/zoo/).
 DEB_PKGS := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
 	        libopenblas-dev libzip-dev zlib1g-dev libstb-dev libncurses-dev libreadline-dev \
-	        libhdf5-dev libjansson-dev dataset-fashion-mnist tmux libdnnl-dev \
+	        libhdf5-dev libjansson-dev libseccomp-dev dataset-fashion-mnist tmux libdnnl-dev \
 	        python3-torch python3-torchvision python3-onnx
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 SAMPLE_DEB_PKGS := python3-torch python3-numpy python3-protobuf python3-h5py python3-onnx protobuf-compiler
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g $(OPT) -Wall -Wextra -Werror \
@@ -26,7 +27,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TUI_PKGS   := ncursesw readline
 TUI_CFLAGS  = $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(TUI_PKGS) 2>/dev/null)) \
 	      -D_XOPEN_SOURCE=700 -D_XOPEN_SOURCE_EXTENDED -DCS_PREFIX='"$(PREFIX)"'
-LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -ldnnl -lgomp -lm -lpthread
+LDLIBS     = $(PKG_LIBS) $(shell pkg-config --libs $(TUI_PKGS) 2>/dev/null) -ldnnl -lgomp -lseccomp -lm -lpthread
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/*/*.c))
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
@@ -52,6 +53,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 BIN      := $(BUILD)/convscope
 TEST_BIN := $(BUILD)/unit_tests
 
+.PHONY: fuzz fuzz-build fuzz-targets
 .PHONY: all deps sample-deps run run-fault test check asan bench install uninstall clean samples conformance-report zoo
 
 all: $(BIN)
@@ -92,7 +94,7 @@ $(TUI_OBJ): PKG_CFLAGS += $(TUI_CFLAGS)
 # a known multiple of the vector width; these files get the cost-model vectoriser (measured: Relu ~15x faster).
 VEC_OBJ := $(addprefix $(BUILD)/obj/src/engine/ops/,activation.o elementwise.o pool.o conv_core.o norm.o vecmath.o)
 VEC_OBJ += $(BUILD)/obj/src/engine/exec_layout.o
-$(VEC_OBJ): CFLAGS_BASE += -ftree-vectorize -fvect-cost-model=dynamic
+$(VEC_OBJ): CFLAGS_BASE += -ftree-vectorize $(if $(findstring clang,$(CC)),,-fvect-cost-model=dynamic)
 
 $(BIN): $(ENGINE_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(MAIN_OBJ)
 	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS)
@@ -125,6 +127,28 @@ asan: deps
 ZOO_DIR ?= build/zoo
 zoo: deps
 	nice -n 10 /usr/bin/python3 tools/zoo/make_zoo.py $(ZOO_DIR)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the engine built with clang, ASan and UBSan into build/fuzz;
+# `make fuzz FUZZ_SECONDS=N` runs each for N seconds and fails on any crash, leak, timeout or memory blow-up.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_NAMES   := $(filter-out fuzz_common,$(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz-build: deps
+	@./tools/deps.sh $(FUZZ_DEB_PKGS)
+	$(MAKE) -j2 BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-targets
+fuzz: fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/%)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(wildcard tests/fuzz/*.h) $(ENGINE_OBJ)
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) -Itests/fuzz -Wno-unused-function -fsanitize=fuzzer -o $@ $< \
+		tests/fuzz/fuzz_common.c $(ENGINE_OBJ) $(LDLIBS)
+
+# Quantized torchvision MobileNetV2 and ResNet-18 (FBGEMM recipe and QNNPACK) with torch's int8 outputs, checked by
+# the unit test torchscript_quantized_zoo_matches_torch_int8 when present.
+.PHONY: zoo-quant
+zoo-quant:
+	nice -n 10 /usr/bin/python3 tests/fixtures/make_quant_fixtures.py $(ZOO_DIR)/quant --zoo
 
 ONNX_TESTDATA := /usr/share/libonnx-testdata/data
 conformance-report: deps $(BIN)

@@ -123,6 +123,7 @@ if [ -f "$ZOO/resnet50/model.pt" ]; then
 else
     echo "bench: $ZOO/resnet50 absent (make zoo): diff cost skipped"
 fi
+bash "$HERE/tests/bench_tui.sh" "$BUILD" # the explorer at ResNet-50 scale: open, f, key-to-refresh times
 cat <<EOF
 cs_ms / ort_ms: median latency per run (convscope times its executor; ORT times session.run from Node, about
 0.05-0.1 ms of binding overhead, so ratios of the tiny samples mean little); ratio = cs_ms / ort_ms, both measured

@@ -44,3 +44,17 @@ fi
 hits=$(grep -rnE '"[^"]*\\"[a-z_]+\\": *(%|\\")' src/ || true)
 if [ -z "$hits" ]; then echo "ok no_json_written_with_format_strings"
 else echo "FAIL no_json_written_with_format_strings: $hits"; fi
+
+# --- on a terminal the progress line is rewritten in place (\r, never a new line per update), <= 100 columns
+if command -v script >/dev/null && [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    COLUMNS=200 script -qc "stty cols 200; '$CS' eval samples/lenet5/lenet5.onnx --data fashion-mnist:test --limit 2000 --batch 1" \
+        "$TMP/tty.txt" >/dev/null 2>&1 </dev/null
+    updates=$(tr '\r' '\n' <"$TMP/tty.txt" | grep -c 'eval \[')
+    widest=$(tr '\r' '\n' <"$TMP/tty.txt" | grep 'eval \[' | sed 's/\x1b\[K//g' | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
+    lines=$(grep -c 'eval \[' "$TMP/tty.txt")
+    if [ "$updates" -ge 2 ] && [ "$widest" -le 100 ] && [ "$lines" -le 2 ]; then
+        echo "ok cli_progress_line_in_place_within_100_columns ($updates updates, widest $widest)"
+    else
+        echo "FAIL cli_progress_line_in_place_within_100_columns ($updates updates on $lines lines, widest $widest)"
+    fi
+fi

@@ -122,3 +122,13 @@ bounded onnx_external_symlink_out "ext_valid\.onnx: .*external data 'weights\.bi
 expect_ok onnx_external_symlink_inside "output y f32 \[1,3\]: 2 4 0" "$CS" run "$TMP/extin/ext_valid.onnx" --input $X
 mkdir -p "$TMP/extfifo" && cp $E/ext_valid.onnx "$TMP/extfifo/" && mkfifo "$TMP/extfifo/weights.bin"
 bounded onnx_external_fifo "weights\.bin: not a regular file" "$CS" inspect "$TMP/extfifo/ext_valid.onnx"
+
+# libhdf5 runs in a sandbox (child process, rlimits, seccomp): a file on which libhdf5 1.10.8 loops forever
+# (found by fuzz_keras_h5) ends at the child's CPU limit with one line; valid files load as before
+bounded h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second (CPU|time) limit|signal [0-9]+)" \
+    "$CS" inspect $M/h5_libhdf5_hang.h5
+expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect tests/fixtures/keras/conv_cf.h5
+
+# found by fuzz_image: a PNG chunk declaring 1.2 GB in a 490-byte file (stb_image reallocates before reading)
+bounded malformed_png_chunk_huge "png_chunk_huge\.png: corrupt PNG \(a chunk runs past the end of the file\)" \
+    "$CS" run $F/tiny_valid.onnx --input $M/png_chunk_huge.png

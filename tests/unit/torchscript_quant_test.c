@@ -36,37 +36,42 @@ static cs_tensor *read_raw(const char *path)
     return t;
 }
 
-/* Runs FIX name.pt on name.in.f32; *worst = max |out - ref| in quanta, *exact = share of elements equal. */
-static bool run_quant(const char *name, double quantum, double *worst, double *exact, int64_t *params)
+/* Runs DIR name.pt on name.in.f32; *worst = max |out - ref| in quanta, *exact = share of elements equal,
+ * *same_top = the largest output is at the same place. */
+static bool run_quant_in(const char *dir, const char *name, double quantum, double *worst, double *exact,
+                         int64_t *params, bool *same_top)
 {
-    char path[256];
+    char path[512];
     cs_error err;
     cs_graph *g = NULL;
     cs_plan *plan = NULL;
-    snprintf(path, sizeof path, FIX "%s.pt", name);
+    snprintf(path, sizeof path, "%s%s.pt", dir, name);
     if (cs_torchscript_load(path, &g, &err) || cs_plan_build(g, &plan, &err)) {
         fprintf(stderr, "  %s: %s\n", name, err.msg);
         cs_graph_free(g);
         return false;
     }
     *params = cs_graph_param_count(g);
-    snprintf(path, sizeof path, FIX "%s.in.f32", name);
+    snprintf(path, sizeof path, "%s%s.in.f32", dir, name);
     cs_tensor *in = read_raw(path);
-    snprintf(path, sizeof path, FIX "%s.out.f32", name);
+    snprintf(path, sizeof path, "%s%s.out.f32", dir, name);
     cs_tensor *ref = read_raw(path);
     cs_tensor *out[1] = {0};
     const cs_tensor *ins[1] = {in};
     bool ok = in && ref && g->n_outputs == 1 && !cs_exec_run(g, plan, ins, out, NULL, NULL, &err) &&
               cs_tensor_numel(out[0]) == cs_tensor_numel(ref);
     if (ok) {
-        int64_t n = cs_tensor_numel(ref), same = 0;
+        int64_t n = cs_tensor_numel(ref), same = 0, top_r = 0, top_o = 0;
         *worst = 0;
         for (int64_t i = 0; i < n; i++) {
-            double d = fabs(((const float *)ref->data)[i] - cs_tensor_get_f64(out[0], i)) / quantum;
+            double r = ((const float *)ref->data)[i], o = cs_tensor_get_f64(out[0], i), d = fabs(r - o) / quantum;
             *worst = d > *worst ? d : *worst;
             same += d < 1e-3;
+            top_r = r > ((const float *)ref->data)[top_r] ? i : top_r;
+            top_o = o > cs_tensor_get_f64(out[0], top_o) ? i : top_o;
         }
         *exact = (double)same / (double)n;
+        *same_top = top_r == top_o;
     } else {
         fprintf(stderr, "  %s: %s\n", name, err.msg[0] ? err.msg : "no comparable output");
     }
@@ -74,6 +79,50 @@ static bool run_quant(const char *name, double quantum, double *worst, double *e
     cs_plan_free(plan);
     cs_graph_free(g);
     return ok;
+}
+
+static bool run_quant(const char *name, double quantum, double *worst, double *exact, int64_t *params)
+{
+    bool top;
+    return run_quant_in(FIX, name, quantum, worst, exact, params, &top);
+}
+
+static double quantum_of(const char *path)
+{
+    cs_tensor *q = read_raw(path);
+    double v = q && cs_tensor_numel(q) == 1 ? ((const float *)q->data)[0] : -1;
+    cs_tensor_free(q);
+    return v;
+}
+
+TEST(torchscript_quantized_zoo_matches_torch_int8)
+{
+    /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` (build/zoo/quant; not in the
+     * repository: 4-12 MB each). Measured when written: MobileNetV2 exact (both recipes); ResNet-18 FBGEMM recipe
+     * 99.9% exact, at most 1 quantum; ResNet-18 QNNPACK at most 2 quanta (QNNPACK's fixed-point add and pooling
+     * round differently from float requantization, one step per op, compounding over the residual adds). The
+     * bound asserted: 2 quanta, and the same top class. */
+    static const char *const names[] = {"q_mobilenet_v2_fbgemm", "q_mobilenet_v2_qnnpack", "q_resnet18_fbgemm",
+                                        "q_resnet18_qnnpack"};
+    const char *dir = "build/zoo/quant/";
+    char path[256];
+    snprintf(path, sizeof path, "%s%s.pt", dir, names[0]);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "  note: %s is absent (make zoo-quant); the quantized zoo was not checked\n", path);
+        return;
+    }
+    fclose(f);
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s%s.quantum.f32", dir, names[k]);
+        double worst = 1e9, exact = 0, quantum = quantum_of(path);
+        int64_t params = 0;
+        bool top = false;
+        EXPECT(quantum > 0 && run_quant_in(dir, names[k], quantum, &worst, &exact, &params, &top));
+        fprintf(stderr, "  %s: worst %g quanta, %.4f exact, top-1 %s\n", names[k], worst, exact, top ? "same" : "differs");
+        EXPECT(worst <= 2.001);
+        EXPECT(top);
+    }
 }
 
 TEST(torchscript_quantized_fixtures_match_torch_int8)
@@ -95,8 +144,7 @@ TEST(torchscript_quantized_fixtures_match_torch_int8)
             double worst = 1e9, exact = 0;
             int64_t params = 0;
             EXPECT(run_quant(name, quantum, &worst, &exact, &params));
-            if (worst > 1.001 || exact < 0.9)
-                fprintf(stderr, "  %s: worst %g quanta, %.3f exact\n", name, worst, exact);
+            fprintf(stderr, "  %s: worst %g quanta, %.3f exact\n", name, worst, exact);
             EXPECT(worst <= 1.001);
             EXPECT(exact >= 0.9);
             /* int8 weights and float biases: 8*3*9 + 8*9 + 8*8 + 8*4 + 4 (side bias) + 12*6+6 + 6*5+5 */

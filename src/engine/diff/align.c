@@ -208,8 +208,9 @@ void cs_act_compare(const cs_tensor *a, const cs_tensor *b, double rtol, double 
     double sum_abs = 0, sum_sq = 0, dot = 0, na = 0, nb = 0, worst = -1, max_rel = 0, scale = 0;
     int64_t outside = 0, worst_i = 0;
     memset(st, 0, sizeof *st);
+    const float *fa = a->dtype == CS_DT_F32 ? a->data : NULL, *fb = b->dtype == CS_DT_F32 ? b->data : NULL;
     for (int64_t i = 0; i < n; i++) {
-        double x = cs_tensor_get_f64(a, i), y = cs_tensor_get_f64(b, i);
+        double x = fa ? fa[i] : cs_tensor_get_f64(a, i), y = fb ? fb[i] : cs_tensor_get_f64(b, i);
         count_nonfinite(x, &st->nan_a, &st->inf_a);
         count_nonfinite(y, &st->nan_b, &st->inf_b);
         double d = fabs(x - y);

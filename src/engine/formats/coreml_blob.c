@@ -76,6 +76,8 @@ static cs_status read_blob(cm_loader *ld, FILE *f, const char *path, uint64_t of
     if (data_off > fsize || fsize - data_off < size)
         return cm_fail(ld, CS_ERR_FORMAT, "%s: blob data [%llu, +%llu) runs past the end of the file (%llu bytes)",
                        path, (unsigned long long)data_off, (unsigned long long)size, (unsigned long long)fsize);
+    if (size == 0)
+        return CS_OK; /* an empty constant: no data (and t->data may be NULL) */
     /* read into the tail of the f32 buffer, then widen in place from the front (es <= 4) */
     uint8_t *raw = (uint8_t *)t->data + (t->nbytes - size);
     if (size && !read_at(f, data_off, raw, size))

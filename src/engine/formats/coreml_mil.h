@@ -29,22 +29,38 @@ const CoreML__Specification__MILSpec__TensorValue *immediate_tensor(const mil_va
 cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out, cs_dtype *stored, char **str);
 cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op);
 
-/* Argument access for op converters (coreml_mil_ops.c): the value of a required argument (-1/-2 with err
- * set when absent or bad), an optional one (-1 absent, -2 error), load-time numbers, ints and strings. */
+/* Argument access for op converters: the value of argument `name` (binding k; -1 absent with err untouched,
+ * -2 on error), a required one (-1/-2 with err set), an optional one, load-time numbers, ints and strings. */
+int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k);
 int mil_need(cm_loader *ld, const mil_op *op, const char *name);
-int mil_opt(cm_loader *ld, const mil_op *op, const char *name);
+static inline int mil_opt(cm_loader *ld, const mil_op *op, const char *name)
+{
+    return mil_arg_value(ld, op, name, 0);
+}
 double mil_num(cm_loader *ld, const mil_op *op, const char *name, double dflt);
 int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, int max, bool *bad);
 const char *mil_str(mil_state *ms, const mil_op *op, const char *name);
 
-/* The extra operations of coreml_mil_more.c; CS_ERR_UNSUPPORTED without an error message when `op` is not
- * one of them. */
-cs_status mil_more_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
-/* coreml_mil_logic.c: comparisons, select, gather, stack, tile, einsum, argmax...; same contract. */
-cs_status mil_logic_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y);
-/* coreml_mil_rnn.c: lstm (three outputs: sequence, h, c). */
-cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
-/* split: a multi-output operation like classify and lstm. */
+/* The name -> converter dispatch table. A converter emits the IR nodes computing op's single output y; `arg` is
+ * its row's fixed argument (an ONNX op name, a mode word), NULL when it needs none. Every converter file
+ * exports one NULL-terminated row array; mil_find looks a MIL op name up in all of them. */
+typedef cs_status (*mil_fn)(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg);
+typedef struct mil_row {
+    const char *name;
+    mil_fn fn;
+    const char *arg;
+} mil_row;
+extern const mil_row mil_rows_core[];  /* coreml_mil_ops.c */
+extern const mil_row mil_rows_more[];  /* coreml_mil_more.c */
+extern const mil_row mil_rows_logic[]; /* coreml_mil_logic.c */
+extern const mil_row mil_rows_tensor[]; /* coreml_mil_tensor.c */
+const mil_row *mil_find(const char *name);
+/* Every MIL op name convscope converts (single-output rows, plus the multi-output lstm, split and classify),
+ * for coverage listings: returns the count and points *names at a static array. */
+int mil_supported_ops(const char *const **names);
+
+/* Multi-output operations: split (coreml_mil_more.c) and lstm (coreml_mil_rnn.c). */
 cs_status mil_split(cm_loader *ld, const mil_op *op);
+cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
 
 #endif

@@ -13,14 +13,6 @@ static cs_status done(cm_loader *ld, int ok)
     return ok < 0 ? (ld->err->status ? ld->err->status : cm_nomem(ld)) : CS_OK;
 }
 
-static const char *map_name(const char *t, const char *const (*map)[2], size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t, map[i][0]) == 0)
-            return map[i][1];
-    return NULL;
-}
-
 /* x OP y giving bool (not_equal is Not(Equal)); logical_not has only x. */
 static cs_status op_compare(cm_loader *ld, const mil_op *op, const char *onnx, int y)
 {
@@ -152,35 +144,47 @@ static cs_status op_space(cm_loader *ld, const mil_op *op, const char *onnx, con
     return done(ld, mode && !cs_attrs_add_string(cm_attrs(ld, n), "mode", mode) ? -1 : 0);
 }
 
-cs_status mil_logic_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+/* ---- the rows: adapters from the table's uniform converter signature ---- */
+
+#define ROW(name) static cs_status name(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
+
+ROW(row_compare) { (void)ms; return op_compare(ld, op, arg, y); }
+
+ROW(row_unary)
 {
-    static const char *const cmp[][2] = {{"greater", "Greater"}, {"greater_equal", "GreaterOrEqual"}, {"less", "Less"},
-                                         {"less_equal", "LessOrEqual"}, {"equal", "Equal"}, {"not_equal", "Equal"},
-                                         {"logical_and", "And"}, {"logical_or", "Or"}, {"logical_xor", "Xor"},
-                                         {"logical_not", "Not"}};
-    static const char *const un[][2] = {{"round", "Round"}, {"sign", "Sign"}};
-    const char *t = op->type, *onnx;
-    if ((onnx = map_name(t, cmp, sizeof cmp / sizeof cmp[0])))
-        return op_compare(ld, op, onnx, y);
-    if ((onnx = map_name(t, un, sizeof un / sizeof un[0]))) {
-        int x = mil_need(ld, op, "x");
-        return x < 0 ? ld->err->status : done(ld, cm_node1(ld, onnx, x, y));
-    }
-    if (strcmp(t, "thresholded_relu") == 0) {
-        int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cm_node1(ld, "ThresholdedRelu", x, y);
-        return done(ld, n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "alpha", mil_num(ld, op, "alpha", 1)) ? -1 : 0);
-    }
-    if (strcmp(t, "select") == 0) return op_select(ld, op, y);
-    if (strcmp(t, "gather") == 0) return op_gather(ld, op, y);
-    if (strcmp(t, "stack") == 0) return op_stack(ld, op, y);
-    if (strcmp(t, "tile") == 0) return op_tile(ld, op, y);
-    if (strcmp(t, "einsum") == 0) return op_einsum(ld, ms, op, y);
-    if (strcmp(t, "reduce_argmax") == 0) return op_arg(ld, op, "ArgMax", y);
-    if (strcmp(t, "reduce_argmin") == 0) return op_arg(ld, op, "ArgMin", y);
-    if (strcmp(t, "scaled_tanh") == 0) return op_affine(ld, op, true, y);
-    if (strcmp(t, "linear_activation") == 0) return op_affine(ld, op, false, y);
-    if (strcmp(t, "depth_to_space") == 0) return op_space(ld, op, "DepthToSpace", "block_size", "DCR", y);
-    if (strcmp(t, "space_to_depth") == 0) return op_space(ld, op, "SpaceToDepth", "block_size", NULL, y);
-    if (strcmp(t, "pixel_shuffle") == 0) return op_space(ld, op, "DepthToSpace", "upscale_factor", "CRD", y);
-    return CS_ERR_UNSUPPORTED;
+    (void)ms;
+    int x = mil_need(ld, op, "x");
+    return x < 0 ? ld->err->status : done(ld, cm_node1(ld, arg, x, y));
 }
+
+ROW(row_thresholded_relu)
+{
+    (void)ms, (void)arg;
+    int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cm_node1(ld, "ThresholdedRelu", x, y);
+    return done(ld, n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "alpha", mil_num(ld, op, "alpha", 1)) ? -1 : 0);
+}
+
+ROW(row_select) { (void)ms, (void)arg; return op_select(ld, op, y); }
+ROW(row_gather) { (void)ms, (void)arg; return op_gather(ld, op, y); }
+ROW(row_stack) { (void)ms, (void)arg; return op_stack(ld, op, y); }
+ROW(row_tile) { (void)ms, (void)arg; return op_tile(ld, op, y); }
+ROW(row_einsum) { (void)arg; return op_einsum(ld, ms, op, y); }
+ROW(row_arg) { (void)ms; return op_arg(ld, op, arg, y); }
+ROW(row_scaled_tanh) { (void)ms, (void)arg; return op_affine(ld, op, true, y); }
+ROW(row_linear_activation) { (void)ms, (void)arg; return op_affine(ld, op, false, y); }
+ROW(row_depth_to_space) { (void)ms, (void)arg; return op_space(ld, op, "DepthToSpace", "block_size", "DCR", y); }
+ROW(row_space_to_depth) { (void)ms, (void)arg; return op_space(ld, op, "SpaceToDepth", "block_size", NULL, y); }
+ROW(row_pixel_shuffle) { (void)ms, (void)arg; return op_space(ld, op, "DepthToSpace", "upscale_factor", "CRD", y); }
+
+const mil_row mil_rows_logic[] = {
+    {"greater", row_compare, "Greater"}, {"greater_equal", row_compare, "GreaterOrEqual"}, {"less", row_compare, "Less"},
+    {"less_equal", row_compare, "LessOrEqual"}, {"equal", row_compare, "Equal"}, {"not_equal", row_compare, "Equal"},
+    {"logical_and", row_compare, "And"}, {"logical_or", row_compare, "Or"}, {"logical_xor", row_compare, "Xor"},
+    {"logical_not", row_compare, "Not"}, {"round", row_unary, "Round"}, {"sign", row_unary, "Sign"},
+    {"thresholded_relu", row_thresholded_relu, NULL}, {"select", row_select, NULL}, {"gather", row_gather, NULL},
+    {"stack", row_stack, NULL}, {"tile", row_tile, NULL}, {"einsum", row_einsum, NULL},
+    {"reduce_argmax", row_arg, "ArgMax"}, {"reduce_argmin", row_arg, "ArgMin"}, {"scaled_tanh", row_scaled_tanh, NULL},
+    {"linear_activation", row_linear_activation, NULL}, {"depth_to_space", row_depth_to_space, NULL},
+    {"space_to_depth", row_space_to_depth, NULL}, {"pixel_shuffle", row_pixel_shuffle, NULL},
+    {NULL, NULL, NULL},
+};

@@ -86,18 +86,6 @@ static cs_status op_prelu(cm_loader *ld, const mil_op *op, int y)
     return done(ld, c < 0 ? -1 : cm_node(ld, "PRelu", (int[]){x, c}, 2, &y, 1));
 }
 
-static const char *reduce_onnx(const char *t)
-{
-    static const char *map[][2] = {{"reduce_sum", "ReduceSum"}, {"reduce_max", "ReduceMax"}, {"reduce_min", "ReduceMin"},
-                                   {"reduce_prod", "ReduceProd"}, {"reduce_l1_norm", "ReduceL1"},
-                                   {"reduce_l2_norm", "ReduceL2"}, {"reduce_sum_square", "ReduceSumSquare"},
-                                   {"reduce_log_sum", "ReduceLogSum"}, {"reduce_log_sum_exp", "ReduceLogSumExp"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(t, map[i][0]) == 0)
-            return map[i][1];
-    return NULL;
-}
-
 /* reduce_*(x, axes=None (all), keep_dims=False). */
 static cs_status op_reduce(cm_loader *ld, const mil_op *op, const char *onnx, int y)
 {
@@ -316,38 +304,80 @@ cs_status mil_split(cm_loader *ld, const mil_op *op)
     return CS_OK;
 }
 
-cs_status mil_more_op(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+/* ---- the rows: adapters from the table's uniform converter signature ---- */
+
+#define ROW(name) static cs_status name(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
+
+ROW(row_plain)
 {
-    static const char *leaky[] = {"alpha", "alpha"}, *elu[] = {"alpha", "alpha"};
-    static const char *hard[] = {"alpha", "alpha", "beta", "beta"};
-    static const double d_leaky[] = {0.01}, d_elu[] = {1.0}, d_hard[] = {0.2, 0.5};
-    static const char *plain[][2] = {{"softplus", "Softplus"}, {"softsign", "Softsign"}, {"erf", "Erf"},
-                                     {"floor", "Floor"}, {"ceil", "Ceil"}, {"sin", "Sin"}, {"cos", "Cos"}};
-    const char *t = op->type, *red = reduce_onnx(t);
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        if (strcmp(t, plain[i][0]) == 0) {
-            int x = mil_need(ld, op, "x");
-            return x < 0 ? ld->err->status : done(ld, cm_node1(ld, plain[i][1], x, y));
-        }
-    if (red) return op_reduce(ld, op, red, y);
-    if (strcmp(t, "relu6") == 0) {
-        int x = mil_need(ld, op, "x"), lo = scalar(ld, "min", 0), hi = scalar(ld, "max", 6);
-        return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cm_node(ld, "Clip", (int[]){x, lo, hi}, 3, &y, 1));
-    }
-    if (strcmp(t, "leaky_relu") == 0) return param_unary(ld, op, "LeakyRelu", y, leaky, d_leaky, 1);
-    if (strcmp(t, "elu") == 0) return param_unary(ld, op, "Elu", y, elu, d_elu, 1);
-    if (strcmp(t, "sigmoid_hard") == 0) return param_unary(ld, op, "HardSigmoid", y, hard, d_hard, 2);
-    if (strcmp(t, "rsqrt") == 0) return eps_unary(ld, op, "Sqrt", 1e-12, true, y);
-    if (strcmp(t, "inverse") == 0) return eps_unary(ld, op, "Reciprocal", 1e-4, false, y);
-    if (strcmp(t, "log") == 0) return eps_unary(ld, op, "Log", 1e-45, false, y);
-    if (strcmp(t, "gelu") == 0) return op_gelu(ld, ms, op, y);
-    if (strcmp(t, "silu") == 0) return op_silu(ld, op, y);
-    if (strcmp(t, "prelu") == 0) return op_prelu(ld, op, y);
-    if (strcmp(t, "layer_norm") == 0) return op_layer_norm(ld, op, y);
-    if (strcmp(t, "instance_norm") == 0) return op_instance_norm(ld, op, y);
-    if (strcmp(t, "slice_by_index") == 0) return op_slice(ld, op, y);
-    if (strcmp(t, "upsample_nearest_neighbor") == 0) return op_upsample(ld, op, false, y);
-    if (strcmp(t, "upsample_bilinear") == 0) return op_upsample(ld, op, true, y);
-    if (strcmp(t, "conv_transpose") == 0) return op_conv_transpose(ld, ms, op, y);
-    return mil_logic_op(ld, ms, op, y);
+    (void)ms;
+    int x = mil_need(ld, op, "x");
+    return x < 0 ? ld->err->status : done(ld, cm_node1(ld, arg, x, y));
 }
+
+ROW(row_reduce)
+{
+    (void)ms;
+    return op_reduce(ld, op, arg, y);
+}
+
+ROW(row_relu6)
+{
+    (void)ms, (void)arg;
+    int x = mil_need(ld, op, "x"), lo = scalar(ld, "min", 0), hi = scalar(ld, "max", 6);
+    return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cm_node(ld, "Clip", (int[]){x, lo, hi}, 3, &y, 1));
+}
+
+ROW(row_leaky_relu)
+{
+    static const char *names[] = {"alpha", "alpha"};
+    static const double dflt[] = {0.01};
+    (void)ms, (void)arg;
+    return param_unary(ld, op, "LeakyRelu", y, names, dflt, 1);
+}
+
+ROW(row_elu)
+{
+    static const char *names[] = {"alpha", "alpha"};
+    static const double dflt[] = {1.0};
+    (void)ms, (void)arg;
+    return param_unary(ld, op, "Elu", y, names, dflt, 1);
+}
+
+ROW(row_sigmoid_hard)
+{
+    static const char *names[] = {"alpha", "alpha", "beta", "beta"};
+    static const double dflt[] = {0.2, 0.5};
+    (void)ms, (void)arg;
+    return param_unary(ld, op, "HardSigmoid", y, names, dflt, 2);
+}
+
+/* rsqrt, inverse and log carry an epsilon (defaults 1e-12, 1e-4, 1e-45 in iOS15). */
+ROW(row_rsqrt) { (void)ms, (void)arg; return eps_unary(ld, op, "Sqrt", 1e-12, true, y); }
+ROW(row_inverse) { (void)ms, (void)arg; return eps_unary(ld, op, "Reciprocal", 1e-4, false, y); }
+ROW(row_log) { (void)ms, (void)arg; return eps_unary(ld, op, "Log", 1e-45, false, y); }
+ROW(row_gelu) { (void)arg; return op_gelu(ld, ms, op, y); }
+ROW(row_silu) { (void)ms, (void)arg; return op_silu(ld, op, y); }
+ROW(row_prelu) { (void)ms, (void)arg; return op_prelu(ld, op, y); }
+ROW(row_layer_norm) { (void)ms, (void)arg; return op_layer_norm(ld, op, y); }
+ROW(row_instance_norm) { (void)ms, (void)arg; return op_instance_norm(ld, op, y); }
+ROW(row_slice) { (void)ms, (void)arg; return op_slice(ld, op, y); }
+ROW(row_upsample) { (void)ms; return op_upsample(ld, op, arg != NULL, y); }
+ROW(row_conv_transpose) { (void)arg; return op_conv_transpose(ld, ms, op, y); }
+
+const mil_row mil_rows_more[] = {
+    {"softplus", row_plain, "Softplus"}, {"softsign", row_plain, "Softsign"}, {"erf", row_plain, "Erf"},
+    {"floor", row_plain, "Floor"}, {"ceil", row_plain, "Ceil"}, {"sin", row_plain, "Sin"}, {"cos", row_plain, "Cos"},
+    {"reduce_sum", row_reduce, "ReduceSum"}, {"reduce_max", row_reduce, "ReduceMax"},
+    {"reduce_min", row_reduce, "ReduceMin"}, {"reduce_prod", row_reduce, "ReduceProd"},
+    {"reduce_l1_norm", row_reduce, "ReduceL1"}, {"reduce_l2_norm", row_reduce, "ReduceL2"},
+    {"reduce_sum_square", row_reduce, "ReduceSumSquare"}, {"reduce_log_sum", row_reduce, "ReduceLogSum"},
+    {"reduce_log_sum_exp", row_reduce, "ReduceLogSumExp"},
+    {"relu6", row_relu6, NULL}, {"leaky_relu", row_leaky_relu, NULL}, {"elu", row_elu, NULL},
+    {"sigmoid_hard", row_sigmoid_hard, NULL}, {"rsqrt", row_rsqrt, NULL}, {"inverse", row_inverse, NULL},
+    {"log", row_log, NULL}, {"gelu", row_gelu, NULL}, {"silu", row_silu, NULL}, {"prelu", row_prelu, NULL},
+    {"layer_norm", row_layer_norm, NULL}, {"instance_norm", row_instance_norm, NULL},
+    {"slice_by_index", row_slice, NULL}, {"upsample_nearest_neighbor", row_upsample, NULL},
+    {"upsample_bilinear", row_upsample, "linear"}, {"conv_transpose", row_conv_transpose, NULL},
+    {NULL, NULL, NULL},
+};

@@ -1,6 +1,7 @@
-/* coreml_mil_ops.c — one MIL operation to IR nodes: const, conv, linear, matmul, elementwise, activations,
- * softmax, pooling, reshape/transpose/squeeze/expand_dims, batch_norm, concat, cast, reduce_mean, clip, pad;
- * further operations live in coreml_mil_more.c. */
+/* coreml_mil_ops.c — one MIL operation to IR nodes through the name -> converter table (mil_find): argument
+ * access, and the core rows: const, conv, linear, matmul, elementwise, activations, softmax, pooling,
+ * reshape/transpose/squeeze/expand_dims, batch_norm, concat, cast, reduce_mean, clip, pad. More rows live in
+ * coreml_mil_more.c and coreml_mil_logic.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ void mil_state_free(mil_state *ms)
     }
 }
 
-static const mil_arg *arg(const mil_op *op, const char *name)
+static const mil_arg *find_arg(const mil_op *op, const char *name)
 {
     for (size_t i = 0; i < op->n_inputs; i++)
         if (op->inputs[i]->key && strcmp(op->inputs[i]->key, name) == 0 && op->inputs[i]->value &&
@@ -32,9 +33,9 @@ static const mil_arg *arg(const mil_op *op, const char *name)
 }
 
 /* The value bound to argument `name` (binding k); -1 when absent (err untouched) or -2 on error. */
-static int arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
+int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
 {
-    const mil_arg *a = arg(op, name);
+    const mil_arg *a = find_arg(op, name);
     if (!a || k >= a->n_arguments)
         return -1;
     const CoreML__Specification__MILSpec__Argument__Binding *b = a->arguments[k];
@@ -59,19 +60,19 @@ static int arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k
     return v < 0 ? -2 : v;
 }
 
-static int need(cm_loader *ld, const mil_op *op, const char *name)
+int mil_need(cm_loader *ld, const mil_op *op, const char *name)
 {
-    int v = arg_value(ld, op, name, 0);
+    int v = mil_arg_value(ld, op, name, 0);
     if (v == -1)
         cm_fail(ld, CS_ERR_FORMAT, "missing argument '%s'", name);
     return v;
 }
 
 /* Integer parameter values known at load time; returns the count or -1 (absent: -1 without error). */
-static int const_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, int max, bool *bad)
+int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, int max, bool *bad)
 {
     *bad = false;
-    int v = arg_value(ld, op, name, 0);
+    int v = mil_arg_value(ld, op, name, 0);
     if (v < 0) {
         *bad = v == -2;
         return -1;
@@ -88,16 +89,16 @@ static int const_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t
     return (int)n;
 }
 
-static double const_num(cm_loader *ld, const mil_op *op, const char *name, double dflt)
+double mil_num(cm_loader *ld, const mil_op *op, const char *name, double dflt)
 {
-    int v = arg_value(ld, op, name, 0);
+    int v = mil_arg_value(ld, op, name, 0);
     const cs_tensor *t = v >= 0 ? ld->g->values[v].data : NULL;
     return t && cs_tensor_numel(t) == 1 ? cs_tensor_get_f64(t, 0) : dflt;
 }
 
-static const char *const_str(mil_state *ms, const mil_op *op, const char *name)
+const char *mil_str(mil_state *ms, const mil_op *op, const char *name)
 {
-    const mil_arg *a = arg(op, name);
+    const mil_arg *a = find_arg(op, name);
     if (!a)
         return NULL;
     const CoreML__Specification__MILSpec__Argument__Binding *b = a->arguments[0];
@@ -114,8 +115,9 @@ static const char *const_str(mil_state *ms, const mil_op *op, const char *name)
                ? tv->strings->values[0] : NULL;
 }
 
-static cs_status op_const(cm_loader *ld, mil_state *ms, const mil_op *op, int out)
+static cs_status op_const(cm_loader *ld, mil_state *ms, const mil_op *op, int out, const char *arg)
 {
+    (void)arg;
     const CoreML__Specification__MILSpec__Value *val = NULL;
     for (size_t i = 0; i < op->n_attributes; i++)
         if (op->attributes[i]->key && strcmp(op->attributes[i]->key, "val") == 0)
@@ -159,17 +161,17 @@ static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, b
 {
     int64_t v[8], pads[6] = {0, 0, 0, 0, 0, 0};
     bool bad;
-    int k = const_ints(ld, op, "strides", v, nsp, &bad);
+    int k = mil_ints(ld, op, "strides", v, nsp, &bad);
     if (bad || (k == nsp && attr_ints(ld, n, "strides", v, nsp) != CS_OK))
         return ld->err->status;
-    k = dil ? const_ints(ld, op, "dilations", v, nsp, &bad) : -1;
+    k = dil ? mil_ints(ld, op, "dilations", v, nsp, &bad) : -1;
     if (bad || (k == nsp && attr_ints(ld, n, "dilations", v, nsp) != CS_OK))
         return ld->err->status;
-    const char *pt = const_str(ms, op, "pad_type");
+    const char *pt = mil_str(ms, op, "pad_type");
     if (pt && (strcmp(pt, "same") == 0 || strcmp(pt, "same_lower") == 0))
         return cs_attrs_add_string(cm_attrs(ld, n), "auto_pad", pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cm_nomem(ld);
     if (pt && strcmp(pt, "custom") == 0) {
-        if (const_ints(ld, op, "pad", v, 2 * nsp, &bad) != 2 * nsp)
+        if (mil_ints(ld, op, "pad", v, 2 * nsp, &bad) != 2 * nsp)
             return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "custom padding needs %d pad values", 2 * nsp);
         for (int i = 0; i < nsp; i++)
             pads[i] = v[2 * i], pads[nsp + i] = v[2 * i + 1];
@@ -177,9 +179,10 @@ static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, b
     return attr_ints(ld, n, "pads", pads, 2 * nsp);
 }
 
-static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    int x = need(ld, op, "x"), w = x < 0 ? -2 : need(ld, op, "weight"), b = w < 0 ? -2 : arg_value(ld, op, "bias", 0);
+    (void)arg;
+    int x = mil_need(ld, op, "x"), w = x < 0 ? -2 : mil_need(ld, op, "weight"), b = w < 0 ? -2 : mil_arg_value(ld, op, "bias", 0);
     if (b == -2 || x < 0 || w < 0)
         return ld->err->status;
     const cs_tensor *wt = ld->g->values[w].data;
@@ -189,26 +192,28 @@ static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
     int n = cm_node(ld, "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
     if (n < 0 || window(ld, ms, op, n, true, wr - 2) != CS_OK)
         return ld->err->status ? ld->err->status : cm_nomem(ld);
-    return cs_attrs_add_int(cm_attrs(ld, n), "group", (int64_t)const_num(ld, op, "groups", 1)) ? CS_OK : cm_nomem(ld);
+    return cs_attrs_add_int(cm_attrs(ld, n), "group", (int64_t)mil_num(ld, op, "groups", 1)) ? CS_OK : cm_nomem(ld);
 }
 
-static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, bool avg)
+/* max_pool (arg NULL) and avg_pool (arg "avg"). */
+static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
+    bool avg = arg != NULL;
     int64_t k[4];
     bool bad;
-    int x = need(ld, op, "x");
+    int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
-    int nk = const_ints(ld, op, "kernel_sizes", k, 3, &bad);
+    int nk = mil_ints(ld, op, "kernel_sizes", k, 3, &bad);
     if (nk < 1 || k[0] < 1 || (nk > 1 && k[1] < 1) || (nk > 2 && k[2] < 1))
         return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
     int n = cm_node1(ld, avg ? "AveragePool" : "MaxPool", x, y);
     if (n < 0 || attr_ints(ld, n, "kernel_shape", k, nk) != CS_OK || window(ld, ms, op, n, false, nk) != CS_OK)
         return ld->err->status ? ld->err->status : cm_nomem(ld);
     cs_attrs *a = cm_attrs(ld, n);
-    bool ok = cs_attrs_add_int(a, "ceil_mode", const_num(ld, op, "ceil_mode", 0) != 0);
+    bool ok = cs_attrs_add_int(a, "ceil_mode", mil_num(ld, op, "ceil_mode", 0) != 0);
     if (avg)
-        ok = ok && cs_attrs_add_int(a, "count_include_pad", const_num(ld, op, "exclude_padding_from_average", 0) == 0);
+        ok = ok && cs_attrs_add_int(a, "count_include_pad", mil_num(ld, op, "exclude_padding_from_average", 0) == 0);
     return ok ? CS_OK : cm_nomem(ld);
 }
 
@@ -227,15 +232,18 @@ static int transposed_last2(cm_loader *ld, int v)
     return n < 0 || attr_ints(ld, n, "perm", perm, r) != CS_OK ? -2 : t;
 }
 
-static cs_status op_matmul(cm_loader *ld, const mil_op *op, int y, bool linear)
+/* linear (arg "linear": weight [out, in], bias) and matmul (transpose_x / transpose_y). */
+static cs_status op_matmul(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    int x = need(ld, op, linear ? "x" : "x"), w = x < 0 ? -2 : need(ld, op, linear ? "weight" : "y");
-    int b = linear && w >= 0 ? arg_value(ld, op, "bias", 0) : -1;
+    (void)ms;
+    bool linear = arg != NULL;
+    int x = mil_need(ld, op, linear ? "x" : "x"), w = x < 0 ? -2 : mil_need(ld, op, linear ? "weight" : "y");
+    int b = linear && w >= 0 ? mil_arg_value(ld, op, "bias", 0) : -1;
     if (x < 0 || w < 0 || b == -2)
         return ld->err->status;
-    if (linear || const_num(ld, op, "transpose_y", 0) != 0)
+    if (linear || mil_num(ld, op, "transpose_y", 0) != 0)
         w = transposed_last2(ld, w);
-    if (!linear && x >= 0 && const_num(ld, op, "transpose_x", 0) != 0)
+    if (!linear && x >= 0 && mil_num(ld, op, "transpose_x", 0) != 0)
         x = transposed_last2(ld, x);
     if (x < 0 || w < 0)
         return ld->err->status;
@@ -245,43 +253,47 @@ static cs_status op_matmul(cm_loader *ld, const mil_op *op, int y, bool linear)
     return b >= 0 && cm_node(ld, "Add", (int[]){mm, b}, 2, &y, 1) < 0 ? ld->err->status : CS_OK;
 }
 
-static cs_status op_binary(cm_loader *ld, const mil_op *op, const char *onnx, int y)
+static cs_status op_binary(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *onnx)
 {
-    int x = need(ld, op, "x"), z = x < 0 ? -2 : need(ld, op, "y");
+    (void)ms;
+    int x = mil_need(ld, op, "x"), z = x < 0 ? -2 : mil_need(ld, op, "y");
     if (x < 0 || z < 0)
         return ld->err->status;
     return cm_node(ld, onnx, (int[]){x, z}, 2, &y, 1) < 0 ? ld->err->status : CS_OK;
 }
 
-static cs_status op_unary(cm_loader *ld, const mil_op *op, const char *onnx, int y)
+static cs_status op_unary(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *onnx)
 {
-    int x = need(ld, op, "x");
+    (void)ms;
+    int x = mil_need(ld, op, "x");
     return x < 0 || cm_node1(ld, onnx, x, y) < 0 ? ld->err->status : CS_OK;
 }
 
 /* softmax, concat, reduce_mean, transpose, reshape, squeeze, expand_dims: one data input and constant params. */
-static cs_status op_axis(cm_loader *ld, const mil_op *op, const char *onnx, int y)
+static cs_status op_axis(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *onnx)
 {
-    int x = need(ld, op, "x");
+    (void)ms;
+    int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
     int n = cm_node1(ld, onnx, x, y);
-    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)const_num(ld, op, "axis", -1)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", -1)) ? mst(ld) : CS_OK;
 }
 
-static cs_status op_concat(cm_loader *ld, const mil_op *op, int y)
+static cs_status op_concat(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    const mil_arg *a = arg(op, "values");
+    (void)ms, (void)arg;
+    const mil_arg *a = find_arg(op, "values");
     if (!a || a->n_arguments > 64)
         return cm_fail(ld, CS_ERR_FORMAT, "concat needs 1 to 64 values");
-    if (const_num(ld, op, "interleave", 0) != 0)
+    if (mil_num(ld, op, "interleave", 0) != 0)
         return cm_fail(ld, CS_ERR_UNSUPPORTED, "concat with interleave=True is not supported");
     int ins[64];
     for (size_t i = 0; i < a->n_arguments; i++)
-        if ((ins[i] = arg_value(ld, op, "values", i)) < 0)
+        if ((ins[i] = mil_arg_value(ld, op, "values", i)) < 0)
             return ld->err->status;
     int n = cm_node(ld, "Concat", ins, (int)a->n_arguments, &y, 1);
-    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)const_num(ld, op, "axis", 0)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx, const char *param, bool as_input,
@@ -289,10 +301,10 @@ static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx
 {
     int64_t v[CS_MAX_RANK];
     bool bad;
-    int x = need(ld, op, "x");
+    int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
-    int k = const_ints(ld, op, param, v, CS_MAX_RANK, &bad);
+    int k = mil_ints(ld, op, param, v, CS_MAX_RANK, &bad);
     if (bad)
         return ld->err->status;
     if (as_input) {
@@ -305,18 +317,19 @@ static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx
     if (n < 0 || (k >= 0 && !cs_attrs_add_ints(cm_attrs(ld, n), strcmp(param, "perm") ? "axes" : "perm", v, k)))
         return mst(ld);
     if (strcmp(onnx, "ReduceMean") == 0 &&
-        !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", const_num(ld, op, "keep_dims", 0) != 0))
+        !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
         return cm_nomem(ld);
     return CS_OK;
 }
 
-static cs_status op_batch_norm(cm_loader *ld, const mil_op *op, int y)
+static cs_status op_batch_norm(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    int x = need(ld, op, "x"), m = x < 0 ? -2 : need(ld, op, "mean"), v = m < 0 ? -2 : need(ld, op, "variance");
+    (void)ms, (void)arg;
+    int x = mil_need(ld, op, "x"), m = x < 0 ? -2 : mil_need(ld, op, "mean"), v = m < 0 ? -2 : mil_need(ld, op, "variance");
     if (v < 0)
         return ld->err->status;
     const cs_tensor *mt = ld->g->values[m].data;
-    int g = arg_value(ld, op, "gamma", 0), b = g == -2 ? -2 : arg_value(ld, op, "beta", 0);
+    int g = mil_arg_value(ld, op, "gamma", 0), b = g == -2 ? -2 : mil_arg_value(ld, op, "beta", 0);
     if (b == -2)
         return ld->err->status;
     int64_t c = mt ? cs_tensor_numel(mt) : 0;
@@ -332,13 +345,14 @@ static cs_status op_batch_norm(cm_loader *ld, const mil_op *op, int y)
             return mst(ld);
     }
     int n = cm_node(ld, "BatchNormalization", (int[]){x, g, b, m, v}, 5, &y, 1);
-    return n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "epsilon", const_num(ld, op, "epsilon", 1e-5)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? mst(ld) : CS_OK;
 }
 
-static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    const char *dt = const_str(ms, op, "dtype");
-    int x = need(ld, op, "x");
+    (void)arg;
+    const char *dt = mil_str(ms, op, "dtype");
+    int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
     cs_dtype to = !dt || strncmp(dt, "fp", 2) == 0 ? CS_DT_F32 : strcmp(dt, "int32") == 0 ? CS_DT_I32
@@ -350,22 +364,24 @@ static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
     return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "to", to) ? mst(ld) : CS_OK;
 }
 
-static cs_status op_clip(cm_loader *ld, const mil_op *op, int y)
+static cs_status op_clip(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    int x = need(ld, op, "x"), lo = x < 0 ? -2 : need(ld, op, "alpha"), hi = lo < 0 ? -2 : need(ld, op, "beta");
+    (void)ms, (void)arg;
+    int x = mil_need(ld, op, "x"), lo = x < 0 ? -2 : mil_need(ld, op, "alpha"), hi = lo < 0 ? -2 : mil_need(ld, op, "beta");
     return hi < 0 || cm_node(ld, "Clip", (int[]){x, lo, hi}, 3, &y, 1) < 0 ? ld->err->status : CS_OK;
 }
 
 /* pad (iOS15 tensor_operation.py): `pad` holds (before, after) pairs for the last len/2 axes of x; modes
  * constant (constant_val), reflect and replicate become ONNX Pad's constant, reflect and edge. */
-static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
+    (void)arg;
     int64_t v[2 * CS_MAX_RANK], pads[2 * CS_MAX_RANK] = {0};
     bool bad;
-    int x = need(ld, op, "x");
+    int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->err->status;
-    int r = ld->g->values[x].rank, k = const_ints(ld, op, "pad", v, 2 * CS_MAX_RANK, &bad);
+    int r = ld->g->values[x].rank, k = mil_ints(ld, op, "pad", v, 2 * CS_MAX_RANK, &bad);
     if (bad)
         return ld->err->status;
     if (r < 1 || k < 0 || k % 2 || k / 2 > r)
@@ -375,61 +391,86 @@ static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
         pads[r - k / 2 + i] = v[2 * i];
         pads[2 * r - k / 2 + i] = v[2 * i + 1];
     }
-    const char *mode = const_str(ms, op, "mode");
+    const char *mode = mil_str(ms, op, "mode");
     const char *onnx = !mode || strcmp(mode, "constant") == 0 ? "constant" : strcmp(mode, "reflect") == 0 ? "reflect"
                        : strcmp(mode, "replicate") == 0 ? "edge" : NULL;
     if (!onnx)
         return cm_fail(ld, CS_ERR_UNSUPPORTED, "pad mode '%s'", mode);
     int pv = cm_const_i64(ld, "pads", pads, 2 * r), cv = cm_const_scalar(ld, "constant_val",
-                                                                      (float)const_num(ld, op, "constant_val", 0));
+                                                                      (float)mil_num(ld, op, "constant_val", 0));
     int n = pv < 0 || cv < 0 ? -1 : cm_node(ld, "Pad", (int[]){x, pv, cv}, 3, &y, 1);
     return n < 0 || !cs_attrs_add_string(cm_attrs(ld, n), "mode", onnx) ? mst(ld) : CS_OK;
 }
 
-static cs_status dispatch(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+/* reshape / squeeze / expand_dims take their constant as an ONNX input, transpose and reduce_mean as an attribute. */
+static cs_status op_reshape(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    static const char *bin[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"real_div", "Div"},
-                                   {"maximum", "Max"}, {"minimum", "Min"}, {"pow", "Pow"}};
-    static const char *un[][2] = {{"relu", "Relu"}, {"sigmoid", "Sigmoid"}, {"tanh", "Tanh"}, {"exp", "Exp"},
-                                  {"sqrt", "Sqrt"}, {"identity", "Identity"}, {"abs", "Abs"}};
-    const char *t = op->type;
-    for (size_t i = 0; i < sizeof bin / sizeof bin[0]; i++)
-        if (strcmp(t, bin[i][0]) == 0)
-            return op_binary(ld, op, bin[i][1], y);
-    for (size_t i = 0; i < sizeof un / sizeof un[0]; i++)
-        if (strcmp(t, un[i][0]) == 0)
-            return op_unary(ld, op, un[i][1], y);
-    if (strcmp(t, "const") == 0) return op_const(ld, ms, op, y);
-    if (strcmp(t, "conv") == 0) return op_conv(ld, ms, op, y);
-    if (strcmp(t, "linear") == 0) return op_matmul(ld, op, y, true);
-    if (strcmp(t, "matmul") == 0) return op_matmul(ld, op, y, false);
-    if (strcmp(t, "softmax") == 0) return op_axis(ld, op, "Softmax", y);
-    if (strcmp(t, "max_pool") == 0) return op_pool(ld, ms, op, y, false);
-    if (strcmp(t, "avg_pool") == 0) return op_pool(ld, ms, op, y, true);
-    if (strcmp(t, "reshape") == 0) return op_ints_param(ld, op, "Reshape", "shape", true, y);
-    if (strcmp(t, "transpose") == 0) return op_ints_param(ld, op, "Transpose", "perm", false, y);
-    if (strcmp(t, "squeeze") == 0) return op_ints_param(ld, op, "Squeeze", "axes", true, y);
-    if (strcmp(t, "expand_dims") == 0) return op_ints_param(ld, op, "Unsqueeze", "axes", true, y);
-    if (strcmp(t, "reduce_mean") == 0) return op_ints_param(ld, op, "ReduceMean", "axes", false, y);
-    if (strcmp(t, "batch_norm") == 0) return op_batch_norm(ld, op, y);
-    if (strcmp(t, "concat") == 0) return op_concat(ld, op, y);
-    if (strcmp(t, "cast") == 0) return op_cast(ld, ms, op, y);
-    if (strcmp(t, "clip") == 0) return op_clip(ld, op, y);
-    if (strcmp(t, "pad") == 0) return op_pad(ld, ms, op, y);
-    cs_status st = mil_more_op(ld, ms, op, y);
-    if (st == CS_ERR_UNSUPPORTED && !ld->err->status)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "MIL operation '%s' is not supported", t);
-    return st;
+    (void)ms, (void)arg;
+    return op_ints_param(ld, op, "Reshape", "shape", true, y);
 }
 
-int mil_need(cm_loader *ld, const mil_op *op, const char *name) { return need(ld, op, name); }
-int mil_opt(cm_loader *ld, const mil_op *op, const char *name) { return arg_value(ld, op, name, 0); }
-double mil_num(cm_loader *ld, const mil_op *op, const char *name, double dflt) { return const_num(ld, op, name, dflt); }
-const char *mil_str(mil_state *ms, const mil_op *op, const char *name) { return const_str(ms, op, name); }
-
-int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, int max, bool *bad)
+static cs_status op_transpose(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    return const_ints(ld, op, name, out, max, bad);
+    (void)ms, (void)arg;
+    return op_ints_param(ld, op, "Transpose", "perm", false, y);
+}
+
+static cs_status op_squeeze(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
+{
+    (void)ms, (void)arg;
+    return op_ints_param(ld, op, "Squeeze", "axes", true, y);
+}
+
+static cs_status op_expand_dims(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
+{
+    (void)ms, (void)arg;
+    return op_ints_param(ld, op, "Unsqueeze", "axes", true, y);
+}
+
+static cs_status op_reduce_mean(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
+{
+    (void)ms, (void)arg;
+    return op_ints_param(ld, op, "ReduceMean", "axes", false, y);
+}
+
+const mil_row mil_rows_core[] = {
+    {"add", op_binary, "Add"}, {"sub", op_binary, "Sub"}, {"mul", op_binary, "Mul"}, {"real_div", op_binary, "Div"},
+    {"maximum", op_binary, "Max"}, {"minimum", op_binary, "Min"}, {"pow", op_binary, "Pow"},
+    {"relu", op_unary, "Relu"}, {"sigmoid", op_unary, "Sigmoid"}, {"tanh", op_unary, "Tanh"}, {"exp", op_unary, "Exp"},
+    {"sqrt", op_unary, "Sqrt"}, {"identity", op_unary, "Identity"}, {"abs", op_unary, "Abs"},
+    {"const", op_const, NULL}, {"conv", op_conv, NULL}, {"linear", op_matmul, "linear"}, {"matmul", op_matmul, NULL},
+    {"softmax", op_axis, "Softmax"}, {"max_pool", op_pool, NULL}, {"avg_pool", op_pool, "avg"},
+    {"reshape", op_reshape, NULL}, {"transpose", op_transpose, NULL}, {"squeeze", op_squeeze, NULL},
+    {"expand_dims", op_expand_dims, NULL}, {"reduce_mean", op_reduce_mean, NULL}, {"batch_norm", op_batch_norm, NULL},
+    {"concat", op_concat, NULL}, {"cast", op_cast, NULL}, {"clip", op_clip, NULL}, {"pad", op_pad, NULL},
+    {NULL, NULL, NULL},
+};
+
+const mil_row *mil_find(const char *name)
+{
+    static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor};
+    for (size_t t = 0; name && t < sizeof tables / sizeof tables[0]; t++)
+        for (const mil_row *r = tables[t]; r->name; r++)
+            if (strcmp(r->name, name) == 0)
+                return r;
+    return NULL;
+}
+
+int mil_supported_ops(const char *const **names)
+{
+    static const char *list[256];
+    static int n = 0;
+    if (n == 0) {
+        static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor};
+        static const char *const multi[] = {"classify", "split", "lstm"};
+        for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+            for (const mil_row *r = tables[t]; r->name && n < 250; r++)
+                list[n++] = r->name;
+        for (size_t i = 0; i < sizeof multi / sizeof multi[0]; i++)
+            list[n++] = multi[i];
+    }
+    *names = list;
+    return n;
 }
 
 /* classify(probabilities, classes) -> (classLabel, probabilities): scores flattened and their argmax index. */
@@ -439,7 +480,7 @@ static cs_status op_classify(cm_loader *ld, const mil_op *op)
     if (!n0 || !n1 || cm_begin_layer(ld, n1, op->type) != CS_OK)
         return n0 && n1 ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "classify outputs need names");
     int64_t minus1 = -1;
-    int p = need(ld, op, "probabilities"), label = cm_blob(ld, n0), probs = cm_blob(ld, n1);
+    int p = mil_need(ld, op, "probabilities"), label = cm_blob(ld, n0), probs = cm_blob(ld, n1);
     int shape = p < 0 ? -1 : cm_const_i64(ld, "shape", &minus1, 1), n;
     if (p < 0 || label < 0 || probs < 0 || shape < 0 || cm_node(ld, "Reshape", (int[]){p, shape}, 2, &probs, 1) < 0 ||
         (n = cm_node1(ld, "ArgMax", probs, label)) < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", 0))
@@ -466,9 +507,12 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
     const char *name = op->outputs[0]->name;
     if (cm_begin_layer(ld, name, op->type) != CS_OK)
         return ld->err->status;
+    const mil_row *row = mil_find(op->type);
+    if (!row)
+        return cm_fail(ld, CS_ERR_UNSUPPORTED, "MIL operation '%s' is not supported", op->type);
     int y = cm_blob(ld, name);
-    if (y < 0 || dispatch(ld, ms, op, y) != CS_OK)
-        return ld->err->status;
+    if (y < 0 || row->fn(ld, ms, op, y, row->arg) != CS_OK)
+        return ld->err->status ? ld->err->status : cm_nomem(ld);
     if (ld->g->values[y].data == NULL)
         mil_declare(ld, y, op->outputs[0]->type);
     if (ld->g->values[y].producer >= 0 && !cs_layer_add_output(ld->g, ld->layer, y))

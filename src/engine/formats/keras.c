@@ -6,6 +6,7 @@
 
 #include "../fileio.h"
 #include "../model.h"
+#include "h5_sandbox.h"
 #include "keras_internal.h"
 #include "zipfile.h"
 
@@ -59,9 +60,11 @@ static cs_status read_arch(ks_loader *ld, const char *arch, json_t **config)
 /* Returns CS_OK with *config NULL for a weights-only file loaded as such (no --arch). */
 static cs_status open_h5(ks_loader *ld, json_t **config)
 {
-    ld->store.file = H5Fopen(ld->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ld->store.file = cs_h5_open_sandboxed(ld->path, NULL, 0, ld->err); /* libhdf5 parses in a child process */
     if (ld->store.file < 0)
-        return cs_error_set(ld->err, CS_ERR_FORMAT, "%s: not a readable HDF5 file (truncated or corrupt)", ld->path);
+        return ld->err->status ? ld->err->status
+                               : cs_error_set(ld->err, CS_ERR_FORMAT, "%s: not a readable HDF5 file (truncated or "
+                                              "corrupt)", ld->path);
     char *cfg = ks_h5_attr_string(ld->store.file, "model_config");
     char *ver = ks_h5_attr_string(ld->store.file, "keras_version");
     set_version(ld, ver);
@@ -87,16 +90,11 @@ static cs_status open_h5(ks_loader *ld, json_t **config)
 /* Opens an in-memory HDF5 image through the core driver. */
 static cs_status open_h5_image(ks_loader *ld, unsigned char *buf, size_t len)
 {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 || H5Pset_file_image(fapl, buf, len) < 0) {
-        if (fapl >= 0)
-            H5Pclose(fapl);
-        return cs_error_set(ld->err, CS_ERR_IO, "%s: cannot set up the HDF5 memory driver", ld->path);
-    }
-    ld->store.file = H5Fopen("model.weights.h5", H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
+    ld->store.file = cs_h5_open_sandboxed(ld->path, buf, len, ld->err); /* libhdf5 parses in a child process */
     if (ld->store.file < 0)
-        return cs_error_set(ld->err, CS_ERR_FORMAT, "%s: model.weights.h5 is not a readable HDF5 file", ld->path);
+        return ld->err->status ? ld->err->status
+                               : cs_error_set(ld->err, CS_ERR_FORMAT, "%s: model.weights.h5 is not a readable HDF5 "
+                                              "file", ld->path);
     ld->store.root = ld->store.file;
     ld->store.v3_layout = true;
     return CS_OK;

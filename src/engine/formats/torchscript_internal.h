@@ -80,7 +80,7 @@ typedef struct ts_ctx {
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
 #define TS_MAX_CALL_DEPTH 64
 #define TS_MAX_LOOP 100000
-#define TS_MAX_STEPS 2000000
+#define TS_MAX_STEPS 500000
 #define TS_MAX_ARENA_BYTES ((size_t)256 << 20)
 
 /* ---- values (torchscript.c) ---- */

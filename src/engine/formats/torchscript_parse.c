@@ -556,6 +556,10 @@ static bool name_list(parser *p, ts_node *value, char ***out, int *n)
 {
     if (!value || value->kind != TS_LIST)
         return true;
+    for (int k = 0; *out && k < *n; k++) /* the list given again: the last one counts */
+        free((*out)[k]);
+    free(*out);
+    *n = 0;
     *out = calloc((size_t)value->n + 1, sizeof **out);
     if (!*out)
         return false;

@@ -108,9 +108,18 @@ static bool fold_bn(const cs_graph *g, const cs_fusion *f, int64_t m, int64_t pe
 
 /* ---- descriptors ---- */
 
-static const dnnl_format_tag_t act_tags[4] = {dnnl_ncw, dnnl_nchw, dnnl_ncdhw, 0};
-static const dnnl_format_tag_t w_tags[4] = {dnnl_oiw, dnnl_oihw, dnnl_oidhw, 0};
-static const dnnl_format_tag_t gw_tags[4] = {dnnl_goiw, dnnl_goihw, dnnl_goidhw, 0};
+/* Row-major layouts by spatial rank (1-3): activations N,C,spatial; weights O,I,k and G,O,I,k. */
+static dnnl_format_tag_t act_tag(int nsp)
+{
+    return nsp == 1 ? dnnl_ncw : nsp == 2 ? dnnl_nchw : dnnl_ncdhw;
+}
+
+static dnnl_format_tag_t weight_tag(int nsp, bool grouped)
+{
+    if (grouped)
+        return nsp == 1 ? dnnl_goiw : nsp == 2 ? dnnl_goihw : dnnl_goidhw;
+    return nsp == 1 ? dnnl_oiw : nsp == 2 ? dnnl_oihw : dnnl_oidhw;
+}
 
 static bool post_ops(const cs_fusion *f, dnnl_primitive_attr_t attr)
 {
@@ -182,7 +191,7 @@ static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs
     }
     dnnl_memory_desc_t user_w, user_b;
     ok = ok && dnnl_memory_desc_init_by_tag(&user_w, cg->rank + (cg->group > 1), cg->w, dnnl_f32,
-                                            (cg->group > 1 ? gw_tags : w_tags)[cg->nsp - 1]) == dnnl_success;
+                                            weight_tag(cg->nsp, cg->group > 1)) == dnnl_success;
     ok = ok && dnnl_memory_desc_init_by_tag(&user_b, 1, cg->b, dnnl_f32, dnnl_a) == dnnl_success;
     ok = ok && (e->pk = calloc(1, sizeof *e->pk)) != NULL;
     if (ok) {
@@ -258,7 +267,7 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
     if (!e)
         return NULL;
     dnnl_memory_desc_t any_x, any_w, any_b, any_y;
-    dnnl_format_tag_t at = act_tags[cg.nsp - 1];
+    dnnl_format_tag_t at = act_tag(cg.nsp);
     e->in_nhwc = ctx->in_nhwc && cg.rank == 4;
     e->sum_nhwc = ctx->sum_nhwc && cg.rank == 4 && ctx->fuse && ctx->fuse->sum_value >= 0;
     e->nhwc_out_ok = ctx->nhwc_out_ok;
@@ -417,10 +426,10 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     }
     cs_tensor *y = conv_out(ctx, s, e);
     bool ok = y && entry_run(ctx, e, x, y);
+    ctx->fuse_done = ok && ctx->fuse != NULL;
+    ctx->out_nhwc = ok && e->out_nhwc; /* read before an uncached entry is freed (a node run outside a plan) */
     if (fresh && !cs_dnnl_cache_put(ctx->cache, e, entry_free))
         entry_free(e);
-    ctx->fuse_done = ok && ctx->fuse != NULL;
-    ctx->out_nhwc = ok && e->out_nhwc;
     ctx->fuse = asked;
     if (!y)
         return ctx->err->status;

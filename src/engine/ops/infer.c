@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-#include "registry.h"
-
 static cs_status fail(cs_infer_ctx *ctx, const char *why)
 {
     return cs_error_set(ctx->err, CS_ERR_SHAPE, "node '%s' (%s): %s", ctx->node->name, ctx->node->op, why);
@@ -323,22 +321,4 @@ cs_status cs_infer_concat(cs_infer_ctx *ctx)
     }
     ctx->out[0] = o;
     return CS_OK;
-}
-
-cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *out, cs_error *err)
-{
-    const cs_node *node = &g->nodes[n];
-    const cs_op_def *def = cs_ops_find(node->domain, node->op);
-    if (!def || !def->infer)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': no shape inference for op '%s'", g->path,
-                            node->name, node->op);
-    const cs_tensor *known[64] = {0};
-    if (node->n_inputs > 64 || node->n_outputs > 64)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s' has too many inputs", g->path, node->name);
-    for (int i = 0; i < node->n_inputs; i++)
-        known[i] = node->inputs[i] >= 0 ? g->values[node->inputs[i]].data : NULL;
-    for (int o = 0; o < node->n_outputs; o++)
-        out[o] = (cs_shape){CS_DT_UNDEFINED, -1, {0}};
-    cs_infer_ctx ctx = {g, node, in, known, node->n_inputs, out, node->n_outputs, g->opset, err};
-    return def->infer(&ctx);
 }

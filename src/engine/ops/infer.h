@@ -31,7 +31,4 @@ cs_status cs_infer_transpose(cs_infer_ctx *ctx);
 /* Concat along axis. */
 cs_status cs_infer_concat(cs_infer_ctx *ctx);
 
-/* Infers every output of node n of g from its inputs' declared shapes (the graph's values) and constants. */
-cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *out, cs_error *err);
-
 #endif

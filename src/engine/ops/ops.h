@@ -88,6 +88,9 @@ const cs_op_def *cs_ops_find(const char *domain, const char *op);
 /* Number of registered ops, and the i-th one (for listings). */
 int cs_ops_count(void);
 const cs_op_def *cs_ops_at(int i);
+/* Infers the outputs of node n of g from its inputs' shapes `in` (constants read from the graph) with the
+ * op's infer (registry.c); CS_ERR_UNSUPPORTED when the op has none. */
+cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *out, cs_error *err);
 
 /* ---- helpers for kernels (ops_util.c) ---- */
 

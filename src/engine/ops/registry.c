@@ -1,5 +1,5 @@
 /* registry.c — the op table: every op family file exports one NULL-terminated cs_op_def array,
- * listed here once; lookup is by domain and op name. */
+ * listed here once; lookup is by domain and op name, and a node's outputs inferred by its op's row. */
 #include "registry.h"
 
 #include <string.h>
@@ -53,4 +53,22 @@ const cs_op_def *cs_ops_at(int i)
             if (i-- == 0)
                 return d;
     return NULL;
+}
+
+cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *out, cs_error *err)
+{
+    const cs_node *node = &g->nodes[n];
+    const cs_op_def *def = cs_ops_find(node->domain, node->op);
+    if (!def || !def->infer)
+        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': no shape inference for op '%s'", g->path,
+                            node->name, node->op);
+    const cs_tensor *known[64] = {0};
+    if (node->n_inputs > 64 || node->n_outputs > 64)
+        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s' has too many inputs", g->path, node->name);
+    for (int i = 0; i < node->n_inputs; i++)
+        known[i] = node->inputs[i] >= 0 ? g->values[node->inputs[i]].data : NULL;
+    for (int o = 0; o < node->n_outputs; o++)
+        out[o] = (cs_shape){CS_DT_UNDEFINED, -1, {0}};
+    cs_infer_ctx ctx = {g, node, in, known, node->n_inputs, out, node->n_outputs, g->opset, err};
+    return def->infer(&ctx);
 }

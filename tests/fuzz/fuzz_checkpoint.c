@@ -1,0 +1,9 @@
+/* fuzz_checkpoint.c — libFuzzer target: torch.save checkpoints (legacy pickle stream or zip),
+ * loaded through cs_model_load, then lowered and (small inputs) executed; see fuzz_common.h. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_model(fuzz_file(".pth", data, size));
+    return 0;
+}
