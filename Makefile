@@ -133,7 +133,8 @@ zoo: deps
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/fuzz
 FUZZ_NAMES   := $(filter-out fuzz_common,$(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c))))
-FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+                -Wno-target-clones-mixed-specifiers
 fuzz-build: deps
 	@./tools/deps.sh $(FUZZ_DEB_PKGS)
 	$(MAKE) -j2 BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-targets

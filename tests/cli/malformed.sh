@@ -132,3 +132,10 @@ expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect test
 # found by fuzz_image: a PNG chunk declaring 1.2 GB in a 490-byte file (stb_image reallocates before reading)
 bounded malformed_png_chunk_huge "png_chunk_huge\.png: corrupt PNG \(a chunk runs past the end of the file\)" \
     "$CS" run $F/tiny_valid.onnx --input $M/png_chunk_huge.png
+
+# found by fuzz_ts_source: a syntax error after a tuple's first item, and a class listing __buffers__ twice,
+# each leaked parser memory (make asan's leak check asserts the fix; here: exit 2 or 0, never a crash)
+bounded malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
+    "$CS" inspect $M/ts_tuple_error.pt
+check malformed_ts_buffers_twice bash -c 'ulimit -v 1048576; timeout 5 "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
+    "$CS" $M/ts_buffers_twice.pt

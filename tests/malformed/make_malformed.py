@@ -251,7 +251,13 @@ def coreml_cases():
     mf.write_package("coreml_immediate_tuple.mlpackage", m, mf.weight_bin([1, 0, 0, 0, 0, 1, 1, 0]))
 
 
-CASES = {"torchscript": torchscript_cases, "checkpoint": checkpoint_cases, "input": input_cases,
+def fuzz_found_cases():
+    """Reproducers the fuzz targets found (tests/fuzz): each leaked or crashed before its fix."""
+    torchscript("ts_tuple_error.pt", HEAD + FWD + "    a = (x, x\n    return x\n")  # leak: fuzz_ts_source
+    torchscript("ts_buffers_twice.pt", HEAD + "  __buffers__ = []\n" + FWD + "    return x\n")  # leak: fuzz_ts_source
+
+
+CASES = {"fuzz_found": fuzz_found_cases, "torchscript": torchscript_cases, "checkpoint": checkpoint_cases, "input": input_cases,
          "onnx": onnx_cases, "onnx_external": onnx_external_cases, "h5": h5_cases, "coreml": coreml_cases}
 
 if __name__ == "__main__":  # all groups, or only those named: make_malformed.py onnx_external

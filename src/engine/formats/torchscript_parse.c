@@ -127,7 +127,11 @@ static ts_node *atom(parser *p)
         if (n && cs_ts_is_op(p, ",")) { /* tuple */
             cs_ts_next(p);
             ts_node *t = seq(p, TS_TUPLE, ")");
-            if (t && add_kid(p, t, n, NULL)) { /* move n to the front */
+            if (!t) { /* a syntax error in the rest of the tuple: n is still ours (found by fuzz_ts_source) */
+                node_free(n);
+                return NULL;
+            }
+            if (add_kid(p, t, n, NULL)) { /* move n to the front */
                 memmove(t->kids + 1, t->kids, (size_t)(t->n - 1) * sizeof *t->kids);
                 t->kids[0] = n;
                 return t;
