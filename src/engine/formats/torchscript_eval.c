@@ -72,6 +72,7 @@ tv *cs_ts_call_def(ts_ctx *c, const ts_file *file, const ts_node *d, tv *self, t
 {
     if (c->depth >= TS_MAX_CALL_DEPTH)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "calls nested deeper than %d (recursion?)", TS_MAX_CALL_DEPTH);
+    c->steps += 15; /* a call (frame, bindings) costs about 16 statements of the TS_MAX_STEPS budget */
     frame fr = {.file = file};
     int n_params = d->n - 1, pos = 0;
     const char *saved_file = c->file;
