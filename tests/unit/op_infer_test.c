@@ -111,7 +111,7 @@ static bool check_op(const cs_op_def *def, const probe *pr)
     const cs_tensor *tin[MAX_IN];
     uint32_t seed = 7;
     for (; n_in < MAX_IN && pr->in[n_in].dtype != CS_DT_UNDEFINED; n_in++) {
-        char name[16];
+        char name[32]; /* room for "c" and any int: -O1 cannot bound n_in */
         snprintf(name, sizeof name, "c%d", n_in);
         cs_tensor *t = make_input(&pr->in[n_in], &seed);
         tin[n_in] = t;

@@ -359,7 +359,7 @@ static void decompositions(const cs_graph *g, const int *nodes, int n, cs_canon 
 void cs_canon_collect(const cs_graph *g, const int *layers, int n, cs_tensor *const *vals, cs_canon *out)
 {
     memset(out, 0, sizeof *out);
-    int nodes[256], nn = 0;
+    int nodes[256] = {0}, nn = 0; /* zeroed: gcc -O1 cannot see nn bounds the reads */
     for (int i = 0; i < n; i++) {
         if (layers[i] < 0 || layers[i] >= g->n_layers)
             continue;
