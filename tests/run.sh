@@ -18,6 +18,14 @@ run_suite() {
     "$@" 2>&1 | tee -a "$log" | grep -E '^(FAIL|ok) ' | grep -v '^ok ' || true
 }
 
+# The zoo of real-size models (tools/zoo/make_zoo.py) is built first when torchvision is installed, so that
+# both the explorer's real-scale checks (tui.sh) and the zoo suite run on it.
+export ZOO_DIR=${ZOO_DIR:-build/zoo}
+if [ ! -f "$ZOO_DIR/faults.tsv" ] && /usr/bin/python3 -c 'import torchvision, onnx' 2>/dev/null; then
+    echo "== building the zoo in $ZOO_DIR (about a minute)"
+    nice -n 10 /usr/bin/python3 tools/zoo/make_zoo.py "$ZOO_DIR" >/dev/null 2>&1 || echo "FAIL zoo_generated" >>"$log"
+fi
+
 run_suite "unit tests" "$BUILD/unit_tests"
 for suite in tests/cli/*.sh tests/zoo/*.sh; do
     run_suite "$suite" bash "$suite"

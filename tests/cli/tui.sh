@@ -337,7 +337,7 @@ fi
 # --- at real scale: a ResNet-50 pair of the zoo opens folded with keys live while loading, f lands on the
 # first divergence, every key redraws fast (the slowest redraw is checked below with all the others)
 zoo=""
-for d in build/zoo ../zoo /work/zoo; do [ -d "$d/resnet50" ] && [ -d "$d/faults" ] && zoo=$d && break; done
+for d in "${ZOO_DIR:-build/zoo}" build/zoo; do [ -d "$d/resnet50" ] && [ -d "$d/faults" ] && zoo=$d && break; done
 if [ -n "$zoo" ] && [ -f "$zoo/faults/resnet50_kernel_hw.onnx" ]; then
     start_at 120 40 "$zoo/resnet50/model.pt" "$zoo/faults/resnet50_kernel_hw.onnx" --input "$zoo/resnet50/input.npy"
     expect_screen tui_resnet50_progress "(loading|running).*keys work meanwhile" 100
@@ -353,7 +353,7 @@ if [ -n "$zoo" ] && [ -f "$zoo/faults/resnet50_kernel_hw.onnx" ]; then
     sleep 1
     keys q
 else
-    echo "# no ResNet-50 zoo (build/zoo, ../zoo): the real-scale checks are skipped (make zoo builds it)"
+    echo "# no ResNet-50 zoo (${ZOO_DIR:-build/zoo}; torchvision missing?): the real-scale checks are skipped (make zoo builds it)"
 fi
 
 # --- ] and [ step through layers with an error of their own, skipping the ones that only inherit it
