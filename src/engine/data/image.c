@@ -37,9 +37,12 @@ static cs_status image_alloc(int h, int w, int c, cs_image *out, const char *whe
  * every 0xFF as FF 00, so FF C4 anywhere in the file is a real DHT marker. */
 static bool jpeg_tables_ok(const uint8_t *b, size_t n)
 {
-    if (n < 2 || b[0] != 0xFF || b[1] != 0xD8)
+    size_t soi = 0; /* stb_image takes any run of 0xFF fill bytes before the D8 as the SOI marker (fuzz_image) */
+    while (soi < n && b[soi] == 0xFF)
+        soi++;
+    if (soi == 0 || soi >= n || b[soi] != 0xD8)
         return true; /* not a JPEG */
-    for (size_t i = 2; i + 4 <= n; i++) {
+    for (size_t i = soi; i + 4 <= n; i++) {
         if (b[i] != 0xFF || b[i + 1] != 0xC4)
             continue;
         size_t len = (size_t)b[i + 2] << 8 | b[i + 3], end = i + 2 + len, p = i + 4;
