@@ -334,6 +334,22 @@ static void decompositions(const cs_graph *g, const int *nodes, int n, cs_canon 
         if (strcmp(nd->op, "Min") == 0 && !isnan(k))
             add_num(c, "max", nodes[i], which, "Min constant", &k, 1);
     }
+    /* HardSigmoid as Add(b) -> Clip(0, c) -> Div(d): alpha 1/d, beta b/d (PyTorch's: b 3, d 6) */
+    double add_k = NAN, div_k = NAN;
+    for (int i = 0; i < n; i++) {
+        int which = -1;
+        double k = scalar_operand(g, &g->nodes[nodes[i]], &which);
+        if (strcmp(g->nodes[nodes[i]].op, "Add") == 0 && which == 1 && isnan(add_k))
+            add_k = k;
+        if (strcmp(g->nodes[nodes[i]].op, "Div") == 0 && which == 1 && isnan(div_k))
+            div_k = k;
+    }
+    if (!isnan(add_k) && !isnan(div_k) && div_k != 0 &&
+        (group_has(g, nodes, n, "Clip") || group_has(g, nodes, n, "Min"))) {
+        double alpha = 1 / div_k, beta = add_k / div_k;
+        add_num(c, "alpha", -1, -1, "Div constant", &alpha, 1);
+        add_num(c, "beta", -1, -1, "Add constant", &beta, 1);
+    }
     if (group_has(g, nodes, n, "Erf"))
         add_str(c, "approximate", -1, "none");
     else if (group_has(g, nodes, n, "Tanh") && group_has(g, nodes, n, "Pow"))

@@ -24,6 +24,7 @@ static double f_gelu_tanh(double x) { return 0.5 * x * (1 + tanh(0.7978845608028
 static double f_hsig_onnx(double x) { return fmax(0, fmin(1, 0.2 * x + 0.5)); }
 static double f_hsig_torch(double x) { return fmax(0, fmin(1, x / 6 + 0.5)); }
 static double f_hswish(double x) { return x * f_hsig_torch(x); }
+static double f_x_hsig_onnx(double x) { return x * f_hsig_onnx(x); }
 static double f_softplus(double x) { return x > 20 ? x : log1p(exp(x)); }
 static double f_mish(double x) { return x * tanh(f_softplus(x)); }
 static double f_hardtanh(double x) { return x < -1 ? -1 : x > 1 ? 1 : x; }
@@ -38,7 +39,7 @@ static const struct {
     {"elu", f_elu},                 {"selu", f_selu},           {"gelu (exact)", f_gelu},
     {"gelu (tanh)", f_gelu_tanh},   {"hardsigmoid(0.2,0.5)", f_hsig_onnx}, {"hardsigmoid(1/6,0.5)", f_hsig_torch},
     {"hardswish", f_hswish},        {"softplus", f_softplus},   {"mish", f_mish},
-    {"hardtanh", f_hardtanh},
+    {"hardtanh", f_hardtanh},       {"x*hardsigmoid(0.2,0.5)", f_x_hsig_onnx},
 };
 #define N_ACTS ((int)(sizeof acts / sizeof acts[0]))
 
