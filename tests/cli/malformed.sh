@@ -142,3 +142,6 @@ check malformed_ts_buffers_twice bash -c 'ulimit -v 1048576; timeout 5 "$0" insp
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bounded malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     "$CS" run $F/tiny_valid.onnx --input $M/jpeg_fill_huffman.jpg
+# found by fuzz_image: a PPM width of 26 digits overflowed stb_image's int parse (undefined behaviour)
+bounded malformed_pnm_header_overflow "pnm_header_overflow\.ppm: corrupt PGM/PPM \(a header number over 9 digits\)" \
+    "$CS" run $F/tiny_valid.onnx --input $M/pnm_header_overflow.ppm
