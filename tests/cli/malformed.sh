@@ -139,3 +139,9 @@ bounded malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]+:
     "$CS" inspect $M/ts_tuple_error.pt
 check malformed_ts_buffers_twice bash -c 'ulimit -v 1048576; timeout 5 "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
     "$CS" $M/ts_buffers_twice.pt
+# found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
+bounded malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
+    "$CS" run $F/tiny_valid.onnx --input $M/jpeg_fill_huffman.jpg
+# found by fuzz_image: a PPM width of 26 digits overflowed stb_image's int parse (undefined behaviour)
+bounded malformed_pnm_header_overflow "pnm_header_overflow\.ppm: corrupt PGM/PPM \(a header number over 9 digits\)" \
+    "$CS" run $F/tiny_valid.onnx --input $M/pnm_header_overflow.ppm

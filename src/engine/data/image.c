@@ -37,9 +37,12 @@ static cs_status image_alloc(int h, int w, int c, cs_image *out, const char *whe
  * every 0xFF as FF 00, so FF C4 anywhere in the file is a real DHT marker. */
 static bool jpeg_tables_ok(const uint8_t *b, size_t n)
 {
-    if (n < 2 || b[0] != 0xFF || b[1] != 0xD8)
+    size_t soi = 0; /* stb_image takes any run of 0xFF fill bytes before the D8 as the SOI marker (fuzz_image) */
+    while (soi < n && b[soi] == 0xFF)
+        soi++;
+    if (soi == 0 || soi >= n || b[soi] != 0xD8)
         return true; /* not a JPEG */
-    for (size_t i = 2; i + 4 <= n; i++) {
+    for (size_t i = soi; i + 4 <= n; i++) {
         if (b[i] != 0xFF || b[i + 1] != 0xC4)
             continue;
         size_t len = (size_t)b[i + 2] << 8 | b[i + 3], end = i + 2 + len, p = i + 4;
@@ -76,12 +79,36 @@ static bool png_chunks_ok(const uint8_t *b, size_t n)
     return true;
 }
 
+/* stb_image 2.27 reads a PNM header's width, height and maxval into an int without an overflow check: a PGM/PPM
+ * whose header numbers have more than 9 digits is refused first (found by fuzz_image). Comments are skipped. */
+static bool pnm_header_ok(const uint8_t *b, size_t n)
+{
+    if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6'))
+        return true; /* not a PGM/PPM */
+    size_t p = 2;
+    for (int field = 0; field < 3; field++) {
+        while (p < n && (b[p] == ' ' || b[p] == '\t' || b[p] == '\n' || b[p] == '\r' || b[p] == '#' ||
+                         b[p] == '\v' || b[p] == '\f'))
+            if (b[p++] == '#')
+                while (p < n && b[p] != '\n' && b[p] != '\r')
+                    p++;
+        int digits = 0;
+        while (p < n && b[p] >= '0' && b[p] <= '9')
+            p++, digits++;
+        if (digits > 9)
+            return false;
+    }
+    return true;
+}
+
 static cs_status read_checked(const uint8_t *buf, size_t len, const char *path, cs_image *out, cs_error *err)
 {
     int w = 0, h = 0, c = 0;
     if (!jpeg_tables_ok(buf, len)) /* before stbi_info, which already builds the tables */
         return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt JPEG (a Huffman table declares more than 256 codes)",
                             path);
+    if (!pnm_header_ok(buf, len))
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt PGM/PPM (a header number over 9 digits)", path);
     if (!png_chunks_ok(buf, len))
         return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt PNG (a chunk runs past the end of the file)", path);
     if (len > INT32_MAX || !stbi_info_from_memory(buf, (int)len, &w, &h, &c))
