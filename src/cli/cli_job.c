@@ -71,7 +71,7 @@ int cs_cli_job_end(cs_job *job)
         return CS_EXIT_OK;
     if (job->on_event)
         fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "convscope: %s cancelled after %lld of %lld%s\n", job->what && job->what[0] ? job->what : "run",
+    fprintf(stderr, "convscope: %s cancelled after %lld of %lld%s\n", job->what[0] ? job->what : "run",
             (long long)job->done, (long long)job->total,
             job->done ? "; the results cover those done" : " (nothing to report)");
     return CS_EXIT_CANCELLED;

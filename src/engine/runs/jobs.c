@@ -2,6 +2,8 @@
  * Rates and ETAs are computed from a monotonic clock since cs_job_begin. */
 #include "jobs.h"
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include <time.h>
 
@@ -18,14 +20,14 @@ void cs_job_init(cs_job *job, cs_job_event_fn on_event, void *user)
     job->on_event = on_event;
     job->user = user;
     job->min_interval_s = 0.1;
-    job->what = "";
+    job->what[0] = '\0';
     job->total = job->done = 0;
     job->t_start = job->t_last = cs_job_now_s();
 }
 
 void cs_job_begin(cs_job *job, const char *what, int64_t total)
 {
-    job->what = what ? what : "";
+    snprintf(job->what, sizeof job->what, "%s", what ? what : "");
     job->total = total;
     job->done = 0;
     job->t_start = cs_job_now_s();

@@ -28,7 +28,7 @@ typedef struct cs_job {
     void *user;
     double min_interval_s;    /* events are throttled to at most one per interval (default 0.1 s) */
     /* private */
-    const char *what;
+    char what[160];           /* a copy: the caller's string may end before the job is reported */
     int64_t total, done;
     double t_start, t_last;
 } cs_job;
