@@ -38,3 +38,17 @@ check() {
     shift
     if "$@"; then echo "ok $name"; else echo "FAIL $name"; fi
 }
+
+# wait_sigint_caught PID: waits (up to 20 s) until process PID has installed its own SIGINT handler (bit 2 of
+# SigCgt in /proc/PID/status). A background job of a non-interactive shell starts with SIGINT ignored, so a
+# Ctrl-C sent before the handler is in place would be lost and the test would measure start-up time instead.
+wait_sigint_caught() {
+    local pid=$1 k mask
+    for ((k = 0; k < 400; k++)); do
+        mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || return 1
+        [ -n "$mask" ] || return 1
+        if (( (16#$mask & 2) != 0 )); then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}

@@ -14,10 +14,11 @@ expect_fail bench_input_missing_file "nope.png" "$CS" bench samples/lenet5/lenet
 
 # --- Ctrl-C: exit 130, say how far it got, no report of zeros before the first batch
 if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-    # one sample per run over 10000: interrupted after ~1 s, well before the end
+    # one sample per run over 10000: interrupted ~1 s after its Ctrl-C handler is armed, well before the end
     "$CS" eval samples/resnet/resnet.onnx --data fashion-mnist:test --batch 1 >"$TMP/cancel.out" 2>"$TMP/cancel.err" &
     pid=$!
-    sleep 1.5
+    wait_sigint_caught "$pid"
+    sleep 1
     kill -INT "$pid"
     wait "$pid"
     rc=$?
@@ -26,10 +27,10 @@ if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     else
         echo "FAIL cli_cancel_exits_130_and_says_how_far (exit $rc; $(tr '\r' '\n' <"$TMP/cancel.err" | tail -2))"
     fi
-    # a batch larger than what finishes in 0.3 s: Ctrl-C lands before the first result
+    # a batch of 10000 takes seconds: Ctrl-C as soon as the handler is armed lands before the first result
     "$CS" eval samples/resnet/resnet.onnx --data fashion-mnist:test --batch 10000 >"$TMP/early.out" 2>"$TMP/early.err" &
     pid=$!
-    sleep 0.3
+    wait_sigint_caught "$pid"
     kill -INT "$pid"
     wait "$pid"
     rc=$?
