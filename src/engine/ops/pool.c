@@ -429,12 +429,12 @@ static cs_status op_max_unpool(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_pool[] = {
-    {"MaxPool", op_max_pool, cs_infer_pool},
-    {"AveragePool", op_average_pool, cs_infer_pool},
-    {"LpPool", op_lp_pool, cs_infer_pool},
-    {"GlobalMaxPool", op_global_max_pool, cs_infer_global_pool},
-    {"GlobalAveragePool", op_global_average_pool, cs_infer_global_pool},
-    {"GlobalLpPool", op_global_lp_pool, cs_infer_global_pool},
-    {"MaxUnpool", op_max_unpool},
-    {NULL, NULL},
+    {.name = "MaxPool", .run = op_max_pool, .infer = cs_infer_pool},
+    {.name = "AveragePool", .run = op_average_pool, .infer = cs_infer_pool},
+    {.name = "LpPool", .run = op_lp_pool, .infer = cs_infer_pool},
+    {.name = "GlobalMaxPool", .run = op_global_max_pool, .infer = cs_infer_global_pool},
+    {.name = "GlobalAveragePool", .run = op_global_average_pool, .infer = cs_infer_global_pool},
+    {.name = "GlobalLpPool", .run = op_global_lp_pool, .infer = cs_infer_global_pool},
+    {.name = "MaxUnpool", .run = op_max_unpool},
+    {.name = NULL},
 };

@@ -144,8 +144,8 @@ static cs_status op_adam(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_training[] = {
-    {"Adagrad", op_adagrad},
-    {"Momentum", op_momentum},
-    {"Adam", op_adam},
-    {NULL, NULL},
+    {.name = "Adagrad", .run = op_adagrad},
+    {.name = "Momentum", .run = op_momentum},
+    {.name = "Adam", .run = op_adam},
+    {.name = NULL},
 };
