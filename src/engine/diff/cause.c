@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cause.h"
 #include "cause_internal.h"
 
 /* A hypothesis explains B when A's layer so changed reproduces B's layer (fed A's input) to a relative residual

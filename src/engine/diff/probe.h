@@ -5,8 +5,8 @@
 #define CS_DIFF_PROBE_H
 
 #include "../exec.h"
-#include "cause.h"
-#include "diff.h"
+#include "cause_types.h"
+#include "diff_types.h"
 
 typedef struct cs_probe {
     const cs_graph *a, *b;
@@ -43,13 +43,5 @@ cs_tensor *cs_probe_run_b_on(const cs_probe *p, int graph_input, const cs_tensor
 double cs_probe_residual(const cs_probe *p, const cs_tensor *h, bool h_is_a, const cs_tensor *ref, bool ref_is_a);
 /* The external (computed, non-constant) input of A's group node `node` number i, or NULL. */
 const cs_tensor *cs_probe_a_input(const cs_probe *p, int node, int i);
-
-/* Fills *out for the pair (runs the hypotheses). */
-void cs_cause_probe(const cs_probe *p, cs_cause *out);
-
-/* The cause of r's first divergence (found=false when there is none). Never fails: a probe that cannot run
- * leaves the cause "unknown" with what was measured. */
-void cs_cause_find(const cs_graph *a, const cs_graph *b, const cs_tensor *const *in_a, const cs_tensor *const *in_b,
-                   const cs_diff_result *r, cs_cause *out);
 
 #endif
