@@ -18,7 +18,8 @@ const cs_command cs_commands[] = {
      cs_cmd_eval},
     {"bench", "bench MODEL... [--input SPEC] [--runs N] [--warmup N] [--threads N] [--batch N] [--scale S] [--mean M] "
               "[--std D] [--json]",
-     "latency min/median/p90/max, throughput, peak memory, size, parameters, MACs, slowest layers", cs_cmd_bench},
+     "latency min/median/p90/max, CPU time, throughput, peak memory, size, parameters, MACs, slowest layers and ops",
+     cs_cmd_bench},
     {"attack", "attack A [B] --method fgsm|pgd|simba [--eps E] [--steps N] [--alpha S] [--norm inf|2] [--data SPEC] "
                "[--limit N] [--batch N] [--threads N] [--seed S] [--save DIR] [--scale S] [--mean M] [--std D] [--json]",
      "adversarial robustness (FGSM, PGD, SimBA): clean/robust accuracy, success rate, perturbation sizes, queries, "
