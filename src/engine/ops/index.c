@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shape_util.h"
+#include "../grad/backward.h"
 
 /* ---- Slice ---- */
 
@@ -695,7 +696,7 @@ const cs_op_def cs_ops_index[] = {
     {.name = "ScatterElements", .run = op_scatter_elements},
     {.name = "Scatter", .run = op_scatter},
     {.name = "ScatterND", .run = op_scatter_nd},
-    {.name = "Pad", .run = op_pad},
+    {.name = "Pad", .run = op_pad, .backward = cs_grad_pad},
     {.name = "Tile", .run = op_tile},
     {.name = "Compress", .run = op_compress},
     {.name = "NonZero", .run = op_non_zero},

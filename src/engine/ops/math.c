@@ -4,6 +4,7 @@
 #include "math_kernels.h"
 #include "registry.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 #include <math.h>
 #include <string.h>
@@ -327,16 +328,16 @@ static cs_status op_mean(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_math[] = {
-    {.name = "Add", .run = op_add, .infer = cs_infer_broadcast},
-    {.name = "Sub", .run = op_sub, .infer = cs_infer_broadcast},
-    {.name = "Mul", .run = op_mul, .infer = cs_infer_broadcast},
-    {.name = "Div", .run = op_div, .infer = cs_infer_broadcast},
+    {.name = "Add", .run = op_add, .infer = cs_infer_broadcast, .backward = cs_grad_add},
+    {.name = "Sub", .run = op_sub, .infer = cs_infer_broadcast, .backward = cs_grad_sub},
+    {.name = "Mul", .run = op_mul, .infer = cs_infer_broadcast, .backward = cs_grad_mul},
+    {.name = "Div", .run = op_div, .infer = cs_infer_broadcast, .backward = cs_grad_div},
     {.name = "Mod", .run = op_mod},
     {.name = "Pow", .run = op_pow, .infer = cs_infer_broadcast},
     {.name = "BitShift", .run = op_bitshift},
     {.name = "Max", .run = op_max, .infer = cs_infer_broadcast},
     {.name = "Min", .run = op_min, .infer = cs_infer_broadcast},
-    {.name = "Sum", .run = op_sum, .infer = cs_infer_broadcast},
+    {.name = "Sum", .run = op_sum, .infer = cs_infer_broadcast, .backward = cs_grad_sum},
     {.name = "Mean", .run = op_mean, .infer = cs_infer_broadcast},
     {.name = "Equal", .run = cs_op_equal, .infer = cs_infer_compare},
     {.name = "Less", .run = cs_op_less, .infer = cs_infer_compare},
@@ -348,15 +349,15 @@ const cs_op_def cs_ops_math[] = {
     {.name = "Xor", .run = cs_op_xor, .infer = cs_infer_compare},
     {.name = "Not", .run = cs_op_not, .infer = cs_infer_same},
     {.name = "Where", .run = cs_op_where},
-    {.name = "Abs", .run = cs_op_abs, .infer = cs_infer_same},
-    {.name = "Neg", .run = cs_op_neg, .infer = cs_infer_same},
+    {.name = "Abs", .run = cs_op_abs, .infer = cs_infer_same, .backward = cs_grad_abs},
+    {.name = "Neg", .run = cs_op_neg, .infer = cs_infer_same, .backward = cs_grad_neg},
     {.name = "Reciprocal", .run = cs_op_reciprocal, .infer = cs_infer_same},
     {.name = "Floor", .run = cs_op_floor, .infer = cs_infer_same},
     {.name = "Ceil", .run = cs_op_ceil, .infer = cs_infer_same},
     {.name = "Round", .run = cs_op_round},
-    {.name = "Sqrt", .run = cs_op_sqrt, .infer = cs_infer_same},
-    {.name = "Exp", .run = cs_op_exp, .infer = cs_infer_same},
-    {.name = "Log", .run = cs_op_log, .infer = cs_infer_same},
+    {.name = "Sqrt", .run = cs_op_sqrt, .infer = cs_infer_same, .backward = cs_grad_sqrt},
+    {.name = "Exp", .run = cs_op_exp, .infer = cs_infer_same, .backward = cs_grad_exp},
+    {.name = "Log", .run = cs_op_log, .infer = cs_infer_same, .backward = cs_grad_log},
     {.name = "Erf", .run = cs_op_erf, .infer = cs_infer_same},
     {.name = "Sign", .run = cs_op_sign, .infer = cs_infer_same},
     {.name = "Sin", .run = cs_op_sin, .infer = cs_infer_same},

@@ -2,6 +2,7 @@
  * InstanceNormalization, LRN, LayerNormalization, MeanVarianceNormalization and Dropout. */
 #include "registry.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -522,11 +523,11 @@ static cs_status op_dropout(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_norm[] = {
-    {.name = "BatchNormalization", .run = op_batch_norm, .infer = cs_infer_same},
+    {.name = "BatchNormalization", .run = op_batch_norm, .infer = cs_infer_same, .backward = cs_grad_batchnorm},
     {.name = "InstanceNormalization", .run = op_instance_norm, .infer = cs_infer_same},
     {.name = "LRN", .run = op_lrn, .infer = cs_infer_same},
     {.name = "LayerNormalization", .run = op_layer_norm},
     {.name = "MeanVarianceNormalization", .run = op_mvn, .infer = cs_infer_same},
-    {.name = "Dropout", .run = op_dropout},
+    {.name = "Dropout", .run = op_dropout, .backward = cs_grad_identity},
     {.name = NULL},
 };
