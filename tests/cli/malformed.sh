@@ -164,8 +164,8 @@ bad_model malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]
 check malformed_ts_buffers_twice bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
     "$CS" $M/ts_buffers_twice.pt
 # found by fuzz_onnx: Pad amounts near INT64_MIN on both sides of an axis overflowed the output size (UBSan)
-bad_input malformed_onnx_pad_overflow "onnx_pad_overflow\.onnx: node 'pad' \(Pad\): pads on axis 1 leave an impossible size" \
-    $M/onnx_pad_overflow.onnx
+bounded malformed_onnx_pad_overflow "onnx_pad_overflow\.onnx: node 'pad' \(Pad\): pads on axis 1 leave an impossible size" \
+    "$CS" run $M/onnx_pad_overflow.onnx --input $X
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     $M/jpeg_fill_huffman.jpg
