@@ -166,6 +166,10 @@ check malformed_ts_buffers_twice bash -c '$MEMCAP; timeout $WALL "$0" inspect "$
 # found by fuzz_onnx: Pad amounts near INT64_MIN on both sides of an axis overflowed the output size (UBSan)
 bounded malformed_onnx_pad_overflow "onnx_pad_overflow\.onnx: node 'pad' \(Pad\): pads on axis 1 leave an impossible size" \
     "$CS" run $M/onnx_pad_overflow.onnx --input $X
+# found by fuzz_mlmodel: slice_by_index with begin_mask, a negative stride and squeeze_mask computed INT64_MAX + 1
+# (signed overflow; make asan's UBSan asserts the fix; here: exit 0 or 2, never a crash)
+check malformed_mil_slice_squeeze_end bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
+    "$CS" $M/mil_slice_squeeze_end.mlmodel
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     $M/jpeg_fill_huffman.jpg
