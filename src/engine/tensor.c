@@ -1,6 +1,7 @@
 /* tensor.c — dense tensor storage, shape arithmetic with overflow checks, dtype-generic
  * element access and casts (including IEEE half and bfloat16 conversion). */
 #include "tensor.h"
+#include "value.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ bool cs_shape_numel(int rank, const int64_t *dims, int64_t *numel)
 
 cs_tensor *cs_tensor_new(cs_dtype dtype, int rank, const int64_t *dims, cs_error *err)
 {
-    size_t esize = cs_dtype_size(dtype);
+    size_t esize = dtype == CS_DT_STRING ? sizeof(char *) : cs_dtype_size(dtype);
     if (esize == 0) {
         cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor dtype %s (%d) is not supported", cs_dtype_name(dtype),
                      (int)dtype);
@@ -126,6 +127,8 @@ cs_tensor *cs_tensor_new_like(const cs_tensor *like, cs_dtype dtype, cs_error *e
 
 cs_tensor *cs_tensor_clone(const cs_tensor *t, cs_error *err)
 {
+    if (t->kind != CS_VALUE_TENSOR || t->dtype == CS_DT_STRING)
+        return cs_value_clone(t, err);
     cs_tensor *c = cs_tensor_new(t->dtype, t->rank, t->dims, err);
     if (c && t->nbytes)
         memcpy(c->data, t->data, t->nbytes);
@@ -136,6 +139,8 @@ void cs_tensor_free(cs_tensor *t)
 {
     if (!t)
         return;
+    if (t->kind != CS_VALUE_TENSOR || t->dtype == CS_DT_STRING)
+        cs_value_free_parts(t);
     free(t->data);
     free(t);
 }

@@ -27,8 +27,10 @@ if [ "$passed" -ge "$floor" ]; then echo "ok conformance_${K}_node_at_least_floo
 else echo "FAIL conformance_${K}_node_at_least_floor ($s; floor $floor)"; fi
 s=$(summary simple)
 failed=$(field "$s" failed)
-if [ "$failed" = 0 ]; then echo "ok conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"
-else echo "FAIL conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"; fi
+skipped=$(field "$s" skipped)
+# only the two training-gradient tests may be skipped: sequences and string tensors run
+if [ "$failed" = 0 ] && [ "$skipped" -le 2 ]; then echo "ok conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"
+else echo "FAIL conformance_${K}_simple_all_pass_or_skipped_with_reason ($s)"; grep -E '\| failed \|' "$TMP/report_simple.md" | head; fi
 done
 
 # Operators and versions of opsets 18-21 (fixtures from the operator documentation, make_opset18_fixtures.py).
