@@ -96,7 +96,8 @@ cs_status cs_string_set(cs_tensor *t, int64_t i, const char *s, size_t len, cs_e
     char *c = malloc(len + 1);
     if (!c)
         return cs_error_set(err, CS_ERR_NOMEM, "out of memory copying a string");
-    memcpy(c, s, len);
+    if (len)
+        memcpy(c, s, len);
     c[len] = 0;
     char **slot = &((char **)t->data)[i];
     free(*slot);

@@ -43,7 +43,7 @@ static cs_graph *node_graph(const char *op, int n_in)
     g->opset = 18;
     int ins[8], out = cs_graph_value(g, "out");
     for (int i = 0; i < n_in; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "in%d", i);
         ins[i] = cs_graph_value(g, name);
         cs_graph_add_input(g, ins[i]);

@@ -40,7 +40,8 @@ static cs_status op_optional_get_element(cs_kernel_ctx *ctx)
 
 static cs_status op_optional_has_element(cs_kernel_ctx *ctx)
 {
-    cs_tensor *out = cs_kernel_output(ctx, 0, CS_DT_BOOL, 0, NULL);
+    int64_t scalar = 1; /* rank 0: dims unused */
+    cs_tensor *out = cs_kernel_output(ctx, 0, CS_DT_BOOL, 0, &scalar);
     if (!out)
         return ctx->err->status;
     ((uint8_t *)out->data)[0] = content(cs_kernel_input(ctx, 0)) != NULL;

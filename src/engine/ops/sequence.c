@@ -128,7 +128,8 @@ static cs_status op_sequence_erase(cs_kernel_ctx *ctx)
 static cs_status op_sequence_length(cs_kernel_ctx *ctx)
 {
     const cs_tensor *seq = seq_input(ctx, 0);
-    cs_tensor *out = seq ? cs_kernel_output(ctx, 0, CS_DT_I64, 0, NULL) : NULL;
+    int64_t scalar = 1; /* rank 0: dims unused */
+    cs_tensor *out = seq ? cs_kernel_output(ctx, 0, CS_DT_I64, 0, &scalar) : NULL;
     if (!out)
         return ctx->err->status;
     ((int64_t *)out->data)[0] = seq->n_items;

@@ -130,5 +130,6 @@ const cs_op_def cs_ops_training[] = {
     {"Adagrad", op_adagrad},
     {"Momentum", op_momentum},
     {"Adam", op_adam},
+    {"Gradient", cs_grad_op_gradient}, /* grad/grad_op.c */
     {NULL, NULL},
 };
