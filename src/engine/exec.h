@@ -8,34 +8,13 @@
 
 #include "graph.h"
 #include "ops/ops.h"
+#include "plan.h"
 #include "status.h"
 #include "tensor.h"
 
 /* Called for every value a node computes, right after the node ran.
  * The tensor is only valid during the call unless the observer clones it. */
 typedef void (*cs_observer_fn)(void *user, const cs_graph *g, int node, int value, const cs_tensor *t);
-
-typedef struct cs_plan {
-    int *order;            /* node indices in execution order */
-    int n_order;
-    const cs_op_def **kernels; /* per node (indexed by node index) */
-    int *last_use;         /* per value: position in order of its last consumer; -1 never consumed */
-    bool *is_output;       /* per value: graph output (kept) */
-    /* released activation buffers reused by later runs (a cache, not part of the plan's meaning: a run
-     * takes it for its duration, so a plan shared by threads at worst runs one of them without it) */
-    _Atomic(struct cs_bufpool *) pool;
-    /* fast path (exec_fuse.c): chains one kernel call computes, used when the fast kernels are on and
-     * the run observes none of the chain's inner values */
-    struct cs_fusion *fusions;
-    int n_fusions;
-    int *fusion_of;        /* per node: the fusion it heads or belongs to, -1 none */
-    int *pos;              /* per node: its position in order */
-    bool *nhwc_ok;         /* per node: its output may stay channels-last (every consumer takes that layout) */
-    struct cs_dnnl_cache *cache; /* oneDNN primitives and packed weights of this plan's graph */
-    /* per node: the op takes sequences, optionals and string tensors (value.h); NULL when no such value can
-     * arise in the graph, so numeric graphs check nothing at run time */
-    bool *takes_values;
-} cs_plan;
 
 typedef struct cs_exec_opts {
     cs_observer_fn observer;

@@ -3,8 +3,8 @@
 #ifndef CS_EXEC_FUSE_H
 #define CS_EXEC_FUSE_H
 
-#include "exec.h"
 #include "ops/fusion.h"
+#include "plan.h"
 
 /* Fills plan->fusions, plan->fusion_of and plan->pos (plan->order must be set). */
 cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err);

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "exec.h"
 #include "graph.h"
+#include "plan.h"
 #include "status.h"
 #include "tensor.h"
 

@@ -105,53 +105,6 @@ cs_status cs_string_set(cs_tensor *t, int64_t i, const char *s, size_t len, cs_e
     return CS_OK;
 }
 
-static cs_tensor *clone_strings(const cs_tensor *t, cs_error *err)
-{
-    cs_tensor *c = cs_tensor_new(CS_DT_STRING, t->rank, t->dims, err);
-    for (int64_t i = 0, n = cs_string_count(t); c && i < n; i++) {
-        const char *s = ((char *const *)t->data)[i];
-        if (s && cs_string_set(c, i, s, strlen(s), err) != CS_OK) {
-            cs_tensor_free(c);
-            return NULL;
-        }
-    }
-    return c;
-}
-
-cs_tensor *cs_value_clone(const cs_tensor *t, cs_error *err)
-{
-    if (t->kind == CS_VALUE_TENSOR)
-        return t->dtype == CS_DT_STRING ? clone_strings(t, err) : cs_tensor_clone(t, err);
-    cs_tensor *c = container(t->kind, err);
-    if (!c)
-        return NULL;
-    c->items = t->n_items ? calloc((size_t)t->n_items, sizeof *c->items) : NULL;
-    if (t->n_items && !c->items) {
-        free(c);
-        cs_error_set(err, CS_ERR_NOMEM, "out of memory copying a %s", cs_value_kind_name(t));
-        return NULL;
-    }
-    for (int i = 0; i < t->n_items; i++) {
-        if (!(c->items[i] = cs_tensor_clone(t->items[i], err))) {
-            cs_tensor_free(c);
-            return NULL;
-        }
-        c->n_items = i + 1;
-    }
-    return c;
-}
-
-void cs_value_free_parts(cs_tensor *t)
-{
-    for (int64_t i = 0, n = cs_string_count(t); t->data && i < n; i++)
-        free(((char **)t->data)[i]);
-    for (int i = 0; i < t->n_items; i++)
-        cs_tensor_free(t->items[i]);
-    free(t->items);
-    t->items = NULL;
-    t->n_items = 0;
-}
-
 /* x as numpy prints it (str of a float32/float64): the fewest significant digits that read back to the same
  * value, positional for 1e-4 <= |x| < 1e16 ("0.5", "100.0"), else scientific ("1e-05", "1.5e+20"). */
 static void format_float(double x, bool single, char *buf, size_t size)
@@ -183,7 +136,7 @@ cs_tensor *cs_string_cast(const cs_tensor *t, cs_dtype to, cs_error *err)
         return NULL;
     }
     if (t->dtype == CS_DT_STRING && to == CS_DT_STRING)
-        return cs_value_clone(t, err);
+        return cs_tensor_clone(t, err);
     cs_tensor *c = cs_tensor_new(to, t->rank, t->dims, err);
     if (!c)
         return NULL;

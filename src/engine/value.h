@@ -19,6 +19,8 @@ static inline bool cs_value_plain(const cs_tensor *t)
     return t->kind == CS_VALUE_TENSOR && t->dtype != CS_DT_STRING;
 }
 
+/* cs_tensor_clone and cs_tensor_free (tensor.c) copy and free every kind deeply. */
+
 /* "sequence", "optional", "string tensor" or "tensor", for messages. */
 const char *cs_value_kind_name(const cs_tensor *t);
 
@@ -41,9 +43,5 @@ int64_t cs_string_count(const cs_tensor *t);
 /* A string tensor parsed into numbers of dtype to (floats as strtod reads them: "NaN", "INF", "-INF"; integers in
  * base 10), or numbers printed as strings (floats as numpy prints them: shortest round-trip digits). */
 cs_tensor *cs_string_cast(const cs_tensor *t, cs_dtype to, cs_error *err);
-
-/* Deep copy of any kind, and the freeing of strings and items (tensor.c calls these). */
-cs_tensor *cs_value_clone(const cs_tensor *t, cs_error *err);
-void cs_value_free_parts(cs_tensor *t);
 
 #endif

@@ -46,6 +46,15 @@ hits=$(grep -rnE '"[^"]*\\"[a-z_]+\\": *(%|\\")' src/ || true)
 if [ -z "$hits" ]; then echo "ok no_json_written_with_format_strings"
 else echo "FAIL no_json_written_with_format_strings: $hits"; fi
 
+# --- import cycles between source files (tools/cycles.py, the include graph) stay at most two, each explained
+# in docs/ARCHITECTURE.md (the house's bound; 0 since the diff result, cause and plan types got headers of their own)
+if command -v python3 >/dev/null; then
+    cyc=$(python3 tools/cycles.py 2>&1)
+    n=$(printf '%s\n' "$cyc" | sed -n 's/^\([0-9][0-9]*\) include cycles$/\1/p')
+    if [ -n "$n" ] && [ "$n" -le 2 ]; then echo "ok include_cycles_at_most_two ($n)"
+    else echo "FAIL include_cycles_at_most_two: $(printf '%s\n' "$cyc" | tail -20 | tr '\n' ' ')"; fi
+fi
+
 # --- on a terminal the progress line is rewritten in place (\r, never a new line per update), <= 100 columns
 if command -v script >/dev/null && [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     COLUMNS=200 script -qc "stty cols 200; '$CS' eval samples/lenet5/lenet5.onnx --data fashion-mnist:test --limit 2000 --batch 1" \

@@ -61,6 +61,13 @@ bounded malformed_ckpt_shared_dicts_legacy "ckpt_shared_dicts_legacy\.pt: checkp
     "$CS" inspect $M/ckpt_shared_dicts_legacy.pt
 bounded malformed_ckpt_stride0_view "ckpt_stride0_view\.pt: w: a view of storage '0' \(16 bytes\) would materialise" \
     "$CS" inspect $M/ckpt_stride0_view.pt
+# a 1 GiB storage entry deflated within the ratio limit (~7 MB, generated into $TMP, not committed): refused before
+# inflating, because the pickle declares 16 bytes for it, or (declaring all of it) because of --max-memory
+/usr/bin/python3 tests/malformed/make_malformed.py --out "$TMP" zip_inflate
+bounded malformed_zip_entry_over_storage "zip_inflate_small\.pt: storage 'data/0' is 1073741824 bytes uncompressed, more than the 16 " \
+    "$CS" inspect "$TMP/zip_inflate_small.pt"
+bounded malformed_zip_entry_over_budget "zip_inflate_1g\.pt: zip entry 'archive/data/0' is 1024\.0 MiB uncompressed, over the memory budget of 256\.0 MiB" \
+    "$CS" inspect "$TMP/zip_inflate_1g.pt" --max-memory 256M
 bounded malformed_zip_total_cap "zip_total_bomb\.pt: reading zip entry .* refusing a zip bomb" "$CS" inspect $M/zip_total_bomb.pt
 bounded malformed_npy_huge_shape "npy_huge_shape\.npy: \.npy data is 16 bytes but shape \[65536,65536\]" \
     "$CS" run $F/tiny_valid.onnx --input $M/npy_huge_shape.npy

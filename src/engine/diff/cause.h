@@ -4,21 +4,18 @@
 #ifndef CS_DIFF_CAUSE_H
 #define CS_DIFF_CAUSE_H
 
-#include <stdbool.h>
-
-typedef struct cs_cause {
-    bool found;                /* false: nothing diverged (or no activations were compared) */
-    char kind[24];             /* one of cs_cause_kinds() */
-    char attribute[32];        /* canonical attribute name when kind is "attribute", else "" */
-    char a[96], b[96];         /* the two values (A's, B's) where they can be named, else "" */
-    double residual;           /* relative residual of the winning hypothesis (0 = exact; -1 when static) */
-    char runner_up[96];        /* the second best hypothesis ("" when none) */
-    double runner_up_residual; /* its relative residual (-1 when none) */
-    char evidence[320];        /* the measurement behind the verdict */
-    char summary[400];         /* one sentence a user can act on (CLI, explorer header and detail pane) */
-} cs_cause;
+#include "cause_types.h"
+#include "probe.h"
 
 /* The kind names, in the documented order; *n receives the count. */
 const char *const *cs_cause_kinds(int *n);
+
+/* Fills *out for the pair (runs the hypotheses). */
+void cs_cause_probe(const cs_probe *p, cs_cause *out);
+
+/* The cause of r's first divergence (found=false when there is none). Never fails: a probe that cannot run
+ * leaves the cause "unknown" with what was measured. */
+void cs_cause_find(const cs_graph *a, const cs_graph *b, const cs_tensor *const *in_a, const cs_tensor *const *in_b,
+                   const cs_diff_result *r, cs_cause *out);
 
 #endif

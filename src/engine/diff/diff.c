@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../exec_services.h"
-#include "probe.h"
+#include "cause.h"
 #include "verdict.h"
 
 void cs_diff_opts_default(cs_diff_opts *opts)

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "diff.h"
+#include "diff_types.h"
 
 typedef enum {
     CS_PAIR_OK = 0,           /* within tolerance (or weights agree when nothing ran) */

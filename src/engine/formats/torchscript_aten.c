@@ -186,6 +186,11 @@ static tv *lower_clamps(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         return clip(c, x, cs_ts_get_f(A(1, "min_val"), -1), cs_ts_get_f(A(2, "max_val"), 1), true, true);
     if (strcmp(name, "relu6") == 0)
         return clip(c, x, 0, 6, true, true);
+    if (strcmp(name, "clamp_min") == 0 || strcmp(name, "clamp_max") == 0) {
+        tv *b = A(1, name[7] == 'i' ? "min" : "max");
+        bool lo = name[7] == 'i';
+        return clip(c, x, lo ? cs_ts_get_f(b, -INFINITY) : -INFINITY, lo ? INFINITY : cs_ts_get_f(b, INFINITY), true, !lo);
+    }
     tv *lo = A(1, "min"), *hi = A(2, "max");
     return clip(c, x, cs_ts_get_f(lo, -INFINITY), cs_ts_get_f(hi, INFINITY), cs_ts_present(lo) || cs_ts_present(hi),
                 cs_ts_present(hi));
@@ -244,7 +249,7 @@ const ts_aten_def cs_ts_aten_core[] = {
     {"maximum", lower_binary},    {"minimum", lower_binary},    {"true_divide", lower_binary}, {"multiply", lower_binary},
     {"logical_and", lower_binary}, {"logical_or", lower_binary}, {"logical_xor", lower_binary},
     {"rsub", lower_rsub},         {"leaky_relu", lower_leaky_relu}, {"hardtanh", lower_clamps}, {"relu6", lower_clamps},
-    {"clamp", lower_clamps},      {"clip", lower_clamps},       {"gelu", lower_gelu},       {"silu", lower_silu},
+    {"clamp", lower_clamps},      {"clip", lower_clamps},       {"clamp_min", lower_clamps}, {"clamp_max", lower_clamps},       {"gelu", lower_gelu},       {"silu", lower_silu},
     {"hardsigmoid", lower_hardsigmoid}, {"softmax", lower_softmax}, {"log_softmax", lower_softmax},
     {NULL, NULL}};
 
@@ -254,7 +259,7 @@ static ts_aten_fn find_fn(const char *name)
 {
     static const ts_aten_def *const tables[] = {cs_ts_aten_core, cs_ts_aten_nn, cs_ts_aten_shape, cs_ts_aten_math,
                                                  cs_ts_aten_rnn, cs_ts_aten_attn,
-                                                 cs_ts_aten_vision};
+                                                 cs_ts_aten_vision, cs_ts_aten_inplace};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const ts_aten_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0)
@@ -272,8 +277,13 @@ tv *cs_ts_aten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         char base[64];
         memcpy(base, name, len - 1);
         base[len - 1] = 0;
-        if ((fn = find_fn(base)))
-            return fn(c, base, a, kw, n);
+        if ((fn = find_fn(base))) { /* the result rebinds the first argument (and the base it is a view of) */
+            tv *r = fn(c, base, a, kw, n);
+            tv *x = n > 0 && !kw[0] ? a[0] : NULL;
+            if (r && x && x->kind == TV_TENSOR && !x->qdt && r->kind == TV_TENSOR && r->value != x->value)
+                return cs_ts_write(c, x, r->value);
+            return r;
+        }
     }
     if (!fn)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "unsupported TorchScript op aten::%s", name);

@@ -217,6 +217,15 @@ static tv *lower_sum(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return reduce(c, "ReduceSum", A(0, "input"), A(1, "dim"), A(2, "keepdim"));
 }
 
+/* norm(x, p, dim, keepdim) / linalg_vector_norm(x, ord, dim, keepdim): ReduceL2 (p 2) or ReduceL1 (p 1). */
+static tv *lower_norm(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    double p = cs_ts_get_f(A(1, strcmp(name, "norm") == 0 ? "p" : "ord"), 2);
+    if (p != 1 && p != 2)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of order %g (1 and 2 are supported)", name, p);
+    return reduce(c, p == 2 ? "ReduceL2" : "ReduceL1", A(0, "input"), A(2, "dim"), A(3, "keepdim"));
+}
+
 static tv *lower_to(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     (void)name;
@@ -380,4 +389,4 @@ const ts_aten_def cs_ts_aten_math[] = {
     {"elu", lower_elu},       {"rsqrt", lower_rsqrt},     {"where", lower_where},   {"atan2", lower_atan2},
     {"gt", lower_compare},    {"lt", lower_compare},      {"ge", lower_compare},   {"le", lower_compare},
     {"eq", lower_compare},    {"ne", lower_compare},      {"to", lower_to},        {"type_as", lower_to},
-    {"floor_divide", lower_floor_divide}, {NULL, NULL}};
+    {"floor_divide", lower_floor_divide}, {"norm", lower_norm}, {"linalg_vector_norm", lower_norm}, {NULL, NULL}};

@@ -154,6 +154,16 @@ static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
     return cs_attrs_add_string(cs_ts_attrs(c, node), "mode", om) ? cs_ts_result(c, out, r) : cs_ts_oom(c);
 }
 
+/* A slice bound as a 1-D i64 value: a run-time int's scalar, else the static `dflt`. */
+static int bound(ts_ctx *c, const tv *b, int64_t dflt)
+{
+    if (!b || b->kind != TV_INT || !b->dyn)
+        return cs_ts_const_ints(c, &dflt, 1, false);
+    int64_t zero = 0;
+    int ins[2] = {b->value, cs_ts_const_ints(c, &zero, 1, false)};
+    return ins[1] < 0 ? -1 : cs_ts_emit(c, "Unsqueeze", ins, 2, NULL);
+}
+
 static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     (void)name;
@@ -165,14 +175,16 @@ static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     int64_t step = cs_ts_get_int(cs_ts_arg(a, kw, n, list ? 3 : 4, "step"), 1);
     tv *st = cs_ts_arg(a, kw, n, list ? 1 : 2, "start"), *en = cs_ts_arg(a, kw, n, list ? 2 : 3, "end");
     int64_t s = cs_ts_present(st) ? cs_ts_get_int(st, 0) : 0, e = cs_ts_present(en) ? cs_ts_get_int(en, INT64_MAX) : INT64_MAX;
-    int ins[5] = {x->value, cs_ts_const_ints(c, &s, 1, false), cs_ts_const_ints(c, &e, 1, false),
-                  cs_ts_const_ints(c, &dim, 1, false), cs_ts_const_ints(c, &step, 1, false)};
+    int ins[5] = {x->value, bound(c, st, s), bound(c, en, e), cs_ts_const_ints(c, &dim, 1, false),
+                  cs_ts_const_ints(c, &step, 1, false)};
     for (int k = 1; k < 5; k++)
         if (ins[k] < 0)
             return NULL;
     tv *r = cs_ts_result(c, cs_ts_emit(c, "Slice", ins, 5, NULL), x->rank);
     if (r && list)
         r->s = CS_TS_SIZE_LIST;
+    else if (r && step == 1)
+        cs_ts_mark_view(r, x, dim, ins[1], en && en->dyn ? ins[2] : e == INT64_MAX ? -1 : ins[2], false);
     return r;
 }
 
@@ -272,7 +284,12 @@ static tv *select_(ts_ctx *c, tv *x, tv *dim, tv *index)
     int node, out = ins[1] < 0 ? -1 : cs_ts_emit(c, "Gather", ins, 2, &node);
     if (out >= 0 && !cs_attrs_add_int(&c->g->nodes[node].attrs, "axis", cs_ts_get_int(dim, 0)))
         return cs_ts_oom(c);
-    return cs_ts_result(c, out, x->rank < 0 ? -1 : x->rank - 1);
+    tv *r = cs_ts_result(c, out, x->rank < 0 ? -1 : x->rank - 1);
+    int64_t lo = i, hi = i + 1;
+    if (r && !(index && index->dyn))
+        cs_ts_mark_view(r, x, cs_ts_get_int(dim, 0), cs_ts_const_ints(c, &lo, 1, false),
+                        i == -1 ? -1 : cs_ts_const_ints(c, &hi, 1, false), true);
+    return r;
 }
 
 static tv *stack(ts_ctx *c, tv *list, tv *dim)

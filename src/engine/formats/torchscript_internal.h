@@ -41,6 +41,10 @@ typedef struct tv {
     double qscale;      /* TENSOR with qdt: per-tensor scale and zero point */
     int64_t qzp;
     const cs_pv *qpv;   /* TENSOR: the pickled quantized tensor it came from (per-channel parameters), or NULL */
+    struct tv *view_of; /* TENSOR cut by slice/select from view_of: in-place writes go back there */
+    int64_t vdim;       /* the cut: view_of[lo:hi] along vdim (1-D i64 values vlo, vhi; vhi -1: to the end), */
+    int vlo, vhi;       /* or view_of[lo] when vselect (vlo a 1-D i64 value, vhi that index + 1, -1 when last) */
+    bool vselect;
 } tv;
 
 typedef struct ts_ctx {
@@ -175,6 +179,13 @@ tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v);
 /* A shape list (static and run-time ints) as an i64 1-D value; -1 with err set. */
 int cs_ts_shape_value(ts_ctx *c, const tv *list);
 
+/* ---- in-place ops (torchscript_inplace.c) ---- */
+/* Records that view was cut from base along dim: base[lo:hi] (hi -1: to the end) or base[lo] (select: hi is
+ * lo + 1, -1 when lo is the last index); lo and hi are 1-D i64 values. */
+void cs_ts_mark_view(tv *view, tv *base, int64_t dim, int lo, int hi, bool select);
+/* x takes `value` (an in-place op's result); a view's write is spliced into its bases. x, or NULL with err set. */
+tv *cs_ts_write(ts_ctx *c, tv *x, int value);
+
 /* ---- aten lowering: a name -> function table per op family ---- */
 typedef tv *(*ts_aten_fn)(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 typedef struct ts_aten_def {
@@ -185,7 +196,7 @@ typedef struct ts_aten_def {
  * shapes (torchscript_aten_shape.c), reductions, comparisons and casts (torchscript_aten_math.c), LSTM/GRU/RNN
  * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c), torchvision ops (torchscript_aten_vision.c). */
 extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[], cs_ts_aten_math[], cs_ts_aten_rnn[],
-    cs_ts_aten_attn[], cs_ts_aten_vision[];
+    cs_ts_aten_attn[], cs_ts_aten_vision[], cs_ts_aten_inplace[];
 
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "torchscript_parse.h"
+#include "../status.h"
 
 #define TS_MAX_DEPTH 200
 #define TS_MAX_INDENT 100

@@ -1,6 +1,7 @@
 /* torchscript_parse.c — recursive-descent parser for the code torch.jit.save writes (tokens from
  * torchscript_lex.c); hand-written because no C library parses TorchScript's Python subset. */
 #include "torchscript_lex.h"
+#include "torchscript_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -45,7 +45,7 @@ static cs_tensor *copy_seq_to_output(cs_kernel_ctx *ctx)
 {
     const cs_tensor *seq = seq_input(ctx, 0);
     cs_error local;
-    cs_tensor *c = seq ? cs_value_clone(seq, &local) : NULL;
+    cs_tensor *c = seq ? cs_tensor_clone(seq, &local) : NULL;
     if (seq && !c)
         cs_kernel_fail(ctx, local.status, "%s", local.msg);
     return ctx->out[0] = c;

@@ -295,7 +295,7 @@ static cs_status op_identity(cs_kernel_ctx *ctx)
         return st;
     if (!cs_value_plain(ctx->in[0])) { /* a sequence, optional or string tensor: a deep copy */
         cs_error local;
-        if (!(ctx->out[0] = cs_value_clone(ctx->in[0], &local)))
+        if (!(ctx->out[0] = cs_tensor_clone(ctx->in[0], &local)))
             return cs_kernel_fail(ctx, local.status, "%s", local.msg);
         return CS_OK;
     }
