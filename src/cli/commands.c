@@ -17,7 +17,7 @@ const cs_command cs_commands[] = {
      "accuracy of each model on a labelled dataset, top-1 agreement, confusion counts, largest output difference",
      cs_cmd_eval},
     {"bench", "bench MODEL... [--input SPEC] [--runs N] [--warmup N] [--threads N] [--batch N] [--json]",
-     "latency min/median/p90/max, throughput, peak memory, size, parameters, MACs, slowest layers", cs_cmd_bench},
+     "latency min/median/p90/max, CPU time, throughput, peak memory, size, parameters, MACs, slowest layers and ops", cs_cmd_bench},
     {"attack", "attack A [B] --method fgsm|pgd|simba [--eps E] [--steps N] [--alpha S] [--norm inf|2] [--data SPEC] "
                "[--limit N] [--batch N] [--threads N] [--seed S] [--save DIR] [--json]",
      "adversarial robustness (FGSM, PGD, SimBA): clean/robust accuracy, success rate, perturbation sizes, queries, "
