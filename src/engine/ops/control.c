@@ -616,9 +616,9 @@ static cs_status op_sequence_map(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_control[] = {
-    {"If", op_if},
-    {"Loop", op_loop},
-    {"Scan", op_scan},
-    {"SequenceMap", op_sequence_map},
-    {NULL, NULL},
+    {.name = "If", .run = op_if},
+    {.name = "Loop", .run = op_loop},
+    {.name = "Scan", .run = op_scan},
+    {.name = "SequenceMap", .run = op_sequence_map},
+    {.name = NULL},
 };

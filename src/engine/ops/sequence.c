@@ -271,13 +271,13 @@ static cs_status op_concat_from_sequence(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_sequence[] = {
-    {"SequenceEmpty", op_sequence_empty},
-    {"SequenceConstruct", op_sequence_construct},
-    {"SequenceInsert", op_sequence_insert},
-    {"SequenceAt", op_sequence_at},
-    {"SequenceErase", op_sequence_erase},
-    {"SequenceLength", op_sequence_length},
-    {"SplitToSequence", op_split_to_sequence},
-    {"ConcatFromSequence", op_concat_from_sequence},
-    {NULL, NULL},
+    {.name = "SequenceEmpty", .run = op_sequence_empty},
+    {.name = "SequenceConstruct", .run = op_sequence_construct},
+    {.name = "SequenceInsert", .run = op_sequence_insert},
+    {.name = "SequenceAt", .run = op_sequence_at},
+    {.name = "SequenceErase", .run = op_sequence_erase},
+    {.name = "SequenceLength", .run = op_sequence_length},
+    {.name = "SplitToSequence", .run = op_split_to_sequence},
+    {.name = "ConcatFromSequence", .run = op_concat_from_sequence},
+    {.name = NULL},
 };

@@ -229,7 +229,7 @@ static cs_status op_string_normalizer(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_text[] = {
-    {"TfIdfVectorizer", op_tfidf},
-    {"StringNormalizer", op_string_normalizer},
-    {NULL, NULL},
+    {.name = "TfIdfVectorizer", .run = op_tfidf},
+    {.name = "StringNormalizer", .run = op_string_normalizer},
+    {.name = NULL},
 };
