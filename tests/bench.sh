@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh — `make bench`: convscope against ONNX Runtime (npm onnxruntime-node, CPU) on the same ONNX models in
 # the same run, at batch 1 and 64 and at 1 and 2 threads: median latency and the convscope/ORT ratio, throughput,
-# first (cold) run, GFLOP/s of the convolutions against the measured FMA peak, and memory.
+# first (cold) run, GFLOP/s of the convolutions against the measured FMA peak, and memory. cpu_rat is the ratio
+# of CPU time per run (user+sys, median): on a machine other work shares, the wall ratio also counts waits.
 # Usage: tests/bench.sh [BUILD_DIR]
 # env: BENCH_RUNS (timed runs at batch 1, default 20), BENCH_RUNS_BIG (at batch 64, default 3), BENCH_WARMUP (3),
 #      BENCH_THREADS ("1 2"), BENCH_BATCHES ("1 64"), BENCH_MODELS (a folder of NAME.onnx to use instead of
@@ -74,15 +75,17 @@ const mb = (b) => f(b / 1048576, 1);
 const gf = c.conv_ms > 0 ? (2e-6 * c.conv_macs) / c.conv_ms : NaN;
 const pct = peak > 0 && gf > 0 ? (100 * gf) / (peak * threads) : NaN;
 const ratio = o ? c.latency_ms.median / o.latency_ms.median : NaN;
+const cpuRatio = o && o.cpu_ms_median > 0 ? c.cpu_ms_median / o.cpu_ms_median : NaN;
 console.log([name.padEnd(22), String(c.batch).padStart(5), threads.padStart(3), f(c.latency_ms.median, 2).padStart(10),
-  (o ? f(o.latency_ms.median, 2) : "-").padStart(10), f(ratio, 2).padStart(6), f(c.throughput_per_s, 1).padStart(9),
+  (o ? f(o.latency_ms.median, 2) : "-").padStart(10), f(ratio, 2).padStart(6), f(cpuRatio, 2).padStart(7),
+  f(c.throughput_per_s, 1).padStart(9),
   (o ? f(o.throughput_per_s, 1) : "-").padStart(9), f(c.first_run_ms, 1).padStart(9), (o ? f(o.first_run_ms, 1) : "-").padStart(9),
   f(gf, 1).padStart(7), f(pct, 0).padStart(5), mb(c.peak_bytes).padStart(8), mb(c.rss_bytes).padStart(8),
   (o ? mb(o.rss_peak_bytes) : "-").padStart(8)].join(" "));
 ' "$3" "$4" "$PEAK_GF"
 }
 
-printf '%-22s %5s %3s %10s %10s %6s %9s %9s %9s %9s %7s %5s %8s %8s %8s\n' model batch thr cs_ms ort_ms ratio \
+printf '%-22s %5s %3s %10s %10s %6s %7s %9s %9s %9s %9s %7s %5s %8s %8s %8s\n' model batch thr cs_ms ort_ms ratio cpu_rat \
     cs_img/s ort_img/s cs_first ort_first conv_GF %peak plan_MB cs_RSS ort_RSS
 FAILED=0
 for m in $MODELS; do
@@ -128,6 +131,8 @@ cat <<EOF
 cs_ms / ort_ms: median latency per run (convscope times its executor; ORT times session.run from Node, about
 0.05-0.1 ms of binding overhead, so ratios of the tiny samples mean little); ratio = cs_ms / ort_ms, both measured
 in this run, one after the other, at the same thread count (oneDNN/OpenMP + OpenBLAS for convscope, intra-op for ORT).
+cpu_rat: the same ratio of median CPU time (user+sys, all threads) per run: on a shared machine it leaves out the
+time a run waited for a core, which the wall ratio counts.
 img/s: samples per second at the median. first: the first run after loading (convscope: primitives built and weights
 packed; ORT: after session creation). conv_GF: GFLOP/s of the convolutions (2 x Conv MACs / time in Conv nodes, fused
 post-ops included); %peak: of the FMA peak above times the threads. plan_MB: convscope's planned peak activations;

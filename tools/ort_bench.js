@@ -2,7 +2,7 @@
 // ONNX model, the reference side of `make bench`.
 // Usage: node ort_bench.js MODEL [--batch N] [--runs N] [--warmup N] [--threads N]
 // Prints one JSON line: {"path","batch","threads","latency_ms":{"min","median","p90","max"},"first_run_ms",
-// "throughput_per_s","rss_peak_bytes"}.
+// "cpu_ms_median" (process user+sys CPU time per run),"throughput_per_s","rss_peak_bytes"}.
 'use strict';
 
 const path = require('path');
@@ -58,23 +58,28 @@ async function main() {
     logSeverityLevel: 3,
   });
   const feeds = makeFeeds(ort, session, o.batch);
-  const lat = [];
+  const lat = [], cpu = [];
   let first = 0;
   for (let r = 0; r < o.warmup + o.runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await session.run(feeds);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
     if (r === 0) first = ms;
-    if (r >= o.warmup) lat.push(ms);
+    if (r >= o.warmup) lat.push(ms), cpu.push((c.user + c.system) / 1000);
   }
+  const med = (v) => (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
   lat.sort((a, b) => a - b);
-  const median = lat.length % 2 ? lat[(lat.length - 1) / 2] : (lat[lat.length / 2 - 1] + lat[lat.length / 2]) / 2;
+  cpu.sort((a, b) => a - b);
+  const median = med(lat);
   const batch = Object.values(feeds)[0] ? Object.values(feeds)[0].dims[0] : o.batch;
   const out = {
     path: o.model,
     batch,
     threads: o.threads,
     latency_ms: { min: lat[0], median, p90: lat[Math.round((lat.length - 1) * 0.9)], max: lat[lat.length - 1] },
+    cpu_ms_median: med(cpu),
     first_run_ms: first,
     throughput_per_s: median > 0 ? (batch * 1000) / median : 0,
     rss_peak_bytes: process.resourceUsage().maxRSS * 1024,

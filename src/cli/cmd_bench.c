@@ -17,7 +17,7 @@ static const char HELP[] =
 "96, 128, 299, 16, 8 that runs. Latency is the executor's time per run (median and p90 of --runs after\n"
 "--warmup, defaults 20 and 3). Memory: planned peak activation bytes (liveness plan) and the process peak RSS\n"
 "(getrusage). MACs count Conv, Gemm and MatMul from the shapes seen at run time. Layers: the slowest source\n"
-"layers by mean time per run. --threads N sets OpenBLAS threads. Ctrl-C stops early (exit 130).\n";
+"layers and the time per op type by mean time per run. --threads N sets OpenBLAS threads. Ctrl-C stops early (exit 130).\n";
 
 #define MAX_MODELS 64
 
@@ -82,6 +82,7 @@ static void print_text(const cs_bench_result *r)
     printf("  input: %s\n", r->input_note);
     printf("  latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f   throughput %.1f samples/s (at the median)\n",
            r->latency.min, r->latency.median, r->latency.p90, r->latency.max, r->throughput);
+    printf("  CPU time per run (user+sys, all threads): median %.3f ms\n", r->cpu.median);
     printf("  memory: planned peak activations %zu B, weights %zu B, process RSS %zu B after the runs, peak RSS %zu B\n",
            r->peak_bytes, r->const_bytes, r->rss_bytes, r->rss_peak_bytes);
     printf("  file %lld B, %lld parameters, %lld MACs per run\n", (long long)r->file_bytes, (long long)r->params,
@@ -95,6 +96,11 @@ static void print_text(const cs_bench_result *r)
         printf("  slowest layers, mean ms per run (the latency median above is per whole run):\n");
     for (int l = 0; l < r->n_layers; l++)
         printf("    %8.3f ms mean  %s\n", r->layers[l].mean_ms, r->layers[l].name);
+    if (r->n_ops)
+        printf("  time by op, mean ms per run (a fused chain counts in its head's op):\n");
+    for (int k = 0; k < r->n_ops && k < 12; k++)
+        printf("    %8.3f ms  %-24s %d node%s\n", r->ops[k].mean_ms, r->ops[k].op, r->ops[k].nodes,
+               r->ops[k].nodes == 1 ? "" : "s");
 }
 
 /* Times one model, fed --input when given. */

@@ -15,10 +15,16 @@
 #include "ops/dnnl_backend.h"
 #include "ops/fastpath.h"
 
+/* Wall time; a profiling build (-DCS_PROFILE_CPU_CLOCK) times the calling thread's CPU instead, so per-node
+ * figures stay meaningful on a loaded machine (single-threaded runs only). */
 static double now_ms(void)
 {
     struct timespec ts;
+#ifdef CS_PROFILE_CPU_CLOCK
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+#else
     clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -407,7 +413,7 @@ static cs_status place_inputs(run_state *rs, const cs_node *node, const cs_fusio
         int v = node->inputs[i];
         if (v < 0 || !rs->nhwc[v])
             continue;
-        if (i == 0 && (use == CS_USE_CONV || use == CS_USE_UNARY || use == CS_USE_GAP)) {
+        if (i == 0 && (use == CS_USE_CONV || use == CS_USE_UNARY || use == CS_USE_GAP || use == CS_USE_POOL)) {
             ctx->in_nhwc = true;
             *keep = use == CS_USE_UNARY;
             continue;
@@ -429,6 +435,17 @@ static cs_status place_inputs(run_state *rs, const cs_node *node, const cs_fusio
 static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tensor **in_buf)
 {
     const cs_node *node = &rs->g->nodes[n];
+    if (ctx->in_nhwc && cs_layout_use_of(node) == CS_USE_POOL) {
+        bool handled = false;
+        cs_status st = cs_dnnl_pool_nhwc(ctx, &handled);
+        if (st != CS_OK || handled)
+            return st;
+        st = canonicalise(rs, node->inputs[0], ctx->err);
+        ctx->in_nhwc = false;
+        if (st != CS_OK)
+            return st;
+        in_buf[0] = rs->live[node->inputs[0]];
+    }
     if (ctx->in_nhwc && cs_layout_use_of(node) == CS_USE_GAP) {
         ctx->out[0] = cs_layout_gap(rs->pool, ctx->in[0], ctx->err);
         if (ctx->out[0])

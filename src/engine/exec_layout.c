@@ -37,6 +37,8 @@ cs_layout_use cs_layout_use_of(const cs_node *n)
         return CS_USE_BINARY;
     if (strcmp(n->op, "GlobalAveragePool") == 0 && n->n_inputs == 1)
         return CS_USE_GAP;
+    if ((strcmp(n->op, "MaxPool") == 0 || strcmp(n->op, "AveragePool") == 0) && n->n_inputs == 1)
+        return CS_USE_POOL;
     return CS_USE_CANONICAL;
 }
 

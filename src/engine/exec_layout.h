@@ -15,7 +15,8 @@ typedef enum {
     CS_USE_CONV,          /* input 0 and a fused residual may be channels-last */
     CS_USE_UNARY,         /* elementwise on input 0: the output keeps its layout */
     CS_USE_BINARY,        /* elementwise with broadcasting: through N,H,W,C views */
-    CS_USE_GAP            /* GlobalAveragePool: reduced directly */
+    CS_USE_GAP,           /* GlobalAveragePool: reduced directly */
+    CS_USE_POOL           /* MaxPool/AveragePool: oneDNN pooling reads it (ops/dnnl_pool.c) */
 } cs_layout_use;
 
 cs_layout_use cs_layout_use_of(const cs_node *n);

@@ -4,6 +4,7 @@
 #ifndef CS_SANDBOX_H
 #define CS_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,9 @@ cs_sandbox_limits cs_sandbox_limits_for(size_t bytes);
  * "PATH: the LIB library failed on this file (signal 11)" (or "(over its N-second CPU limit)", "(exit N)"). */
 cs_status cs_sandbox_run(const char *path, const char *lib, cs_sandbox_fn fn, void *arg, const cs_sandbox_limits *lim,
                          uint8_t **out, size_t *len, cs_error *err);
+
+/* For the fuzz targets only (tests/fuzz): run fn in this process, its output through a temporary file, so that
+ * the fuzzer sees the library's crashes and pays no fork per input. The fuzzer's process is then the sandbox. */
+void cs_sandbox_set_in_process(bool on);
 
 #endif

@@ -14,8 +14,11 @@ def zput(z, name, data):  # fixed timestamps: regenerating gives the same bytes
     z.writestr(info, data)
 
 
+OUT = HERE  # where out() writes; make_malformed.py --out DIR GROUP... writes elsewhere (the big generated cases)
+
+
 def out(name, data):
-    with open(os.path.join(HERE, name), "wb") as f:
+    with open(os.path.join(OUT, name), "wb") as f:
         f.write(data)
 
 
@@ -257,9 +260,46 @@ def fuzz_found_cases():
     torchscript("ts_buffers_twice.pt", HEAD + "  __buffers__ = []\n" + FWD + "    return x\n")  # leak: fuzz_ts_source
 
 
+def raw_zip(entries):
+    """A zip of (name, method, crc, size, payload) entries whose payload is already compressed (no zip64)."""
+    body, central = bytearray(), bytearray()
+    for name, method, crc, size, payload in entries:
+        n = name.encode()
+        head = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, method, 0, 0x21, crc, len(payload), size, len(n), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, method, 0, 0x21, crc, len(payload), size,
+                               len(n), 0, 0, 0, 0, 0, len(body)) + n
+        body += head + n + payload
+    end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, len(entries), len(entries), len(central), len(body), 0)
+    return bytes(body + central + end)
+
+
+def zip_inflate_cases():
+    """A 1 GiB storage entry deflated at ratio ~98 (within the 200 limit) into ~11 MB: generated, not committed.
+    zip_inflate_small.pt declares 4 floats for it; zip_inflate_1g.pt declares all 2^28 floats."""
+    blk = bytes((k * 2654435761 >> 13) & 255 for k in range(4096))  # fixed, incompressible-looking 4 KiB
+    chunk = blk * 256
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    part = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)  # byte-aligned, no reference back: repeatable
+    crc = 0
+    for _ in range(1024):
+        crc = zlib.crc32(chunk, crc)
+    payload = part * 1024 + b"\x03\x00"  # then an empty final block
+    for name, numel in (("zip_inflate_small.pt", 4), ("zip_inflate_1g.pt", 1 << 28)):
+        p = P().op(b"}").s("w")
+        tensor_v2(p, "0", numel, (numel,), (1,)).op(b"s")
+        pkl = p.stop()
+        out(name, raw_zip([("archive/data.pkl", 0, zlib.crc32(pkl), len(pkl), pkl),
+                           ("archive/version", 0, zlib.crc32(b"3\n"), 2, b"3\n"),
+                           ("archive/data/0", 8, crc, 1 << 30, payload)]))
+
+
+BIG = {"zip_inflate": zip_inflate_cases}  # written only where --out says (tests/cli/malformed.sh: its temp folder)
 CASES = {"fuzz_found": fuzz_found_cases, "torchscript": torchscript_cases, "checkpoint": checkpoint_cases, "input": input_cases,
          "onnx": onnx_cases, "onnx_external": onnx_external_cases, "h5": h5_cases, "coreml": coreml_cases}
 
-if __name__ == "__main__":  # all groups, or only those named: make_malformed.py onnx_external
-    for group in sys.argv[1:] or CASES:
-        CASES[group]()
+if __name__ == "__main__":  # all groups, or only those named: make_malformed.py [--out DIR] onnx_external
+    args = sys.argv[1:]
+    if args[:1] == ["--out"]:
+        OUT, args = args[1], args[2:]
+    for group in args or CASES:
+        (CASES.get(group) or BIG[group])()

@@ -160,6 +160,62 @@ TEST(fast_path_matches_reference_on_every_fused_pattern)
     cs_graph_free(g);
 }
 
+/* A pool node on x with the given window attributes (pads on both ends of both axes). */
+static int pool(cs_graph *g, const char *op, int x, int k, int stride, int pad, int ceil_mode, int include_pad,
+                int dilation, const char *name)
+{
+    int out = node(g, op, (int[]){x}, 1, name);
+    cs_attrs *a = &g->nodes[g->n_nodes - 1].attrs;
+    int64_t ks[2] = {k, k}, st[2] = {stride, stride}, pads[4] = {pad, pad, pad, pad}, dil[2] = {dilation, dilation};
+    cs_attrs_add_ints(a, "kernel_shape", ks, 2);
+    cs_attrs_add_ints(a, "strides", st, 2);
+    cs_attrs_add_ints(a, "pads", pads, 4);
+    cs_attrs_add_int(a, "ceil_mode", ceil_mode);
+    if (strcmp(op, "AveragePool") == 0)
+        cs_attrs_add_int(a, "count_include_pad", include_pad);
+    else
+        cs_attrs_add_ints(a, "dilations", dil, 2);
+    return out;
+}
+
+/* Pools between convolutions read channels-last values through oneDNN (ops/dnnl_pool.c): max with pads,
+ * ceil_mode and dilations, average counting pads or not; the ceil_mode average that counts pads has no oneDNN
+ * equivalent and runs the plain kernel on converted input. Outputs of both layouts are compared. */
+static cs_graph *pool_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_pools", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 4;
+    xv->dims[0] = 2, xv->dims[1] = 16, xv->dims[2] = 13, xv->dims[3] = 13;
+    cs_graph_add_input(g, x);
+    int a = pool(g, "MaxPool", conv(g, x, 16, 16, 3, 1, "p1"), 3, 2, 1, 0, 0, 1, "max1");
+    int b = pool(g, "AveragePool", conv(g, a, 16, 16, 1, 1, "p2"), 3, 2, 1, 1, 0, 1, "avg_ceil");
+    int c = pool(g, "AveragePool", conv(g, a, 16, 16, 1, 1, "p3"), 2, 2, 1, 0, 1, 1, "avg_pad");
+    int d = pool(g, "MaxPool", conv(g, a, 16, 16, 3, 1, "p4"), 2, 1, 0, 1, 0, 2, "max_dil");
+    int e = pool(g, "AveragePool", conv(g, a, 16, 16, 3, 1, "p5"), 2, 2, 0, 1, 1, 1, "avg_ceil_pad");
+    int f = pool(g, "MaxPool", conv(g, a, 16, 16, 3, 1, "p6"), 3, 2, 1, 1, 0, 1, "max_ceil");
+    cs_graph_add_output(g, conv(g, b, 16, 8, 1, 1, "after_avg"));
+    cs_graph_add_output(g, c);
+    cs_graph_add_output(g, d);
+    cs_graph_add_output(g, e);
+    cs_graph_add_output(g, f);
+    return g;
+}
+
+TEST(fast_pools_on_channels_last_values_match_reference)
+{
+    cs_graph *g = pool_graph();
+    int64_t dims[4] = {2, 16, 13, 13};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.61);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_the_sample_models)
 {
     const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",

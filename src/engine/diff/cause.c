@@ -61,6 +61,17 @@ static const cs_hyp *best(const cs_hyps *hs, const char *kind, const cs_hyp *not
     return b;
 }
 
+/* The best attribute hypothesis whose value is the one B states. */
+static const cs_hyp *observed(const cs_hyps *hs)
+{
+    const cs_hyp *b = NULL;
+    for (int i = 0; i < hs->n; i++)
+        if (hs->h[i].observed && strcmp(hs->h[i].kind, "attribute") == 0 && !isinf(hs->h[i].res) &&
+            (!b || hs->h[i].res < b->res))
+            b = &hs->h[i];
+    return b;
+}
+
 static bool fits(const cs_hyp *h, double baseline)
 {
     return h && h->res <= FIT && (h->res < 0.1 * baseline || isinf(baseline));
@@ -69,14 +80,33 @@ static bool fits(const cs_hyp *h, double baseline)
 static void hyp_summary(const cs_hyp *h, cs_cause *c)
 {
     const char *k = h->kind;
-    if (strcmp(k, "attribute") == 0)
+    if (strcmp(k, "attribute") == 0 && h->also[0])
+        cs_fmt(c->summary, sizeof c->summary,
+               "B's %s has %s %s (with %s) where A's %s has %s %s: A's layer with B's values reproduces B (residual "
+               "%.2g); set %s back to %s",
+               h->layer_b, h->attribute, h->b, h->also, h->layer_a, h->attribute, h->a, h->res, h->attribute, h->a);
+    else if (strcmp(k, "attribute") == 0)
         cs_fmt(c->summary, sizeof c->summary,
                  "B's %s has %s %s where A's %s has %s: A's layer with %s %s reproduces B (residual %.2g); set it "
                  "back to %s",
                  h->layer_b, h->attribute, h->b, h->layer_a, h->a, h->attribute, h->b, h->res, h->a);
+    else if (strcmp(k, "attribute_as_if") == 0)
+        cs_fmt(c->summary, sizeof c->summary,
+               "B's %s behaves as if its %s were %s (residual %.2g) although it states %s, A's value: the fault is in "
+               "what the attribute acts on (an operand or weight stored differently)",
+               h->layer_b, h->attribute, h->b, h->res, h->a);
+    else if (strcmp(k, "activation_substituted") == 0 && h->b_side)
+        cs_fmt(c->summary, sizeof c->summary,
+               "B's %s computes %s where A's %s needs %s: B with %s there reproduces A (residual %.2g); restore %s",
+               h->layer_b, h->b, h->layer_a, h->a, h->a, h->res, h->a);
     else if (strcmp(k, "activation_substituted") == 0)
         cs_fmt(c->summary, sizeof c->summary, "B's %s computes %s where A's %s computes %s: restore %s", h->layer_b,
                  h->b, h->layer_a, h->a, h->a);
+    else if (strcmp(k, "input_order") == 0 && h->b_side)
+        cs_fmt(c->summary, sizeof c->summary,
+               "B's %s reads its operands in order %s where A's %s needs %s: B with them in A's order reproduces A "
+               "(residual %.2g); put them back",
+               h->layer_b, h->b, h->layer_a, h->a, h->res);
     else if (strcmp(k, "input_order") == 0)
         cs_fmt(c->summary, sizeof c->summary,
                  "B's %s reads its inputs in order %s where A's %s reads %s: put them back in A's order", h->layer_b,
@@ -97,7 +127,8 @@ static void hyp_summary(const cs_hyp *h, cs_cause *c)
 
 static void from_hyp(const cs_hyp *h, const cs_hyps *hs, cs_cause *c)
 {
-    set_kind(c, strcmp(h->kind, "operand_dropped") == 0 ? "unknown" : h->kind);
+    bool named = strcmp(h->kind, "operand_dropped") != 0 && strcmp(h->kind, "attribute_as_if") != 0;
+    set_kind(c, named ? h->kind : "unknown");
     if (strcmp(h->kind, "attribute") == 0)
         cs_fmt(c->attribute, sizeof c->attribute, "%s", h->attribute);
     cs_fmt(c->a, sizeof c->a, "%s", h->a);
@@ -115,10 +146,23 @@ static void from_hyp(const cs_hyp *h, const cs_hyps *hs, cs_cause *c)
     hyp_summary(h, c);
 }
 
+/* The name of the layer of the group holding a weight called `tensor` (the group's first layer when none). */
+static const char *owner(const cs_graph *g, const int *layers, int n, const char *tensor)
+{
+    for (int i = 0; i < n && tensor[0]; i++) {
+        const cs_layer *l = &g->layers[layers[i]];
+        for (int w = 0; w < l->n_weights; w++)
+            if (l->weights[w].name && strcmp(l->weights[w].name, tensor) == 0)
+                return l->name;
+    }
+    return g->layers[layers[0]].name;
+}
+
 static void from_weights(const cs_probe *p, const cs_weight_cmp *w, cs_cause *c)
 {
     const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
-    const char *la = p->a->layers[mp->a[0]].name, *lb = p->b->layers[mp->b[0]].name, *k = w->relation;
+    const char *la = owner(p->a, mp->a, mp->n_a, w->tensor_a), *lb = owner(p->b, mp->b, mp->n_b, w->tensor_b);
+    const char *k = w->relation;
     set_kind(c, k);
     c->residual = 0;
     cs_fmt(c->a, sizeof c->a, "%s", w->tensor_a);
@@ -126,8 +170,10 @@ static void from_weights(const cs_probe *p, const cs_weight_cmp *w, cs_cause *c)
     cs_fmt(c->evidence, sizeof c->evidence, "weights of A's %s and B's %s: %s (%s); max abs %.4g", la, lb, w->status,
              w->relation_detail, w->max_abs);
     if (strcmp(k, "weights_layout") == 0)
-        cs_fmt(c->summary, sizeof c->summary, "B's %s weight %s is A's %s weight %s with %s: store it in A's order",
-                 lb, w->tensor_b, la, w->tensor_a, w->relation_detail);
+        cs_fmt(c->summary, sizeof c->summary, "B's %s weight %s is A's %s weight %s with %s: %s", lb, w->tensor_b,
+               la, w->tensor_a, w->relation_detail,
+               strncmp(w->relation_detail, "gate blocks", 11) == 0 ? "store its gate blocks in B's format's order"
+                                                                    : "store it in A's order");
     else if (strcmp(k, "weights_scaled") == 0)
         cs_fmt(c->summary, sizeof c->summary, "B's %s weight %s is A's %s weight %s %s", lb, w->tensor_b, la,
                  w->tensor_a, w->relation_detail);
@@ -177,17 +223,31 @@ void cs_cause_probe(const cs_probe *p, cs_cause *out)
     const cs_weight_cmp *w = &p->r->layers[p->pair].weights;
     hs->baseline = cs_probe_residual(p, p->va[p->a_out], true, p->b_local, false);
     cs_hyp_preprocessing(p, hs);
-    const cs_hyp *h = best(hs, "preprocessing", NULL);
+    const cs_hyp *h = best(hs, "preprocessing", NULL), *obs;
     if (fits(h, hs->baseline) || (h && h->res <= FIT && w->relation[0])) {
         from_hyp(h, hs, out);
     } else if (w->compared && w->relation[0]) {
-        from_weights(p, w, out);
+        /* B states another attribute value and A's layer, A's weights, with it reproduces B (a Gemm's transB
+         * flipped over the same bytes): the attribute is the fault, the weight relation only its reading */
+        cs_hyp_attributes(p, hs);
+        obs = observed(hs);
+        if (fits(obs, hs->baseline))
+            from_hyp(obs, hs, out);
+        else
+            from_weights(p, w, out);
     } else {
         cs_hyp_attributes(p, hs);
         cs_hyp_activations(p, hs);
         cs_hyp_operands(p, hs);
         cs_hyp_layout(p, hs);
         h = best(hs, NULL, NULL);
+        if (!fits(h, hs->baseline)) { /* no change to A's layer explains B: one node of B's changed */
+            cs_hyp_b_side(p, hs);
+            h = best(hs, NULL, NULL);
+        }
+        obs = observed(hs);
+        if (fits(obs, hs->baseline)) /* B states that value: the field to fix, whatever else mimics it */
+            h = obs;
         if (fits(h, hs->baseline)) {
             from_hyp(h, hs, out);
         } else if (hs->baseline < PRECISION_FIT) {

@@ -30,11 +30,13 @@ static const char *layer_of(const cs_graph *g, int node, const int *layers, int 
 
 /* ---- attributes ---- */
 
+#define MAX_JOINT 6
+
 typedef struct attr_patch {
     cs_attrs attrs;
-    int64_t ints[CS_CANON_VALS];
-    double floats[CS_CANON_VALS];
-    char str[40];
+    int64_t ints[MAX_JOINT][CS_CANON_VALS];
+    double floats[MAX_JOINT][CS_CANON_VALS];
+    char str[MAX_JOINT][40];
 } attr_patch;
 
 static bool is_float_attr(const char *name)
@@ -49,57 +51,73 @@ static bool is_list_attr(const char *name)
            strcmp(name, "dilations") == 0;
 }
 
-/* Node attributes with `v` in place of the canonical attribute (auto_pad turned into explicit pads). */
-static bool build_attrs(const cs_node *nd, const cs_canon_attr *ca, const cs_canon_attr *v, attr_patch *ap)
+static bool replaced(const cs_canon_attr *const *ca, int n, const char *name)
+{
+    for (int j = 0; j < n; j++)
+        if (strcmp(name, ca[j]->name) == 0 || (strcmp(ca[j]->native, "auto_pad") == 0 && strcmp(name, "auto_pad") == 0))
+            return true;
+    return false;
+}
+
+/* Node attributes with v[j] in place of canonical attribute ca[j] (j < n, all on node nd; auto_pad turned into
+ * explicit pads). */
+static bool build_attrs(const cs_node *nd, const cs_canon_attr *const *ca, const cs_canon_attr *const *v, int n,
+                        attr_patch *ap)
 {
     const cs_attrs *src = &nd->attrs;
-    ap->attrs.items = calloc((size_t)src->count + 2, sizeof(cs_attr));
-    if (!ap->attrs.items)
+    ap->attrs.items = calloc((size_t)src->count + (size_t)n + 1, sizeof(cs_attr));
+    if (!ap->attrs.items || n > MAX_JOINT)
         return false;
-    const cs_attr *old = cs_attrs_find(src, ca->name);
-    bool from_auto = strcmp(ca->native, "auto_pad") == 0;
     for (int i = 0; i < src->count; i++)
-        if (strcmp(src->items[i].name, ca->name) != 0 && !(from_auto && strcmp(src->items[i].name, "auto_pad") == 0))
+        if (!replaced(ca, n, src->items[i].name))
             ap->attrs.items[ap->attrs.count++] = src->items[i];
-    cs_attr *x = &ap->attrs.items[ap->attrs.count++];
-    x->name = (char *)ca->name;
-    cs_attr_type t = old ? old->type
-                     : v->is_string ? CS_ATTR_STRING
-                     : is_float_attr(ca->name) ? CS_ATTR_FLOAT
-                     : v->count > 1 || is_list_attr(ca->name) ? CS_ATTR_INTS : CS_ATTR_INT;
-    x->type = t;
-    for (int i = 0; i < v->count; i++)
-        ap->ints[i] = (int64_t)v->v[i], ap->floats[i] = v->v[i];
-    cs_fmt(ap->str, sizeof ap->str, "%s", v->s);
-    x->i = ap->ints[0], x->f = ap->floats[0], x->s = ap->str, x->count = v->count;
-    x->ints = ap->ints, x->floats = ap->floats;
+    for (int j = 0; j < n; j++) {
+        const cs_attr *old = cs_attrs_find(src, ca[j]->name);
+        cs_attr *x = &ap->attrs.items[ap->attrs.count++];
+        x->name = (char *)ca[j]->name;
+        x->type = old ? old->type
+                  : v[j]->is_string ? CS_ATTR_STRING
+                  : is_float_attr(ca[j]->name) ? CS_ATTR_FLOAT
+                  : v[j]->count > 1 || is_list_attr(ca[j]->name) ? CS_ATTR_INTS : CS_ATTR_INT;
+        for (int i = 0; i < v[j]->count; i++)
+            ap->ints[j][i] = (int64_t)v[j]->v[i], ap->floats[j][i] = v[j]->v[i];
+        cs_fmt(ap->str[j], sizeof ap->str[j], "%s", v[j]->s);
+        x->i = ap->ints[j][0], x->f = ap->floats[j][0], x->s = ap->str[j], x->count = v[j]->count;
+        x->ints = ap->ints[j], x->floats = ap->floats[j];
+    }
     return true;
+}
+
+/* A's group output with the attributes ca[j] of one node set to v[j] together (all node attributes). */
+static cs_tensor *run_with_all(const cs_probe *p, const cs_canon_attr *const *ca, const cs_canon_attr *const *v,
+                               int n)
+{
+    attr_patch *ap = calloc(1, sizeof *ap);
+    cs_tensor *out = NULL;
+    if (ap && build_attrs(&p->a->nodes[ca[0]->node], ca, v, n, ap)) {
+        cs_probe_patch patch = {ca[0]->node, &ap->attrs, NULL, -1, NULL, NULL};
+        out = cs_probe_run_a(p, &patch);
+    }
+    if (ap)
+        free(ap->attrs.items);
+    free(ap);
+    return out;
 }
 
 /* A's group output with canonical attribute `ca` set to `v`. */
 static cs_tensor *run_with(const cs_probe *p, const cs_canon_attr *ca, const cs_canon_attr *v)
 {
-    cs_probe_patch patch = {ca->node, NULL, NULL, -1, NULL};
-    cs_tensor *out = NULL;
-    if (ca->input >= 0) {
-        const cs_tensor *orig = cs_probe_a_input(p, ca->node, ca->input);
-        if (!orig || cs_tensor_numel(orig) != v->count || v->is_string)
-            return NULL;
-        cs_tensor *t = cs_tensor_new(orig->dtype, orig->rank, orig->dims, NULL);
-        for (int i = 0; t && i < v->count; i++)
-            cs_tensor_set_f64(t, i, v->v[i]);
-        patch.input = ca->input;
-        patch.tensor = t;
-        out = t ? cs_probe_run_a(p, &patch) : NULL;
-        cs_tensor_free(t);
-        return out;
-    }
-    attr_patch ap = {0};
-    if (!build_attrs(&p->a->nodes[ca->node], ca, v, &ap))
+    if (ca->input < 0)
+        return run_with_all(p, &ca, &v, 1);
+    const cs_tensor *orig = cs_probe_a_input(p, ca->node, ca->input);
+    if (!orig || cs_tensor_numel(orig) != v->count || v->is_string)
         return NULL;
-    patch.attrs = &ap.attrs;
-    out = cs_probe_run_a(p, &patch);
-    free(ap.attrs.items);
+    cs_tensor *t = cs_tensor_new(orig->dtype, orig->rank, orig->dims, NULL);
+    for (int i = 0; t && i < v->count; i++)
+        cs_tensor_set_f64(t, i, v->v[i]);
+    cs_probe_patch patch = {ca->node, NULL, NULL, ca->input, t, NULL};
+    cs_tensor *out = t ? cs_probe_run_a(p, &patch) : NULL;
+    cs_tensor_free(t);
     return out;
 }
 
@@ -211,6 +229,71 @@ static void generated(const cs_probe *p, const cs_canon_attr *ca, cand_list *l)
     }
 }
 
+static cs_hyp *attr_hyp(const cs_probe *p, cs_hyps *hs, const cs_canon_attr *x, const cs_canon_attr *y,
+                        const cs_canon_attr *v, double res)
+{
+    const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
+    bool as_if = y && cs_canon_equal(x, y); /* B states A's value: the change only mimics what B does */
+    cs_hyp *hy = cs_hyp_add(hs, as_if ? "attribute_as_if" : "attribute", res);
+    if (!hy)
+        return NULL;
+    cs_fmt(hy->attribute, sizeof hy->attribute, "%s", x->name);
+    cs_canon_str(x, hy->a, sizeof hy->a);
+    cs_canon_str(v, hy->b, sizeof hy->b);
+    hy->observed = y && cs_canon_equal(v, y);
+    cs_fmt(hy->what, sizeof hy->what, "%s %s", x->name, hy->b);
+    cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", layer_of(p->a, x->node, mp->a, mp->n_a));
+    cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", layer_of(p->b, y ? y->node : -1, mp->b, mp->n_b));
+    return hy;
+}
+
+/* The attributes of one A node whose value B states differently, changed together (a resize's mode with the
+ * coordinate and rounding modes that go with it): named by the first of them without which B is not
+ * reproduced. */
+static void joint_attributes(const cs_probe *p, cs_hyps *hs, const cs_canon *ca, const cs_canon *cb, int node)
+{
+    const cs_canon_attr *xs[MAX_JOINT], *ys[MAX_JOINT];
+    int n = 0;
+    for (int i = 0; i < ca->n && n < MAX_JOINT; i++) {
+        const cs_canon_attr *x = &ca->items[i], *y = cs_canon_find(cb, x->name);
+        if (x->node == node && x->input < 0 && y && !cs_canon_equal(x, y) && x->is_string == y->is_string &&
+            strcmp(x->name, "kernel_shape") != 0 && strcmp(x->name, "group") != 0)
+            xs[n] = x, ys[n++] = y;
+    }
+    if (n < 2)
+        return;
+    cs_tensor *h = run_with_all(p, xs, ys, n);
+    double res = cs_probe_residual(p, h, true, p->b_local, false);
+    cs_tensor_free(h);
+    if (!(res <= 1e-4))
+        return;
+    int key = -1; /* the first attribute B needs: without it the others do not reproduce B */
+    for (int k = 0; k < n && key < 0; k++) {
+        const cs_canon_attr *x2[MAX_JOINT], *y2[MAX_JOINT];
+        int m = 0;
+        for (int j = 0; j < n; j++)
+            if (j != k)
+                x2[m] = xs[j], y2[m++] = ys[j];
+        h = run_with_all(p, x2, y2, m);
+        double r2 = cs_probe_residual(p, h, true, p->b_local, false);
+        cs_tensor_free(h);
+        if (!(r2 <= 1e-4))
+            key = k;
+    }
+    key = key < 0 ? 0 : key;
+    cs_hyp *hy = attr_hyp(p, hs, xs[key], ys[key], ys[key], res);
+    if (!hy)
+        return;
+    size_t used = 0;
+    for (int j = 0; j < n && used < sizeof hy->also; j++) {
+        char v[64];
+        if (j != key)
+            used += (size_t)snprintf(hy->also + used, sizeof hy->also - used, "%s%s %s", used ? ", " : "",
+                                     xs[j]->name, cs_canon_str(ys[j], v, sizeof v));
+    }
+    cs_fmt(hy->what, sizeof hy->what, "%s %s with %s", xs[key]->name, hy->b, hy->also);
+}
+
 void cs_hyp_attributes(const cs_probe *p, cs_hyps *hs)
 {
     const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
@@ -229,17 +312,13 @@ void cs_hyp_attributes(const cs_probe *p, cs_hyps *hs)
             cs_tensor *h = run_with(p, x, &l.c[k]);
             double res = cs_probe_residual(p, h, true, p->b_local, false);
             cs_tensor_free(h);
-            cs_hyp *hy = cs_hyp_add(hs, "attribute", res);
-            if (!hy)
+            if (!attr_hyp(p, hs, x, y, &l.c[k], res))
                 return;
-            cs_fmt(hy->attribute, sizeof hy->attribute, "%s", x->name);
-            cs_canon_str(x, hy->a, sizeof hy->a);
-            cs_canon_str(&l.c[k], hy->b, sizeof hy->b);
-            cs_fmt(hy->what, sizeof hy->what, "%s %s", x->name, hy->b);
-            cs_fmt(hy->layer_a, sizeof hy->layer_a, "%s", layer_of(p->a, x->node, mp->a, mp->n_a));
-            cs_fmt(hy->layer_b, sizeof hy->layer_b, "%s", layer_of(p->b, y ? y->node : -1, mp->b, mp->n_b));
         }
     }
+    for (int i = 0; i < ca.n; i++) /* once per node carrying attributes */
+        if (ca.items[i].node >= 0 && (i == 0 || ca.items[i].node != ca.items[i - 1].node))
+            joint_attributes(p, hs, &ca, &cb, ca.items[i].node);
 }
 
 /* ---- operands ---- */
@@ -247,7 +326,7 @@ void cs_hyp_attributes(const cs_probe *p, cs_hyps *hs)
 static void try_order(const cs_probe *p, cs_hyps *hs, int node, const int *order, const char *what)
 {
     const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
-    cs_probe_patch patch = {node, NULL, order, -1, NULL};
+    cs_probe_patch patch = {node, NULL, order, -1, NULL, NULL};
     cs_tensor *h = cs_probe_run_a(p, &patch);
     cs_hyp *hy = cs_hyp_add(hs, "input_order", cs_probe_residual(p, h, true, p->b_local, false));
     cs_tensor_free(h);

@@ -16,6 +16,9 @@ typedef struct cs_hyp {
     char what[160];   /* the hypothesis in words: "pads [1,1,3,3]", "relu in place of relu6" */
     char layer_a[128], layer_b[128]; /* the layers it is about */
     double res;       /* relative residual against what B computed (INFINITY when it could not run) */
+    bool observed;    /* an attribute hypothesis whose value is B's own canonical value */
+    bool b_side;      /* B's layer changed to reproduce A (not A's changed to reproduce B) */
+    char also[120];   /* further attributes changed with it, as B has them ("nearest_mode floor") */
 } cs_hyp;
 
 typedef struct cs_hyps {
@@ -35,5 +38,7 @@ void cs_hyp_activations(const cs_probe *p, cs_hyps *hs);
 void cs_hyp_operands(const cs_probe *p, cs_hyps *hs);
 void cs_hyp_layout(const cs_probe *p, cs_hyps *hs);
 void cs_hyp_preprocessing(const cs_probe *p, cs_hyps *hs);
+/* B's layer with one node changed (an elementwise op in place of another, two operands swapped) fitted to A. */
+void cs_hyp_b_side(const cs_probe *p, cs_hyps *hs);
 
 #endif

@@ -187,6 +187,21 @@ const cs_tensor *cs_probe_a_input(const cs_probe *p, int node, int i)
     return p->a->values[v].data ? p->a->values[v].data : p->va[v];
 }
 
+/* Node n of g as the patch has it (attrs, op, input order); `order` receives its input value indices. */
+static cs_node patched_node(const cs_graph *g, int n, const cs_probe_patch *patch, int *order)
+{
+    cs_node nd = g->nodes[n];
+    bool patched = patch && patch->node == n;
+    if (patched && patch->attrs)
+        nd.attrs = *patch->attrs;
+    if (patched && patch->op)
+        nd.op = (char *)patch->op;
+    for (int i = 0; i < nd.n_inputs && i < 64; i++)
+        order[i] = g->nodes[n].inputs[patched && patch->order ? patch->order[i] : i];
+    nd.inputs = order;
+    return nd;
+}
+
 cs_tensor *cs_probe_run_a(const cs_probe *p, const cs_probe_patch *patch)
 {
     const cs_graph *g = p->a;
@@ -197,18 +212,16 @@ cs_tensor *cs_probe_run_a(const cs_probe *p, const cs_probe_patch *patch)
         int n = p->plan_a->order[s];
         if (!in_group(g, mp->a, mp->n_a, n))
             continue;
-        cs_node nd = g->nodes[n];
         int order[64];
         const cs_tensor *ins[64] = {0};
-        if (nd.n_inputs > 64)
+        if (g->nodes[n].n_inputs > 64) {
             ok = false;
+            break;
+        }
+        cs_node nd = patched_node(g, n, patch, order);
         bool patched = patch && patch->node == n;
-        if (patched && patch->attrs)
-            nd.attrs = *patch->attrs;
         for (int i = 0; ok && i < nd.n_inputs; i++) {
-            int src = patched && patch->order ? patch->order[i] : i;
-            int v = g->nodes[n].inputs[src];
-            order[i] = v;
+            int v = order[i];
             if (patched && patch->tensor && patch->input == i)
                 ins[i] = patch->tensor;
             else if (v >= 0)
@@ -216,7 +229,6 @@ cs_tensor *cs_probe_run_a(const cs_probe *p, const cs_probe_patch *patch)
             if (v >= 0 && !ins[i])
                 ok = false;
         }
-        nd.inputs = order;
         ok = ok && run_node(g, &nd, ins, &l);
     }
     cs_tensor *out = ok ? l.t[p->a_out] : NULL;
@@ -236,7 +248,7 @@ static const cs_tensor *b_input(const cs_probe *p, int v, local_vals *owned)
     return p->vb[v];
 }
 
-cs_tensor *cs_probe_run_b_on(const cs_probe *p, int graph_input, const cs_tensor *input)
+static cs_tensor *run_b(const cs_probe *p, int graph_input, const cs_tensor *input, const cs_probe_patch *patch)
 {
     const cs_graph *g = p->b;
     const cs_match_pair *mp = &p->r->matching->pairs[p->pair];
@@ -247,11 +259,12 @@ cs_tensor *cs_probe_run_b_on(const cs_probe *p, int graph_input, const cs_tensor
         int n = p->plan_b->order[s];
         if (!in_group(g, mp->b, mp->n_b, n))
             continue;
-        const cs_node *nd = &g->nodes[n];
+        int order[64];
         const cs_tensor *ins[64] = {0};
-        ok = nd->n_inputs <= 64;
-        for (int i = 0; ok && i < nd->n_inputs; i++) {
-            int v = nd->inputs[i];
+        ok = g->nodes[n].n_inputs <= 64;
+        cs_node nd = ok ? patched_node(g, n, patch, order) : g->nodes[n];
+        for (int i = 0; ok && i < nd.n_inputs; i++) {
+            int v = order[i];
             if (v < 0)
                 continue;
             ins[i] = g->values[v].data ? g->values[v].data
@@ -261,12 +274,22 @@ cs_tensor *cs_probe_run_b_on(const cs_probe *p, int graph_input, const cs_tensor
                                        : b_input(p, v, &ext);
             ok = ins[i] != NULL;
         }
-        ok = ok && run_node(g, nd, ins, &l);
+        ok = ok && run_node(g, &nd, ins, &l);
     }
     cs_tensor *out = ok ? l.t[p->b_out] : NULL;
     local_free(&l, out);
     local_free(&ext, NULL);
     return out;
+}
+
+cs_tensor *cs_probe_run_b_on(const cs_probe *p, int graph_input, const cs_tensor *input)
+{
+    return run_b(p, graph_input, input, NULL);
+}
+
+cs_tensor *cs_probe_run_b(const cs_probe *p, const cs_probe_patch *patch)
+{
+    return run_b(p, -1, NULL, patch);
 }
 
 static double rel_residual(const cs_tensor *x, const cs_tensor *y)

@@ -27,6 +27,7 @@ typedef struct rnn_form {
     const char *style;      /* "ONNX", "PyTorch", "Keras" */
     const char *order;      /* the format's gate order */
     bool transposed;        /* kernels stored [In, G*H] */
+    const char *name;       /* the source's name of its first tensor (borrowed) */
 } rnn_form;
 
 /* Canonical gate k (LSTM i,f,g,o; GRU r,z,n) is block map[k] of the source. */
@@ -256,6 +257,7 @@ static bool try_style(const cs_layer *l, rnn_form *f, const char *style, bool (*
     f->style = style;
     if (reader(l, f)) {
         f->order = gate_order(f->gates, f->style);
+        f->name = l->n_weights > 0 && l->weights[0].name ? l->weights[0].name : "";
         return true;
     }
     form_free(f);
@@ -310,15 +312,18 @@ static void cmp_bias(rnn_err *e, const rnn_form *fa, const rnn_cell *a, const rn
     }
 }
 
-/* Gate k of A equals gate p of B exactly in the input kernel of cell c. */
-static bool gate_equal(const rnn_form *fa, const rnn_form *fb, int c, int k, int p)
+/* Gate k of A equals gate p of B exactly in the input kernel of cell c (recurrent: in the recurrent kernel). */
+static bool gate_equal(const rnn_form *fa, const rnn_form *fb, int c, int k, int p, bool recurrent)
 {
-    int64_t rows = fa->hidden * fa->in;
-    return memcmp(fa->cells[c].wx + k * rows, fb->cells[c].wx + p * rows, (size_t)rows * sizeof(double)) == 0;
+    int64_t rows = fa->hidden * (recurrent ? fa->hidden : fa->in);
+    const double *x = recurrent ? fa->cells[c].wh : fa->cells[c].wx, *y = recurrent ? fb->cells[c].wh : fb->cells[c].wx;
+    return memcmp(x + k * rows, y + p * rows, (size_t)rows * sizeof(double)) == 0;
 }
 
-/* When the kernels differ only by gate order, names the mapping ("A's i,f,g,o are B's f,i,g,o"). */
-static bool describe_gate_swap(const rnn_form *fa, const rnn_form *fb, char *out, size_t size)
+/* When the kernels differ only by gate order, names the mapping ("A's i,f,g,o are B's f,i,g,o"); `swap` (may
+ * be NULL) gets the relation in words ("gate blocks f and o swapped"). */
+static bool describe_gate_swap(const rnn_form *fa, const rnn_form *fb, char *out, size_t size, char *swap,
+                               size_t swap_size)
 {
     const char *const *names = fa->gates == 4 ? lstm_names : fa->gates == 3 ? gru_names : NULL;
     if (!names)
@@ -328,7 +333,7 @@ static bool describe_gate_swap(const rnn_form *fa, const rnn_form *fb, char *out
     for (int k = 0; k < fa->gates; k++) {
         p[k] = -1;
         for (int j = 0; j < fa->gates && p[k] < 0; j++)
-            if (gate_equal(fa, fb, 0, k, j))
+            if (gate_equal(fa, fb, 0, k, j, false))
                 p[k] = j;
         if (p[k] < 0)
             return false;
@@ -342,7 +347,44 @@ static bool describe_gate_swap(const rnn_form *fa, const rnn_form *fb, char *out
     len += snprintf(out + len, size > (size_t)len ? size - (size_t)len : 0, " are B's ");
     for (int k = 0; k < fa->gates; k++)
         len += snprintf(out + len, size > (size_t)len ? size - (size_t)len : 0, "%s%s", k ? "," : "", names[p[k]]);
+    int moved_k[RNN_MAX_GATES], n_moved = 0;
+    bool rec_too = true;
+    for (int k = 0; k < fa->gates; k++) {
+        if (p[k] != k)
+            moved_k[n_moved++] = k;
+        rec_too = rec_too && gate_equal(fa, fb, 0, k, p[k], true);
+    }
+    const char *where = rec_too ? "" : " in the input kernel";
+    if (swap && n_moved == 2)
+        snprintf(swap, swap_size, "gate blocks %s and %s swapped%s (%s gate order %s)", names[moved_k[0]],
+                 names[moved_k[1]], where, fb->style, fb->order);
+    else if (swap)
+        snprintf(swap, swap_size, "gate blocks permuted%s, %s (%s gate order %s)", where,
+                 out + strlen("gate order differs: "), fb->style, fb->order);
     return true;
+}
+
+/* The cause kind the recurrent weights imply, with its words (nothing when they agree). */
+static void set_rnn_relation(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp *out, const char *swap)
+{
+    const char *kind = NULL;
+    char detail[sizeof out->relation_detail];
+    if (out->code == CS_W_FP16) {
+        kind = "weights_precision";
+        snprintf(detail, sizeof detail, "rounded to fp16 (max abs %.3g)", out->max_abs);
+    } else if (out->code == CS_W_DIFFERENT && swap[0]) {
+        kind = "weights_layout";
+        snprintf(detail, sizeof detail, "%s", swap);
+    } else if (out->code == CS_W_DIFFERENT) {
+        kind = "weights_different";
+        snprintf(detail, sizeof detail, "max abs %.3g, mean abs %.4g", out->max_abs, out->mean_abs);
+    }
+    if (!kind)
+        return;
+    snprintf(out->relation, sizeof out->relation, "%s", kind);
+    snprintf(out->relation_detail, sizeof out->relation_detail, "%s", detail);
+    snprintf(out->tensor_a, sizeof out->tensor_a, "%s", fa->name ? fa->name : "");
+    snprintf(out->tensor_b, sizeof out->tensor_b, "%s", fb->name ? fb->name : "");
 }
 
 static void describe(const rnn_form *fa, const rnn_form *fb, char *out, size_t size)
@@ -380,8 +422,11 @@ static void compare_forms(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp 
     cs_weight_status status = e.max_abs == 0 ? (raw_same ? CS_W_IDENTICAL : CS_W_IDENTICAL_LAYOUT)
                             : e.fp16_ok ? CS_W_FP16 : CS_W_DIFFERENT;
     cs_weight_set_status(out, status);
-    if (status != CS_W_DIFFERENT || !describe_gate_swap(fa, fb, out->alignment, sizeof out->alignment))
+    char swap[sizeof out->relation_detail] = "";
+    if (status != CS_W_DIFFERENT ||
+        !describe_gate_swap(fa, fb, out->alignment, sizeof out->alignment, swap, sizeof swap))
         describe(fa, fb, out->alignment, sizeof out->alignment);
+    set_rnn_relation(fa, fb, out, swap);
 }
 
 static bool first_form(const cs_graph *g, const int *layers, int n, rnn_form *f)

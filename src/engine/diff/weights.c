@@ -60,6 +60,36 @@ static void gather_cast_inputs(const cs_graph *g, int layer, wset *s)
     }
 }
 
+/* The layout an op gives its constant input i (see the ONNX reader): Conv OIHW, Gemm OI under transB else IO,
+ * MatMul's right operand IO. */
+static cs_layout input_layout(const cs_node *nd, int i, int rank)
+{
+    if (i == 1 && rank == 4 && (strcmp(nd->op, "Conv") == 0))
+        return CS_LAYOUT_OIHW;
+    if (i == 1 && rank == 2 && strcmp(nd->op, "Gemm") == 0)
+        return cs_attrs_int(&nd->attrs, "transB", 0) ? CS_LAYOUT_OI : CS_LAYOUT_IO;
+    if (i == 1 && rank == 2 && strcmp(nd->op, "MatMul") == 0)
+        return CS_LAYOUT_IO;
+    return CS_LAYOUT_UNKNOWN;
+}
+
+/* A conv or dense layer that owns no weights (TorchScript code reading another module's parameter, as
+ * MultiheadAttention's out_proj): the constant float tensors its nodes read as kernel and bias. */
+static void gather_const_inputs(const cs_graph *g, int layer, wset *s)
+{
+    const cs_layer *l = &g->layers[layer];
+    for (int k = 0; k < l->n_nodes; k++) {
+        const cs_node *nd = &g->nodes[l->nodes[k]];
+        for (int i = 1; i < nd->n_inputs && i < 3 && s->n < MAX_SIDE_TENSORS; i++) {
+            int v = nd->inputs[i];
+            const cs_tensor *t = v >= 0 ? g->values[v].data : NULL;
+            if (!t || !cs_dtype_is_float(t->dtype) || t->rank < 1 || cs_tensor_numel(t) < 2)
+                continue;
+            s->items[s->n++] = (wt){t, false, input_layout(nd, i, t->rank), t->dtype, false, g->values[v].name};
+        }
+    }
+}
+
 static void gather(const cs_graph *g, const int *layers, int n, wset *s, int *bn_layer, int *main_layer)
 {
     *bn_layer = *main_layer = -1;
@@ -70,6 +100,8 @@ static void gather(const cs_graph *g, const int *layers, int n, wset *s, int *bn
         else if ((k == CS_KIND_CONV || k == CS_KIND_DENSE || k == CS_KIND_DECONV) && *main_layer < 0)
             *main_layer = layers[i];
         gather_layer(g, layers[i], k, s);
+        if (g->layers[layers[i]].n_weights == 0 && (k == CS_KIND_CONV || k == CS_KIND_DENSE))
+            gather_const_inputs(g, layers[i], s);
         gather_cast_inputs(g, layers[i], s);
     }
 }

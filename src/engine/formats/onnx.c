@@ -230,6 +230,19 @@ static int weight_value(const cs_graph *g, int v)
     return -1;
 }
 
+/* The layout the op gives its constant input i: a Conv kernel OIHW, a Gemm's B [O,I] under transB else [I,O],
+ * a MatMul's right operand [I,O]; unknown otherwise. */
+static cs_layout weight_layout(const cs_node *node, const char *op, int i, int rank)
+{
+    if (i == 1 && rank == 4 && strcmp(op, "Conv") == 0)
+        return CS_LAYOUT_OIHW;
+    if (i == 1 && rank == 2 && strcmp(op, "Gemm") == 0)
+        return cs_attrs_int(&node->attrs, "transB", 0) ? CS_LAYOUT_OI : CS_LAYOUT_IO;
+    if (i == 1 && rank == 2 && strcmp(op, "MatMul") == 0)
+        return CS_LAYOUT_IO;
+    return CS_LAYOUT_UNKNOWN;
+}
+
 /* One source layer per ONNX node: its name, op type and attributes, its initializer inputs as weights. */
 static cs_status add_layer(loader *ld, int node_idx, const Onnx__NodeProto *np, const char *label)
 {
@@ -244,8 +257,7 @@ static cs_status add_layer(loader *ld, int node_idx, const Onnx__NodeProto *np, 
     for (int i = 0; i < node->n_inputs; i++) {
         int v = weight_value(g, node->inputs[i]);
         if (v >= 0 && g->values[v].data->rank > 0) {
-            cs_layout lay = g->values[v].data->rank == 4 && strcmp(np->op_type, "Conv") == 0 && i == 1
-                                ? CS_LAYOUT_OIHW : CS_LAYOUT_UNKNOWN;
+            cs_layout lay = weight_layout(node, np->op_type, i, g->values[v].data->rank);
             if (!cs_layer_add_weight_ref(g, layer, g->values[v].name, v, lay))
                 return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
         }

@@ -103,9 +103,16 @@ static cs_pv *resolve_zip_storage(void *user, cs_pickle *p, cs_pv *pid, cs_error
         return NULL;
     char rel[160];
     snprintf(rel, sizeof rel, "%s/%s", a->storage_dir, s->s);
+    /* the pickle's numel x dtype is what the storage holds: a bigger entry is refused before it is inflated */
+    int idx = cs_zip_find_rel(a->zip, rel);
+    if (idx >= 0 && cs_zip_size(a->zip, idx) > s->nbytes) {
+        cs_error_set(err, CS_ERR_FORMAT, "%s: storage '%s' is %zu bytes uncompressed, more than the %zu its tensor "
+                     "type and size declare", a->path, rel, cs_zip_size(a->zip, idx), s->nbytes);
+        return NULL;
+    }
     unsigned char *buf = NULL;
     size_t len = 0;
-    if (cs_zip_read_rel(a->zip, rel, 0, &buf, &len, err))
+    if (cs_zip_read_rel(a->zip, rel, s->nbytes ? s->nbytes : 1, &buf, &len, err))
         return NULL;
     if (len < s->nbytes) {
         free(buf);

@@ -3,6 +3,7 @@
 #include "zipfile.h"
 
 #include "../fileio.h"
+#include "../membudget.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -166,6 +167,10 @@ static cs_status check_entry(cs_zip *z, int i, size_t max, const zip_stat_t *st,
     if (st->size > max)
         return cs_error_set(err, CS_ERR_FORMAT, "%s: zip entry '%s' is %llu bytes uncompressed, over the %zu-byte limit",
                             z->path, name, (unsigned long long)st->size, max);
+    if (st->size > cs_mem_budget()) /* checked before inflating: a deflated entry within the ratio may still be huge */
+        return cs_error_set(err, CS_ERR_NOMEM,
+                            "%s: zip entry '%s' is %.1f MiB uncompressed, over the memory budget of %.1f MiB "
+                            "(--max-memory)", z->path, name, st->size / 1048576.0, cs_mem_budget() / 1048576.0);
     if (st->comp_size > 0 && st->size > ((zip_uint64_t)1 << 20) &&
         st->size / st->comp_size > CS_ZIP_MAX_RATIO)
         return cs_error_set(err, CS_ERR_FORMAT,

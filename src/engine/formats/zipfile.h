@@ -31,7 +31,8 @@ const char *cs_zip_name(const cs_zip *z, int i);
 int cs_zip_find_rel(const cs_zip *z, const char *rel);
 
 /* Reads entry i whole into a malloc'd buffer (NUL-terminated, *len excludes the NUL).
- * Refuses entries over max bytes (0 = CS_ZIP_MAX_ENTRY) or with a bomb-like ratio. */
+ * Refuses, before inflating, entries over max bytes (0 = CS_ZIP_MAX_ENTRY), over the memory budget (membudget.h)
+ * or with a bomb-like ratio: callers that know what an entry must hold pass that as max. */
 cs_status cs_zip_read(cs_zip *z, int i, size_t max, unsigned char **out, size_t *len, cs_error *err);
 cs_status cs_zip_read_rel(cs_zip *z, const char *rel, size_t max, unsigned char **out, size_t *len, cs_error *err);
 /* Uncompressed size of entry i as recorded, or 0. */

@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
+#include "../grad/backward.h"
 
 #include <float.h>
 #include <math.h>
@@ -388,23 +389,23 @@ static cs_status op_clip(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_activation[] = {
-    {"Relu", op_relu, cs_infer_same},
-    {"LeakyRelu", op_leaky_relu, cs_infer_same},
-    {"PRelu", op_prelu, cs_infer_same},
-    {"ThresholdedRelu", op_thresholded_relu, cs_infer_same},
-    {"Elu", op_elu, cs_infer_same},
-    {"Selu", op_selu, cs_infer_same},
-    {"Celu", op_celu, cs_infer_same},
-    {"Sigmoid", op_sigmoid, cs_infer_same},
-    {"HardSigmoid", op_hard_sigmoid, cs_infer_same},
-    {"HardSwish", op_hard_swish, cs_infer_same},
-    {"Tanh", op_tanh, cs_infer_same},
-    {"Softplus", op_softplus, cs_infer_same},
-    {"Softsign", op_softsign, cs_infer_same},
-    {"Mish", op_mish, cs_infer_same},
-    {"Swish", op_swish, cs_infer_same},
-    {"Gelu", op_gelu, cs_infer_same},
-    {"Shrink", op_shrink, cs_infer_same},
-    {"Clip", op_clip, cs_infer_same},
-    {NULL, NULL},
+    {.name = "Relu", .run = op_relu, .infer = cs_infer_same, .backward = cs_grad_relu},
+    {.name = "LeakyRelu", .run = op_leaky_relu, .infer = cs_infer_same, .backward = cs_grad_leaky},
+    {.name = "PRelu", .run = op_prelu, .infer = cs_infer_same},
+    {.name = "ThresholdedRelu", .run = op_thresholded_relu, .infer = cs_infer_same},
+    {.name = "Elu", .run = op_elu, .infer = cs_infer_same, .backward = cs_grad_elu},
+    {.name = "Selu", .run = op_selu, .infer = cs_infer_same},
+    {.name = "Celu", .run = op_celu, .infer = cs_infer_same},
+    {.name = "Sigmoid", .run = op_sigmoid, .infer = cs_infer_same, .backward = cs_grad_sigmoid},
+    {.name = "HardSigmoid", .run = op_hard_sigmoid, .infer = cs_infer_same, .backward = cs_grad_hardsigmoid},
+    {.name = "HardSwish", .run = op_hard_swish, .infer = cs_infer_same},
+    {.name = "Tanh", .run = op_tanh, .infer = cs_infer_same, .backward = cs_grad_tanh},
+    {.name = "Softplus", .run = op_softplus, .infer = cs_infer_same, .backward = cs_grad_softplus},
+    {.name = "Softsign", .run = op_softsign, .infer = cs_infer_same},
+    {.name = "Mish", .run = op_mish, .infer = cs_infer_same},
+    {.name = "Swish", .run = op_swish, .infer = cs_infer_same},
+    {.name = "Gelu", .run = op_gelu, .infer = cs_infer_same},
+    {.name = "Shrink", .run = op_shrink, .infer = cs_infer_same},
+    {.name = "Clip", .run = op_clip, .infer = cs_infer_same, .backward = cs_grad_clip},
+    {.name = NULL},
 };

@@ -20,6 +20,11 @@ void cs_dnnl_cache_free(cs_dnnl_cache *c);
 cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tensor *x, const cs_tensor *w,
                        const cs_tensor *b, bool *handled);
 
+/* MaxPool (one output) or AveragePool of ctx's channels-last f32 rank-4 input 0 (dnnl_pool.c); out[0] is left
+ * channels-last when ctx->nhwc_out_ok (ctx->out_nhwc tells). *handled is false when oneDNN does not take the
+ * case (window, semantics): nothing was written and the caller converts the input and runs the plain kernel. */
+cs_status cs_dnnl_pool_nhwc(cs_kernel_ctx *ctx, bool *handled);
+
 /* Row-major f32 GEMM, C = alpha * op(A) op(B) + beta * C, through oneDNN's sgemm (AVX-512 where the
  * processor has it), with the thread count of fastpath.h. */
 void cs_dnnl_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,

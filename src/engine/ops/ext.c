@@ -156,9 +156,9 @@ static cs_status choose(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_ext[] = {
-    {"Choose", choose},
-    {"AdaptiveAvgPool2d", adaptive_avg_pool2d},
-    {"GroupNorm", group_norm},
-    {"TransposeDims", transpose_dims},
-    {NULL, NULL},
+    {.name = "Choose", .run = choose},
+    {.name = "AdaptiveAvgPool2d", .run = adaptive_avg_pool2d},
+    {.name = "GroupNorm", .run = group_norm},
+    {.name = "TransposeDims", .run = transpose_dims},
+    {.name = NULL},
 };

@@ -8,6 +8,7 @@
 
 #include "shape_util.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
 static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int rank, const int64_t *dims)
@@ -494,22 +495,22 @@ static cs_status op_trilu(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_shape[] = {
-    {"Reshape", op_reshape, cs_infer_reshape},
-    {"Flatten", op_flatten, cs_infer_flatten},
-    {"Transpose", op_transpose, cs_infer_transpose},
-    {"Squeeze", op_squeeze},
-    {"Unsqueeze", op_unsqueeze},
-    {"Concat", op_concat, cs_infer_concat},
-    {"Split", op_split},
-    {"Identity", op_identity, cs_infer_same},
-    {"Shape", op_shape},
-    {"Size", op_size},
-    {"Cast", op_cast},
-    {"CastLike", op_cast_like},
-    {"Expand", op_expand},
-    {"ConstantOfShape", op_constant_of_shape},
-    {"Range", op_range},
-    {"EyeLike", op_eye_like},
-    {"Trilu", op_trilu},
-    {NULL, NULL},
+    {.name = "Reshape", .run = op_reshape, .infer = cs_infer_reshape, .backward = cs_grad_reshape},
+    {.name = "Flatten", .run = op_flatten, .infer = cs_infer_flatten, .backward = cs_grad_reshape},
+    {.name = "Transpose", .run = op_transpose, .infer = cs_infer_transpose, .backward = cs_grad_transpose},
+    {.name = "Squeeze", .run = op_squeeze, .backward = cs_grad_reshape},
+    {.name = "Unsqueeze", .run = op_unsqueeze, .backward = cs_grad_reshape},
+    {.name = "Concat", .run = op_concat, .infer = cs_infer_concat, .backward = cs_grad_concat},
+    {.name = "Split", .run = op_split},
+    {.name = "Identity", .run = op_identity, .infer = cs_infer_same, .backward = cs_grad_identity},
+    {.name = "Shape", .run = op_shape},
+    {.name = "Size", .run = op_size},
+    {.name = "Cast", .run = op_cast, .backward = cs_grad_cast},
+    {.name = "CastLike", .run = op_cast_like},
+    {.name = "Expand", .run = op_expand},
+    {.name = "ConstantOfShape", .run = op_constant_of_shape},
+    {.name = "Range", .run = op_range},
+    {.name = "EyeLike", .run = op_eye_like},
+    {.name = "Trilu", .run = op_trilu},
+    {.name = NULL},
 };

@@ -54,6 +54,7 @@ json_t *cs_report_bench(const cs_bench_result *r)
     json_object_set_new(lat, "max", json_real(r->latency.max));
     json_object_set_new(lat, "mean", json_real(r->latency.mean));
     json_object_set_new(jm, "latency_ms", lat);
+    json_object_set_new(jm, "cpu_ms_median", json_real(r->cpu.median));
     json_object_set_new(jm, "throughput_per_s", json_real(r->throughput));
     json_object_set_new(jm, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
     json_object_set_new(jm, "rss_peak_bytes", json_integer((json_int_t)r->rss_peak_bytes));
@@ -73,6 +74,15 @@ json_t *cs_report_bench(const cs_bench_result *r)
         json_array_append_new(layers, jl);
     }
     json_object_set_new(jm, "layers", layers);
+    json_t *ops = json_array();
+    for (int k = 0; k < r->n_ops; k++) {
+        json_t *jo = json_object();
+        json_object_set_new(jo, "op", json_string(r->ops[k].op));
+        json_object_set_new(jo, "nodes", json_integer(r->ops[k].nodes));
+        json_object_set_new(jo, "mean_ms", json_real(r->ops[k].mean_ms));
+        json_array_append_new(ops, jo);
+    }
+    json_object_set_new(jm, "ops", ops);
     return jm;
 }
 

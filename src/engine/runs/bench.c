@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../exec.h"
 
@@ -125,6 +126,34 @@ static int cmp_layer(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+static int cmp_op(const void *a, const void *b)
+{
+    double x = ((const cs_bench_op *)a)->mean_ms, y = ((const cs_bench_op *)b)->mean_ms;
+    return (x < y) - (x > y);
+}
+
+/* Sums node times per op type, slowest first. */
+static cs_status profile_ops(const cs_graph *g, const double *node_ms, int runs, cs_bench_result *res, cs_error *err)
+{
+    cs_bench_op *ops = calloc((size_t)g->n_nodes + 1, sizeof *ops);
+    if (!ops)
+        return cs_error_set(err, CS_ERR_NOMEM, "out of memory");
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        int k = 0;
+        while (k < n && strcmp(ops[k].op, g->nodes[i].op) != 0)
+            k++;
+        if (k == n)
+            snprintf(ops[n++].op, sizeof ops[0].op, "%s", g->nodes[i].op);
+        ops[k].nodes++;
+        ops[k].mean_ms += node_ms[i] / runs;
+    }
+    qsort(ops, (size_t)n, sizeof *ops, cmp_op);
+    res->ops = ops;
+    res->n_ops = n;
+    return CS_OK;
+}
+
 /* Sums node times per source layer (or per node when it has none) and keeps the top ones. */
 static cs_status profile(const cs_graph *g, const double *node_ms, int runs, int top, cs_bench_result *res, cs_error *err)
 {
@@ -164,9 +193,16 @@ static void progress(cs_job *job, const double *lat, int n, double *last)
     *last = cs_job_now_s();
 }
 
+/* Process CPU time (all threads, user+sys) in ms. */
+static double cpu_ms_now(void)
+{
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 ? ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 : 0;
+}
+
 static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins,
-                            const cs_bench_opts *o, cs_job *job, cs_bench_result *res, double *lat, double *node_ms,
-                            cs_error *err)
+                            const cs_bench_opts *o, cs_job *job, cs_bench_result *res, double *lat, double *cpu,
+                            double *node_ms, cs_error *err)
 {
     cs_status st = CS_OK;
     double last = 0;
@@ -174,12 +210,15 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_ten
     cs_exec_opts eo = {NULL, NULL, &job->cancel};
     for (int r = 0; st == CS_OK && outs && r < o->warmup + o->runs && !cs_job_cancelled(job); r++) {
         cs_exec_stats stats = {0};
+        double c0 = cpu_ms_now();
         st = cs_exec_run(g, plan, ins, outs, &eo, &stats, err);
+        double c1 = cpu_ms_now();
         for (int i = 0; i < g->n_outputs; i++)
             cs_tensor_free(outs[i]), outs[i] = NULL;
         if (st == CS_OK && r == 0)
             res->first_ms = stats.total_ms;
         if (st == CS_OK && r >= o->warmup) {
+            cpu[res->runs] = c1 - c0;
             lat[res->runs++] = stats.total_ms;
             for (int i = 0; i < g->n_nodes; i++) {
                 node_ms[i] += stats.node_ms[i];
@@ -224,19 +263,23 @@ static cs_status measure(const cs_graph *g, const cs_plan *plan, const cs_tensor
                          cs_job *job, cs_bench_result *res, cs_error *err)
 {
     double *lat = calloc((size_t)o->runs + 1, sizeof *lat), *node_ms = calloc((size_t)g->n_nodes + 1, sizeof *node_ms);
-    cs_status st = lat && node_ms ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
+    double *cpu = calloc((size_t)o->runs + 1, sizeof *cpu);
+    cs_status st = lat && node_ms && cpu ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     cs_job_begin(job, res->path, o->runs);
     if (st == CS_OK)
-        st = timed_runs(g, plan, ins, o, job, res, lat, node_ms, err);
+        st = timed_runs(g, plan, ins, o, job, res, lat, cpu, node_ms, err);
     if (st == CS_OK && res->runs > 0) {
         cs_timing_of(lat, res->runs, &res->latency);
+        cs_timing_of(cpu, res->runs, &res->cpu);
         res->min_ms = res->latency.min, res->max_ms = res->latency.max;
         res->median_ms = res->latency.median, res->p90_ms = res->latency.p90;
         res->throughput = res->median_ms > 0 ? (double)res->batch * 1000.0 / res->median_ms : 0;
         res->conv_ms /= res->runs;
         st = profile(g, node_ms, res->runs, o->top_layers, res, err);
+        if (st == CS_OK)
+            st = profile_ops(g, node_ms, res->runs, res, err);
     }
-    free(lat), free(node_ms);
+    free(lat), free(node_ms), free(cpu);
     return st;
 }
 
@@ -318,5 +361,7 @@ cs_status cs_bench_run(const char *path, const cs_bench_opts *o, cs_job *job, cs
 void cs_bench_result_free(cs_bench_result *res)
 {
     free(res->layers);
+    free(res->ops);
     res->layers = NULL;
+    res->ops = NULL;
 }

@@ -25,11 +25,19 @@ typedef struct cs_bench_layer {
     double mean_ms;        /* mean time per run (the layer's nodes summed) */
 } cs_bench_layer;
 
+typedef struct cs_bench_op {
+    char op[48];           /* the IR op name (ONNX vocabulary) */
+    int nodes;             /* nodes of that op in the graph */
+    double mean_ms;        /* mean time per run in those nodes (a fused chain counts in its head's op) */
+} cs_bench_op;
+
 typedef struct cs_bench_result {
     char path[1024];
     int64_t batch;         /* the batch actually run */
     int runs;              /* timed runs done */
     cs_timing latency;     /* per timed run, ms (runs/stats.h) */
+    cs_timing cpu;         /* process CPU time (user+sys, all threads) per timed run, ms: robust on a loaded
+                            * machine, where wall latency also counts time the run waited for a core */
     double min_ms, median_ms, p90_ms, max_ms, throughput; /* latency's figures, samples/s at the median */
     size_t peak_bytes, const_bytes, rss_peak_bytes;
     size_t rss_bytes;      /* resident set after the timed runs (rss_peak_bytes also covers loading the file) */
@@ -39,6 +47,8 @@ typedef struct cs_bench_result {
     double first_ms;       /* the first timed run (before warm-up): primitives built, weights packed */
     cs_bench_layer *layers;
     int n_layers;
+    cs_bench_op *ops;      /* time per op type, slowest first: where a run's time goes */
+    int n_ops;
     char input_shape[96];
     char input_note[256];  /* where the input came from ("synthetic uniform [0,1)", a spec, a probed size) */
     bool cancelled;
