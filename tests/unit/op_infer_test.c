@@ -1,9 +1,12 @@
 /* op_infer_test.c — one harness walks the op registry: every op whose row has an `infer` is run on a probe
  * (random inputs, attributes that exercise the rule) and the shapes and dtypes its kernel produces must be the
- * ones its infer predicts. An op row with infer but no probe here fails the harness. */
+ * ones its infer predicts; every op whose row has a `backward` gets a finite-difference gradient check on the
+ * same probe. An op row with infer or backward but no probe here fails the harness. */
+#include <math.h>
 #include <string.h>
 
 #include "engine/exec.h"
+#include "engine/grad/grad.h"
 #include "engine/ops/infer.h"
 #include "engine/ops/ops.h"
 #include "test.h"
@@ -46,13 +49,21 @@ static void flatten_attrs(cs_attrs *a) { cs_attrs_add_int(a, "axis", 2); }
 static void transpose_attrs(cs_attrs *a) { cs_attrs_add_ints(a, "perm", (const int64_t[]){0, 2, 3, 1}, 4); }
 static void concat_attrs(cs_attrs *a) { cs_attrs_add_int(a, "axis", 1); }
 static void lrn_attrs(cs_attrs *a) { cs_attrs_add_int(a, "size", 3); }
+static void cast_attrs(cs_attrs *a) { cs_attrs_add_int(a, "to", 1); } /* ONNX FLOAT */
+static void pad_attrs(cs_attrs *a) { cs_attrs_add_string(a, "mode", "constant"); }
 
 static const int64_t reshape_to[] = {0, -1, 5};
+static const int64_t squeeze_axes[] = {1, 3}, unsqueeze_axes[] = {0, 3};
+static const int64_t pads[] = {0, 1, 2, 0, 1, 0, 1, 2};
 
 static const probe probes[] = {
     {"Relu,LeakyRelu,ThresholdedRelu,Elu,Selu,Celu,Sigmoid,HardSigmoid,HardSwish,Tanh,Softplus,Softsign,Mish,Gelu,"
      "Shrink,Clip,Softmax,LogSoftmax,Hardmax,Identity,MeanVarianceNormalization,Abs,Neg,Reciprocal,Floor,Ceil,Sqrt,"
-     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish", {F32(4, 2, 3, 4, 5)}, NULL},
+     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish,Dropout", {F32(4, 2, 3, 4, 5)}, NULL},
+    {"Cast", {F32(3, 2, 3, 4)}, cast_attrs},
+    {"Squeeze", {F32(4, 2, 1, 4, 1), {CS_DT_I64, 1, {2}, squeeze_axes}}, NULL},
+    {"Unsqueeze", {F32(3, 2, 3, 4), {CS_DT_I64, 1, {2}, unsqueeze_axes}}, NULL},
+    {"Pad", {F32(4, 1, 2, 3, 4), {CS_DT_I64, 1, {8}, pads}}, pad_attrs},
     {"PRelu", {F32(4, 2, 3, 4, 5), F32(3, 3, 1, 1)}, NULL},
     {"LRN", {F32(4, 2, 3, 4, 5)}, lrn_attrs},
     {"BatchNormalization", {F32(4, 2, 3, 4, 5), F32(1, 3), F32(1, 3), F32(1, 3), F32(1, 3)}, NULL},
@@ -200,4 +211,165 @@ TEST(swish_is_x_times_sigmoid_of_alpha_x)
         EXPECT_NEAR(((float *)out->data)[i], xs[i] / (1 + exp(-2.0 * xs[i])), 1e-6);
     cs_tensor_free(out);
     cs_graph_free(g);
+}
+
+/* ---- gradient mode: every op row with a backward, against central finite differences ---- */
+
+/* Tolerance: |fd - analytic| <= ATOL + RTOL * max(|fd|, |analytic|), fd = (L(x+eps) - L(x-eps)) / 2eps with
+ * L = sum(w * y) in double over the f32 outputs y, w uniform in [-1, 1]. Outputs the perturbed element does not
+ * reach round identically in both runs and cancel; the <= ~60 it reaches (a 3x3 window over 6 channels at most
+ * here) have magnitudes <= ~10 and carry f32 rounding near 2^-24 relative each, a random walk of <= ~5e-6 in L,
+ * <= ~3e-3 after dividing by 2eps = 2e-3: ATOL = 5e-3. Truncation is eps^2/6 f''' (<= ~1e-2 relative where
+ * a denominator is 0.1, far less elsewhere) and the f32 BLAS paths sum in other orders: RTOL = 1e-2. Inputs are
+ * distinct values 0.013 apart (no pooling ties within 2eps) and more than eps from 0 (ReLU, Abs kinks). */
+#define FD_EPS 1e-3
+#define GRAD_ATOL 5e-3
+#define GRAD_RTOL 1e-2
+
+/* Ops whose inputs must stay positive (logarithms, roots, denominators, variances). */
+static const char positive_ops[] = "Log,Sqrt,Div,BatchNormalization";
+
+static uint32_t grad_seed = 12345;
+
+static double grad_rand(double lo, double hi)
+{
+    grad_seed = grad_seed * 1664525u + 1013904223u;
+    return lo + (hi - lo) * ((grad_seed >> 8) / 16777216.0);
+}
+
+/* Distinct values 0.013 apart in random order, centred on 0 (or from 0.1 up when positive), none within
+ * 0.006 of 0. Non-float probe inputs (shapes, axes, pads) keep their values. */
+static cs_tensor *grad_input(const probe_in *pi, bool positive, uint32_t *seed)
+{
+    if (pi->dtype != CS_DT_F32)
+        return make_input(pi, seed);
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, pi->rank, pi->dims, NULL);
+    float *d = t ? t->data : NULL;
+    int64_t n = t ? cs_tensor_numel(t) : 0;
+    for (int64_t i = 0; i < n; i++)
+        d[i] = (float)(positive ? 0.1 + 0.013 * (double)i : 0.0061 + 0.013 * (double)(i - n / 2));
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)grad_rand(0, (double)i + 0.999);
+        float v = d[i];
+        d[i] = d[j], d[j] = v;
+    }
+    return t;
+}
+
+/* One node of op on the probe: input x_slot is the graph input "x", the others constants (owned by g). */
+static cs_graph *grad_graph(const cs_op_def *def, const probe *pr, int n_in, int x_slot, cs_tensor **tin)
+{
+    cs_graph *g = cs_graph_new("grad.test", "test");
+    g->opset = 17;
+    int ins[MAX_IN], x = cs_graph_value(g, "x"), y = cs_graph_value(g, "y");
+    for (int i = 0; i < n_in; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%d", i);
+        ins[i] = i == x_slot ? x : cs_graph_add_constant(g, name, tin[i]);
+    }
+    cs_graph_add_input(g, x);
+    cs_graph_add_output(g, y);
+    cs_graph_add_node(g, def->name, "n0", ins, n_in, &y, 1);
+    if (pr->attrs)
+        pr->attrs(&g->nodes[0].attrs);
+    return g;
+}
+
+static double weighted_sum(const cs_graph *g, const cs_plan *plan, const cs_tensor *x, const cs_tensor *w)
+{
+    cs_tensor *y = NULL;
+    cs_error err = {0};
+    if (cs_exec_run(g, plan, &x, &y, NULL, NULL, &err) != CS_OK)
+        return NAN;
+    double s = 0;
+    for (int64_t i = 0; i < cs_tensor_numel(y); i++)
+        s += (double)((const float *)y->data)[i] * ((const float *)w->data)[i];
+    cs_tensor_free(y);
+    return s;
+}
+
+/* Entries of d sum(w*y) / d x outside tolerance; -1 when the backward fails, -2 when it declines the input
+ * (CS_ERR_UNSUPPORTED: gradients with respect to weights or parameters). */
+static int grad_check_input(const cs_op_def *def, const probe *pr, int n_in, int slot)
+{
+    uint32_t seed = 7;
+    cs_tensor *tin[MAX_IN] = {0};
+    bool positive = listed(positive_ops, def->name);
+    for (int i = 0; i < n_in; i++)
+        tin[i] = grad_input(&pr->in[i], positive, &seed);
+    cs_tensor *x = tin[slot];
+    cs_graph *g = grad_graph(def, pr, n_in, slot, tin);
+    cs_plan *plan = NULL;
+    cs_tensor *y = NULL, *w = NULL;
+    cs_error err = {0};
+    cs_grad_result res = {0};
+    int bad = -1;
+    if (cs_plan_build(g, &plan, &err) == CS_OK &&
+        cs_exec_run(g, plan, (const cs_tensor *const *)&x, &y, NULL, NULL, &err) == CS_OK) {
+        w = cs_tensor_new(CS_DT_F32, y->rank, y->dims, NULL);
+        for (int64_t i = 0; i < cs_tensor_numel(w); i++)
+            ((float *)w->data)[i] = (float)grad_rand(-1, 1);
+        cs_status st = cs_grad_seeded(g, plan, (const cs_tensor *const *)&x, 0, 0, w, &res, &err);
+        bad = st == CS_OK ? 0 : st == CS_ERR_UNSUPPORTED && slot > 0 ? -2 : -1;
+    }
+    float *xd = x->data;
+    for (int64_t i = 0; bad >= 0 && i < cs_tensor_numel(x); i++) {
+        float keep = xd[i];
+        xd[i] = (float)(keep + FD_EPS);
+        double fp = weighted_sum(g, plan, x, w);
+        xd[i] = (float)(keep - FD_EPS);
+        double fm = weighted_sum(g, plan, x, w);
+        xd[i] = keep;
+        double fd = (fp - fm) / (2 * FD_EPS), an = ((const float *)res.grad->data)[i];
+        if (!(fabs(fd - an) <= GRAD_ATOL + GRAD_RTOL * fmax(fabs(fd), fabs(an)))) {
+            if (bad < 3)
+                fprintf(stderr, "  %s: d/d input %d [%lld]: analytic %.6g, finite difference %.6g\n", def->name, slot,
+                        (long long)i, an, fd);
+            bad++;
+        }
+    }
+    if (bad == -1)
+        fprintf(stderr, "  %s: gradient with respect to input %d: %s\n", def->name, slot, err.msg);
+    if (res.grad)
+        cs_grad_result_free(&res);
+    cs_tensor_free(w);
+    cs_tensor_free(y);
+    cs_plan_free(plan);
+    cs_tensor_free(x);
+    cs_graph_free(g);
+    return bad;
+}
+
+TEST(every_op_with_backward_matches_finite_differences_on_its_probe)
+{
+    int with_backward = 0, checked = 0, inputs = 0;
+    for (int i = 0; i < cs_ops_count(); i++) {
+        const cs_op_def *def = cs_ops_at(i);
+        if (!def->backward)
+            continue;
+        with_backward++;
+        const probe *pr = probe_for(def->name);
+        if (!pr) {
+            fprintf(stderr, "  %s has backward but no probe in op_infer_test.c\n", def->name);
+            EXPECT(pr != NULL);
+            continue;
+        }
+        int n_in = 0;
+        while (n_in < MAX_IN && pr->in[n_in].dtype != CS_DT_UNDEFINED)
+            n_in++;
+        bool ok = true;
+        /* every float input: the first must differentiate; a later one may be declined (weights, parameters) */
+        for (int slot = 0; slot < n_in; slot++) {
+            if (pr->in[slot].dtype != CS_DT_F32)
+                continue;
+            int bad = grad_check_input(def, pr, n_in, slot);
+            ok &= bad == 0 || bad == -2;
+            inputs += bad == 0;
+        }
+        EXPECT(ok);
+        checked += ok;
+    }
+    fprintf(stderr, "  gradient mode: %d ops with backward, %d passed, %d inputs checked\n", with_backward, checked,
+            inputs);
+    EXPECT(with_backward >= 38 && checked == with_backward);
 }

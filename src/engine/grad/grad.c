@@ -18,9 +18,16 @@ typedef struct tape {
     bool failed;
 } tape;
 
+/* The backward of an op is its registry row (ops/ tables); ops of other domains have none here. */
+static cs_grad_fn backward_of(const char *domain, const char *op)
+{
+    const cs_op_def *def = domain[0] ? NULL : cs_ops_find(domain, op);
+    return def ? def->backward : NULL;
+}
+
 int cs_grad_supported(const char *op)
 {
-    return cs_grad_find(op) != NULL;
+    return backward_of("", op) != NULL;
 }
 
 static const cs_tensor *value_of(const tape *tp, int v)
@@ -122,8 +129,8 @@ static cs_status backward_node(tape *tp, int n, cs_error *err)
     const cs_node *nd = &g->nodes[n];
     if (nd->n_inputs > MAX_IO || nd->n_outputs > MAX_IO)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s' has too many inputs", g->path, nd->name);
-    const cs_grad_def *def = cs_grad_find(nd->op);
-    if (!def || nd->domain[0])
+    cs_grad_fn fn = backward_of(nd->domain, nd->op);
+    if (!fn)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: no gradient for op '%s' (node '%s')", g->path, nd->op,
                             nd->name);
     const cs_tensor *in[MAX_IO], *out[MAX_IO], *dout[MAX_IO];
@@ -138,7 +145,7 @@ static cs_status backward_node(tape *tp, int n, cs_error *err)
         dout[o] = nd->outputs[o] >= 0 ? tp->grads[nd->outputs[o]] : NULL;
     }
     cs_grad_ctx ctx = {g, nd, g->opset, in, nd->n_inputs, out, nd->n_outputs, dout, need, din, err};
-    cs_status st = def->fn(&ctx);
+    cs_status st = fn(&ctx);
     for (int i = 0; i < nd->n_inputs; i++) {
         if (st == CS_OK && din[i] && need[i])
             st = accumulate(tp, nd->inputs[i], &din[i], err);

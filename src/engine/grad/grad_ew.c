@@ -1,5 +1,6 @@
 /* grad_ew.c — backward of elementwise ops: activations (Relu, LeakyRelu, Sigmoid, Tanh, Clip, ...)
  * as dx = dy * f'(x, y), and broadcasting arithmetic (Add, Sub, Mul, Div, Sum) with reduction. */
+#include "backward.h"
 #include "grad_ops.h"
 
 #include <math.h>
@@ -69,7 +70,7 @@ static cs_status unary(cs_grad_ctx *ctx, deriv_fn f, const unary_params *p)
 }
 
 #define UNARY(NAME, FN)                                                                                     \
-    static cs_status g_##NAME(cs_grad_ctx *ctx)                                                             \
+    cs_status cs_grad_##NAME(cs_grad_ctx *ctx)                                                             \
     {                                                                                                       \
         unary_params p = {0, 0, 0, 0};                                                                      \
         return unary(ctx, FN, &p);                                                                          \
@@ -86,26 +87,26 @@ UNARY(sqrt, d_sqrt)
 UNARY(abs, d_abs)
 UNARY(softplus, d_softplus)
 
-static cs_status g_leaky(cs_grad_ctx *ctx)
+cs_status cs_grad_leaky(cs_grad_ctx *ctx)
 {
     unary_params p = {cs_attrs_float(&ctx->node->attrs, "alpha", 0.01), 0, 0, 0};
     return unary(ctx, d_leaky, &p);
 }
 
-static cs_status g_elu(cs_grad_ctx *ctx)
+cs_status cs_grad_elu(cs_grad_ctx *ctx)
 {
     unary_params p = {cs_attrs_float(&ctx->node->attrs, "alpha", 1.0), 0, 0, 0};
     return unary(ctx, d_elu, &p);
 }
 
-static cs_status g_hardsigmoid(cs_grad_ctx *ctx)
+cs_status cs_grad_hardsigmoid(cs_grad_ctx *ctx)
 {
     unary_params p = {cs_attrs_float(&ctx->node->attrs, "alpha", 0.2), cs_attrs_float(&ctx->node->attrs, "beta", 0.5),
                       0, 0};
     return unary(ctx, d_hardsigmoid, &p);
 }
 
-static cs_status g_clip(cs_grad_ctx *ctx)
+cs_status cs_grad_clip(cs_grad_ctx *ctx)
 {
     unary_params p;
     read_clip_bounds(ctx, &p);
@@ -113,11 +114,11 @@ static cs_status g_clip(cs_grad_ctx *ctx)
 }
 
 /* Cast between float types passes the gradient through; other casts stop it. */
-static cs_status g_cast(cs_grad_ctx *ctx)
+cs_status cs_grad_cast(cs_grad_ctx *ctx)
 {
     if (ctx->out[0] && !cs_dtype_is_float(ctx->out[0]->dtype))
         return CS_OK;
-    return g_identity(ctx);
+    return cs_grad_identity(ctx);
 }
 
 /* ---- broadcasting binary arithmetic ---- */
@@ -177,13 +178,13 @@ static cs_status binary(cs_grad_ctx *ctx, bin_kind k)
     return CS_OK;
 }
 
-static cs_status g_add(cs_grad_ctx *ctx) { return binary(ctx, BIN_ADD); }
-static cs_status g_sub(cs_grad_ctx *ctx) { return binary(ctx, BIN_SUB); }
-static cs_status g_mul(cs_grad_ctx *ctx) { return binary(ctx, BIN_MUL); }
-static cs_status g_div(cs_grad_ctx *ctx) { return binary(ctx, BIN_DIV); }
+cs_status cs_grad_add(cs_grad_ctx *ctx) { return binary(ctx, BIN_ADD); }
+cs_status cs_grad_sub(cs_grad_ctx *ctx) { return binary(ctx, BIN_SUB); }
+cs_status cs_grad_mul(cs_grad_ctx *ctx) { return binary(ctx, BIN_MUL); }
+cs_status cs_grad_div(cs_grad_ctx *ctx) { return binary(ctx, BIN_DIV); }
 
 /* Sum of any number of broadcast inputs. */
-static cs_status g_sum(cs_grad_ctx *ctx)
+cs_status cs_grad_sum(cs_grad_ctx *ctx)
 {
     cs_status st = cs_grad_need_f32(ctx, ctx->n_in);
     if (st != CS_OK || !ctx->dout[0])
@@ -199,12 +200,3 @@ static cs_status g_sum(cs_grad_ctx *ctx)
     }
     return CS_OK;
 }
-
-const cs_grad_def cs_grad_ew[] = {
-    {"Identity", g_identity}, {"Dropout", g_identity},   {"Relu", g_relu},         {"LeakyRelu", g_leaky},
-    {"Sigmoid", g_sigmoid},   {"Tanh", g_tanh},          {"Clip", g_clip},         {"Neg", g_neg},
-    {"Exp", g_exp},           {"Log", g_log},            {"Sqrt", g_sqrt},         {"Abs", g_abs},
-    {"Softplus", g_softplus}, {"Elu", g_elu},            {"HardSigmoid", g_hardsigmoid},
-    {"Cast", g_cast},         {"Add", g_add},            {"Sub", g_sub},           {"Mul", g_mul},
-    {"Div", g_div},           {"Sum", g_sum},            {NULL, NULL},
-};

@@ -1,5 +1,6 @@
 /* grad_nn.c — backward of the network ops: Conv (transposed convolution of dy), Gemm and MatMul (BLAS),
  * max and average pools (window routing), global pools, inference BatchNormalization, Softmax, LogSoftmax. */
+#include "backward.h"
 #include "grad_ops.h"
 
 #include <cblas.h>
@@ -16,7 +17,7 @@ static int ld(int64_t n)
     return n > 0 ? (int)n : 1;
 }
 
-static cs_status g_conv(cs_grad_ctx *ctx)
+cs_status cs_grad_conv(cs_grad_ctx *ctx)
 {
     if (!ctx->dout[0])
         return CS_OK;
@@ -38,7 +39,7 @@ static cs_status g_conv(cs_grad_ctx *ctx)
 }
 
 /* Gemm: Y = alpha op(A) op(B) + beta C. */
-static cs_status g_gemm(cs_grad_ctx *ctx)
+cs_status cs_grad_gemm(cs_grad_ctx *ctx)
 {
     cs_status st = cs_grad_need_f32(ctx, 2);
     if (st != CS_OK || !ctx->dout[0])
@@ -84,7 +85,7 @@ static cs_status g_gemm(cs_grad_ctx *ctx)
 }
 
 /* MatMul with numpy batching: dA_b += dY_b B_b^T, dB_b += A_b^T dY_b (sums over broadcast batches). */
-static cs_status g_matmul(cs_grad_ctx *ctx)
+cs_status cs_grad_matmul(cs_grad_ctx *ctx)
 {
     cs_status st = cs_grad_need_f32(ctx, 2);
     if (st != CS_OK || !ctx->dout[0])
@@ -113,7 +114,7 @@ static cs_status g_matmul(cs_grad_ctx *ctx)
 }
 
 /* MaxPool: reruns the kernel asking for Indices and routes dy to the chosen elements. */
-static cs_status g_maxpool(cs_grad_ctx *ctx)
+cs_status cs_grad_maxpool(cs_grad_ctx *ctx)
 {
     cs_status st = cs_grad_need_f32(ctx, 1);
     if (st != CS_OK || !ctx->need[0] || !ctx->dout[0])
@@ -170,7 +171,7 @@ static void avg_spread(const cs_window *w, const int64_t *o, bool include_pad, f
                     dx[(a * w->in[1] + b) * w->in[2] + c] += v;
 }
 
-static cs_status g_avgpool(cs_grad_ctx *ctx)
+cs_status cs_grad_avgpool(cs_grad_ctx *ctx)
 {
     cs_status st = cs_grad_need_f32(ctx, 1);
     if (st != CS_OK || !ctx->need[0] || !ctx->dout[0])
@@ -226,20 +227,21 @@ static cs_status global_pool(cs_grad_ctx *ctx, bool is_max)
     return CS_OK;
 }
 
-static cs_status g_gap(cs_grad_ctx *ctx) { return global_pool(ctx, false); }
-static cs_status g_gmp(cs_grad_ctx *ctx) { return global_pool(ctx, true); }
+cs_status cs_grad_gap(cs_grad_ctx *ctx) { return global_pool(ctx, false); }
+cs_status cs_grad_gmp(cs_grad_ctx *ctx) { return global_pool(ctx, true); }
 
 /* Inference BatchNormalization: dx = dy * scale / sqrt(var + eps), per channel (axis 1). */
-static cs_status g_batchnorm(cs_grad_ctx *ctx)
+cs_status cs_grad_batchnorm(cs_grad_ctx *ctx)
 {
+    /* parameters first: a gradient wanted only for them must fail, not come back as zero */
+    for (int i = 1; i < 5 && i < ctx->n_in; i++)
+        if (ctx->need[i])
+            return cs_grad_fail(ctx, CS_ERR_UNSUPPORTED, "gradients with respect to parameters are not supported");
     cs_status st = cs_grad_need_f32(ctx, 5);
     if (st != CS_OK || !ctx->need[0] || !ctx->dout[0])
         return st;
     if (cs_attrs_int(&ctx->node->attrs, "training_mode", 0) != 0)
         return cs_grad_fail(ctx, CS_ERR_UNSUPPORTED, "training_mode = 1 is not supported");
-    for (int i = 1; i < 5; i++)
-        if (ctx->need[i])
-            return cs_grad_fail(ctx, CS_ERR_UNSUPPORTED, "gradients with respect to parameters are not supported");
     const cs_tensor *x = ctx->in[0];
     double eps = cs_attrs_float(&ctx->node->attrs, "epsilon", 1e-5);
     int64_t C = x->rank > 1 ? x->dims[1] : 1, inner = 1;
@@ -305,19 +307,5 @@ static cs_status softmax_grad(cs_grad_ctx *ctx, bool is_log)
     return CS_OK;
 }
 
-static cs_status g_softmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, false); }
-static cs_status g_logsoftmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, true); }
-
-const cs_grad_def cs_grad_nn[] = {
-    {"Conv", g_conv},
-    {"Gemm", g_gemm},
-    {"MatMul", g_matmul},
-    {"MaxPool", g_maxpool},
-    {"AveragePool", g_avgpool},
-    {"GlobalAveragePool", g_gap},
-    {"GlobalMaxPool", g_gmp},
-    {"BatchNormalization", g_batchnorm},
-    {"Softmax", g_softmax},
-    {"LogSoftmax", g_logsoftmax},
-    {NULL, NULL},
-};
+cs_status cs_grad_softmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, false); }
+cs_status cs_grad_logsoftmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, true); }

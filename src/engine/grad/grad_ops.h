@@ -1,5 +1,5 @@
 /* grad_ops.h — the backward-op interface: one function per IR op maps output gradients to input
- * gradients, given the forward inputs and outputs. Tables live in grad_ew.c, grad_shape.c and grad_nn.c. */
+ * gradients, given the forward inputs and outputs. Op rows name them (.backward, declared in backward.h). */
 #ifndef CS_GRAD_OPS_H
 #define CS_GRAD_OPS_H
 
@@ -22,17 +22,6 @@ typedef struct cs_grad_ctx {
 } cs_grad_ctx;
 
 typedef cs_status (*cs_grad_fn)(cs_grad_ctx *ctx);
-
-typedef struct cs_grad_def {
-    const char *op;               /* NULL ends a table */
-    cs_grad_fn fn;
-} cs_grad_def;
-
-extern const cs_grad_def cs_grad_ew[];    /* grad_ew.c: unary activations, broadcasting arithmetic */
-extern const cs_grad_def cs_grad_shape[]; /* grad_shape.c: reshape family, Transpose, Concat, Pad, Slice */
-extern const cs_grad_def cs_grad_nn[];    /* grad_nn.c: Conv, Gemm, MatMul, pools, BatchNorm, softmaxes */
-
-const cs_grad_def *cs_grad_find(const char *op);
 
 /* ---- helpers (grad_util.c) ---- */
 cs_status cs_grad_fail(cs_grad_ctx *ctx, cs_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,12 +1,13 @@
 /* grad_shape.c — backward of data-movement ops: the reshape family (same elements, new shape),
  * Transpose (inverse permutation), Concat (split), Pad (every mode, by accumulating into sources). */
+#include "backward.h"
 #include "grad_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Reshape, Flatten, Squeeze, Unsqueeze: the gradient is dy's data in x's shape. */
-static cs_status g_reshape(cs_grad_ctx *ctx)
+cs_status cs_grad_reshape(cs_grad_ctx *ctx)
 {
     if (!ctx->need[0] || !ctx->dout[0])
         return CS_OK;
@@ -19,7 +20,7 @@ static cs_status g_reshape(cs_grad_ctx *ctx)
     return CS_OK;
 }
 
-static cs_status g_transpose(cs_grad_ctx *ctx)
+cs_status cs_grad_transpose(cs_grad_ctx *ctx)
 {
     if (!ctx->need[0] || !ctx->dout[0])
         return CS_OK;
@@ -53,7 +54,7 @@ static cs_status g_transpose(cs_grad_ctx *ctx)
     return CS_OK;
 }
 
-static cs_status g_concat(cs_grad_ctx *ctx)
+cs_status cs_grad_concat(cs_grad_ctx *ctx)
 {
     const cs_tensor *y = ctx->out[0];
     if (!ctx->dout[0])
@@ -128,7 +129,7 @@ static cs_status read_pads(cs_grad_ctx *ctx, int rank, int64_t *begin)
     return st;
 }
 
-static cs_status g_pad(cs_grad_ctx *ctx)
+cs_status cs_grad_pad(cs_grad_ctx *ctx)
 {
     if (!ctx->need[0] || !ctx->dout[0])
         return CS_OK;
@@ -158,8 +159,3 @@ static cs_status g_pad(cs_grad_ctx *ctx)
     }
     return CS_OK;
 }
-
-const cs_grad_def cs_grad_shape[] = {
-    {"Reshape", g_reshape},     {"Flatten", g_reshape}, {"Squeeze", g_reshape}, {"Unsqueeze", g_reshape},
-    {"Transpose", g_transpose}, {"Concat", g_concat},   {"Pad", g_pad},         {NULL, NULL},
-};

@@ -6,17 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const cs_grad_def *const tables[] = {cs_grad_ew, cs_grad_shape, cs_grad_nn};
-
-const cs_grad_def *cs_grad_find(const char *op)
-{
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-        for (const cs_grad_def *d = tables[t]; d->op; d++)
-            if (strcmp(d->op, op) == 0)
-                return d;
-    return NULL;
-}
-
 cs_status cs_grad_fail(cs_grad_ctx *ctx, cs_status st, const char *fmt, ...)
 {
     char msg[512];

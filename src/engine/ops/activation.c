@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
+#include "../grad/backward.h"
 
 #include <float.h>
 #include <math.h>
@@ -388,23 +389,23 @@ static cs_status op_clip(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_activation[] = {
-    {"Relu", op_relu, cs_infer_same},
-    {"LeakyRelu", op_leaky_relu, cs_infer_same},
+    {"Relu", op_relu, cs_infer_same, .backward = cs_grad_relu},
+    {"LeakyRelu", op_leaky_relu, cs_infer_same, .backward = cs_grad_leaky},
     {"PRelu", op_prelu, cs_infer_same},
     {"ThresholdedRelu", op_thresholded_relu, cs_infer_same},
-    {"Elu", op_elu, cs_infer_same},
+    {"Elu", op_elu, cs_infer_same, .backward = cs_grad_elu},
     {"Selu", op_selu, cs_infer_same},
     {"Celu", op_celu, cs_infer_same},
-    {"Sigmoid", op_sigmoid, cs_infer_same},
-    {"HardSigmoid", op_hard_sigmoid, cs_infer_same},
+    {"Sigmoid", op_sigmoid, cs_infer_same, .backward = cs_grad_sigmoid},
+    {"HardSigmoid", op_hard_sigmoid, cs_infer_same, .backward = cs_grad_hardsigmoid},
     {"HardSwish", op_hard_swish, cs_infer_same},
-    {"Tanh", op_tanh, cs_infer_same},
-    {"Softplus", op_softplus, cs_infer_same},
+    {"Tanh", op_tanh, cs_infer_same, .backward = cs_grad_tanh},
+    {"Softplus", op_softplus, cs_infer_same, .backward = cs_grad_softplus},
     {"Softsign", op_softsign, cs_infer_same},
     {"Mish", op_mish, cs_infer_same},
     {"Swish", op_swish, cs_infer_same},
     {"Gelu", op_gelu, cs_infer_same},
     {"Shrink", op_shrink, cs_infer_same},
-    {"Clip", op_clip, cs_infer_same},
+    {"Clip", op_clip, cs_infer_same, .backward = cs_grad_clip},
     {NULL, NULL},
 };

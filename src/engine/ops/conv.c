@@ -10,6 +10,7 @@
 #include "fastpath.h"
 #include "quant_util.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 static cs_status check_ranks(cs_kernel_ctx *ctx, const cs_tensor *x, const cs_tensor *w)
 {
@@ -278,7 +279,7 @@ static cs_status op_conv_integer(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_conv[] = {
-    {"Conv", op_conv, cs_infer_conv},
+    {"Conv", op_conv, cs_infer_conv, .backward = cs_grad_conv},
     {"ConvTranspose", op_conv_transpose},
     {"ConvInteger", op_conv_integer},
     {NULL, NULL},

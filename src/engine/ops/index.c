@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shape_util.h"
+#include "../grad/backward.h"
 
 /* ---- Slice ---- */
 
@@ -674,7 +675,7 @@ const cs_op_def cs_ops_index[] = {
     {"ScatterElements", op_scatter_elements},
     {"Scatter", op_scatter},
     {"ScatterND", op_scatter_nd},
-    {"Pad", op_pad},
+    {"Pad", op_pad, .backward = cs_grad_pad},
     {"Tile", op_tile},
     {"Compress", op_compress},
     {"NonZero", op_non_zero},

@@ -6,6 +6,7 @@
 
 #include "fastpath.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 #include <math.h>
 #include <string.h>
@@ -334,16 +335,16 @@ static cs_status op_mean(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_math[] = {
-    {"Add", op_add, cs_infer_broadcast},
-    {"Sub", op_sub, cs_infer_broadcast},
-    {"Mul", op_mul, cs_infer_broadcast},
-    {"Div", op_div, cs_infer_broadcast},
+    {"Add", op_add, cs_infer_broadcast, .backward = cs_grad_add},
+    {"Sub", op_sub, cs_infer_broadcast, .backward = cs_grad_sub},
+    {"Mul", op_mul, cs_infer_broadcast, .backward = cs_grad_mul},
+    {"Div", op_div, cs_infer_broadcast, .backward = cs_grad_div},
     {"Mod", op_mod},
     {"Pow", op_pow, cs_infer_broadcast},
     {"BitShift", op_bitshift},
     {"Max", op_max, cs_infer_broadcast},
     {"Min", op_min, cs_infer_broadcast},
-    {"Sum", op_sum, cs_infer_broadcast},
+    {"Sum", op_sum, cs_infer_broadcast, .backward = cs_grad_sum},
     {"Mean", op_mean, cs_infer_broadcast},
     {"Equal", cs_op_equal, cs_infer_compare},
     {"Less", cs_op_less, cs_infer_compare},
@@ -355,15 +356,15 @@ const cs_op_def cs_ops_math[] = {
     {"Xor", cs_op_xor, cs_infer_compare},
     {"Not", cs_op_not, cs_infer_same},
     {"Where", cs_op_where},
-    {"Abs", cs_op_abs, cs_infer_same},
-    {"Neg", cs_op_neg, cs_infer_same},
+    {"Abs", cs_op_abs, cs_infer_same, .backward = cs_grad_abs},
+    {"Neg", cs_op_neg, cs_infer_same, .backward = cs_grad_neg},
     {"Reciprocal", cs_op_reciprocal, cs_infer_same},
     {"Floor", cs_op_floor, cs_infer_same},
     {"Ceil", cs_op_ceil, cs_infer_same},
     {"Round", cs_op_round},
-    {"Sqrt", cs_op_sqrt, cs_infer_same},
-    {"Exp", cs_op_exp, cs_infer_same},
-    {"Log", cs_op_log, cs_infer_same},
+    {"Sqrt", cs_op_sqrt, cs_infer_same, .backward = cs_grad_sqrt},
+    {"Exp", cs_op_exp, cs_infer_same, .backward = cs_grad_exp},
+    {"Log", cs_op_log, cs_infer_same, .backward = cs_grad_log},
     {"Erf", cs_op_erf, cs_infer_same},
     {"Sign", cs_op_sign, cs_infer_same},
     {"Sin", cs_op_sin, cs_infer_same},

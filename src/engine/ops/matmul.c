@@ -12,6 +12,7 @@
 #include "matmul_core.h"
 #include "quant_util.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 /* ---- batched planning ---- */
 
@@ -329,8 +330,8 @@ static cs_status op_gemm(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_matmul[] = {
-    {"Gemm", op_gemm, cs_infer_gemm},
-    {"MatMul", op_matmul, cs_infer_matmul},
+    {"Gemm", op_gemm, cs_infer_gemm, .backward = cs_grad_gemm},
+    {"MatMul", op_matmul, cs_infer_matmul, .backward = cs_grad_matmul},
     {"MatMulInteger", op_matmul_integer},
     {"Einsum", cs_einsum_op},
     {NULL, NULL},

@@ -2,6 +2,7 @@
  * InstanceNormalization, LRN, LayerNormalization, MeanVarianceNormalization and Dropout. */
 #include "registry.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -522,11 +523,11 @@ static cs_status op_dropout(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_norm[] = {
-    {"BatchNormalization", op_batch_norm, cs_infer_same},
+    {"BatchNormalization", op_batch_norm, cs_infer_same, .backward = cs_grad_batchnorm},
     {"InstanceNormalization", op_instance_norm, cs_infer_same},
     {"LRN", op_lrn, cs_infer_same},
     {"LayerNormalization", op_layer_norm},
     {"MeanVarianceNormalization", op_mvn, cs_infer_same},
-    {"Dropout", op_dropout},
+    {"Dropout", op_dropout, .backward = cs_grad_identity},
     {NULL, NULL},
 };

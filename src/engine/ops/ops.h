@@ -79,7 +79,7 @@ typedef struct cs_op_def {
     const char *name;            /* ONNX op name; NULL ends a table */
     cs_kernel_fn run;
     cs_infer_fn infer;           /* output dtypes and shapes from the inputs' (NULL: known only by running) */
-    cs_status (*backward)(struct cs_grad_ctx *ctx); /* NULL: the gradient table (grad/) or none */
+    cs_status (*backward)(struct cs_grad_ctx *ctx); /* NULL: not differentiable (grad/backward.h) */
     const char *domain;          /* NULL: the ONNX default domain ("convscope" ops live in ext*.c) */
 } cs_op_def;
 

@@ -8,6 +8,7 @@
 
 #include "spatial.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 typedef enum { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
 
@@ -429,11 +430,11 @@ static cs_status op_max_unpool(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_pool[] = {
-    {"MaxPool", op_max_pool, cs_infer_pool},
-    {"AveragePool", op_average_pool, cs_infer_pool},
+    {"MaxPool", op_max_pool, cs_infer_pool, .backward = cs_grad_maxpool},
+    {"AveragePool", op_average_pool, cs_infer_pool, .backward = cs_grad_avgpool},
     {"LpPool", op_lp_pool, cs_infer_pool},
-    {"GlobalMaxPool", op_global_max_pool, cs_infer_global_pool},
-    {"GlobalAveragePool", op_global_average_pool, cs_infer_global_pool},
+    {"GlobalMaxPool", op_global_max_pool, cs_infer_global_pool, .backward = cs_grad_gmp},
+    {"GlobalAveragePool", op_global_average_pool, cs_infer_global_pool, .backward = cs_grad_gap},
     {"GlobalLpPool", op_global_lp_pool, cs_infer_global_pool},
     {"MaxUnpool", op_max_unpool},
     {NULL, NULL},

@@ -8,6 +8,7 @@
 
 #include "shape_util.h"
 #include "infer.h"
+#include "../grad/backward.h"
 
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
 static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int rank, const int64_t *dims)
@@ -494,17 +495,17 @@ static cs_status op_trilu(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_shape[] = {
-    {"Reshape", op_reshape, cs_infer_reshape},
-    {"Flatten", op_flatten, cs_infer_flatten},
-    {"Transpose", op_transpose, cs_infer_transpose},
-    {"Squeeze", op_squeeze},
-    {"Unsqueeze", op_unsqueeze},
-    {"Concat", op_concat, cs_infer_concat},
+    {"Reshape", op_reshape, cs_infer_reshape, .backward = cs_grad_reshape},
+    {"Flatten", op_flatten, cs_infer_flatten, .backward = cs_grad_reshape},
+    {"Transpose", op_transpose, cs_infer_transpose, .backward = cs_grad_transpose},
+    {"Squeeze", op_squeeze, .backward = cs_grad_reshape},
+    {"Unsqueeze", op_unsqueeze, .backward = cs_grad_reshape},
+    {"Concat", op_concat, cs_infer_concat, .backward = cs_grad_concat},
     {"Split", op_split},
-    {"Identity", op_identity, cs_infer_same},
+    {"Identity", op_identity, cs_infer_same, .backward = cs_grad_identity},
     {"Shape", op_shape},
     {"Size", op_size},
-    {"Cast", op_cast},
+    {"Cast", op_cast, .backward = cs_grad_cast},
     {"CastLike", op_cast_like},
     {"Expand", op_expand},
     {"ConstantOfShape", op_constant_of_shape},

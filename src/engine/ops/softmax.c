@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
+#include "../grad/backward.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -329,8 +330,8 @@ static cs_status op_softmax_cross_entropy(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_softmax[] = {
-    {"Softmax", op_softmax, cs_infer_same},
-    {"LogSoftmax", op_log_softmax, cs_infer_same},
+    {"Softmax", op_softmax, cs_infer_same, .backward = cs_grad_softmax},
+    {"LogSoftmax", op_log_softmax, cs_infer_same, .backward = cs_grad_logsoftmax},
     {"Hardmax", op_hardmax, cs_infer_same},
     {"NegativeLogLikelihoodLoss", op_nll_loss},
     {"SoftmaxCrossEntropyLoss", op_softmax_cross_entropy},
