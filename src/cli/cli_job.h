@@ -24,8 +24,8 @@ void cs_cli_blas_threads(long long n);
 /* True when argv holds --help or -h; then prints the command's usage, summary and `details`. */
 bool cs_cli_command_help(const char *name, int argc, char **argv, const char *details);
 
-/* Parses --scale S, --mean M[,M..], --std D[,D..] at argv[*i]; returns 1 when consumed, 0 when not an
- * input option, -1 on a bad value (message printed for cmd). */
+/* Parses a model option (cs_opt_model), --scale S, --mean M[,M..] or --std D[,D..] at argv[*i]; returns 1 when
+ * consumed, 0 when not one of these, -1 on a bad value (message printed for cmd). */
 int cs_cli_input_opt(const char *cmd, int argc, char **argv, int *i, cs_input_opts *o);
 /* Parses an integer / a number option value; false (message printed) when malformed. */
 bool cs_cli_int(const char *cmd, const char *opt, const char *v, bool missing, long long min, long long *out);

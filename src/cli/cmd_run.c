@@ -30,34 +30,19 @@ typedef struct dump_state {
     bool failed;
 } dump_state;
 
-/* Parses "a,b,c" into up to 4 doubles. */
-static int parse_list(const char *s, double *out)
-{
-    int n = 0;
-    while (*s && n < 4) {
-        char *end;
-        out[n++] = strtod(s, &end);
-        if (end == s)
-            return -1;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
-    }
-    return *s ? -1 : n;
-}
-
 static int parse_opts(int argc, char **argv, run_opts *o)
 {
     cs_input_opts_default(&o->input);
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool missing = false;
-        int rc = CS_EXIT_OK;
+        int r = cs_cli_input_opt("run", argc, argv, &i, &o->input); /* model options, --scale, --mean, --std */
+        if (r < 0)
+            return CS_EXIT_ERROR;
+        if (r > 0)
+            continue;
         if (cs_opt_flag(argc, argv, &i, "--json")) {
             o->json = true;
-        } else if (cs_opt_model(argc, argv, &i, "run", &rc)) {
-            if (rc != CS_EXIT_OK)
-                return rc;
         } else if (cs_opt_value(argc, argv, &i, "--input", &v, &missing)) {
             if (missing || o->n_specs >= MAX_INPUT_SPECS)
                 return cs_cli_usage_error("run", "--input needs a SPEC (at most %d)", MAX_INPUT_SPECS);
@@ -65,21 +50,6 @@ static int parse_opts(int argc, char **argv, run_opts *o)
         } else if (cs_opt_value(argc, argv, &i, "--dump", &o->dump, &missing)) {
             if (missing)
                 return cs_cli_usage_error("run", "--dump needs a directory");
-        } else if (cs_opt_value(argc, argv, &i, "--scale", &v, &missing)) {
-            char *end;
-            o->input.scale = missing ? 0 : strtod(v, &end);
-            if (missing || *end)
-                return cs_cli_usage_error("run", "--scale needs a number");
-            o->input.scale_set = true;
-        } else if (cs_opt_value(argc, argv, &i, "--mean", &v, &missing)) {
-            if (missing || (o->input.n_mean = parse_list(v, o->input.mean)) <= 0)
-                return cs_cli_usage_error("run", "--mean needs 1 to 4 comma-separated numbers");
-        } else if (cs_opt_value(argc, argv, &i, "--std", &v, &missing)) {
-            if (missing || (o->input.n_std = parse_list(v, o->input.std)) <= 0)
-                return cs_cli_usage_error("run", "--std needs 1 to 4 comma-separated numbers");
-            for (int k = 0; k < o->input.n_std; k++)
-                if (o->input.std[k] == 0)
-                    return cs_cli_usage_error("run", "--std values must not be zero");
         } else if (argv[i][0] == '-') {
             return cs_cli_usage_error("run", "unknown option '%s'", argv[i]);
         } else if (!o->model) {

@@ -16,15 +16,17 @@ const cs_command cs_commands[] = {
     {"eval", "eval A [B] --data SPEC [--limit N] [--batch N] [--threads N] [--scale S] [--mean M] [--std D] [--json]",
      "accuracy of each model on a labelled dataset, top-1 agreement, confusion counts, largest output difference",
      cs_cmd_eval},
-    {"bench", "bench MODEL... [--input SPEC] [--runs N] [--warmup N] [--threads N] [--batch N] [--json]",
-     "latency min/median/p90/max, CPU time, throughput, peak memory, size, parameters, MACs, slowest layers and ops", cs_cmd_bench},
+    {"bench", "bench MODEL... [--input SPEC] [--runs N] [--warmup N] [--threads N] [--batch N] [--scale S] [--mean M] "
+              "[--std D] [--json]",
+     "latency min/median/p90/max, CPU time, throughput, peak memory, size, parameters, MACs, slowest layers and ops",
+     cs_cmd_bench},
     {"attack", "attack A [B] --method fgsm|pgd|simba [--eps E] [--steps N] [--alpha S] [--norm inf|2] [--data SPEC] "
-               "[--limit N] [--batch N] [--threads N] [--seed S] [--save DIR] [--json]",
+               "[--limit N] [--batch N] [--threads N] [--seed S] [--save DIR] [--scale S] [--mean M] [--std D] [--json]",
      "adversarial robustness (FGSM, PGD, SimBA): clean/robust accuracy, success rate, perturbation sizes, queries, "
      "transfer A<->B; perturbations in [0,1] pixel space (pixel/255) clamped to [0,1]; eps 0.1 L-inf by default",
      cs_cmd_attack},
     {"diff", "diff A B (--input SPEC | --weights-only) [--rtol R] [--atol T] [--layer-tol FILE] [--map FILE] [--strict] "
-             "[--json] [--node-data DIR]",
+             "[--scale S] [--json] [--node-data DIR]",
      "match layers across formats, compare weights and activations, report the first divergence and name its "
      "cause (kinds: weights_layout weights_scaled weights_precision weights_different bias_missing attribute "
      "activation_substituted input_order layout preprocessing precision unknown); --node-data writes Model Explorer "

@@ -47,41 +47,45 @@ bounded() {
     shift 2
     expect_fail "$name" "$pattern" bash -c '$MEMCAP; exec timeout $WALL "$@"' _ "$@"
 }
+# bad_model NAME PATTERN FILE: `convscope inspect FILE` fails, bounded, with PATTERN
+bad_model() { bounded "$1" "$2" "$CS" inspect "$3"; }
+# bad_input NAME PATTERN FILE: running the tiny valid model on input FILE fails, bounded, with PATTERN
+bad_input() { bounded "$1" "$2" "$CS" run $F/tiny_valid.onnx --input "$3"; }
 M=tests/malformed
-bounded malformed_ts_floordiv_int64_min "ts_floordiv_min\.pt: integer overflow in floordiv" "$CS" inspect $M/ts_floordiv_min.pt
-bounded malformed_ts_range_huge_step "ts_range_huge_step\.pt: range\(\) too long" "$CS" inspect $M/ts_range_huge_step.pt
-bounded malformed_ts_range_overflow "ts_range_overflow\.pt: range\(\) too long" "$CS" inspect $M/ts_range_overflow.pt
-bounded malformed_ts_nested_loops "ts_nested_loops\.pt: the script runs more than" "$CS" inspect $M/ts_nested_loops.pt
-bounded malformed_ts_recursion_fanout "ts_recursion\.pt: (the script runs more than|load-time values need more than)" "$CS" inspect $M/ts_recursion.pt
-bounded malformed_ts_subscript_error "ts_subscript_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
-    "$CS" inspect $M/ts_subscript_error.pt
-bounded malformed_ts_memo_shared_lists "ts_memo_lists\.pt: attribute .* expands to more than" "$CS" inspect $M/ts_memo_lists.pt
-bounded malformed_ckpt_shared_dicts "ckpt_shared_dicts\.pt: checkpoint holds no tensors" "$CS" inspect $M/ckpt_shared_dicts.pt
-bounded malformed_ckpt_shared_dicts_legacy "ckpt_shared_dicts_legacy\.pt: checkpoint holds no tensors" \
-    "$CS" inspect $M/ckpt_shared_dicts_legacy.pt
-bounded malformed_ckpt_stride0_view "ckpt_stride0_view\.pt: w: a view of storage '0' \(16 bytes\) would materialise" \
-    "$CS" inspect $M/ckpt_stride0_view.pt
+bad_model malformed_ts_floordiv_int64_min "ts_floordiv_min\.pt: integer overflow in floordiv" $M/ts_floordiv_min.pt
+bad_model malformed_ts_range_huge_step "ts_range_huge_step\.pt: range\(\) too long" $M/ts_range_huge_step.pt
+bad_model malformed_ts_range_overflow "ts_range_overflow\.pt: range\(\) too long" $M/ts_range_overflow.pt
+bad_model malformed_ts_nested_loops "ts_nested_loops\.pt: the script runs more than" $M/ts_nested_loops.pt
+bad_model malformed_ts_recursion_fanout "ts_recursion\.pt: (the script runs more than|load-time values need more than)" \
+    $M/ts_recursion.pt
+bad_model malformed_ts_subscript_error "ts_subscript_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
+    $M/ts_subscript_error.pt
+bad_model malformed_ts_memo_shared_lists "ts_memo_lists\.pt: attribute .* expands to more than" $M/ts_memo_lists.pt
+bad_model malformed_ckpt_shared_dicts "ckpt_shared_dicts\.pt: checkpoint holds no tensors" $M/ckpt_shared_dicts.pt
+bad_model malformed_ckpt_shared_dicts_legacy "ckpt_shared_dicts_legacy\.pt: checkpoint holds no tensors" \
+    $M/ckpt_shared_dicts_legacy.pt
+bad_model malformed_ckpt_stride0_view "ckpt_stride0_view\.pt: w: a view of storage '0' \(16 bytes\) would materialise" \
+    $M/ckpt_stride0_view.pt
 # a 1 GiB storage entry deflated within the ratio limit (~7 MB, generated into $TMP, not committed): refused before
 # inflating, because the pickle declares 16 bytes for it, or (declaring all of it) because of --max-memory
 /usr/bin/python3 tests/malformed/make_malformed.py --out "$TMP" zip_inflate
-bounded malformed_zip_entry_over_storage "zip_inflate_small\.pt: storage 'data/0' is 1073741824 bytes uncompressed, more than the 16 " \
-    "$CS" inspect "$TMP/zip_inflate_small.pt"
+bad_model malformed_zip_entry_over_storage "zip_inflate_small\.pt: storage 'data/0' is 1073741824 bytes uncompressed, more than the 16 " \
+    "$TMP/zip_inflate_small.pt"
 bounded malformed_zip_entry_over_budget "zip_inflate_1g\.pt: zip entry 'archive/data/0' is 1024\.0 MiB uncompressed, over the memory budget of 256\.0 MiB" \
     "$CS" inspect "$TMP/zip_inflate_1g.pt" --max-memory 256M
-bounded malformed_zip_total_cap "zip_total_bomb\.pt: reading zip entry .* refusing a zip bomb" "$CS" inspect $M/zip_total_bomb.pt
-bounded malformed_npy_huge_shape "npy_huge_shape\.npy: \.npy data is 16 bytes but shape \[65536,65536\]" \
-    "$CS" run $F/tiny_valid.onnx --input $M/npy_huge_shape.npy
-bounded malformed_pb_huge_dims "pb_huge_dims\.pb: .*stores fewer values than its dims" \
-    "$CS" run $F/tiny_valid.onnx --input $M/pb_huge_dims.pb
-bounded malformed_jpeg_huffman_codes "jpeg_huffman_codes\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
-    "$CS" run $F/tiny_valid.onnx --input $M/jpeg_huffman_codes.jpg
-bounded malformed_psd_huge "psd_huge\.psd: image of 10498x2562 .* too large" "$CS" run $F/tiny_valid.onnx --input $M/psd_huge.psd
-bounded malformed_onnx_dup_initializer "onnx_dup_initializer\.onnx: initializer 'w' is defined twice" \
-    "$CS" inspect $M/onnx_dup_initializer.onnx
-bounded malformed_h5_huge_dataset "h5_huge_dataset\.h5: layer .* claims 2147483647 values but the file stores" \
-    "$CS" inspect $M/h5_huge_dataset.h5
-bounded malformed_coreml_immediate_tuple "coreml_immediate_tuple\.mlpackage: .*immediate value is not a tensor" \
-    "$CS" inspect $M/coreml_immediate_tuple.mlpackage
+bad_model malformed_zip_total_cap "zip_total_bomb\.pt: reading zip entry .* refusing a zip bomb" $M/zip_total_bomb.pt
+bad_input malformed_npy_huge_shape "npy_huge_shape\.npy: \.npy data is 16 bytes but shape \[65536,65536\]" \
+    $M/npy_huge_shape.npy
+bad_input malformed_pb_huge_dims "pb_huge_dims\.pb: .*stores fewer values than its dims" $M/pb_huge_dims.pb
+bad_input malformed_jpeg_huffman_codes "jpeg_huffman_codes\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
+    $M/jpeg_huffman_codes.jpg
+bad_input malformed_psd_huge "psd_huge\.psd: image of 10498x2562 .* too large" $M/psd_huge.psd
+bad_model malformed_onnx_dup_initializer "onnx_dup_initializer\.onnx: initializer 'w' is defined twice" \
+    $M/onnx_dup_initializer.onnx
+bad_model malformed_h5_huge_dataset "h5_huge_dataset\.h5: layer .* claims 2147483647 values but the file stores" \
+    $M/h5_huge_dataset.h5
+bad_model malformed_coreml_immediate_tuple "coreml_immediate_tuple\.mlpackage: .*immediate value is not a tensor" \
+    $M/coreml_immediate_tuple.mlpackage
 
 # .mlpackage members: a symlink out of the package, FIFOs as the spec and as weight.bin, a FIFO as the model
 P=tests/fixtures/coreml/tiny_program.mlpackage
@@ -90,11 +94,11 @@ ln -sf /etc/passwd "$TMP/link.mlpackage/Data/com.apple.CoreML/weights/weight.bin
 rm "$TMP/fifo_spec.mlpackage/Data/com.apple.CoreML/model.mlmodel" "$TMP/fifo_blob.mlpackage/Data/com.apple.CoreML/weights/weight.bin"
 mkfifo "$TMP/fifo_spec.mlpackage/Data/com.apple.CoreML/model.mlmodel" \
     "$TMP/fifo_blob.mlpackage/Data/com.apple.CoreML/weights/weight.bin" "$TMP/fifo.onnx"
-bounded malformed_mlpackage_symlink_out "link\.mlpackage.*weight file 'weights/weight\.bin' is a link leading out" \
-    "$CS" inspect "$TMP/link.mlpackage"
-bounded malformed_mlpackage_fifo_spec "model\.mlmodel: not a regular file" "$CS" inspect "$TMP/fifo_spec.mlpackage"
-bounded malformed_mlpackage_fifo_blob "weight\.bin: not a regular file" "$CS" inspect "$TMP/fifo_blob.mlpackage"
-bounded malformed_fifo_model "fifo\.onnx: not a regular file" "$CS" inspect "$TMP/fifo.onnx"
+bad_model malformed_mlpackage_symlink_out "link\.mlpackage.*weight file 'weights/weight\.bin' is a link leading out" \
+    "$TMP/link.mlpackage"
+bad_model malformed_mlpackage_fifo_spec "model\.mlmodel: not a regular file" "$TMP/fifo_spec.mlpackage"
+bad_model malformed_mlpackage_fifo_blob "weight\.bin: not a regular file" "$TMP/fifo_blob.mlpackage"
+bad_model malformed_fifo_model "fifo\.onnx: not a regular file" "$TMP/fifo.onnx"
 
 # --max-memory: a Tile whose output alone is 1.1 GiB stops before allocating it; a plan over budget names the figures
 bounded malformed_onnx_tile_over_budget "onnx_tile_huge\.onnx: node 'tile' \(Tile\): a 1144\.4 MiB tensor goes over the memory budget" \
@@ -117,44 +121,44 @@ expect_ok inspect_unknown_op_json '"executable": false' "$CS" inspect $F/unknown
 # offsets or lengths are refused
 E=tests/malformed/external
 expect_ok onnx_external_data_loads "output y f32 \[1,3\]: 2 4 0" "$CS" run $E/ext_valid.onnx --input $X
-bounded onnx_external_absolute "ext_absolute\.onnx: .*external data '/etc/passwd' is not a relative path" \
-    "$CS" inspect $E/ext_absolute.onnx
-bounded onnx_external_dotdot "ext_dotdot\.onnx: .*external data '\.\./external/weights\.bin' leaves the model's folder" \
-    "$CS" inspect $E/ext_dotdot.onnx
-bounded onnx_external_offset_past_end "ext_offset_past_end\.onnx: .*external data \[8, \+12\) runs past the end" \
-    "$CS" inspect $E/ext_offset_past_end.onnx
-bounded onnx_external_length_lies "ext_length_lies\.onnx: .*external data length 4, but its dims need 12 bytes" \
-    "$CS" inspect $E/ext_length_lies.onnx
-bounded onnx_external_missing "ext_missing_file\.onnx: .*external data 'nowhere\.bin' cannot be opened" \
-    "$CS" inspect $E/ext_missing_file.onnx
+bad_model onnx_external_absolute "ext_absolute\.onnx: .*external data '/etc/passwd' is not a relative path" \
+    $E/ext_absolute.onnx
+bad_model onnx_external_dotdot "ext_dotdot\.onnx: .*external data '\.\./external/weights\.bin' leaves the model's folder" \
+    $E/ext_dotdot.onnx
+bad_model onnx_external_offset_past_end "ext_offset_past_end\.onnx: .*external data \[8, \+12\) runs past the end" \
+    $E/ext_offset_past_end.onnx
+bad_model onnx_external_length_lies "ext_length_lies\.onnx: .*external data length 4, but its dims need 12 bytes" \
+    $E/ext_length_lies.onnx
+bad_model onnx_external_missing "ext_missing_file\.onnx: .*external data 'nowhere\.bin' cannot be opened" \
+    $E/ext_missing_file.onnx
 mkdir -p "$TMP/extout" "$TMP/extin/sub"
 cp $E/ext_valid.onnx "$TMP/extout/" && ln -sf /etc/passwd "$TMP/extout/weights.bin"
 cp $E/ext_valid.onnx "$TMP/extin/" && cp $E/weights.bin "$TMP/extin/sub/" && ln -sf sub/weights.bin "$TMP/extin/weights.bin"
-bounded onnx_external_symlink_out "ext_valid\.onnx: .*external data 'weights\.bin' is a link leading out" \
-    "$CS" inspect "$TMP/extout/ext_valid.onnx"
+bad_model onnx_external_symlink_out "ext_valid\.onnx: .*external data 'weights\.bin' is a link leading out" \
+    "$TMP/extout/ext_valid.onnx"
 expect_ok onnx_external_symlink_inside "output y f32 \[1,3\]: 2 4 0" "$CS" run "$TMP/extin/ext_valid.onnx" --input $X
 mkdir -p "$TMP/extfifo" && cp $E/ext_valid.onnx "$TMP/extfifo/" && mkfifo "$TMP/extfifo/weights.bin"
-bounded onnx_external_fifo "weights\.bin: not a regular file" "$CS" inspect "$TMP/extfifo/ext_valid.onnx"
+bad_model onnx_external_fifo "weights\.bin: not a regular file" "$TMP/extfifo/ext_valid.onnx"
 
 # libhdf5 runs in a sandbox (child process, rlimits, seccomp): a file on which libhdf5 1.10.8 loops forever
 # (found by fuzz_keras_h5) ends at the child's CPU limit with one line; valid files load as before
-bounded h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second (CPU|time) limit|signal [0-9]+)" \
-    "$CS" inspect $M/h5_libhdf5_hang.h5
+bad_model h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second (CPU|time) limit|signal [0-9]+)" \
+    $M/h5_libhdf5_hang.h5
 expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect tests/fixtures/keras/conv_cf.h5
 
 # found by fuzz_image: a PNG chunk declaring 1.2 GB in a 490-byte file (stb_image reallocates before reading)
-bounded malformed_png_chunk_huge "png_chunk_huge\.png: corrupt PNG \(a chunk runs past the end of the file\)" \
-    "$CS" run $F/tiny_valid.onnx --input $M/png_chunk_huge.png
+bad_input malformed_png_chunk_huge "png_chunk_huge\.png: corrupt PNG \(a chunk runs past the end of the file\)" \
+    $M/png_chunk_huge.png
 
 # found by fuzz_ts_source: a syntax error after a tuple's first item, and a class listing __buffers__ twice,
 # each leaked parser memory (make asan's leak check asserts the fix; here: exit 2 or 0, never a crash)
-bounded malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
-    "$CS" inspect $M/ts_tuple_error.pt
+bad_model malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
+    $M/ts_tuple_error.pt
 check malformed_ts_buffers_twice bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
     "$CS" $M/ts_buffers_twice.pt
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
-bounded malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
-    "$CS" run $F/tiny_valid.onnx --input $M/jpeg_fill_huffman.jpg
+bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
+    $M/jpeg_fill_huffman.jpg
 # found by fuzz_image: a PPM width of 26 digits overflowed stb_image's int parse (undefined behaviour)
-bounded malformed_pnm_header_overflow "pnm_header_overflow\.ppm: corrupt PGM/PPM \(a header number over 9 digits\)" \
-    "$CS" run $F/tiny_valid.onnx --input $M/pnm_header_overflow.ppm
+bad_input malformed_pnm_header_overflow "pnm_header_overflow\.ppm: corrupt PGM/PPM \(a header number over 9 digits\)" \
+    $M/pnm_header_overflow.ppm

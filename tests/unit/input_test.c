@@ -152,139 +152,132 @@ TEST(idx_gzip_stream_cut_short_is_a_format_error)
     remove(gz), rmdir(dir);
 }
 
-/* Loads the test PNG into a graph input of the given shape. */
-static cs_status load_png(const char *png, cs_dtype dt, int rank, const int64_t *dims, const cs_input_opts *opts,
-                          cs_tensor **out, char *notes, size_t size, cs_error *err)
+/* An image test: a fresh folder with the file `png` in it, input options (defaults), and the last load's tensor,
+ * notes and error. */
+typedef struct png_case {
+    char dir[64], png[128], notes[2048];
+    cs_input_opts o;
+    cs_tensor *t;
+    cs_error err;
+} png_case;
+
+/* Sets up c with DIR/name; the file is written by the test (write_rgb_png or bad bytes). */
+static void png_open(png_case *c, const char *name)
 {
+    memset(c, 0, sizeof *c);
+    temp_dir(c->dir, sizeof c->dir);
+    snprintf(c->png, sizeof c->png, "%s/%s", c->dir, name);
+    cs_input_opts_default(&c->o);
+}
+
+/* Loads the image into a graph input of the given shape (c->t: the new tensor; the previous one is freed). */
+static cs_status png_load(png_case *c, cs_dtype dt, int rank, const int64_t *dims)
+{
+    cs_tensor_free(c->t);
+    c->t = NULL;
     cs_graph *g = graph_with_input(dt, rank, dims, "onnx");
-    cs_status st = cs_input_load(g, 0, png, opts, out, notes, size, err);
+    cs_status st = cs_input_load(g, 0, c->png, &c->o, &c->t, c->notes, sizeof c->notes, &c->err);
     cs_graph_free(g);
     return st;
 }
 
+static void png_close(png_case *c)
+{
+    cs_tensor_free(c->t);
+    remove(c->png), rmdir(c->dir);
+}
+
 TEST(image_into_nchw_gray_uses_luma_and_default_scale)
 {
-    char dir[64], png[128], notes[2048];
-    temp_dir(dir, sizeof dir);
-    snprintf(png, sizeof png, "%s/rgb.png", dir);
-    write_rgb_png(png);
-    cs_input_opts o;
-    cs_input_opts_default(&o);
-    cs_tensor *t = NULL;
-    cs_error err = {0};
+    png_case c;
+    png_open(&c, "rgb.png");
+    write_rgb_png(c.png);
     const int64_t dims[4] = {-1, 1, 2, 4};
-    EXPECT(load_png(png, CS_DT_F32, 4, dims, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    if (t) {
-        EXPECT(t->rank == 4 && t->dims[0] == 1 && t->dims[1] == 1 && t->dims[2] == 2 && t->dims[3] == 4);
+    EXPECT(png_load(&c, CS_DT_F32, 4, dims) == CS_OK);
+    if (c.t) {
+        EXPECT(c.t->rank == 4 && c.t->dims[0] == 1 && c.t->dims[1] == 1 && c.t->dims[2] == 2 && c.t->dims[3] == 4);
         /* pixel (1, 3) = (13, 103, 190): luma (13*77 + 103*150 + 190*29) >> 8 = 85 */
-        EXPECT_NEAR(((float *)t->data)[7], 85.0 / 255.0, 1e-6);
+        EXPECT_NEAR(((float *)c.t->data)[7], 85.0 / 255.0, 1e-6);
     }
-    EXPECT(strstr(notes, "-> [1,1,2,4] f32 NCHW") != NULL);
+    EXPECT(strstr(c.notes, "-> [1,1,2,4] f32 NCHW") != NULL);
     /* axis 1 (1) and axis 3 (4) could both be channels: the format's usual layout decides */
-    EXPECT(strstr(notes, "channel axis ambiguous; NCHW is the usual layout of onnx models") != NULL);
-    EXPECT(strstr(notes, "batch: 1 (declared batch size unknown)") != NULL);
-    EXPECT(strstr(notes, "no resize (4x2, declared)") != NULL);
-    EXPECT(strstr(notes, "RGB -> gray") != NULL);
-    EXPECT(strstr(notes, "pixel * 1/255 (default --scale), no --mean/--std") != NULL);
-    cs_tensor_free(t);
-    remove(png), rmdir(dir);
+    EXPECT(strstr(c.notes, "channel axis ambiguous; NCHW is the usual layout of onnx models") != NULL);
+    EXPECT(strstr(c.notes, "batch: 1 (declared batch size unknown)") != NULL);
+    EXPECT(strstr(c.notes, "no resize (4x2, declared)") != NULL);
+    EXPECT(strstr(c.notes, "RGB -> gray") != NULL);
+    EXPECT(strstr(c.notes, "pixel * 1/255 (default --scale), no --mean/--std") != NULL);
+    png_close(&c);
 }
 
 TEST(image_into_nhwc_rgb_keeps_channels_and_applies_mean_std)
 {
-    char dir[64], png[128], notes[2048];
-    temp_dir(dir, sizeof dir);
-    snprintf(png, sizeof png, "%s/rgb.png", dir);
-    write_rgb_png(png);
-    cs_input_opts o;
-    cs_input_opts_default(&o);
-    o.n_mean = 1, o.mean[0] = 0.5, o.n_std = 1, o.std[0] = 0.25;
-    cs_tensor *t = NULL;
-    cs_error err = {0};
+    png_case c;
+    png_open(&c, "rgb.png");
+    write_rgb_png(c.png);
+    c.o.n_mean = 1, c.o.mean[0] = 0.5, c.o.n_std = 1, c.o.std[0] = 0.25;
     const int64_t dims[4] = {1, 2, 4, 3};
-    EXPECT(load_png(png, CS_DT_F32, 4, dims, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    if (t) {
-        const float *d = t->data;
+    EXPECT(png_load(&c, CS_DT_F32, 4, dims) == CS_OK);
+    if (c.t) {
+        const float *d = c.t->data;
         /* (y=1, x=2, c=2): blue 190 */
         EXPECT_NEAR(d[(1 * 4 + 2) * 3 + 2], (190.0 / 255.0 - 0.5) / 0.25, 1e-5);
         EXPECT_NEAR(d[(0 * 4 + 3) * 3 + 1], (103.0 / 255.0 - 0.5) / 0.25, 1e-5);
     }
-    EXPECT(strstr(notes, "-> [1,2,4,3] f32 NHWC") != NULL);
-    EXPECT(strstr(notes, "RGB kept") != NULL);
-    EXPECT(strstr(notes, "mean 0.5,0.5,0.5, std 0.25,0.25,0.25") != NULL);
-    cs_tensor_free(t);
-    remove(png), rmdir(dir);
+    EXPECT(strstr(c.notes, "-> [1,2,4,3] f32 NHWC") != NULL);
+    EXPECT(strstr(c.notes, "RGB kept") != NULL);
+    EXPECT(strstr(c.notes, "mean 0.5,0.5,0.5, std 0.25,0.25,0.25") != NULL);
+    png_close(&c);
 }
 
 TEST(image_fills_unknown_dims_from_the_image_and_repeats_fixed_batch)
 {
-    char dir[64], png[128], notes[2048];
-    temp_dir(dir, sizeof dir);
-    snprintf(png, sizeof png, "%s/rgb.png", dir);
-    write_rgb_png(png);
-    cs_input_opts o;
-    cs_input_opts_default(&o);
-    cs_tensor *t = NULL;
-    cs_error err = {0};
+    png_case c;
+    png_open(&c, "rgb.png");
+    write_rgb_png(c.png);
     const int64_t unknown[4] = {-1, 3, -1, -1}, fixed[4] = {3, 1, 2, 4};
-    EXPECT(load_png(png, CS_DT_F32, 4, unknown, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    EXPECT(t && t->dims[0] == 1 && t->dims[1] == 3 && t->dims[2] == 2 && t->dims[3] == 4);
-    EXPECT(strstr(notes, "taken from the image, declared size unknown") != NULL);
-    cs_tensor_free(t);
-    EXPECT(load_png(png, CS_DT_F32, 4, fixed, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    if (t) {
-        EXPECT(t->dims[0] == 3);
-        EXPECT(((float *)t->data)[7] == ((float *)t->data)[2 * 8 + 7]);
+    EXPECT(png_load(&c, CS_DT_F32, 4, unknown) == CS_OK);
+    EXPECT(c.t && c.t->dims[0] == 1 && c.t->dims[1] == 3 && c.t->dims[2] == 2 && c.t->dims[3] == 4);
+    EXPECT(strstr(c.notes, "taken from the image, declared size unknown") != NULL);
+    EXPECT(png_load(&c, CS_DT_F32, 4, fixed) == CS_OK);
+    if (c.t) {
+        EXPECT(c.t->dims[0] == 3);
+        EXPECT(((float *)c.t->data)[7] == ((float *)c.t->data)[2 * 8 + 7]);
     }
-    EXPECT(strstr(notes, "declared 3; the sample is repeated in all 3 slots") != NULL);
-    cs_tensor_free(t);
-    remove(png), rmdir(dir);
+    EXPECT(strstr(c.notes, "declared 3; the sample is repeated in all 3 slots") != NULL);
+    png_close(&c);
 }
 
 TEST(image_is_resized_flattened_or_cast_as_the_input_declares)
 {
-    char dir[64], png[128], notes[2048];
-    temp_dir(dir, sizeof dir);
-    snprintf(png, sizeof png, "%s/rgb.png", dir);
-    write_rgb_png(png);
-    cs_input_opts o;
-    cs_input_opts_default(&o);
-    cs_tensor *t = NULL;
-    cs_error err = {0};
+    png_case c;
+    png_open(&c, "rgb.png");
+    write_rgb_png(c.png);
     const int64_t big[4] = {1, 1, 4, 8}, flat[2] = {1, 16}, chw[3] = {1, 2, 4};
-    EXPECT(load_png(png, CS_DT_F32, 4, big, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    EXPECT(strstr(notes, "resized 4x2 -> 8x4") != NULL);
-    cs_tensor_free(t);
-    EXPECT(load_png(png, CS_DT_F32, 2, flat, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    EXPECT(t && t->rank == 2 && t->dims[1] == 16);
-    EXPECT(strstr(notes, "[N,H*W*C] flattened") != NULL && strstr(notes, "resized 4x2 -> 4x4") != NULL);
-    cs_tensor_free(t);
-    EXPECT(load_png(png, CS_DT_U8, 3, chw, &o, &t, notes, sizeof notes, &err) == CS_OK);
-    if (t)
-        EXPECT(t->dtype == CS_DT_U8 && ((uint8_t *)t->data)[7] == 85);
-    EXPECT(strstr(notes, "CHW") != NULL && strstr(notes, "raw pixel values for an integer input") != NULL);
-    cs_tensor_free(t);
-    remove(png), rmdir(dir);
+    EXPECT(png_load(&c, CS_DT_F32, 4, big) == CS_OK);
+    EXPECT(strstr(c.notes, "resized 4x2 -> 8x4") != NULL);
+    EXPECT(png_load(&c, CS_DT_F32, 2, flat) == CS_OK);
+    EXPECT(c.t && c.t->rank == 2 && c.t->dims[1] == 16);
+    EXPECT(strstr(c.notes, "[N,H*W*C] flattened") != NULL && strstr(c.notes, "resized 4x2 -> 4x4") != NULL);
+    EXPECT(png_load(&c, CS_DT_U8, 3, chw) == CS_OK);
+    if (c.t)
+        EXPECT(c.t->dtype == CS_DT_U8 && ((uint8_t *)c.t->data)[7] == 85);
+    EXPECT(strstr(c.notes, "CHW") != NULL && strstr(c.notes, "raw pixel values for an integer input") != NULL);
+    png_close(&c);
 }
 
 TEST(corrupt_image_and_bad_mean_are_errors)
 {
-    char dir[64], png[128], notes[256];
-    temp_dir(dir, sizeof dir);
-    snprintf(png, sizeof png, "%s/bad.png", dir);
-    write_file(png, "\x89PNG\r\n\x1a\nnot really", 18);
-    cs_input_opts o;
-    cs_input_opts_default(&o);
-    cs_tensor *t = NULL;
-    cs_error err = {0};
+    png_case c;
+    png_open(&c, "bad.png");
+    write_file(c.png, "\x89PNG\r\n\x1a\nnot really", 18);
     const int64_t dims[4] = {1, 1, 2, 4};
-    EXPECT(load_png(png, CS_DT_F32, 4, dims, &o, &t, notes, sizeof notes, &err) == CS_ERR_FORMAT);
-    EXPECT(strstr(err.msg, "bad.png") != NULL && t == NULL);
-    write_rgb_png(png);
-    o.n_mean = 3;
-    EXPECT(load_png(png, CS_DT_F32, 4, dims, &o, &t, notes, sizeof notes, &err) == CS_ERR_ARG);
-    EXPECT(strstr(err.msg, "--mean has 3 values but input 'x' gets 1 channel") != NULL);
-    remove(png), rmdir(dir);
+    EXPECT(png_load(&c, CS_DT_F32, 4, dims) == CS_ERR_FORMAT);
+    EXPECT(strstr(c.err.msg, "bad.png") != NULL && c.t == NULL);
+    write_rgb_png(c.png);
+    c.o.n_mean = 3;
+    EXPECT(png_load(&c, CS_DT_F32, 4, dims) == CS_ERR_ARG);
+    EXPECT(strstr(c.err.msg, "--mean has 3 values but input 'x' gets 1 channel") != NULL);
+    png_close(&c);
 }
 
 /* Writes a 3-sample 2x2 IDX dataset with labels 0, 2, 1 into dir. */

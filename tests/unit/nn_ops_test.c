@@ -3,39 +3,14 @@
 #include <string.h>
 
 #include "engine/ops/ops.h"
+#include "op_call.h"
 #include "test.h"
 
-typedef struct nn_call {
-    const char *op;
-    int64_t opset;
-    cs_attrs attrs;
-    const cs_tensor *in[4];
-    int n_in;
-    cs_tensor *out[2];
-    int n_out;
-    cs_error err;
-} nn_call;
-
-static cs_status nn_run(nn_call *c)
+static void nn_free(op_call *c, cs_tensor **inputs, int n)
 {
-    int in_ids[4] = {0, 1, 2, 3}, out_ids[2] = {10, 11};
-    int n_out = c->n_out > 0 ? c->n_out : 1;
-    cs_node node = {.name = "t", .op = (char *)c->op, .domain = "", .inputs = in_ids, .n_inputs = c->n_in,
-                    .outputs = out_ids, .n_outputs = n_out, .attrs = c->attrs, .layer = -1};
-    const cs_op_def *def = cs_ops_find("", c->op);
-    if (!def)
-        return cs_error_set(&c->err, CS_ERR_UNSUPPORTED, "no kernel for %s", c->op);
-    cs_kernel_ctx ctx = {.node = &node, .in = c->in, .n_in = c->n_in, .out = c->out, .n_out = n_out, .opset = c->opset, .err = &c->err};
-    return def->run(&ctx);
-}
-
-static void nn_free(nn_call *c, cs_tensor **inputs, int n)
-{
-    for (int i = 0; i < 2; i++)
-        cs_tensor_free(c->out[i]);
+    op_call_free(c);
     for (int i = 0; i < n; i++)
         cs_tensor_free(inputs[i]);
-    cs_attrs_free(&c->attrs);
 }
 
 static cs_tensor *f32(int rank, const int64_t *dims, const float *values)
@@ -51,9 +26,9 @@ TEST(einsum_implicit_output_orders_letters_alphabetically)
     const int64_t dims[2] = {2, 3};
     const float v[6] = {1, 2, 3, 4, 5, 6};
     cs_tensor *x = f32(2, dims, v);
-    nn_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
+    op_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
     cs_attrs_add_string(&c.attrs, "equation", "ji");
-    EXPECT(nn_run(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     EXPECT(c.out[0] && c.out[0]->dims[0] == 3 && c.out[0]->dims[1] == 2);
     const float want[6] = {1, 4, 2, 5, 3, 6};
     for (int i = 0; c.out[0] && i < 6; i++)
@@ -66,9 +41,9 @@ TEST(einsum_repeated_label_reads_the_diagonal_and_ellipsis_broadcasts)
     const int64_t dims[3] = {2, 2, 2};
     const float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     cs_tensor *x = f32(3, dims, v);
-    nn_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
+    op_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
     cs_attrs_add_string(&c.attrs, "equation", "...ii->...i");
-    EXPECT(nn_run(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     const float want[4] = {1, 4, 5, 8}; /* diagonals of [[1,2],[3,4]] and [[5,6],[7,8]] */
     for (int i = 0; c.out[0] && i < 4; i++)
         EXPECT_NEAR(((float *)c.out[0]->data)[i], want[i], 0);
@@ -80,9 +55,9 @@ TEST(einsum_rejects_an_output_label_missing_from_the_inputs)
     const int64_t dims[1] = {3};
     const float v[3] = {1, 2, 3};
     cs_tensor *x = f32(1, dims, v);
-    nn_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
+    op_call c = {.op = "Einsum", .opset = 12, .in = {x}, .n_in = 1};
     cs_attrs_add_string(&c.attrs, "equation", "i->j");
-    EXPECT(nn_run(&c) == CS_ERR_FORMAT);
+    EXPECT(op_call_run(&c) == CS_ERR_FORMAT);
     EXPECT(strstr(c.err.msg, "node 't' (Einsum)") != NULL);
     nn_free(&c, &x, 1);
 }
@@ -93,10 +68,10 @@ static void maxpool_index(int64_t storage_order, int64_t want_index, int *cs_fai
     const int64_t dims[4] = {1, 1, 2, 2}, kernel[2] = {2, 2};
     const float v[4] = {1, 4, 3, 2};
     cs_tensor *x = f32(4, dims, v);
-    nn_call c = {.op = "MaxPool", .opset = 12, .in = {x}, .n_in = 1, .n_out = 2};
+    op_call c = {.op = "MaxPool", .opset = 12, .in = {x}, .n_in = 1, .n_out = 2};
     cs_attrs_add_ints(&c.attrs, "kernel_shape", kernel, 2);
     cs_attrs_add_int(&c.attrs, "storage_order", storage_order);
-    EXPECT(nn_run(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     EXPECT(c.out[0] && ((float *)c.out[0]->data)[0] == 4.0f);
     EXPECT(c.out[1] && c.out[1]->dtype == CS_DT_I64 && ((int64_t *)c.out[1]->data)[0] == want_index);
     nn_free(&c, &x, 1);
@@ -117,10 +92,10 @@ TEST(gemm_broadcasts_a_row_bias_and_applies_alpha_beta)
     const int64_t da[2] = {2, 2}, dc[1] = {2};
     const float a[4] = {1, 2, 3, 4}, id[4] = {1, 0, 0, 1}, bias[2] = {10, 20};
     cs_tensor *in[3] = {f32(2, da, a), f32(2, da, id), f32(1, dc, bias)};
-    nn_call c = {.op = "Gemm", .opset = 13, .in = {in[0], in[1], in[2]}, .n_in = 3};
+    op_call c = {.op = "Gemm", .opset = 13, .in = {in[0], in[1], in[2]}, .n_in = 3};
     cs_attrs_add_float(&c.attrs, "alpha", 2.0);
     cs_attrs_add_float(&c.attrs, "beta", 0.5);
-    EXPECT(nn_run(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     const float want[4] = {2 + 5, 4 + 10, 6 + 5, 8 + 10};
     for (int i = 0; c.out[0] && i < 4; i++)
         EXPECT_NEAR(((float *)c.out[0]->data)[i], want[i], 1e-6);
@@ -132,9 +107,9 @@ TEST(conv_rejects_a_group_that_does_not_divide_the_channels)
     const int64_t dx[4] = {1, 3, 4, 4}, dw[4] = {2, 1, 1, 1};
     float xv[48] = {0}, wv[2] = {1, 1};
     cs_tensor *in[2] = {f32(4, dx, xv), f32(4, dw, wv)};
-    nn_call c = {.op = "Conv", .opset = 11, .in = {in[0], in[1]}, .n_in = 2};
+    op_call c = {.op = "Conv", .opset = 11, .in = {in[0], in[1]}, .n_in = 2};
     cs_attrs_add_int(&c.attrs, "group", 2);
-    EXPECT(nn_run(&c) == CS_ERR_SHAPE);
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "group 2") != NULL);
     nn_free(&c, in, 2);
 }
@@ -144,8 +119,8 @@ TEST(conv_rejects_a_kernel_larger_than_the_padded_input)
     const int64_t dx[3] = {1, 1, 2}, dw[3] = {1, 1, 5};
     float xv[2] = {1, 2}, wv[5] = {1, 1, 1, 1, 1};
     cs_tensor *in[2] = {f32(3, dx, xv), f32(3, dw, wv)};
-    nn_call c = {.op = "Conv", .opset = 11, .in = {in[0], in[1]}, .n_in = 2};
-    EXPECT(nn_run(&c) == CS_ERR_SHAPE);
+    op_call c = {.op = "Conv", .opset = 11, .in = {in[0], in[1]}, .n_in = 2};
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "larger than the padded input") != NULL);
     nn_free(&c, in, 2);
 }

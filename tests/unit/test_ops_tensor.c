@@ -3,55 +3,13 @@
 #include <string.h>
 
 #include "engine/ops/ops.h"
+#include "op_call.h"
 #include "test.h"
-
-typedef struct tcall {
-    const char *op;
-    int64_t opset;
-    cs_attrs attrs;
-    const cs_tensor *in[5];
-    int n_in;
-    cs_tensor *out[4];
-    int n_out;
-    cs_error err;
-} tcall;
-
-/* Runs call->op on call->in as one node; outputs land in call->out. */
-static cs_status run_tcall(tcall *call)
-{
-    int in_ids[5] = {0, 1, 2, 3, 4}, out_ids[4] = {10, 11, 12, 13};
-    for (int i = 0; i < call->n_in; i++)
-        if (!call->in[i])
-            in_ids[i] = -1;
-    int n_out = call->n_out > 0 ? call->n_out : 1;
-    cs_node node = {.name = "t", .op = (char *)call->op, .domain = "", .inputs = in_ids, .n_inputs = call->n_in,
-                    .outputs = out_ids, .n_outputs = n_out, .attrs = call->attrs, .layer = -1};
-    const cs_op_def *def = cs_ops_find("", call->op);
-    if (!def)
-        return cs_error_set(&call->err, CS_ERR_UNSUPPORTED, "no kernel for %s", call->op);
-    cs_kernel_ctx ctx = {.node = &node, .in = call->in, .n_in = call->n_in, .out = call->out, .n_out = n_out, .opset = call->opset, .err = &call->err};
-    return def->run(&ctx);
-}
-
-static void tcall_free(tcall *call)
-{
-    for (int i = 0; i < 4; i++)
-        cs_tensor_free(call->out[i]);
-    cs_attrs_free(&call->attrs);
-}
-
-static cs_tensor *make(cs_dtype dt, int rank, const int64_t *dims, const double *values)
-{
-    cs_tensor *t = cs_tensor_new(dt, rank, dims, NULL);
-    for (int64_t i = 0; t && i < cs_tensor_numel(t); i++)
-        cs_tensor_set_f64(t, i, values[i]);
-    return t;
-}
 
 static cs_tensor *ints1(int n, const double *values)
 {
     int64_t d = n;
-    return make(CS_DT_I64, 1, &d, values);
+    return op_tensor(CS_DT_I64, 1, &d, values);
 }
 
 static bool out_is(const cs_tensor *t, int n, const double *expected)
@@ -68,11 +26,11 @@ TEST(reshape_copies_zero_dims_and_infers_minus_one)
 {
     int64_t xd[3] = {2, 3, 4};
     double xv[24] = {0}, sv[2] = {0, -1};
-    cs_tensor *x = make(CS_DT_F32, 3, xd, xv), *s = ints1(2, sv);
-    tcall c = {.op = "Reshape", .opset = 14, .in = {x, s}, .n_in = 2};
-    EXPECT(run_tcall(&c) == CS_OK);
+    cs_tensor *x = op_tensor(CS_DT_F32, 3, xd, xv), *s = ints1(2, sv);
+    op_call c = {.op = "Reshape", .opset = 14, .in = {x, s}, .n_in = 2};
+    EXPECT(op_call_run(&c) == CS_OK);
     EXPECT(c.out[0] && c.out[0]->rank == 2 && c.out[0]->dims[0] == 2 && c.out[0]->dims[1] == 12);
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(s);
 }
@@ -81,11 +39,11 @@ TEST(reshape_to_a_shape_of_another_size_fails_with_both_counts)
 {
     int64_t xd[1] = {6};
     double xv[6] = {0}, sv[2] = {4, 2};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *s = ints1(2, sv);
-    tcall c = {.op = "Reshape", .opset = 14, .in = {x, s}, .n_in = 2};
-    EXPECT(run_tcall(&c) == CS_ERR_SHAPE);
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *s = ints1(2, sv);
+    op_call c = {.op = "Reshape", .opset = 14, .in = {x, s}, .n_in = 2};
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "8") && strstr(c.err.msg, "6"));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(s);
 }
@@ -94,11 +52,11 @@ TEST(gather_with_an_out_of_range_index_fails_naming_it)
 {
     int64_t xd[1] = {3};
     double xv[3] = {1, 2, 3}, iv[2] = {-3, 3};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *i = ints1(2, iv);
-    tcall c = {.op = "Gather", .opset = 13, .in = {x, i}, .n_in = 2};
-    EXPECT(run_tcall(&c) == CS_ERR_SHAPE);
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *i = ints1(2, iv);
+    op_call c = {.op = "Gather", .opset = 13, .in = {x, i}, .n_in = 2};
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "index 3") != NULL);
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(i);
 }
@@ -107,13 +65,13 @@ TEST(slice_with_negative_step_walks_backwards_and_clamps_the_end)
 {
     int64_t xd[1] = {5};
     double xv[5] = {0, 1, 2, 3, 4}, st[1] = {-1}, en[1] = {-1000}, ax[1] = {0}, sp[1] = {-2};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *s = ints1(1, st), *e = ints1(1, en), *a = ints1(1, ax),
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *s = ints1(1, st), *e = ints1(1, en), *a = ints1(1, ax),
               *p = ints1(1, sp);
-    tcall c = {.op = "Slice", .opset = 13, .in = {x, s, e, a, p}, .n_in = 5};
-    EXPECT(run_tcall(&c) == CS_OK);
+    op_call c = {.op = "Slice", .opset = 13, .in = {x, s, e, a, p}, .n_in = 5};
+    EXPECT(op_call_run(&c) == CS_OK);
     double want[3] = {4, 2, 0};
     EXPECT(out_is(c.out[0], 3, want));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(s);
     cs_tensor_free(e);
@@ -125,13 +83,13 @@ TEST(pad_reflect_mirrors_without_repeating_the_edge)
 {
     int64_t xd[1] = {3};
     double xv[3] = {1, 2, 3}, pv[2] = {2, 2};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *p = ints1(2, pv);
-    tcall c = {.op = "Pad", .opset = 13, .in = {x, p}, .n_in = 2};
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *p = ints1(2, pv);
+    op_call c = {.op = "Pad", .opset = 13, .in = {x, p}, .n_in = 2};
     cs_attrs_add_string(&c.attrs, "mode", "reflect");
-    EXPECT(run_tcall(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     double want[7] = {3, 2, 1, 2, 3, 2, 1};
     EXPECT(out_is(c.out[0], 7, want));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(p);
 }
@@ -140,18 +98,18 @@ TEST(reduce_sum_takes_axes_from_an_input_from_opset_13_and_noop_on_empty_axes)
 {
     int64_t xd[2] = {2, 2}, ed[1] = {0};
     double xv[4] = {1, 2, 3, 4}, av[1] = {1};
-    cs_tensor *x = make(CS_DT_F32, 2, xd, xv), *a = ints1(1, av), *empty = make(CS_DT_I64, 1, ed, NULL);
-    tcall c = {.op = "ReduceSum", .opset = 13, .in = {x, a}, .n_in = 2};
+    cs_tensor *x = op_tensor(CS_DT_F32, 2, xd, xv), *a = ints1(1, av), *empty = op_tensor(CS_DT_I64, 1, ed, NULL);
+    op_call c = {.op = "ReduceSum", .opset = 13, .in = {x, a}, .n_in = 2};
     cs_attrs_add_int(&c.attrs, "keepdims", 0);
-    EXPECT(run_tcall(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     double want[2] = {3, 7};
     EXPECT(out_is(c.out[0], 2, want) && c.out[0]->rank == 1);
-    tcall_free(&c);
-    tcall n = {.op = "ReduceSum", .opset = 13, .in = {x, empty}, .n_in = 2};
+    op_call_free(&c);
+    op_call n = {.op = "ReduceSum", .opset = 13, .in = {x, empty}, .n_in = 2};
     cs_attrs_add_int(&n.attrs, "noop_with_empty_axes", 1);
-    EXPECT(run_tcall(&n) == CS_OK);
+    EXPECT(op_call_run(&n) == CS_OK);
     EXPECT(out_is(n.out[0], 4, xv));
-    tcall_free(&n);
+    op_call_free(&n);
     cs_tensor_free(x);
     cs_tensor_free(a);
     cs_tensor_free(empty);
@@ -161,12 +119,12 @@ TEST(topk_keeps_the_lower_index_first_among_ties)
 {
     int64_t xd[1] = {4};
     double xv[4] = {1, 5, 5, 2}, kv[1] = {2};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *k = ints1(1, kv);
-    tcall c = {.op = "TopK", .opset = 11, .in = {x, k}, .n_in = 2, .n_out = 2};
-    EXPECT(run_tcall(&c) == CS_OK);
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *k = ints1(1, kv);
+    op_call c = {.op = "TopK", .opset = 11, .in = {x, k}, .n_in = 2, .n_out = 2};
+    EXPECT(op_call_run(&c) == CS_OK);
     double want_v[2] = {5, 5}, want_i[2] = {1, 2};
     EXPECT(out_is(c.out[0], 2, want_v) && out_is(c.out[1], 2, want_i));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(k);
 }
@@ -175,11 +133,11 @@ TEST(scatter_nd_with_an_out_of_range_index_fails_cleanly)
 {
     int64_t xd[1] = {4}, id[2] = {1, 1}, ud[1] = {1};
     double xv[4] = {0}, iv[1] = {7}, uv[1] = {9};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *i = make(CS_DT_I64, 2, id, iv), *u = make(CS_DT_F32, 1, ud, uv);
-    tcall c = {.op = "ScatterND", .opset = 16, .in = {x, i, u}, .n_in = 3};
-    EXPECT(run_tcall(&c) == CS_ERR_SHAPE);
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *i = op_tensor(CS_DT_I64, 2, id, iv), *u = op_tensor(CS_DT_F32, 1, ud, uv);
+    op_call c = {.op = "ScatterND", .opset = 16, .in = {x, i, u}, .n_in = 3};
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "out of range") != NULL);
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(i);
     cs_tensor_free(u);
@@ -189,14 +147,14 @@ TEST(unique_unsorted_keeps_first_occurrence_order_with_inverse_and_counts)
 {
     int64_t xd[1] = {5};
     double xv[5] = {3, 1, 3, 2, 1};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv);
-    tcall c = {.op = "Unique", .opset = 11, .in = {x}, .n_in = 1, .n_out = 4};
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv);
+    op_call c = {.op = "Unique", .opset = 11, .in = {x}, .n_in = 1, .n_out = 4};
     cs_attrs_add_int(&c.attrs, "sorted", 0);
-    EXPECT(run_tcall(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     double y[3] = {3, 1, 2}, first[3] = {0, 1, 3}, inv[5] = {0, 1, 0, 2, 1}, cnt[3] = {2, 2, 1};
     EXPECT(out_is(c.out[0], 3, y) && out_is(c.out[1], 3, first));
     EXPECT(out_is(c.out[2], 5, inv) && out_is(c.out[3], 3, cnt));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
 }
 
@@ -204,11 +162,11 @@ TEST(expand_to_a_negative_dimension_fails)
 {
     int64_t xd[1] = {1};
     double xv[1] = {1}, sv[2] = {2, -3};
-    cs_tensor *x = make(CS_DT_F32, 1, xd, xv), *s = ints1(2, sv);
-    tcall c = {.op = "Expand", .opset = 13, .in = {x, s}, .n_in = 2};
-    EXPECT(run_tcall(&c) == CS_ERR_SHAPE);
+    cs_tensor *x = op_tensor(CS_DT_F32, 1, xd, xv), *s = ints1(2, sv);
+    op_call c = {.op = "Expand", .opset = 13, .in = {x, s}, .n_in = 2};
+    EXPECT(op_call_run(&c) == CS_ERR_SHAPE);
     EXPECT(strstr(c.err.msg, "-3") != NULL);
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(s);
 }
@@ -217,14 +175,14 @@ TEST(resize_nearest_asymmetric_floor_repeats_pixels)
 {
     int64_t xd[2] = {1, 2}, sd[1] = {2};
     double xv[2] = {1, 2}, sv[2] = {1, 2};
-    cs_tensor *x = make(CS_DT_F32, 2, xd, xv), *s = make(CS_DT_F32, 1, sd, sv);
-    tcall c = {.op = "Resize", .opset = 13, .in = {x, NULL, s}, .n_in = 3};
+    cs_tensor *x = op_tensor(CS_DT_F32, 2, xd, xv), *s = op_tensor(CS_DT_F32, 1, sd, sv);
+    op_call c = {.op = "Resize", .opset = 13, .in = {x, NULL, s}, .n_in = 3};
     cs_attrs_add_string(&c.attrs, "coordinate_transformation_mode", "asymmetric");
     cs_attrs_add_string(&c.attrs, "nearest_mode", "floor");
-    EXPECT(run_tcall(&c) == CS_OK);
+    EXPECT(op_call_run(&c) == CS_OK);
     double want[4] = {1, 1, 2, 2};
     EXPECT(out_is(c.out[0], 4, want));
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
     cs_tensor_free(s);
 }
@@ -233,11 +191,11 @@ TEST(det_of_a_2x2_matrix_is_ad_minus_bc)
 {
     int64_t xd[2] = {2, 2};
     double xv[4] = {3, 8, 4, 6};
-    cs_tensor *x = make(CS_DT_F32, 2, xd, xv);
-    tcall c = {.op = "Det", .opset = 11, .in = {x}, .n_in = 1};
-    EXPECT(run_tcall(&c) == CS_OK);
+    cs_tensor *x = op_tensor(CS_DT_F32, 2, xd, xv);
+    op_call c = {.op = "Det", .opset = 11, .in = {x}, .n_in = 1};
+    EXPECT(op_call_run(&c) == CS_OK);
     EXPECT(c.out[0] && c.out[0]->rank == 0);
     EXPECT_NEAR(c.out[0] ? cs_tensor_get_f64(c.out[0], 0) : 0, -14, 1e-5);
-    tcall_free(&c);
+    op_call_free(&c);
     cs_tensor_free(x);
 }

@@ -6,75 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/model.h"
 #include "test.h"
+#include "ts_fixture.h"
 
 #define FIX "tests/fixtures/torch/"
-
-static cs_tensor *read_raw(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint32_t r = 0, d;
-    int64_t dims[CS_MAX_RANK];
-    cs_tensor *t = NULL;
-    if (fread(&r, 4, 1, f) == 1 && r <= CS_MAX_RANK) {
-        bool ok = true;
-        for (uint32_t i = 0; i < r && ok; i++)
-            ok = fread(&d, 4, 1, f) == 1, dims[i] = d;
-        cs_error err;
-        t = ok ? cs_tensor_new(CS_DT_F32, (int)r, dims, &err) : NULL;
-        if (t && fread(t->data, 1, t->nbytes, f) != t->nbytes) {
-            cs_tensor_free(t);
-            t = NULL;
-        }
-    }
-    fclose(f);
-    return t;
-}
 
 /* max|out - ref| / max(1, max|ref|) of FIX arch_<name>, or 1e9 when it does not load or run. */
 static double arch_error(const char *name, const char *want_op)
 {
-    char path[256];
-    cs_error err;
-    cs_graph *g = NULL;
-    cs_plan *plan = NULL;
-    snprintf(path, sizeof path, FIX "arch_%s.pt", name);
-    if (cs_torchscript_load(path, &g, &err) || cs_plan_build(g, &plan, &err)) {
-        fprintf(stderr, "  %s: %s\n", name, err.msg);
-        cs_graph_free(g);
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, FIX "arch_%s", name);
+    ts_case c;
+    if (!ts_case_open(&c, prefix)) {
+        fprintf(stderr, "  %s: %s\n", name, c.err.msg);
+        ts_case_close(&c);
         return 1e9;
     }
     bool has_op = !want_op;
-    for (int i = 0; i < g->n_nodes; i++)
-        has_op |= want_op && strcmp(g->nodes[i].op, want_op) == 0;
-    snprintf(path, sizeof path, FIX "arch_%s.in.f32", name);
-    cs_tensor *in = read_raw(path);
-    snprintf(path, sizeof path, FIX "arch_%s.out.f32", name);
-    cs_tensor *ref = read_raw(path);
-    cs_tensor *out[4] = {0};
-    const cs_tensor *ins[1] = {in};
+    for (int i = 0; i < c.g->n_nodes; i++)
+        has_op |= want_op && strcmp(c.g->nodes[i].op, want_op) == 0;
     double worst = 1e9;
-    if (has_op && in && ref && !cs_exec_run(g, plan, ins, out, NULL, NULL, &err) &&
-        cs_tensor_numel(out[0]) == cs_tensor_numel(ref)) {
-        double mx = 0, md = 0;
-        for (int64_t i = 0; i < cs_tensor_numel(ref); i++) {
-            double r = ((const float *)ref->data)[i], o = cs_tensor_get_f64(out[0], i);
-            mx = fabs(r) > mx ? fabs(r) : mx;
-            md = fabs(r - o) > md ? fabs(r - o) : md;
-        }
-        worst = md / (mx > 1 ? mx : 1);
-    } else {
-        fprintf(stderr, "  %s: %s\n", name, !has_op ? "expected op missing" : err.msg);
-    }
-    for (int k = 0; k < 4; k++)
-        cs_tensor_free(out[k]);
-    cs_tensor_free(in), cs_tensor_free(ref);
-    cs_plan_free(plan);
-    cs_graph_free(g);
+    if (has_op && ts_case_run(&c))
+        worst = ts_rel_error(c.out[0], c.ref);
+    else
+        fprintf(stderr, "  %s: %s\n", name, !has_op ? "expected op missing" : c.err.msg);
+    ts_case_close(&c);
     return worst;
 }
 

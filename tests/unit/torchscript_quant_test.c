@@ -7,77 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/model.h"
 #include "test.h"
+#include "ts_fixture.h"
 
 #define FIX "tests/fixtures/torch/"
-
-static cs_tensor *read_raw(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint32_t r = 0, d;
-    int64_t dims[CS_MAX_RANK];
-    cs_tensor *t = NULL;
-    if (fread(&r, 4, 1, f) == 1 && r <= CS_MAX_RANK) {
-        bool ok = true;
-        for (uint32_t i = 0; i < r && ok; i++)
-            ok = fread(&d, 4, 1, f) == 1, dims[i] = d;
-        cs_error err;
-        t = ok ? cs_tensor_new(CS_DT_F32, (int)r, dims, &err) : NULL;
-        if (t && fread(t->data, 1, t->nbytes, f) != t->nbytes) {
-            cs_tensor_free(t);
-            t = NULL;
-        }
-    }
-    fclose(f);
-    return t;
-}
 
 /* Runs DIR name.pt on name.in.f32; *worst = max |out - ref| in quanta, *exact = share of elements equal,
  * *same_top = the largest output is at the same place. */
 static bool run_quant_in(const char *dir, const char *name, double quantum, double *worst, double *exact,
                          int64_t *params, bool *same_top)
 {
-    char path[512];
-    cs_error err;
-    cs_graph *g = NULL;
-    cs_plan *plan = NULL;
-    snprintf(path, sizeof path, "%s%s.pt", dir, name);
-    if (cs_torchscript_load(path, &g, &err) || cs_plan_build(g, &plan, &err)) {
-        fprintf(stderr, "  %s: %s\n", name, err.msg);
-        cs_graph_free(g);
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s%s", dir, name);
+    ts_case c;
+    if (!ts_case_open(&c, prefix)) {
+        fprintf(stderr, "  %s: %s\n", name, c.err.msg);
+        ts_case_close(&c);
         return false;
     }
-    *params = cs_graph_param_count(g);
-    snprintf(path, sizeof path, "%s%s.in.f32", dir, name);
-    cs_tensor *in = read_raw(path);
-    snprintf(path, sizeof path, "%s%s.out.f32", dir, name);
-    cs_tensor *ref = read_raw(path);
-    cs_tensor *out[1] = {0};
-    const cs_tensor *ins[1] = {in};
-    bool ok = in && ref && g->n_outputs == 1 && !cs_exec_run(g, plan, ins, out, NULL, NULL, &err) &&
-              cs_tensor_numel(out[0]) == cs_tensor_numel(ref);
+    *params = cs_graph_param_count(c.g);
+    bool ok = c.g->n_outputs == 1 && ts_case_run(&c);
+    const cs_tensor *ref = c.ref, *out0 = c.out[0];
     if (ok) {
         int64_t n = cs_tensor_numel(ref), same = 0, top_r = 0, top_o = 0;
         *worst = 0;
         for (int64_t i = 0; i < n; i++) {
-            double r = ((const float *)ref->data)[i], o = cs_tensor_get_f64(out[0], i), d = fabs(r - o) / quantum;
+            double r = ((const float *)ref->data)[i], o = cs_tensor_get_f64(out0, i), d = fabs(r - o) / quantum;
             *worst = d > *worst ? d : *worst;
             same += d < 1e-3;
             top_r = r > ((const float *)ref->data)[top_r] ? i : top_r;
-            top_o = o > cs_tensor_get_f64(out[0], top_o) ? i : top_o;
+            top_o = o > cs_tensor_get_f64(out0, top_o) ? i : top_o;
         }
         *exact = (double)same / (double)n;
         *same_top = top_r == top_o;
     } else {
-        fprintf(stderr, "  %s: %s\n", name, err.msg[0] ? err.msg : "no comparable output");
+        fprintf(stderr, "  %s: %s\n", name, c.err.msg[0] ? c.err.msg : "no comparable output");
     }
-    cs_tensor_free(in), cs_tensor_free(ref), cs_tensor_free(out[0]);
-    cs_plan_free(plan);
-    cs_graph_free(g);
+    ts_case_close(&c);
     return ok;
 }
 
@@ -89,7 +55,7 @@ static bool run_quant(const char *name, double quantum, double *worst, double *e
 
 static double quantum_of(const char *path)
 {
-    cs_tensor *q = read_raw(path);
+    cs_tensor *q = ts_read_raw(path);
     double v = q && cs_tensor_numel(q) == 1 ? ((const float *)q->data)[0] : -1;
     cs_tensor_free(q);
     return v;
@@ -134,7 +100,7 @@ TEST(torchscript_quantized_fixtures_match_torch_int8)
     for (int r = 0; r < 2; r++) {
         char path[256];
         snprintf(path, sizeof path, FIX "quant_%s.quantum.f32", recipes[r]);
-        cs_tensor *q = read_raw(path);
+        cs_tensor *q = ts_read_raw(path);
         EXPECT(q && cs_tensor_numel(q) == 1);
         double quantum = q ? ((const float *)q->data)[0] : 1;
         cs_tensor_free(q);

@@ -5,35 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/model.h"
 #include "test.h"
+#include "ts_fixture.h"
 
 #define FIX "tests/fixtures/torch/"
-
-/* Raw fixture tensor: u32 rank, u32 dims[rank], f32 data (little-endian). */
-static cs_tensor *read_raw(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint32_t r = 0, d;
-    int64_t dims[CS_MAX_RANK];
-    cs_tensor *t = NULL;
-    if (fread(&r, 4, 1, f) == 1 && r <= CS_MAX_RANK) {
-        bool ok = true;
-        for (uint32_t i = 0; i < r && ok; i++)
-            ok = fread(&d, 4, 1, f) == 1, dims[i] = d;
-        cs_error err;
-        t = ok ? cs_tensor_new(CS_DT_F32, (int)r, dims, &err) : NULL;
-        if (t && fread(t->data, 1, t->nbytes, f) != t->nbytes) {
-            cs_tensor_free(t);
-            t = NULL;
-        }
-    }
-    fclose(f);
-    return t;
-}
 
 static int64_t trainable(const cs_graph *g)
 {
@@ -56,43 +31,22 @@ static int layer_named(const cs_graph *g, const char *name)
 /* Loads FIX name.pt, runs it on name.in.f32 and returns max|out - ref| / max(1, max|ref|) (or 1e9 on failure). */
 static double run_fixture(const char *name, cs_graph **keep)
 {
-    char path[256];
-    cs_error err;
-    cs_graph *g = NULL;
-    cs_plan *plan = NULL;
-    snprintf(path, sizeof path, FIX "%s.pt", name);
-    if (cs_torchscript_load(path, &g, &err) || cs_plan_build(g, &plan, &err)) {
-        fprintf(stderr, "  %s\n", err.msg);
-        cs_graph_free(g);
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, FIX "%s", name);
+    ts_case c;
+    if (!ts_case_open(&c, prefix)) {
+        fprintf(stderr, "  %s\n", c.err.msg);
+        ts_case_close(&c);
         return 1e9;
     }
-    snprintf(path, sizeof path, FIX "%s.in.f32", name);
-    cs_tensor *in = read_raw(path);
-    snprintf(path, sizeof path, FIX "%s.out.f32", name);
-    cs_tensor *ref = read_raw(path);
-    cs_tensor *out[4] = {0};
-    const cs_tensor *ins[1] = {in};
     double worst = 1e9;
-    if (in && ref && g->n_outputs == 1 && !cs_exec_run(g, plan, ins, out, NULL, NULL, &err) &&
-        cs_tensor_numel(out[0]) == cs_tensor_numel(ref)) {
-        double mx = 0, md = 0;
-        for (int64_t i = 0; i < cs_tensor_numel(ref); i++) {
-            double r = ((const float *)ref->data)[i], o = cs_tensor_get_f64(out[0], i);
-            mx = fabs(r) > mx ? fabs(r) : mx;
-            md = fabs(r - o) > md ? fabs(r - o) : md;
-        }
-        worst = md / (mx > 1 ? mx : 1);
-    } else if (err.msg[0]) {
-        fprintf(stderr, "  %s\n", err.msg);
-    }
-    cs_tensor_free(in);
-    cs_tensor_free(ref);
-    cs_tensor_free(out[0]);
-    cs_plan_free(plan);
+    if (c.g->n_outputs == 1 && ts_case_run(&c))
+        worst = ts_rel_error(c.out[0], c.ref);
+    else if (c.err.msg[0])
+        fprintf(stderr, "  %s\n", c.err.msg);
     if (keep)
-        *keep = g;
-    else
-        cs_graph_free(g);
+        *keep = c.g, c.g = NULL;
+    ts_case_close(&c);
     return worst;
 }
 

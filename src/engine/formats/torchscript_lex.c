@@ -123,23 +123,9 @@ static bool lex_indent(parser *p)
     return false;
 }
 
-void cs_ts_next(parser *p)
+/* Skips blanks, line continuations, newlines inside brackets and a comment. */
+static void skip_blanks(parser *p)
 {
-    free(p->t.str);
-    p->t.str = NULL;
-    p->t.text[0] = 0;
-    p->t.line = p->line;
-    if (p->failed) {
-        p->t.kind = T_END;
-        return;
-    }
-    if (p->pending_dedents) {
-        p->pending_dedents--;
-        p->t.kind = T_DEDENT;
-        return;
-    }
-    if (p->at_line_start && p->paren == 0 && lex_indent(p))
-        return;
     while (p->src[p->pos] == ' ' || p->src[p->pos] == '\t' || p->src[p->pos] == '\r' ||
            (p->src[p->pos] == '\\' && p->src[p->pos + 1] == '\n') || (p->paren > 0 && p->src[p->pos] == '\n')) {
         if (p->src[p->pos] == '\\')
@@ -151,46 +137,26 @@ void cs_ts_next(parser *p)
     if (p->src[p->pos] == '#')
         while (p->src[p->pos] && p->src[p->pos] != '\n')
             p->pos++;
-    p->t.line = p->line;
-    char c = p->src[p->pos];
-    if (!c) {
-        if (p->n_indents > 1) {
-            p->n_indents--;
-            p->t.kind = T_DEDENT;
-            return;
-        }
-        p->t.kind = T_END;
-        return;
-    }
-    if (c == '\n') {
-        p->pos++;
-        p->line++;
-        p->at_line_start = true;
-        p->t.kind = T_NEWLINE;
-        return;
-    }
-    if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        size_t k = 0;
-        while (k < sizeof p->t.text - 1) {
-            char d = p->src[p->pos];
-            if (!(d == '_' || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9')))
-                break;
-            p->t.text[k++] = d;
-            p->pos++;
-        }
-        p->t.text[k] = 0;
-        p->t.kind = T_NAME;
-        return;
-    }
-    if ((c >= '0' && c <= '9') || (c == '.' && p->src[p->pos + 1] >= '0' && p->src[p->pos + 1] <= '9')) {
-        lex_number(p);
-        return;
-    }
-    if (c == '"' || c == '\'') {
-        if (!lex_string(p, c) && !p->failed)
-            cs_ts_perr(p, "out of memory", NULL);
-        return;
-    }
+}
+
+static bool name_char(char d, bool first)
+{
+    return d == '_' || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (!first && d >= '0' && d <= '9');
+}
+
+/* An identifier (truncated to the token's text buffer, as before). */
+static void lex_name(parser *p)
+{
+    size_t k = 0;
+    while (k < sizeof p->t.text - 1 && name_char(p->src[p->pos], false))
+        p->t.text[k++] = p->src[p->pos++];
+    p->t.text[k] = 0;
+    p->t.kind = T_NAME;
+}
+
+/* An operator or bracket (two-character operators first); brackets track the nesting depth. */
+static void lex_op(parser *p, char c)
+{
     static const char *const two[] = {"==", "!=", "<=", ">=", "->", "//", "**", "+=", "-=", NULL};
     for (int k = 0; two[k]; k++)
         if (strncmp(p->src + p->pos, two[k], 2) == 0) {
@@ -214,6 +180,46 @@ void cs_ts_next(parser *p)
     else if ((c == ')' || c == ']' || c == '}') && p->paren > 0)
         p->paren--;
     p->t.kind = T_OP;
+}
+
+void cs_ts_next(parser *p)
+{
+    free(p->t.str);
+    p->t.str = NULL;
+    p->t.text[0] = 0;
+    p->t.line = p->line;
+    if (p->failed) {
+        p->t.kind = T_END;
+        return;
+    }
+    if (p->pending_dedents) {
+        p->pending_dedents--;
+        p->t.kind = T_DEDENT;
+        return;
+    }
+    if (p->at_line_start && p->paren == 0 && lex_indent(p))
+        return;
+    skip_blanks(p);
+    p->t.line = p->line;
+    char c = p->src[p->pos];
+    if (!c) {
+        p->t.kind = p->n_indents > 1 ? T_DEDENT : T_END;
+        p->n_indents -= p->n_indents > 1;
+    } else if (c == '\n') {
+        p->pos++;
+        p->line++;
+        p->at_line_start = true;
+        p->t.kind = T_NEWLINE;
+    } else if (name_char(c, true)) {
+        lex_name(p);
+    } else if ((c >= '0' && c <= '9') || (c == '.' && p->src[p->pos + 1] >= '0' && p->src[p->pos + 1] <= '9')) {
+        lex_number(p);
+    } else if (c == '"' || c == '\'') {
+        if (!lex_string(p, c) && !p->failed)
+            cs_ts_perr(p, "out of memory", NULL);
+    } else {
+        lex_op(p, c);
+    }
 }
 
 bool cs_ts_is_op(const parser *p, const char *op)

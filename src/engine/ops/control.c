@@ -548,8 +548,8 @@ static cs_status op_scan(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_control[] = {
-    {"If", op_if},
-    {"Loop", op_loop},
-    {"Scan", op_scan},
-    {NULL, NULL},
+    {.name = "If", .run = op_if},
+    {.name = "Loop", .run = op_loop},
+    {.name = "Scan", .run = op_scan},
+    {.name = NULL},
 };

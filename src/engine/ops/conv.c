@@ -279,8 +279,8 @@ static cs_status op_conv_integer(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_conv[] = {
-    {"Conv", op_conv, cs_infer_conv, .backward = cs_grad_conv},
-    {"ConvTranspose", op_conv_transpose},
-    {"ConvInteger", op_conv_integer},
-    {NULL, NULL},
+    {.name = "Conv", .run = op_conv, .infer = cs_infer_conv, .backward = cs_grad_conv},
+    {.name = "ConvTranspose", .run = op_conv_transpose},
+    {.name = "ConvInteger", .run = op_conv_integer},
+    {.name = NULL},
 };

@@ -137,8 +137,8 @@ static cs_status transpose_dims(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_ext[] = {
-    {"AdaptiveAvgPool2d", adaptive_avg_pool2d},
-    {"GroupNorm", group_norm},
-    {"TransposeDims", transpose_dims},
-    {NULL, NULL},
+    {.name = "AdaptiveAvgPool2d", .run = adaptive_avg_pool2d},
+    {.name = "GroupNorm", .run = group_norm},
+    {.name = "TransposeDims", .run = transpose_dims},
+    {.name = NULL},
 };

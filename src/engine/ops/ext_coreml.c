@@ -45,6 +45,6 @@ static cs_status op_coreml_unary(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_coreml[] = {
-    {"CoreMLUnary", op_coreml_unary},
-    {NULL, NULL},
+    {.name = "CoreMLUnary", .run = op_coreml_unary},
+    {.name = NULL},
 };

@@ -39,6 +39,6 @@ static cs_status op_keras_relu(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_keras[] = {
-    {"KerasReLU", op_keras_relu},
-    {NULL, NULL},
+    {.name = "KerasReLU", .run = op_keras_relu},
+    {.name = NULL},
 };

@@ -120,12 +120,21 @@ static cs_status need_int_indices(cs_kernel_ctx *ctx, const cs_tensor *idx)
     return CS_OK;
 }
 
+/* The common head of Gather, GatherElements and ScatterElements: n inputs, integer indices at input 1, and
+ * attribute axis (default 0) checked against input 0's rank. */
+static cs_status indices_along_axis(cs_kernel_ctx *ctx, int n, int *axis)
+{
+    cs_status st = cs_kernel_need_inputs(ctx, n);
+    if (st || (st = need_int_indices(ctx, ctx->in[1])))
+        return st;
+    return cs_kernel_axis(ctx, cs_attrs_int(&ctx->node->attrs, "axis", 0), ctx->in[0]->rank, axis);
+}
+
 static cs_status op_gather(cs_kernel_ctx *ctx)
 {
-    cs_status st = cs_kernel_need_inputs(ctx, 2);
     int axis;
-    if (st || (st = need_int_indices(ctx, ctx->in[1])) ||
-        (st = cs_kernel_axis(ctx, cs_attrs_int(&ctx->node->attrs, "axis", 0), ctx->in[0]->rank, &axis)))
+    cs_status st = indices_along_axis(ctx, 2, &axis);
+    if (st)
         return st;
     const cs_tensor *in = ctx->in[0], *idx = ctx->in[1];
     if (in->rank == 0)
@@ -170,10 +179,9 @@ static int64_t offset_with(const int64_t *idx, const int64_t *strides, int rank,
 
 static cs_status op_gather_elements(cs_kernel_ctx *ctx)
 {
-    cs_status st = cs_kernel_need_inputs(ctx, 2);
     int axis;
-    if (st || (st = need_int_indices(ctx, ctx->in[1])) ||
-        (st = cs_kernel_axis(ctx, cs_attrs_int(&ctx->node->attrs, "axis", 0), ctx->in[0]->rank, &axis)))
+    cs_status st = indices_along_axis(ctx, 2, &axis);
+    if (st)
         return st;
     const cs_tensor *in = ctx->in[0], *idx = ctx->in[1];
     if (idx->rank != in->rank)
@@ -295,10 +303,9 @@ static void scatter_one(cs_tensor *out, int64_t dst, const cs_tensor *upd, int64
 
 static cs_status scatter_elements(cs_kernel_ctx *ctx, reduction_kind red)
 {
-    cs_status st = cs_kernel_need_inputs(ctx, 3);
     int axis;
-    if (st || (st = need_int_indices(ctx, ctx->in[1])) ||
-        (st = cs_kernel_axis(ctx, cs_attrs_int(&ctx->node->attrs, "axis", 0), ctx->in[0]->rank, &axis)))
+    cs_status st = indices_along_axis(ctx, 3, &axis);
+    if (st)
         return st;
     const cs_tensor *in = ctx->in[0], *idx = ctx->in[1], *upd = ctx->in[2];
     if (idx->rank != in->rank || !cs_tensor_same_shape(idx, upd) || upd->dtype != in->dtype)
@@ -473,6 +480,45 @@ static void free_maps(int rank, int64_t **maps)
         free(maps[a]);
 }
 
+/* Where output index o on axis a reads from in the input (-1: the fill value). */
+typedef int64_t (*axis_source)(const void *arg, int a, int64_t o);
+
+/* Output 0 of shape dims (input 0's rank and dtype), copied from `in` through per-axis maps built by src. */
+static cs_status map_into_output(cs_kernel_ctx *ctx, const cs_tensor *in, const int64_t *dims, axis_source src,
+                                 const void *arg, const unsigned char *fill)
+{
+    cs_tensor *out = cs_kernel_output(ctx, 0, in->dtype, in->rank, dims);
+    if (!out)
+        return ctx->err->status;
+    if (cs_tensor_numel(out) == 0)
+        return CS_OK;
+    int64_t *maps[CS_MAX_RANK];
+    if (!alloc_maps(in->rank, dims, maps))
+        return cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
+    for (int a = 0; a < in->rank; a++)
+        for (int64_t o = 0; o < dims[a]; o++)
+            maps[a][o] = src(arg, a, o);
+    cs_map_copy(out, in, maps, fill);
+    free_maps(in->rank, maps);
+    return CS_OK;
+}
+
+typedef struct pad_axes {
+    const int64_t *before, *in_dims;
+    pad_mode mode;
+} pad_axes;
+
+static int64_t pad_axis_source(const void *arg, int a, int64_t o)
+{
+    const pad_axes *p = arg;
+    return pad_source(o, p->before[a], p->in_dims[a], p->mode);
+}
+
+static int64_t tile_axis_source(const void *arg, int a, int64_t o)
+{
+    return o % ((const int64_t *)arg)[a];
+}
+
 static cs_status op_pad(cs_kernel_ctx *ctx)
 {
     cs_status st = cs_kernel_need_inputs(ctx, 1);
@@ -488,20 +534,8 @@ static cs_status op_pad(cs_kernel_ctx *ctx)
         if (dims[a] < 0 || (dims[a] > 0 && in->dims[a] == 0 && mode != PAD_CONSTANT))
             return cs_kernel_fail(ctx, CS_ERR_SHAPE, "pads on axis %d leave an impossible size", a);
     }
-    cs_tensor *out = cs_kernel_output(ctx, 0, in->dtype, in->rank, dims);
-    if (!out)
-        return ctx->err->status;
-    if (cs_tensor_numel(out) == 0)
-        return CS_OK;
-    int64_t *maps[CS_MAX_RANK];
-    if (!alloc_maps(in->rank, dims, maps))
-        return cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
-    for (int a = 0; a < in->rank; a++)
-        for (int64_t o = 0; o < dims[a]; o++)
-            maps[a][o] = pad_source(o, before[a], in->dims[a], mode);
-    cs_map_copy(out, in, maps, fill);
-    free_maps(in->rank, maps);
-    return CS_OK;
+    pad_axes axes = {before, in->dims, mode};
+    return map_into_output(ctx, in, dims, pad_axis_source, &axes, fill);
 }
 
 static cs_status op_tile(cs_kernel_ctx *ctx)
@@ -519,21 +553,8 @@ static cs_status op_tile(cs_kernel_ctx *ctx)
             return cs_kernel_fail(ctx, CS_ERR_SHAPE, "repeats[%d] = %lld is invalid", a, (long long)reps.v[a]);
         dims[a] = in->dims[a] * reps.v[a];
     }
-    cs_tensor *out = cs_kernel_output(ctx, 0, in->dtype, in->rank, dims);
-    if (!out)
-        return ctx->err->status;
-    if (cs_tensor_numel(out) == 0)
-        return CS_OK;
-    int64_t *maps[CS_MAX_RANK];
-    if (!alloc_maps(in->rank, dims, maps))
-        return cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
-    for (int a = 0; a < in->rank; a++)
-        for (int64_t o = 0; o < dims[a]; o++)
-            maps[a][o] = o % in->dims[a];
-    unsigned char fill[8] = {0};
-    cs_map_copy(out, in, maps, fill);
-    free_maps(in->rank, maps);
-    return CS_OK;
+    static const unsigned char zero[8] = {0};
+    return map_into_output(ctx, in, dims, tile_axis_source, in->dims, zero);
 }
 
 /* ---- selection ---- */
@@ -668,18 +689,18 @@ static cs_status op_reverse_sequence(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_index[] = {
-    {"Slice", op_slice},
-    {"Gather", op_gather},
-    {"GatherElements", op_gather_elements},
-    {"GatherND", op_gather_nd},
-    {"ScatterElements", op_scatter_elements},
-    {"Scatter", op_scatter},
-    {"ScatterND", op_scatter_nd},
-    {"Pad", op_pad, .backward = cs_grad_pad},
-    {"Tile", op_tile},
-    {"Compress", op_compress},
-    {"NonZero", op_non_zero},
-    {"OneHot", op_one_hot},
-    {"ReverseSequence", op_reverse_sequence},
-    {NULL, NULL},
+    {.name = "Slice", .run = op_slice},
+    {.name = "Gather", .run = op_gather},
+    {.name = "GatherElements", .run = op_gather_elements},
+    {.name = "GatherND", .run = op_gather_nd},
+    {.name = "ScatterElements", .run = op_scatter_elements},
+    {.name = "Scatter", .run = op_scatter},
+    {.name = "ScatterND", .run = op_scatter_nd},
+    {.name = "Pad", .run = op_pad, .backward = cs_grad_pad},
+    {.name = "Tile", .run = op_tile},
+    {.name = "Compress", .run = op_compress},
+    {.name = "NonZero", .run = op_non_zero},
+    {.name = "OneHot", .run = op_one_hot},
+    {.name = "ReverseSequence", .run = op_reverse_sequence},
+    {.name = NULL},
 };

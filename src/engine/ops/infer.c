@@ -35,12 +35,39 @@ static bool attr_ints(const cs_infer_ctx *ctx, const char *name, int n, int64_t 
     return got <= 0 || got == n;
 }
 
+/* A rule's body: called once the first n inputs have known shapes, with x = input 0. */
+typedef cs_status (*rule_fn)(cs_infer_ctx *ctx, const cs_shape *x);
+
+static cs_status checked(cs_infer_ctx *ctx, int n, rule_fn rule)
+{
+    cs_status st = need(ctx, n);
+    return st != CS_OK ? st : rule(ctx, &ctx->in[0]);
+}
+
+static cs_status set_out(cs_infer_ctx *ctx, cs_shape o)
+{
+    ctx->out[0] = o;
+    return CS_OK;
+}
+
+/* attr "axis" (default dflt) made non-negative; valid in [0, limit]; false when out of range. */
+static bool axis_attr(const cs_infer_ctx *ctx, int64_t dflt, int limit, int *axis)
+{
+    int64_t a = attr_int(ctx, "axis", dflt);
+    if (a < 0)
+        a += ctx->in[0].rank;
+    *axis = (int)a;
+    return a >= 0 && a <= limit;
+}
+
+static cs_status same(cs_infer_ctx *ctx, const cs_shape *x)
+{
+    return set_out(ctx, *x);
+}
+
 cs_status cs_infer_same(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    if (st == CS_OK)
-        ctx->out[0] = ctx->in[0];
-    return st;
+    return checked(ctx, 1, same);
 }
 
 static cs_status broadcast(cs_infer_ctx *ctx, cs_dtype dtype)
@@ -66,8 +93,7 @@ static cs_status broadcast(cs_infer_ctx *ctx, cs_dtype dtype)
         memcpy(o.dims, d, sizeof d);
     }
     o.dtype = dtype;
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
 }
 
 cs_status cs_infer_broadcast(cs_infer_ctx *ctx)
@@ -113,16 +139,12 @@ static cs_status window(cs_infer_ctx *ctx, const int64_t *k, int n_sp, int64_t c
         o.dims[2 + i] = window_out(x->dims[2 + i], k[i], strides[i], dil[i], pads[i] + pads[i + n_sp], ceil_mode,
                                    auto_pad);
     }
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
 }
 
-cs_status cs_infer_conv(cs_infer_ctx *ctx)
+static cs_status conv(cs_infer_ctx *ctx, const cs_shape *x)
 {
-    cs_status st = need(ctx, 2);
-    if (st != CS_OK)
-        return st;
-    const cs_shape *x = &ctx->in[0], *w = &ctx->in[1];
+    const cs_shape *w = &ctx->in[1];
     if (x->rank < 3 || w->rank != x->rank)
         return fail(ctx, "X and W need the same rank >= 3");
     int n_sp = x->rank - 2;
@@ -137,57 +159,64 @@ cs_status cs_infer_conv(cs_infer_ctx *ctx)
     return window(ctx, k, n_sp, w->dims[0]);
 }
 
-cs_status cs_infer_pool(cs_infer_ctx *ctx)
+cs_status cs_infer_conv(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    const cs_shape *x = &ctx->in[0];
-    if (st == CS_OK && x->rank < 3)
+    return checked(ctx, 2, conv);
+}
+
+static cs_status pool(cs_infer_ctx *ctx, const cs_shape *x)
+{
+    if (x->rank < 3)
         return fail(ctx, "X needs rank >= 3");
     int64_t k[CS_MAX_RANK];
-    if (st == CS_OK && !attr_ints(ctx, "kernel_shape", x->rank - 2, 0, k))
+    if (!attr_ints(ctx, "kernel_shape", x->rank - 2, 0, k))
         return fail(ctx, "kernel_shape does not match the spatial rank");
-    if (st == CS_OK)
-        st = window(ctx, k, x->rank - 2, x->dims[1]);
+    cs_status st = window(ctx, k, x->rank - 2, x->dims[1]);
     for (int o = 1; st == CS_OK && o < ctx->n_out; o++) /* MaxPool's indices */
         ctx->out[o] = ctx->out[0], ctx->out[o].dtype = CS_DT_I64;
     return st;
 }
 
-cs_status cs_infer_global_pool(cs_infer_ctx *ctx)
+cs_status cs_infer_pool(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    if (st != CS_OK)
-        return st;
-    if (ctx->in[0].rank < 3)
-        return fail(ctx, "X needs rank >= 3");
-    ctx->out[0] = ctx->in[0];
-    for (int i = 2; i < ctx->in[0].rank; i++)
-        ctx->out[0].dims[i] = 1;
-    return CS_OK;
+    return checked(ctx, 1, pool);
 }
 
-cs_status cs_infer_gemm(cs_infer_ctx *ctx)
+static cs_status global_pool(cs_infer_ctx *ctx, const cs_shape *x)
 {
-    cs_status st = need(ctx, 2);
-    if (st != CS_OK)
-        return st;
-    const cs_shape *a = &ctx->in[0], *b = &ctx->in[1];
+    if (x->rank < 3)
+        return fail(ctx, "X needs rank >= 3");
+    cs_shape o = *x;
+    for (int i = 2; i < o.rank; i++)
+        o.dims[i] = 1;
+    return set_out(ctx, o);
+}
+
+cs_status cs_infer_global_pool(cs_infer_ctx *ctx)
+{
+    return checked(ctx, 1, global_pool);
+}
+
+static cs_status gemm(cs_infer_ctx *ctx, const cs_shape *a)
+{
+    const cs_shape *b = &ctx->in[1];
     if (a->rank != 2 || b->rank != 2)
         return fail(ctx, "A and B must be 2-D");
     bool ta = attr_int(ctx, "transA", 0), tb = attr_int(ctx, "transB", 0);
     int64_t ka = a->dims[ta ? 0 : 1], kb = b->dims[tb ? 1 : 0];
     if (ka >= 0 && kb >= 0 && ka != kb)
         return fail(ctx, "A's columns are not B's rows");
-    ctx->out[0] = (cs_shape){a->dtype, 2, {a->dims[ta ? 1 : 0], b->dims[tb ? 0 : 1]}};
-    return CS_OK;
+    return set_out(ctx, (cs_shape){a->dtype, 2, {a->dims[ta ? 1 : 0], b->dims[tb ? 0 : 1]}});
 }
 
-cs_status cs_infer_matmul(cs_infer_ctx *ctx)
+cs_status cs_infer_gemm(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 2);
-    if (st != CS_OK)
-        return st;
-    cs_shape a = ctx->in[0], b = ctx->in[1];
+    return checked(ctx, 2, gemm);
+}
+
+static cs_status matmul(cs_infer_ctx *ctx, const cs_shape *x)
+{
+    cs_shape a = *x, b = ctx->in[1];
     if (a.rank < 1 || b.rank < 1)
         return fail(ctx, "MatMul needs operands of rank >= 1");
     bool va = a.rank == 1, vb = b.rank == 1;
@@ -203,7 +232,8 @@ cs_status cs_infer_matmul(cs_infer_ctx *ctx)
     cs_shape pair[2] = {ba, bb};
     cs_infer_ctx sub = *ctx;
     sub.in = pair, sub.n_in = 2, sub.out = &o, sub.n_out = 1;
-    if ((st = broadcast(&sub, a.dtype)) != CS_OK)
+    cs_status st = broadcast(&sub, a.dtype);
+    if (st != CS_OK)
         return st;
     if (o.rank + 2 > CS_MAX_RANK)
         return fail(ctx, "rank too large");
@@ -211,8 +241,12 @@ cs_status cs_infer_matmul(cs_infer_ctx *ctx)
         o.dims[o.rank++] = a.dims[a.rank - 2];
     if (!vb)
         o.dims[o.rank++] = b.dims[b.rank - 1];
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
+}
+
+cs_status cs_infer_matmul(cs_infer_ctx *ctx)
+{
+    return checked(ctx, 2, matmul);
 }
 
 static int64_t product(const int64_t *d, int from, int to)
@@ -226,32 +260,26 @@ static int64_t product(const int64_t *d, int from, int to)
     return p;
 }
 
-cs_status cs_infer_flatten(cs_infer_ctx *ctx)
+static cs_status flatten(cs_infer_ctx *ctx, const cs_shape *x)
 {
-    cs_status st = need(ctx, 1);
-    if (st != CS_OK)
-        return st;
-    const cs_shape *x = &ctx->in[0];
-    int64_t axis = attr_int(ctx, "axis", 1);
-    if (axis < 0)
-        axis += x->rank;
-    if (axis < 0 || axis > x->rank)
+    int axis;
+    if (!axis_attr(ctx, 1, x->rank, &axis))
         return fail(ctx, "axis out of range");
-    ctx->out[0] = (cs_shape){x->dtype, 2, {product(x->dims, 0, (int)axis), product(x->dims, (int)axis, x->rank)}};
-    return CS_OK;
+    return set_out(ctx, (cs_shape){x->dtype, 2, {product(x->dims, 0, axis), product(x->dims, axis, x->rank)}});
 }
 
-cs_status cs_infer_reshape(cs_infer_ctx *ctx)
+cs_status cs_infer_flatten(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    if (st != CS_OK)
-        return st;
+    return checked(ctx, 1, flatten);
+}
+
+static cs_status reshape(cs_infer_ctx *ctx, const cs_shape *x)
+{
     const cs_tensor *shape = ctx->n_in > 1 ? ctx->known[1] : NULL;
     if (!shape || (shape->dtype != CS_DT_I64 && shape->dtype != CS_DT_I32) || shape->rank != 1 ||
         shape->dims[0] > CS_MAX_RANK)
         return cs_error_set(ctx->err, CS_ERR_UNSUPPORTED, "node '%s' (Reshape): the shape is not a known constant",
                             ctx->node->name);
-    const cs_shape *x = &ctx->in[0];
     cs_shape o = {x->dtype, (int)shape->dims[0], {0}};
     int unknown = -1;
     int64_t known = 1, total = product(x->dims, 0, x->rank);
@@ -272,16 +300,16 @@ cs_status cs_infer_reshape(cs_infer_ctx *ctx)
     }
     if (unknown >= 0)
         o.dims[unknown] = total >= 0 && known > 0 ? total / known : -1;
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
 }
 
-cs_status cs_infer_transpose(cs_infer_ctx *ctx)
+cs_status cs_infer_reshape(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    if (st != CS_OK)
-        return st;
-    const cs_shape *x = &ctx->in[0];
+    return checked(ctx, 1, reshape);
+}
+
+static cs_status transpose(cs_infer_ctx *ctx, const cs_shape *x)
+{
     int64_t perm[CS_MAX_RANK];
     for (int i = 0; i < x->rank; i++)
         perm[i] = x->rank - 1 - i;
@@ -295,20 +323,19 @@ cs_status cs_infer_transpose(cs_infer_ctx *ctx)
             return fail(ctx, "perm entry out of range");
         o.dims[i] = x->dims[p];
     }
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
 }
 
-cs_status cs_infer_concat(cs_infer_ctx *ctx)
+cs_status cs_infer_transpose(cs_infer_ctx *ctx)
 {
-    cs_status st = need(ctx, 1);
-    if (st != CS_OK)
-        return st;
-    cs_shape o = ctx->in[0];
-    int64_t axis = attr_int(ctx, "axis", 0);
-    if (axis < 0)
-        axis += o.rank;
-    if (axis < 0 || axis >= o.rank)
+    return checked(ctx, 1, transpose);
+}
+
+static cs_status concat(cs_infer_ctx *ctx, const cs_shape *x)
+{
+    cs_shape o = *x;
+    int axis;
+    if (!axis_attr(ctx, 0, o.rank - 1, &axis))
         return fail(ctx, "axis out of range");
     for (int i = 1; i < ctx->n_in; i++) {
         const cs_shape *b = &ctx->in[i];
@@ -319,6 +346,10 @@ cs_status cs_infer_concat(cs_infer_ctx *ctx)
                 return fail(ctx, "inputs differ off the axis");
         o.dims[axis] = o.dims[axis] >= 0 && b->dims[axis] >= 0 ? o.dims[axis] + b->dims[axis] : -1;
     }
-    ctx->out[0] = o;
-    return CS_OK;
+    return set_out(ctx, o);
+}
+
+cs_status cs_infer_concat(cs_infer_ctx *ctx)
+{
+    return checked(ctx, 1, concat);
 }

@@ -330,9 +330,9 @@ static cs_status op_gemm(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_matmul[] = {
-    {"Gemm", op_gemm, cs_infer_gemm, .backward = cs_grad_gemm},
-    {"MatMul", op_matmul, cs_infer_matmul, .backward = cs_grad_matmul},
-    {"MatMulInteger", op_matmul_integer},
-    {"Einsum", cs_einsum_op},
-    {NULL, NULL},
+    {.name = "Gemm", .run = op_gemm, .infer = cs_infer_gemm, .backward = cs_grad_gemm},
+    {.name = "MatMul", .run = op_matmul, .infer = cs_infer_matmul, .backward = cs_grad_matmul},
+    {.name = "MatMulInteger", .run = op_matmul_integer},
+    {.name = "Einsum", .run = cs_einsum_op},
+    {.name = NULL},
 };

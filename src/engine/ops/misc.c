@@ -186,15 +186,15 @@ static cs_status op_mel_weight_matrix(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_misc[] = {
-    {"Det", op_det},
-    {"HannWindow", op_hann_window},
-    {"HammingWindow", op_hamming_window},
-    {"BlackmanWindow", op_blackman_window},
-    {"MelWeightMatrix", op_mel_weight_matrix},
-    {"DFT", cs_op_dft},
-    {"STFT", cs_op_stft},
-    {"NonMaxSuppression", cs_op_non_max_suppression},
-    {"RoiAlign", cs_op_roi_align},
-    {"GridSample", cs_op_grid_sample},
-    {NULL, NULL},
+    {.name = "Det", .run = op_det},
+    {.name = "HannWindow", .run = op_hann_window},
+    {.name = "HammingWindow", .run = op_hamming_window},
+    {.name = "BlackmanWindow", .run = op_blackman_window},
+    {.name = "MelWeightMatrix", .run = op_mel_weight_matrix},
+    {.name = "DFT", .run = cs_op_dft},
+    {.name = "STFT", .run = cs_op_stft},
+    {.name = "NonMaxSuppression", .run = cs_op_non_max_suppression},
+    {.name = "RoiAlign", .run = cs_op_roi_align},
+    {.name = "GridSample", .run = cs_op_grid_sample},
+    {.name = NULL},
 };

@@ -523,11 +523,11 @@ static cs_status op_dropout(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_norm[] = {
-    {"BatchNormalization", op_batch_norm, cs_infer_same, .backward = cs_grad_batchnorm},
-    {"InstanceNormalization", op_instance_norm, cs_infer_same},
-    {"LRN", op_lrn, cs_infer_same},
-    {"LayerNormalization", op_layer_norm},
-    {"MeanVarianceNormalization", op_mvn, cs_infer_same},
-    {"Dropout", op_dropout, .backward = cs_grad_identity},
-    {NULL, NULL},
+    {.name = "BatchNormalization", .run = op_batch_norm, .infer = cs_infer_same, .backward = cs_grad_batchnorm},
+    {.name = "InstanceNormalization", .run = op_instance_norm, .infer = cs_infer_same},
+    {.name = "LRN", .run = op_lrn, .infer = cs_infer_same},
+    {.name = "LayerNormalization", .run = op_layer_norm},
+    {.name = "MeanVarianceNormalization", .run = op_mvn, .infer = cs_infer_same},
+    {.name = "Dropout", .run = op_dropout, .backward = cs_grad_identity},
+    {.name = NULL},
 };

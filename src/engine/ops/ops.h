@@ -71,10 +71,8 @@ typedef cs_status (*cs_infer_fn)(cs_infer_ctx *ctx);
 
 struct cs_grad_ctx;
 
-/* One op: a row of its family's table. A row names the fields it has, in order ({"Relu", op_relu,
- * cs_infer_same}); the fields after are NULL. GCC's -Wextra would flag every such row, hence: */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-/* One op: a row of its family's table. */
+/* One op: a row of its family's table, written with designated initializers ({.name = "Relu", .run = op_relu,
+ * .infer = cs_infer_same}); the fields it does not name are NULL. */
 typedef struct cs_op_def {
     const char *name;            /* ONNX op name; NULL ends a table */
     cs_kernel_fn run;

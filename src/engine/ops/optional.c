@@ -40,8 +40,8 @@ static cs_status op_optional_has_element(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_optional[] = {
-    {"Optional", op_optional},
-    {"OptionalGetElement", op_optional_get_element},
-    {"OptionalHasElement", op_optional_has_element},
-    {NULL, NULL},
+    {.name = "Optional", .run = op_optional},
+    {.name = "OptionalGetElement", .run = op_optional_get_element},
+    {.name = "OptionalHasElement", .run = op_optional_has_element},
+    {.name = NULL},
 };

@@ -430,12 +430,12 @@ static cs_status op_max_unpool(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_pool[] = {
-    {"MaxPool", op_max_pool, cs_infer_pool, .backward = cs_grad_maxpool},
-    {"AveragePool", op_average_pool, cs_infer_pool, .backward = cs_grad_avgpool},
-    {"LpPool", op_lp_pool, cs_infer_pool},
-    {"GlobalMaxPool", op_global_max_pool, cs_infer_global_pool, .backward = cs_grad_gmp},
-    {"GlobalAveragePool", op_global_average_pool, cs_infer_global_pool, .backward = cs_grad_gap},
-    {"GlobalLpPool", op_global_lp_pool, cs_infer_global_pool},
-    {"MaxUnpool", op_max_unpool},
-    {NULL, NULL},
+    {.name = "MaxPool", .run = op_max_pool, .infer = cs_infer_pool, .backward = cs_grad_maxpool},
+    {.name = "AveragePool", .run = op_average_pool, .infer = cs_infer_pool, .backward = cs_grad_avgpool},
+    {.name = "LpPool", .run = op_lp_pool, .infer = cs_infer_pool},
+    {.name = "GlobalMaxPool", .run = op_global_max_pool, .infer = cs_infer_global_pool, .backward = cs_grad_gmp},
+    {.name = "GlobalAveragePool", .run = op_global_average_pool, .infer = cs_infer_global_pool, .backward = cs_grad_gap},
+    {.name = "GlobalLpPool", .run = op_global_lp_pool, .infer = cs_infer_global_pool},
+    {.name = "MaxUnpool", .run = op_max_unpool},
+    {.name = NULL},
 };

@@ -271,10 +271,10 @@ static cs_status op_qlinear_conv(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_quant[] = {
-    {"QuantizeLinear", op_quantize},
-    {"DequantizeLinear", op_dequantize},
-    {"DynamicQuantizeLinear", op_dynamic_quantize},
-    {"QLinearMatMul", op_qlinear_matmul},
-    {"QLinearConv", op_qlinear_conv},
-    {NULL, NULL},
+    {.name = "QuantizeLinear", .run = op_quantize},
+    {.name = "DequantizeLinear", .run = op_dequantize},
+    {.name = "DynamicQuantizeLinear", .run = op_dynamic_quantize},
+    {.name = "QLinearMatMul", .run = op_qlinear_matmul},
+    {.name = "QLinearConv", .run = op_qlinear_conv},
+    {.name = NULL},
 };

@@ -284,13 +284,13 @@ static cs_status op_affine_grid(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_recent[] = {
-    {"GroupNormalization", op_group_norm},
-    {"Col2Im", op_col2im},
-    {"BitwiseAnd", op_bitwise_and},
-    {"BitwiseOr", op_bitwise_or},
-    {"BitwiseXor", op_bitwise_xor},
-    {"BitwiseNot", op_bitwise_not},
-    {"CenterCropPad", op_center_crop_pad},
-    {"AffineGrid", op_affine_grid},
-    {NULL, NULL},
+    {.name = "GroupNormalization", .run = op_group_norm},
+    {.name = "Col2Im", .run = op_col2im},
+    {.name = "BitwiseAnd", .run = op_bitwise_and},
+    {.name = "BitwiseOr", .run = op_bitwise_or},
+    {.name = "BitwiseXor", .run = op_bitwise_xor},
+    {.name = "BitwiseNot", .run = op_bitwise_not},
+    {.name = "CenterCropPad", .run = op_center_crop_pad},
+    {.name = "AffineGrid", .run = op_affine_grid},
+    {.name = NULL},
 };

@@ -491,9 +491,9 @@ static cs_status op_space_to_depth(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_resize[] = {
-    {"Resize", op_resize},
-    {"Upsample", op_upsample},
-    {"DepthToSpace", op_depth_to_space},
-    {"SpaceToDepth", op_space_to_depth},
-    {NULL, NULL},
+    {.name = "Resize", .run = op_resize},
+    {.name = "Upsample", .run = op_upsample},
+    {.name = "DepthToSpace", .run = op_depth_to_space},
+    {.name = "SpaceToDepth", .run = op_space_to_depth},
+    {.name = NULL},
 };

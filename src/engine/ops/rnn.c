@@ -277,8 +277,8 @@ static cs_status op_gru(cs_kernel_ctx *ctx) { return run_layer(ctx, CS_CELL_GRU,
 static cs_status op_lstm(cs_kernel_ctx *ctx) { return run_layer(ctx, CS_CELL_LSTM, 4); }
 
 const cs_op_def cs_ops_rnn[] = {
-    {"RNN", op_rnn},
-    {"GRU", op_gru},
-    {"LSTM", op_lstm},
-    {NULL, NULL},
+    {.name = "RNN", .run = op_rnn},
+    {.name = "GRU", .run = op_gru},
+    {.name = "LSTM", .run = op_lstm},
+    {.name = NULL},
 };

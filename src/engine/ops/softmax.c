@@ -330,10 +330,10 @@ static cs_status op_softmax_cross_entropy(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_softmax[] = {
-    {"Softmax", op_softmax, cs_infer_same, .backward = cs_grad_softmax},
-    {"LogSoftmax", op_log_softmax, cs_infer_same, .backward = cs_grad_logsoftmax},
-    {"Hardmax", op_hardmax, cs_infer_same},
-    {"NegativeLogLikelihoodLoss", op_nll_loss},
-    {"SoftmaxCrossEntropyLoss", op_softmax_cross_entropy},
-    {NULL, NULL},
+    {.name = "Softmax", .run = op_softmax, .infer = cs_infer_same, .backward = cs_grad_softmax},
+    {.name = "LogSoftmax", .run = op_log_softmax, .infer = cs_infer_same, .backward = cs_grad_logsoftmax},
+    {.name = "Hardmax", .run = op_hardmax, .infer = cs_infer_same},
+    {.name = "NegativeLogLikelihoodLoss", .run = op_nll_loss},
+    {.name = "SoftmaxCrossEntropyLoss", .run = op_softmax_cross_entropy},
+    {.name = NULL},
 };

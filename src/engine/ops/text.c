@@ -109,6 +109,6 @@ static cs_status op_tfidf(cs_kernel_ctx *ctx)
 }
 
 const cs_op_def cs_ops_text[] = {
-    {"TfIdfVectorizer", op_tfidf},
-    {NULL, NULL},
+    {.name = "TfIdfVectorizer", .run = op_tfidf},
+    {.name = NULL},
 };

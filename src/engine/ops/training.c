@@ -39,96 +39,113 @@ static cs_tensor *out_like(cs_kernel_ctx *ctx, int b, int n, int i)
     return cs_kernel_output_raw(ctx, b * n + i, x->dtype, x->rank, x->dims);
 }
 
-static cs_status op_adagrad(cs_kernel_ctx *ctx)
-{
-    int n;
-    double r;
+/* One optimizer run: R, T and n from the inputs, its attributes, and its per-element rule, which takes x and
+ * the gradient (norm term added), updates the `states` state values s[] in place and returns the new x. */
+typedef struct optimizer {
+    int states, n;
+    double r, norm, rate, alpha, beta, eps, post;
     int64_t t;
-    if (check_groups(ctx, 3, &n, &r, &t) != CS_OK)
-        return ctx->err->status;
-    const cs_attrs *a = &ctx->node->attrs;
-    double decay = cs_attrs_float(a, "decay_factor", 0), eps = cs_attrs_float(a, "epsilon", 0);
-    double norm = cs_attrs_float(a, "norm_coefficient", 0), rate = r / (1 + (double)t * decay);
+    bool nesterov;
+    double (*step)(const struct optimizer *o, double x, double g, double *s);
+} optimizer;
+
+/* Checks the inputs for o->states state blocks; fills r, t, n and norm_coefficient. */
+static cs_status begin(cs_kernel_ctx *ctx, optimizer *o)
+{
+    o->norm = cs_attrs_float(&ctx->node->attrs, "norm_coefficient", 0);
+    return check_groups(ctx, 2 + o->states, &o->n, &o->r, &o->t);
+}
+
+/* Applies o->step to every element of every X, writing X_new and the new states (output blocks 0, 1...). */
+static cs_status apply(cs_kernel_ctx *ctx, const optimizer *o)
+{
+    int n = o->n;
     for (int i = 0; i < n; i++) {
-        const cs_tensor *X = cs_kernel_input(ctx, 2 + i), *G = cs_kernel_input(ctx, 2 + n + i);
-        const cs_tensor *H = cs_kernel_input(ctx, 2 + 2 * n + i);
-        cs_tensor *xo = out_like(ctx, 0, n, i), *ho = xo ? out_like(ctx, 1, n, i) : NULL;
-        if (!ho)
+        const cs_tensor *X = cs_kernel_input(ctx, 2 + i), *G = cs_kernel_input(ctx, 2 + n + i), *S[2] = {0};
+        cs_tensor *xo = out_like(ctx, 0, n, i), *so[2] = {0};
+        for (int b = 0; xo && b < o->states; b++) {
+            S[b] = cs_kernel_input(ctx, 2 + (2 + b) * n + i);
+            if (!(so[b] = out_like(ctx, 1 + b, n, i)))
+                return ctx->err->status;
+        }
+        if (!xo)
             return ctx->err->status;
         for (int64_t k = 0; k < cs_tensor_numel(X); k++) {
-            double x = cs_tensor_get_f64(X, k), g = norm * x + cs_tensor_get_f64(G, k);
-            double h = cs_tensor_get_f64(H, k) + g * g;
-            cs_tensor_set_f64(ho, k, h);
-            cs_tensor_set_f64(xo, k, x - rate * g / (sqrt(h) + eps));
+            double x = cs_tensor_get_f64(X, k), g = o->norm * x + cs_tensor_get_f64(G, k), st[2];
+            for (int b = 0; b < o->states; b++)
+                st[b] = cs_tensor_get_f64(S[b], k);
+            double xn = o->step(o, x, g, st);
+            for (int b = 0; b < o->states; b++)
+                cs_tensor_set_f64(so[b], k, st[b]);
+            cs_tensor_set_f64(xo, k, xn);
         }
     }
     return CS_OK;
+}
+
+/* s[0] = H, the accumulated squared gradient. */
+static double adagrad_step(const optimizer *o, double x, double g, double *s)
+{
+    s[0] += g * g;
+    return x - o->rate * g / (sqrt(s[0]) + o->eps);
+}
+
+static cs_status op_adagrad(cs_kernel_ctx *ctx)
+{
+    optimizer o = {.states = 1, .step = adagrad_step};
+    if (begin(ctx, &o) != CS_OK)
+        return ctx->err->status;
+    const cs_attrs *a = &ctx->node->attrs;
+    o.eps = cs_attrs_float(a, "epsilon", 0);
+    o.rate = o.r / (1 + (double)o.t * cs_attrs_float(a, "decay_factor", 0));
+    return apply(ctx, &o);
+}
+
+/* s[0] = V, the momentum; beta applies from the second step on (T > 0). */
+static double momentum_step(const optimizer *o, double x, double g, double *s)
+{
+    s[0] = o->alpha * s[0] + (o->t > 0 ? o->beta : 1) * g;
+    return o->nesterov ? x - o->r * (g + o->alpha * s[0]) : x - o->r * s[0];
 }
 
 static cs_status op_momentum(cs_kernel_ctx *ctx)
 {
-    int n;
-    double r;
-    int64_t t;
-    if (check_groups(ctx, 3, &n, &r, &t) != CS_OK)
+    optimizer o = {.states = 1, .step = momentum_step};
+    if (begin(ctx, &o) != CS_OK)
         return ctx->err->status;
     const cs_attrs *a = &ctx->node->attrs;
-    double alpha = cs_attrs_float(a, "alpha", 0), beta = cs_attrs_float(a, "beta", 0);
-    double norm = cs_attrs_float(a, "norm_coefficient", 0), beta_t = t > 0 ? beta : 1;
+    o.alpha = cs_attrs_float(a, "alpha", 0), o.beta = cs_attrs_float(a, "beta", 0);
     const char *mode = cs_attrs_string(a, "mode", "standard");
-    bool nesterov = strcmp(mode, "nesterov") == 0;
-    if (!nesterov && strcmp(mode, "standard") != 0)
+    o.nesterov = strcmp(mode, "nesterov") == 0;
+    if (!o.nesterov && strcmp(mode, "standard") != 0)
         return cs_kernel_fail(ctx, CS_ERR_FORMAT, "unknown momentum mode '%s'", mode);
-    for (int i = 0; i < n; i++) {
-        const cs_tensor *X = cs_kernel_input(ctx, 2 + i), *G = cs_kernel_input(ctx, 2 + n + i);
-        const cs_tensor *V = cs_kernel_input(ctx, 2 + 2 * n + i);
-        cs_tensor *xo = out_like(ctx, 0, n, i), *vo = xo ? out_like(ctx, 1, n, i) : NULL;
-        if (!vo)
-            return ctx->err->status;
-        for (int64_t k = 0; k < cs_tensor_numel(X); k++) {
-            double x = cs_tensor_get_f64(X, k), g = norm * x + cs_tensor_get_f64(G, k);
-            double v = alpha * cs_tensor_get_f64(V, k) + beta_t * g;
-            cs_tensor_set_f64(vo, k, v);
-            cs_tensor_set_f64(xo, k, nesterov ? x - r * (g + alpha * v) : x - r * v);
-        }
-    }
-    return CS_OK;
+    return apply(ctx, &o);
+}
+
+/* s[0] = V (first moment), s[1] = H (second moment). */
+static double adam_step(const optimizer *o, double x, double g, double *s)
+{
+    s[0] = o->alpha * s[0] + (1 - o->alpha) * g;
+    s[1] = o->beta * s[1] + (1 - o->beta) * g * g;
+    return (1 - o->post) * (x - o->rate * s[0] / (sqrt(s[1]) + o->eps));
 }
 
 static cs_status op_adam(cs_kernel_ctx *ctx)
 {
-    int n;
-    double r;
-    int64_t t;
-    if (check_groups(ctx, 4, &n, &r, &t) != CS_OK)
+    optimizer o = {.states = 2, .step = adam_step};
+    if (begin(ctx, &o) != CS_OK)
         return ctx->err->status;
     const cs_attrs *a = &ctx->node->attrs;
-    double alpha = cs_attrs_float(a, "alpha", 0.9), beta = cs_attrs_float(a, "beta", 0.999);
-    double eps = cs_attrs_float(a, "epsilon", 1e-6), norm = cs_attrs_float(a, "norm_coefficient", 0);
-    double post = cs_attrs_float(a, "norm_coefficient_post", 0);
-    double rate = t > 0 ? r * sqrt(1 - pow(beta, (double)t)) / (1 - pow(alpha, (double)t)) : r;
-    for (int i = 0; i < n; i++) {
-        const cs_tensor *X = cs_kernel_input(ctx, 2 + i), *G = cs_kernel_input(ctx, 2 + n + i);
-        const cs_tensor *V = cs_kernel_input(ctx, 2 + 2 * n + i), *H = cs_kernel_input(ctx, 2 + 3 * n + i);
-        cs_tensor *xo = out_like(ctx, 0, n, i), *vo = xo ? out_like(ctx, 1, n, i) : NULL;
-        cs_tensor *ho = vo ? out_like(ctx, 2, n, i) : NULL;
-        if (!ho)
-            return ctx->err->status;
-        for (int64_t k = 0; k < cs_tensor_numel(X); k++) {
-            double x = cs_tensor_get_f64(X, k), g = norm * x + cs_tensor_get_f64(G, k);
-            double v = alpha * cs_tensor_get_f64(V, k) + (1 - alpha) * g;
-            double h = beta * cs_tensor_get_f64(H, k) + (1 - beta) * g * g;
-            cs_tensor_set_f64(vo, k, v);
-            cs_tensor_set_f64(ho, k, h);
-            cs_tensor_set_f64(xo, k, (1 - post) * (x - rate * v / (sqrt(h) + eps)));
-        }
-    }
-    return CS_OK;
+    o.alpha = cs_attrs_float(a, "alpha", 0.9), o.beta = cs_attrs_float(a, "beta", 0.999);
+    o.eps = cs_attrs_float(a, "epsilon", 1e-6), o.post = cs_attrs_float(a, "norm_coefficient_post", 0);
+    double t = (double)o.t;
+    o.rate = o.t > 0 ? o.r * sqrt(1 - pow(o.beta, t)) / (1 - pow(o.alpha, t)) : o.r;
+    return apply(ctx, &o);
 }
 
 const cs_op_def cs_ops_training[] = {
-    {"Adagrad", op_adagrad},
-    {"Momentum", op_momentum},
-    {"Adam", op_adam},
-    {NULL, NULL},
+    {.name = "Adagrad", .run = op_adagrad},
+    {.name = "Momentum", .run = op_momentum},
+    {.name = "Adam", .run = op_adam},
+    {.name = NULL},
 };
