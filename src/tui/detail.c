@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/diff/canon.h"
 #include "engine/diff/verdict.h"
 #include "engine/summary.h"
 #include "ui.h"
@@ -174,25 +175,80 @@ static void attr_line(lines *L, const char *name, const cs_attr *a, const cs_att
         cs_attr_str(b, vb, sizeof vb);
     bool differ = a && b && strcmp(va, vb) != 0;
     const char *mark = differ ? (L->ui->utf8 ? "≠" : "!") : (pair && (!a || !b)) ? "·" : " ";
-    int col = (L->r.w - 22) / 2;
-    TEXT(L, differ ? cs_ui_attr(CS_UI_C_BAD) : 0, "%s %-18.18s %-*.*s %s", mark, name, col, col, a ? va : "-",
+    int nw = L->r.w / 3 > 28 ? 28 : L->r.w / 3, col = (L->r.w - nw - 4) / 2;
+    TEXT(L, differ ? cs_ui_attr(CS_UI_C_BAD) : 0, "%s %-*.*s %-*.*s %s", mark, nw, nw, name, col, col, a ? va : "-",
          pair ? (b ? vb : "-") : "");
 }
 
+/* One row of the canonical table: the canonical name with the format-native names beside where they differ,
+ * each side's value ("(default)" when the layer leaves it to its op), differing rows marked. */
+static void canon_line(lines *L, const cs_canon_attr *a, const cs_canon_attr *b, const cs_layer *la,
+                       const cs_layer *lb, bool pair)
+{
+    const cs_ui *ui = L->ui;
+    const char *name = a ? a->name : b->name;
+    const char *na = la ? cs_canon_native_name(&la->attrs, name) : NULL;
+    const char *nb = lb ? cs_canon_native_name(&lb->attrs, name) : NULL;
+    char label[96], va[128] = "-", vb[128] = "-", v[100];
+    if (na && nb && strcmp(na, nb) != 0)
+        snprintf(label, sizeof label, "%s (%s/%s)", name, na, nb);
+    else if (na || nb)
+        snprintf(label, sizeof label, "%s (%s)", name, na ? na : nb);
+    else
+        snprintf(label, sizeof label, "%s", name);
+    if (a)
+        snprintf(va, sizeof va, "%s%s", cs_canon_str(a, v, sizeof v),
+                 cs_canon_is_default(ui->v.a, a) ? " (default)" : "");
+    if (b)
+        snprintf(vb, sizeof vb, "%s%s", cs_canon_str(b, v, sizeof v),
+                 cs_canon_is_default(ui->v.b, b) ? " (default)" : "");
+    bool differ = a && b && !cs_canon_equal(a, b);
+    const char *mark = differ ? (ui->utf8 ? "≠" : "!") : (pair && (!a || !b)) ? "·" : " ";
+    int nw = L->r.w / 3 > 28 ? 28 : L->r.w / 3, col = (L->r.w - nw - 4) / 2;
+    TEXT(L, differ ? cs_ui_attr(CS_UI_C_BAD) : 0, "%s %-*.*s %-*.*s %s", mark, nw, nw, label, col, col, va,
+         pair ? vb : "");
+}
+
+/* A native attribute that names a canonical one shown in the table. */
+static bool canonical_shown(const cs_canon *ca, const cs_canon *cb, const char *native)
+{
+    const char *c = cs_canon_name(native);
+    return cs_canon_find(ca, c) || cs_canon_find(cb, c) || (strcmp(c, "pads") != 0 && strstr(native, "paddingAmounts") &&
+                                                            (cs_canon_find(ca, "pads") || cs_canon_find(cb, "pads")));
+}
+
+/* The attribute table: canonical attributes first, paired by canonical name across formats (Keras kernel_size
+ * beside ONNX kernel_shape), then the native attributes no canonical name covers, paired by identical name. */
 static void attributes(lines *L, const cs_row *row)
 {
-    const cs_layer *la = row->n_a ? &L->ui->v.a->layers[row->a[0]] : NULL;
-    const cs_layer *lb = row->n_b ? &L->ui->v.b->layers[row->b[0]] : NULL;
-    bool pair = L->ui->v.b != NULL;
-    int col = (L->r.w - 22) / 2;
-    TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "  %-18s %-*s %s", "attributes", col, pair ? "A" : "", pair ? "B" : "");
+    const cs_graph *ga = L->ui->v.a, *gb = L->ui->v.b;
+    const cs_layer *la = row->n_a ? &ga->layers[row->a[0]] : NULL;
+    const cs_layer *lb = row->n_b && gb ? &gb->layers[row->b[0]] : NULL;
+    bool pair = gb != NULL;
+    cs_canon *ca = calloc(2, sizeof *ca), *cb = ca ? ca + 1 : NULL;
+    if (!ca)
+        return;
+    if (row->n_a)
+        cs_canon_collect(ga, row->a, row->n_a, NULL, ca);
+    if (row->n_b && gb)
+        cs_canon_collect(gb, row->b, row->n_b, NULL, cb);
+    int nw = L->r.w / 3 > 28 ? 28 : L->r.w / 3, col = (L->r.w - nw - 4) / 2;
+    TEXT(L, cs_ui_attr(CS_UI_C_HEAD), "  %-*s %-*s %s", nw, "attributes", col, pair ? "A" : "", pair ? "B" : "");
+    for (int i = 0; i < ca->n; i++)
+        canon_line(L, &ca->items[i], cs_canon_find(cb, ca->items[i].name), la, lb, pair);
+    for (int i = 0; i < cb->n; i++)
+        if (!cs_canon_find(ca, cb->items[i].name))
+            canon_line(L, NULL, &cb->items[i], la, lb, pair);
+    int shown = ca->n + cb->n;
     for (int i = 0; la && i < la->attrs.count; i++)
-        attr_line(L, la->attrs.items[i].name, &la->attrs.items[i], find_attr(lb, la->attrs.items[i].name), pair);
+        if (!canonical_shown(ca, cb, la->attrs.items[i].name) && ++shown)
+            attr_line(L, la->attrs.items[i].name, &la->attrs.items[i], find_attr(lb, la->attrs.items[i].name), pair);
     for (int i = 0; lb && i < lb->attrs.count; i++)
-        if (!find_attr(la, lb->attrs.items[i].name))
+        if (!find_attr(la, lb->attrs.items[i].name) && !canonical_shown(ca, cb, lb->attrs.items[i].name) && ++shown)
             attr_line(L, lb->attrs.items[i].name, NULL, &lb->attrs.items[i], pair);
-    if ((!la || !la->attrs.count) && (!lb || !lb->attrs.count))
+    if (!shown)
         TEXT(L, cs_ui_attr(CS_UI_C_DIM), "  (none)");
+    free(ca);
 }
 
 /* A layer that runs nothing and holds weights (a CoreML MIL const) whose value feeds one of layer l's nodes:

@@ -413,6 +413,35 @@ keys f
 expect_screen tui_cause_in_detail "^cause: "
 keys q
 
+# --- the attribute table pairs attributes by canonical name: TorchScript's conv1 (no attributes of its own) shows
+# its canonical values beside ONNX's, the differing pads row is marked and drawn in the alert colour (bold red)
+start_at 100 60 samples/lenet5/lenet5.pt samples/faults/lenet5_conv1_pad_asymmetric.onnx --input samples/lenet5/images/7_sneaker.png
+expect_screen tui_attrs_ready "DIVERGE at conv1" 100
+keys f w
+expect_screen tui_attrs_canonical_both_sides "^  kernel_shape +\[5,5\] +\[5,5\]"
+expect_screen tui_attrs_differing_row_marked "^≠ pads +\[2,2,2,2\] +\[1,1,3,3\]"
+if tm capture-pane -e -p -t t | grep -a "≠ pads" | grep -aq $'\e\[1m\e\[31m'; then
+    echo "ok tui_attrs_differing_row_highlighted"
+else
+    echo "FAIL tui_attrs_differing_row_highlighted"; tm capture-pane -e -p -t t | grep -a "pads" | cat -v | sed 's/^/    /'
+fi
+keys q
+# Keras names beside the canonical ones (kernel_size, padding) on one row with ONNX's, defaults marked
+rw=../shared/realworld/nharish-onnx
+if [ -f "$rw/mnist.h5" ] && [ -f "$rw/onnx_mnist.onnx" ]; then
+    start_at 100 60 "$rw/mnist.h5" "$rw/onnx_mnist.onnx"
+    expect_screen tui_attrs_keras_ready "match \(output" 100
+    keys j w
+    expect_screen tui_attrs_keras_pool_size "^  kernel_shape \(pool_size\) +\[2,2\] +\[2,2\]"
+    expect_screen tui_attrs_auto_pad_resolved "^  pads \(padding/auto_pad\) +\[0,0,0,0\] +\[0,0,0,0\]"
+    expect_screen tui_attrs_default_marked "^  ceil_mode +0 \(default\) +0"
+    keys j
+    expect_screen tui_attrs_keras_kernel_size "^  kernel_shape \(kernel_size\) +\[3,3\] +\[3,3\]"
+    keys q
+else
+    echo "# ../shared/realworld/nharish-onnx is absent: the Keras attribute-table checks are skipped"
+fi
+
 # --- SIGHUP ends the explorer cleanly: the attack job's temporary folder is removed
 start
 expect_screen tui_hup_ready "match \(output"

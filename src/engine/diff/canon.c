@@ -13,6 +13,7 @@ static const char *const native_names[][2] = {
     {"min_val", "min"},              {"max_val", "max"},       {"dim", "axis"},              {"pool_size", "kernel_shape"},
     {"kernelSize", "kernel_shape"},  {"dilationFactor", "dilations"}, {"nGroups", "group"},  {"max_value", "max"},
     {"interpolation", "mode"},       {"align_corners", "coordinate_transformation_mode"},   {"ceilMode", "ceil_mode"},
+    {"auto_pad", "pads"},
 };
 
 const char *cs_canon_name(const char *native)
@@ -35,6 +36,13 @@ const char *cs_canon_native_name(const cs_attrs *native, const char *canon)
             return "paddingAmounts";
     }
     return NULL;
+}
+
+bool cs_canon_is_default(const cs_graph *g, const cs_canon_attr *a)
+{
+    if (a->node < 0 || a->node >= g->n_nodes || a->input >= 0 || a->native[0])
+        return false;
+    return !cs_attrs_find(&g->nodes[a->node].attrs, a->name);
 }
 
 const cs_canon_attr *cs_canon_find(const cs_canon *c, const char *name)
@@ -90,7 +98,8 @@ static const cs_tensor *input_tensor(const cs_graph *g, const cs_node *nd, int i
     return vals ? vals[nd->inputs[i]] : NULL;
 }
 
-/* Rank and dims of the node's first input (runtime shape first, declared shape otherwise); -1 when unknown. */
+/* Rank and dims of the node's first input (runtime shape first, declared shape otherwise; a dim not known is
+ * negative); -1 when the rank is unknown. */
 static int input_shape(const cs_graph *g, const cs_node *nd, cs_tensor *const *vals, int64_t *dims)
 {
     const cs_tensor *t = input_tensor(g, nd, 0, vals);
@@ -101,10 +110,7 @@ static int input_shape(const cs_graph *g, const cs_node *nd, cs_tensor *const *v
     if (nd->n_inputs < 1 || nd->inputs[0] < 0)
         return -1;
     const cs_value *v = &g->values[nd->inputs[0]];
-    for (int i = 0; i < v->rank && i < CS_MAX_RANK; i++)
-        if ((dims[i] = v->dims[i]) < 0)
-            return -1;
-    memcpy(dims, v->dims, sizeof v->dims);
+    memcpy(dims, v->dims, sizeof v->dims); /* unknown dims stay negative (a symbolic batch) */
     return v->rank;
 }
 
@@ -152,10 +158,10 @@ static bool resolve_auto_pad(const char *mode, int sp, const int64_t *in, const 
             pads[i] = pads[i + sp] = 0;
             continue;
         }
-        if (in[i] <= 0 || s[i] <= 0)
-            return false;
-        int64_t out = (in[i] + (int64_t)s[i] - 1) / (int64_t)s[i];
-        int64_t total = (out - 1) * (int64_t)s[i] + ((int64_t)k[i] - 1) * (int64_t)d[i] + 1 - in[i];
+        if (s[i] <= 0 || (in[i] <= 0 && s[i] != 1))
+            return false; /* at stride 1 SAME pads (k-1)*d whatever the input size */
+        int64_t len = in[i] > 0 ? in[i] : 1, out = (len + (int64_t)s[i] - 1) / (int64_t)s[i];
+        int64_t total = (out - 1) * (int64_t)s[i] + ((int64_t)k[i] - 1) * (int64_t)d[i] + 1 - len;
         total = total > 0 ? total : 0;
         int64_t small = total / 2;
         bool upper = strcmp(mode, "SAME_LOWER") != 0;
@@ -181,18 +187,20 @@ static void conv_pool(const cs_graph *g, const cs_node *nd, int node, cs_tensor 
         sp = rank - 2;
     if (sp < 1 || 2 * sp > CS_CANON_VALS)
         return;
-    add_num(c, "kernel_shape", node, -1, NULL, k, sp);
+    add_num(c, "kernel_shape", node, -1, cs_attrs_find(&nd->attrs, "kernel_shape") ? NULL : "weight shape", k, sp);
     attr_nums(&nd->attrs, "strides", s, sp, 1);
     attr_nums(&nd->attrs, "dilations", d, sp, 1);
     add_num(c, "strides", node, -1, NULL, s, sp);
     const char *ap = cs_attrs_string(&nd->attrs, "auto_pad", "NOTSET");
-    if (strcmp(ap, "NOTSET") != 0 && rank == sp + 2 && resolve_auto_pad(ap, sp, dims + 2, k, s, d, p))
+    int64_t unknown[CS_CANON_VALS] = {0};
+    const int64_t *in = rank == sp + 2 ? dims + 2 : unknown; /* VALID, and SAME at stride 1, need no shape */
+    if (strcmp(ap, "NOTSET") != 0 && resolve_auto_pad(ap, sp, in, k, s, d, p))
         add_num(c, "pads", node, -1, "auto_pad", p, 2 * sp);
     else if (strcmp(ap, "NOTSET") != 0)
         add_str(c, "auto_pad", node, ap);
     else
         num_attr(c, nd, node, "pads", 2 * sp, 0);
-    if (!pool || cs_attrs_find(&nd->attrs, "dilations"))
+    if (!pool || strcmp(nd->op, "MaxPool") == 0 || cs_attrs_find(&nd->attrs, "dilations"))
         add_num(c, "dilations", node, -1, NULL, d, sp);
     if (pool) {
         num_attr(c, nd, node, "ceil_mode", 1, 0);

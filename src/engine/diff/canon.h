@@ -39,6 +39,9 @@ const char *cs_canon_str(const cs_canon_attr *a, char *buf, size_t size);
  * name itself when it is already canonical. */
 const char *cs_canon_name(const char *native);
 
+/* True when the value is the op's default, filled in because the layer does not state it. */
+bool cs_canon_is_default(const cs_graph *g, const cs_canon_attr *a);
+
 /* The format-native name under which `native` (a layer's attributes as written) holds canonical attribute
  * `canon` when it names it differently ("padding" for pads), else NULL. */
 const char *cs_canon_native_name(const cs_attrs *native, const char *canon);
