@@ -9,6 +9,7 @@
 #include "engine/grad/grad.h"
 #include "engine/ops/infer.h"
 #include "engine/ops/ops.h"
+#include "grad_check.h"
 #include "test.h"
 
 #define MAX_IN 5
@@ -59,7 +60,7 @@ static const int64_t pads[] = {0, 1, 2, 0, 1, 0, 1, 2};
 static const probe probes[] = {
     {"Relu,LeakyRelu,ThresholdedRelu,Elu,Selu,Celu,Sigmoid,HardSigmoid,HardSwish,Tanh,Softplus,Softsign,Mish,Gelu,"
      "Shrink,Clip,Softmax,LogSoftmax,Hardmax,Identity,MeanVarianceNormalization,Abs,Neg,Reciprocal,Floor,Ceil,Sqrt,"
-     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish,Dropout", {F32(4, 2, 3, 4, 5)}, NULL},
+     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish,Dropout,LpNormalization", {F32(4, 2, 3, 4, 5)}, NULL},
     {"Cast", {F32(3, 2, 3, 4)}, cast_attrs},
     {"Squeeze", {F32(4, 2, 1, 4, 1), {CS_DT_I64, 1, {2}, squeeze_axes}}, NULL},
     {"Unsqueeze", {F32(3, 2, 3, 4), {CS_DT_I64, 1, {2}, unsqueeze_axes}}, NULL},
@@ -213,6 +214,45 @@ TEST(swish_is_x_times_sigmoid_of_alpha_x)
     cs_graph_free(g);
 }
 
+TEST(lp_normalization_divides_by_the_l1_or_l2_norm_along_its_axis)
+{
+    /* rows [3, -4], [0, 0], [1, 2] (axis 1) and columns (axis 0): exact small ratios, f32 within an ulp or two */
+    static const float xs[6] = {3, -4, 0, 0, 1, 2};
+    static const struct { int64_t p, axis; float want[6]; } cases[] = {
+        {2, 1, {0.6f, -0.8f, 0, 0, 0.4472136f, 0.8944272f}},
+        {1, -1, {3 / 7.f, -4 / 7.f, 0, 0, 1 / 3.f, 2 / 3.f}},
+        {1, 0, {0.75f, -4 / 6.f, 0, 0, 0.25f, 2 / 6.f}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cs_graph *g = cs_graph_new("lpnorm.test", "test");
+        cs_tensor *x = cs_tensor_new(CS_DT_F32, 2, (const int64_t[]){3, 2}, NULL);
+        memcpy(x->data, xs, sizeof xs);
+        int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+        cs_graph_add_node(g, "LpNormalization", "n", &in, 1, &y, 1);
+        cs_attrs_add_int(&g->nodes[0].attrs, "p", cases[c].p);
+        cs_attrs_add_int(&g->nodes[0].attrs, "axis", cases[c].axis);
+        const cs_tensor *ins[1] = {x};
+        cs_tensor *out = NULL;
+        cs_error err = {0};
+        EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_OK);
+        for (int i = 0; out && i < 6; i++)
+            EXPECT_NEAR(((float *)out->data)[i], cases[c].want[i], 1e-6);
+        cs_tensor_free(out);
+        cs_graph_free(g);
+    }
+    cs_graph *g = cs_graph_new("lpnorm.test", "test");
+    cs_tensor *x = cs_tensor_new(CS_DT_F32, 1, (const int64_t[]){2}, NULL);
+    int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+    cs_graph_add_node(g, "LpNormalization", "n", &in, 1, &y, 1);
+    cs_attrs_add_int(&g->nodes[0].attrs, "p", 3);
+    const cs_tensor *ins[1] = {x};
+    cs_tensor *out = NULL;
+    cs_error err = {0};
+    EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_ERR_UNSUPPORTED && strstr(err.msg, "p = 3"));
+    cs_tensor_free(out);
+    cs_graph_free(g);
+}
+
 /* ---- gradient mode: every op row with a backward, against central finite differences ---- */
 
 /* Tolerance: |fd - analytic| <= ATOL + RTOL * max(|fd|, |analytic|), fd = (L(x+eps) - L(x-eps)) / 2eps with
@@ -275,19 +315,6 @@ static cs_graph *grad_graph(const cs_op_def *def, const probe *pr, int n_in, int
     return g;
 }
 
-static double weighted_sum(const cs_graph *g, const cs_plan *plan, const cs_tensor *x, const cs_tensor *w)
-{
-    cs_tensor *y = NULL;
-    cs_error err = {0};
-    if (cs_exec_run(g, plan, &x, &y, NULL, NULL, &err) != CS_OK)
-        return NAN;
-    double s = 0;
-    for (int64_t i = 0; i < cs_tensor_numel(y); i++)
-        s += (double)((const float *)y->data)[i] * ((const float *)w->data)[i];
-    cs_tensor_free(y);
-    return s;
-}
-
 /* Entries of d sum(w*y) / d x outside tolerance; -1 when the backward fails, -2 when it declines the input
  * (CS_ERR_UNSUPPORTED: gradients with respect to weights or parameters). */
 static int grad_check_input(const cs_op_def *def, const probe *pr, int n_in, int slot)
@@ -312,21 +339,10 @@ static int grad_check_input(const cs_op_def *def, const probe *pr, int n_in, int
         cs_status st = cs_grad_seeded(g, plan, (const cs_tensor *const *)&x, 0, 0, w, &res, &err);
         bad = st == CS_OK ? 0 : st == CS_ERR_UNSUPPORTED && slot > 0 ? -2 : -1;
     }
-    float *xd = x->data;
-    for (int64_t i = 0; bad >= 0 && i < cs_tensor_numel(x); i++) {
-        float keep = xd[i];
-        xd[i] = (float)(keep + FD_EPS);
-        double fp = weighted_sum(g, plan, x, w);
-        xd[i] = (float)(keep - FD_EPS);
-        double fm = weighted_sum(g, plan, x, w);
-        xd[i] = keep;
-        double fd = (fp - fm) / (2 * FD_EPS), an = ((const float *)res.grad->data)[i];
-        if (!(fabs(fd - an) <= GRAD_ATOL + GRAD_RTOL * fmax(fabs(fd), fabs(an)))) {
-            if (bad < 3)
-                fprintf(stderr, "  %s: d/d input %d [%lld]: analytic %.6g, finite difference %.6g\n", def->name, slot,
-                        (long long)i, an, fd);
-            bad++;
-        }
+    if (bad >= 0) {
+        char label[160];
+        snprintf(label, sizeof label, "%s: d/d input %d", def->name, slot);
+        bad = grad_fd_mismatches(g, plan, x, w, res.grad->data, FD_EPS, GRAD_ATOL, GRAD_RTOL, label);
     }
     if (bad == -1)
         fprintf(stderr, "  %s: gradient with respect to input %d: %s\n", def->name, slot, err.msg);
@@ -371,5 +387,15 @@ TEST(every_op_with_backward_matches_finite_differences_on_its_probe)
     }
     fprintf(stderr, "  gradient mode: %d ops with backward, %d passed, %d inputs checked\n", with_backward, checked,
             inputs);
-    EXPECT(with_backward >= 38 && checked == with_backward);
+    EXPECT(with_backward >= 39 && checked == with_backward);
+}
+
+/* The probe above runs LpNormalization's default (L2, last axis); its L1 rule over a middle axis here. */
+static void lp1_attrs(cs_attrs *a) { cs_attrs_add_int(a, "p", 1), cs_attrs_add_int(a, "axis", 1); }
+
+TEST(lp_normalization_l1_backward_matches_finite_differences)
+{
+    static const probe lp1 = {"LpNormalization", {F32(3, 2, 5, 3)}, lp1_attrs};
+    const cs_op_def *def = cs_ops_find("", "LpNormalization");
+    EXPECT(def && def->backward && grad_check_input(def, &lp1, 1, 0) == 0);
 }
