@@ -105,12 +105,34 @@ TEST(torchscript_unknown_op_is_named_with_its_place)
     EXPECT(strstr(err.msg, "unsupported TorchScript op aten::kthvalue at code/__torch__.py:") != NULL);
 }
 
-TEST(torchscript_data_dependent_if_is_an_error)
+/* 'if x.size(0) > 1: relu(x) else: x' (scripted): both branches lowered, a Choose keeps the one the run takes. */
+TEST(torchscript_runtime_if_takes_the_branch_of_the_data)
 {
     cs_graph *g = NULL;
+    cs_plan *plan = NULL;
     cs_error err;
-    EXPECT(cs_torchscript_load(FIX "data_dependent.pt", &g, &err) == CS_ERR_UNSUPPORTED && !g);
-    EXPECT(strstr(err.msg, "data-dependent construct: 'if'") != NULL && strstr(err.msg, "code/__torch__.py:") != NULL);
+    EXPECT(cs_torchscript_load(FIX "data_dependent.pt", &g, &err) == CS_OK && g);
+    if (!g || cs_plan_build(g, &plan, &err) != CS_OK) {
+        fprintf(stderr, "  %s\n", err.msg);
+        cs_graph_free(g);
+        return;
+    }
+    for (int64_t batch = 1; batch <= 2; batch++) {
+        int64_t dims[2] = {batch, 3};
+        cs_tensor *x = cs_tensor_new(CS_DT_F32, 2, dims, &err), *out[2] = {0};
+        for (int64_t i = 0; x && i < 3 * batch; i++)
+            ((float *)x->data)[i] = (float)i - 2.5f;
+        const cs_tensor *ins[1] = {x};
+        EXPECT(x && cs_exec_run(g, plan, ins, out, NULL, NULL, &err) == CS_OK && out[0]);
+        for (int64_t i = 0; out[0] && i < 3 * batch; i++) { /* batch 1: x as it is; batch 2: relu(x) */
+            float want = batch > 1 && (float)i - 2.5f < 0 ? 0.0f : (float)i - 2.5f;
+            EXPECT(((const float *)out[0]->data)[i] == want);
+        }
+        cs_tensor_free(out[0]);
+        cs_tensor_free(x);
+    }
+    cs_plan_free(plan);
+    cs_graph_free(g);
 }
 
 TEST(torch_checkpoints_load_as_weights_only)

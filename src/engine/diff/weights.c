@@ -229,11 +229,6 @@ static void perm_error(const cs_tensor *a, const cs_tensor *b, const int *p, dou
                        bool *fp16_ok)
 {
     int r = a->rank;
-    int64_t bstride[CS_MAX_RANK], s = 1, idx[CS_MAX_RANK] = {0};
-    for (int i = b->rank - 1; i >= 0; i--) {
-        bstride[i] = s;
-        s *= b->dims[i];
-    }
     int64_t n = cs_tensor_numel(a);
     double worst = 0, sum = 0;
     *fp16_ok = true;
@@ -246,21 +241,15 @@ static void perm_error(const cs_tensor *a, const cs_tensor *b, const int *p, dou
         sum += d;
         *fp16_ok = *fp16_ok && !(d > fabs(x) * 4.8828125e-4 + 6e-8);
     }
-    for (int64_t k = 0; !identity && k < n; k++) {
-        int64_t off = 0;
-        for (int i = 0; i < r; i++)
-            off += idx[i] * bstride[p[i]];
-        double x = cs_tensor_get_f64(a, k), y = cs_tensor_get_f64(b, off);
+    cs_perm_walk w;
+    cs_perm_walk_init(&w, a, b, p, 0);
+    for (int64_t k = 0; !identity && k < n; k++, cs_perm_walk_next(&w)) {
+        double x = cs_tensor_get_f64(a, k), y = cs_tensor_get_f64(b, cs_perm_walk_offset(&w));
         double d = fabs(x - y);
         worst = d > worst ? d : worst;
         sum += d;
         if (d > fabs(x) * 4.8828125e-4 + 6e-8) /* half an fp16 ulp (2^-11 relative), plus its subnormal step */
             *fp16_ok = false;
-        for (int i = r - 1; i >= 0; i--) {
-            if (++idx[i] < a->dims[i])
-                break;
-            idx[i] = 0;
-        }
     }
     *max_abs = worst;
     *mean_abs = n ? sum / (double)n : 0;
@@ -356,23 +345,11 @@ static cs_tensor *aligned_copy(const cs_tensor *a, const cs_tensor *b, const int
     cs_tensor *t = cs_tensor_new(CS_DT_F32, a->rank, a->dims, NULL);
     if (!t)
         return NULL;
-    int64_t bstride[CS_MAX_RANK], s = 1, idx[CS_MAX_RANK] = {0};
     bool flat = a->rank != b->rank;
-    for (int i = b->rank - 1; i >= 0; i--) {
-        bstride[i] = s;
-        s *= b->dims[i];
-    }
-    for (int64_t k = 0, n = cs_tensor_numel(a); k < n; k++) {
-        int64_t off = 0;
-        for (int i = 0; i < a->rank && !flat; i++)
-            off += idx[i] * bstride[p[i]];
-        ((float *)t->data)[k] = (float)cs_tensor_get_f64(b, flat ? k : off);
-        for (int i = a->rank - 1; i >= 0; i--) {
-            if (++idx[i] < a->dims[i])
-                break;
-            idx[i] = 0;
-        }
-    }
+    cs_perm_walk w;
+    cs_perm_walk_init(&w, a, b, p, 0);
+    for (int64_t k = 0, n = cs_tensor_numel(a); k < n; k++, cs_perm_walk_next(&w))
+        ((float *)t->data)[k] = (float)cs_tensor_get_f64(b, flat ? k : cs_perm_walk_offset(&w));
     return t;
 }
 

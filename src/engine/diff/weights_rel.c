@@ -10,26 +10,14 @@
  * stops early once above `stop`. */
 static double map_err(const cs_tensor *a, const cs_tensor *b, const int *p, unsigned flip, double stop)
 {
-    int r = a->rank;
-    int64_t bstride[CS_MAX_RANK], s = 1, idx[CS_MAX_RANK] = {0};
-    for (int i = b->rank - 1; i >= 0; i--) {
-        bstride[i] = s;
-        s *= b->dims[i];
-    }
+    cs_perm_walk w;
+    cs_perm_walk_init(&w, a, b, p, flip);
     int64_t n = cs_tensor_numel(a);
     double worst = 0;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t off = 0;
-        for (int i = 0; i < r; i++)
-            off += ((flip >> i) & 1 ? a->dims[i] - 1 - idx[i] : idx[i]) * bstride[p[i]];
-        double d = fabs(cs_tensor_get_f64(a, k) - cs_tensor_get_f64(b, off));
+    for (int64_t k = 0; k < n; k++, cs_perm_walk_next(&w)) {
+        double d = fabs(cs_tensor_get_f64(a, k) - cs_tensor_get_f64(b, cs_perm_walk_offset(&w)));
         if (d > worst && (worst = d) > stop)
             return worst;
-        for (int i = r - 1; i >= 0; i--) {
-            if (++idx[i] < a->dims[i])
-                break;
-            idx[i] = 0;
-        }
     }
     return worst;
 }

@@ -130,6 +130,15 @@ static bool add_outputs(ts_ctx *c, const tv *r, bool nested)
     return false;
 }
 
+static tv *forward_arg(ts_ctx *c, const char *name);
+
+/* A List[Tensor] forward argument (detection models' images): a list of one graph input, named as the argument. */
+static tv *forward_list_arg(ts_ctx *c, const char *name)
+{
+    tv *t = forward_arg(c, name), *l = t ? cs_ts_new(c, TV_LIST) : NULL;
+    return l && cs_ts_push_item(c, l, t) ? l : NULL;
+}
+
 /* A forward argument: a graph input (f32, of the --ts-arg shape when given), or the number --ts-arg fixes. */
 static tv *forward_arg(ts_ctx *c, const char *name)
 {
@@ -189,8 +198,14 @@ static cs_status run_forward(ts_ctx *c)
         return cs_error_set(c->err, CS_ERR_NOMEM, "%s: out of memory", c->path);
     }
     bool ok = true;
-    for (int k = 0; ok && k < n; k++)
-        ok = (args[k] = forward_arg(c, d->kids[k + 1]->name)) != NULL;
+    for (int k = 0; ok && k < n; k++) { /* a parameter with a default (targets=None) keeps it unless --ts-arg sets it */
+        const ts_node *prm = d->kids[k + 1];
+        if (prm->n > 0 && prm->kids[0] && !cs_model_ts_arg(prm->name)) {
+            n = k;
+            break;
+        }
+        ok = (args[k] = prm->i == 1 ? forward_list_arg(c, prm->name) : forward_arg(c, prm->name)) != NULL;
+    }
     tv *r = ok ? cs_ts_call_def(c, file, d, root, args, kw, n) : NULL;
     free(args);
     free(kw);

@@ -14,7 +14,10 @@ static tv *unary(ts_ctx *c, const char *onnx, tv *x)
 {
     if (!cs_ts_need_tensor(c, onnx, x))
         return NULL;
-    return cs_ts_result(c, cs_ts_emit(c, onnx, &x->value, 1, NULL), x->rank);
+    tv *r = cs_ts_result(c, cs_ts_emit(c, onnx, &x->value, 1, NULL), x->rank);
+    if (r && strcmp(onnx, "Identity") == 0)
+        r->dt = x->kind == TV_INT ? CS_DT_I64 : x->dt;
+    return r;
 }
 
 static int rank2(const tv *a, const tv *b)
@@ -41,8 +44,10 @@ static tv *binary(ts_ctx *c, const char *onnx, tv *a, tv *b, tv *alpha)
     int va = cs_ts_operand(c, a), vb = cs_ts_operand(c, b);
     if (va < 0 || vb < 0)
         return NULL;
-    va = promote(c, va, vb);
-    vb = promote(c, vb, va);
+    if (!(b->kind == TV_TENSOR && b->dt == CS_DT_I64)) /* an int tensor keeps an int scalar int (index offsets) */
+        va = promote(c, va, vb);
+    if (!(a->kind == TV_TENSOR && a->dt == CS_DT_I64))
+        vb = promote(c, vb, va);
     double al = cs_ts_get_f(alpha, 1.0);
     if (cs_ts_present(alpha) && al != 1.0) {
         float f = (float)al;
@@ -115,6 +120,9 @@ static tv *lower_unary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 /* div with rounding_mode "floor" / "trunc": Div then Floor (floor) or Sign * Floor(Abs) (trunc). */
 static tv *div_rounded(ts_ctx *c, tv *x, tv *y, const char *mode)
 {
+    tv *ir = strcmp(mode, "floor") == 0 ? cs_ts_int_divmod(c, "floordiv", x, y) : NULL;
+    if (ir || c->err->status)
+        return ir;
     tv *q = binary(c, "Div", x, y, NULL);
     if (!q || strcmp(mode, "floor") == 0)
         return q ? unary(c, "Floor", q) : NULL;
@@ -143,6 +151,35 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         tv *rm = strcmp(name, "div") == 0 ? A(2, "rounding_mode") : NULL;
         if (strcmp(name, "div") != 0 || cs_ts_present(rm))
             return cs_ts_dyn_int_op(c, strcmp(name, "div") == 0 ? "floordiv" : name, ia, ib);
+    }
+    tv *rmode = strcmp(name, "div") == 0 && n > 1 ? A(2, "rounding_mode") : NULL;
+    if (rmode && rmode->kind == TV_STR && strcmp(rmode->s, "floor") == 0) { /* integer tensors: exact in i64 */
+        tv *ir = cs_ts_int_divmod(c, "floordiv", a[0], a[1]);
+        if (ir || c->err->status)
+            return ir;
+    }
+    for (int k = 0; k < 2 && n > 1; k++) { /* an int tensor (arange) meeting a float: promoted to f32 */
+        const cs_tensor *o = a[1 - k]->kind == TV_TENSOR ? c->g->values[a[1 - k]->value].data : NULL;
+        bool other_float = a[1 - k]->kind == TV_FLOAT || (o && (o->dtype == CS_DT_F32 || o->dtype == CS_DT_F64)) ||
+                           a[1 - k]->dt == CS_DT_F32;
+        bool other_unknown = a[1 - k]->kind == TV_TENSOR && !o && a[1 - k]->dt == CS_DT_UNDEFINED;
+        if (a[k]->kind == TV_TENSOR && a[k]->dt == CS_DT_I64 && (other_float || strcmp(name, "div") == 0)) {
+            int node, f = cs_ts_emit(c, "Cast", &a[k]->value, 1, &node);
+            if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[k] = cs_ts_tensor(c, f, a[k]->rank)))
+                return f < 0 ? NULL : cs_ts_oom(c);
+            a[k]->dt = CS_DT_F32;
+        } else if (a[k]->kind == TV_TENSOR && a[k]->dt == CS_DT_I64 && other_unknown) { /* torch's int/float promotion */
+            int ins[2] = {a[k]->value, a[1 - k]->value}, f = cs_ts_emit(c, "CastLike", ins, 2, NULL);
+            if (f < 0 || !(a[k] = cs_ts_tensor(c, f, a[k]->rank)))
+                return NULL;
+        } else if (a[k]->kind == TV_TENSOR && a[k]->dt == CS_DT_F32 && a[1 - k]->kind == TV_TENSOR &&
+                   !c->g->values[a[1 - k]->value].data && a[1 - k]->dt == CS_DT_UNDEFINED) {
+            /* a tensor made float by .to(float) meets one of unknown dtype (anchor shifts built from int aranges) */
+            int node, f = cs_ts_emit(c, "Cast", &a[1 - k]->value, 1, &node);
+            if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[1 - k] = cs_ts_tensor(c, f, a[1 - k]->rank)))
+                return f < 0 ? NULL : cs_ts_oom(c);
+            a[1 - k]->dt = CS_DT_F32;
+        }
     }
     for (int k = 0; k < 2 && n > 1; k++) /* a run-time int meeting a float: computed in f32 (sizes ** -0.5) */
         if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0)) {
@@ -255,11 +292,14 @@ const ts_aten_def cs_ts_aten_core[] = {
 
 /* ---- dispatch ---- */
 
+static tv *cs_ts_aten_op(ts_ctx *c, const char *name, tv **a, char **kw, int n);
+
 static ts_aten_fn find_fn(const char *name)
 {
     static const ts_aten_def *const tables[] = {cs_ts_aten_core, cs_ts_aten_nn, cs_ts_aten_shape, cs_ts_aten_math,
                                                  cs_ts_aten_rnn, cs_ts_aten_attn,
-                                                 cs_ts_aten_vision, cs_ts_aten_inplace};
+                                                 cs_ts_aten_vision, cs_ts_aten_inplace,
+                                                 cs_ts_aten_detect};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const ts_aten_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0)
@@ -267,7 +307,39 @@ static ts_aten_fn find_fn(const char *name)
     return NULL;
 }
 
+/* The load-time dtype an op's result inherits from its first tensor operand (or list item): shape and copy
+ * ops, and arithmetic whose tensor operands agree; UNDEFINED when unknown. */
+static cs_dtype inherited_dt(const char *name, tv **a, int n)
+{
+    static const char *const keep[] = {"view", "reshape", "flatten", "select", "slice", "unsqueeze", "squeeze",
+                                       "permute", "transpose", "stack", "cat", "expand", "expand_as", "repeat",
+                                       "contiguous", "detach", "clone", "index", "t", "narrow", "roll", "flip",
+                                       "add", "sub", "mul", "neg", "abs", "max", "min", "clamp", "maximum", "minimum"};
+    bool found = false;
+    for (size_t k = 0; k < sizeof keep / sizeof keep[0] && !found; k++)
+        found = strcmp(name, keep[k]) == 0;
+    if (!found || n < 1)
+        return CS_DT_UNDEFINED;
+    const tv *x = a[0]->kind == TV_LIST || a[0]->kind == TV_TUPLE ? (a[0]->n ? a[0]->items[0] : NULL) : a[0];
+    if (!x || x->kind != TV_TENSOR)
+        return CS_DT_UNDEFINED;
+    bool arith = name[0] == 'a' || (name[0] == 's' && name[1] == 'u') || name[0] == 'm';
+    if (arith && n > 1 && a[1]->kind == TV_TENSOR && a[1]->dt != x->dt)
+        return CS_DT_UNDEFINED;
+    if (arith && n > 1 && a[1]->kind == TV_FLOAT)
+        return CS_DT_UNDEFINED;
+    return x->dt;
+}
+
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *r = cs_ts_aten_op(c, name, a, kw, n);
+    if (r && r->kind == TV_TENSOR && r->dt == CS_DT_UNDEFINED && !r->qdt)
+        r->dt = inherited_dt(name, a, n);
+    return r;
+}
+
+static tv *cs_ts_aten_op(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     if (cs_ts_quant_wants(name, a, n))
         return cs_ts_quant_aten(c, name, a, kw, n);

@@ -62,16 +62,27 @@ static const char *const cmp_map[][2] = {{"gt", "Greater"}, {"lt", "Less"}, {"ge
                                          {"le", "LessOrEqual"}, {"eq", "Equal"}, {"ne", "Equal"},
                                          {"greater", "Greater"}, {"less", "Less"}};
 
+/* A compare operand: a load-time int meeting an integer tensor stays an i64 constant. */
+static int cmp_operand(ts_ctx *c, const tv *v, const tv *other)
+{
+    if (v->kind == TV_INT && !v->dyn && other->kind == TV_TENSOR && other->dt == CS_DT_I64)
+        return cs_ts_const_ints(c, &v->i, 1, true);
+    return cs_ts_operand(c, v);
+}
+
 static tv *compare(ts_ctx *c, const char *onnx, bool negate, tv *x, tv *y)
 {
-    int ins[2] = {cs_ts_operand(c, x), cs_ts_operand(c, y)};
+    int ins[2] = {cmp_operand(c, x, y), cmp_operand(c, y, x)};
     if (ins[0] < 0 || ins[1] < 0)
         return NULL;
     int r = x->kind == TV_TENSOR ? x->rank : y->rank;
     int out = cs_ts_emit(c, onnx, ins, 2, NULL);
     if (out >= 0 && negate)
         out = cs_ts_emit(c, "Not", &out, 1, NULL);
-    return cs_ts_result(c, out, r);
+    tv *res = cs_ts_result(c, out, r);
+    if (res)
+        res->dt = CS_DT_BOOL;
+    return res;
 }
 
 static tv *where(ts_ctx *c, tv *cond, tv *x, tv *y)
@@ -108,9 +119,34 @@ static tv *lower_rsqrt(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reciprocal", &s, 1, NULL), x->rank);
 }
 
+/* where(cond) alone: nonzero(cond) as a tuple of one index vector per dim of cond. */
+static tv *where_indices(ts_ctx *c, tv *cond)
+{
+    int parts = c->want_n > 0 ? c->want_n : cond->rank;
+    if (!cs_ts_need_tensor(c, "where", cond))
+        return NULL;
+    if (parts < 1 || parts > CS_MAX_RANK)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::where(condition) of unknown rank");
+    int nz = cs_ts_emit(c, "NonZero", &cond->value, 1, NULL);
+    tv *r = nz < 0 ? NULL : cs_ts_new(c, TV_TUPLE);
+    for (int64_t k = 0; r && k < parts; k++) {
+        int node, ins[2] = {nz, cs_ts_const_ints(c, &k, 1, true)};
+        int out = ins[1] < 0 ? -1 : cs_ts_emit(c, "Gather", ins, 2, &node);
+        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0))
+            return out < 0 ? NULL : cs_ts_oom(c);
+        tv *t = cs_ts_result(c, out, 1);
+        if (!t || !cs_ts_push_item(c, r, t))
+            return t ? cs_ts_oom(c) : NULL;
+        t->dt = CS_DT_I64;
+    }
+    return r;
+}
+
 static tv *lower_where(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     (void)name;
+    if (n == 1)
+        return where_indices(c, A(0, "condition"));
     return where(c, A(0, "condition"), A(1, "self"), A(2, "other"));
 }
 
@@ -137,6 +173,14 @@ static tv *cast_to(ts_ctx *c, tv **a, char **kw, int n)
     tv *dt = A(-1, "dtype");
     if (dt && dt->kind == TV_INT)
         code = dt->i;
+    tv *like = n > 1 && !kw[1] && a[1]->kind == TV_TENSOR ? a[1] : NULL;
+    if (code < 0 && like) { /* x.to(other) / x.type_as(other): other's dtype */
+        int ins[2] = {x->value, like->value};
+        tv *r = cs_ts_result(c, cs_ts_emit(c, "CastLike", ins, 2, NULL), x->rank);
+        if (r)
+            r->dt = like->dt;
+        return r;
+    }
     if (code < 0)
         return cs_ts_result(c, cs_ts_emit(c, "Identity", &x->value, 1, NULL), x->rank);
     /* float, double, half, bfloat16 compute as f32; long, int, bool keep their kind */
@@ -146,7 +190,10 @@ static tv *cast_to(ts_ctx *c, tv **a, char **kw, int n)
     int node, out = cs_ts_emit(c, "Cast", &x->value, 1, &node);
     if (out >= 0 && !cs_attrs_add_int(&c->g->nodes[node].attrs, "to", onnx))
         return cs_ts_oom(c);
-    return cs_ts_result(c, out, x->rank);
+    tv *r = cs_ts_result(c, out, x->rank);
+    if (r)
+        r->dt = (cs_dtype)onnx;
+    return r;
 }
 
 static tv *const_int(ts_ctx *c, tv *v)
@@ -164,6 +211,9 @@ static tv *floor_divide(ts_ctx *c, tv *x, tv *y)
     y = const_int(c, y);
     if (x && y && x->kind == TV_INT && y->kind == TV_INT)
         return cs_ts_dyn_int_op(c, "floordiv", x, y);
+    tv *ir = cs_ts_int_divmod(c, "floordiv", x, y);
+    if (ir || c->err->status)
+        return ir;
     int ins[2] = {cs_ts_operand(c, x), cs_ts_operand(c, y)};
     int q = ins[0] < 0 || ins[1] < 0 ? -1 : cs_ts_emit(c, "Div", ins, 2, NULL);
     int r = x && x->kind == TV_TENSOR ? x->rank : y && y->kind == TV_TENSOR ? y->rank : 0;
@@ -173,14 +223,18 @@ static tv *floor_divide(ts_ctx *c, tv *x, tv *y)
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b)
 {
     static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"},
-                                         {"remainder", "Mod"}}; /* int64 Mod (fmod 0): the divisor's sign, as % */
+                                         {"remainder", "Mod"}, /* int64 Mod (fmod 0): the divisor's sign, as % */
+                                         {"eq", "Equal"}, {"ne", "Equal"}, {"lt", "Less"}, {"gt", "Greater"},
+                                         {"le", "LessOrEqual"}, {"ge", "GreaterOrEqual"}}; /* from "eq": bools */
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         if (strcmp(name, ops[k][0]) != 0)
             continue;
         int ins[2] = {a->dyn ? a->value : cs_ts_const_ints(c, &a->i, 1, true),
                       b->dyn ? b->value : cs_ts_const_ints(c, &b->i, 1, true)};
         int out = ins[0] < 0 || ins[1] < 0 ? -1 : cs_ts_emit(c, ops[k][1], ins, 2, NULL);
-        tv *v = out < 0 ? NULL : cs_ts_new(c, TV_INT);
+        if (out >= 0 && strcmp(name, "ne") == 0)
+            out = cs_ts_emit(c, "Not", &out, 1, NULL);
+        tv *v = out < 0 ? NULL : cs_ts_new(c, k >= 5 ? TV_BOOL : TV_INT);
         if (v)
             v->dyn = true, v->value = out;
         return v;
@@ -299,7 +353,10 @@ static tv *lower_topk(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     if (!cs_attrs_add_int(at, "axis", dim) || !cs_attrs_add_int(at, "largest", largest) ||
         !cs_attrs_add_int(at, "sorted", 1))
         return cs_ts_oom(c);
-    return cs_ts_tuple_of(c, outs, 2, x->rank);
+    tv *r = cs_ts_tuple_of(c, outs, 2, x->rank);
+    if (r && r->n == 2)
+        r->items[0]->dt = x->dt, r->items[1]->dt = CS_DT_I64;
+    return r;
 }
 
 static tv *lower_cumsum(ts_ctx *c, const char *name, tv **a, char **kw, int n)
@@ -370,6 +427,9 @@ static tv *lower_remainder(ts_ctx *c, const char *name, tv **a, char **kw, int n
     (void)kw;
     if (n < 2)
         return cs_ts_fail(c, CS_ERR_FORMAT, "aten::%s needs two operands", name);
+    tv *ir = cs_ts_int_divmod(c, "remainder", a[0], a[1]);
+    if (ir || c->err->status)
+        return ir;
     int x = cs_ts_operand(c, a[0]), y = cs_ts_operand(c, a[1]);
     int q[2] = {x, y};
     int d = x < 0 || y < 0 ? -1 : cs_ts_emit(c, "Div", q, 2, NULL);

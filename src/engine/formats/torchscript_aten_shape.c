@@ -53,6 +53,22 @@ static tv *flatten(ts_ctx *c, tv *x, tv *start, tv *end)
             cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 1);
         return cs_ts_result(c, out, 2);
     }
+    if (s >= 0 && e > s && e < CS_MAX_RANK) { /* leading dims kept (0: copy), s..e merged (-1), the rest from Shape */
+        int64_t head[CS_MAX_RANK], lo = e + 1, hi = INT64_MAX, zero = 0;
+        for (int64_t k = 0; k < s; k++)
+            head[k] = 0;
+        head[s] = -1;
+        int shape = cs_ts_emit(c, "Shape", &x->value, 1, NULL);
+        int sl[4] = {shape, cs_ts_const_ints(c, &lo, 1, false), cs_ts_const_ints(c, &hi, 1, false),
+                     cs_ts_const_ints(c, &zero, 1, false)};
+        int parts[2] = {cs_ts_const_ints(c, head, (int)s + 1, false),
+                        shape < 0 || sl[1] < 0 || sl[2] < 0 || sl[3] < 0 ? -1 : cs_ts_emit(c, "Slice", sl, 4, NULL)};
+        int node, shp = parts[0] < 0 || parts[1] < 0 ? -1 : cs_ts_emit(c, "Concat", parts, 2, &node);
+        if (shp < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0))
+            return shp < 0 ? NULL : cs_ts_oom(c);
+        int ins[2] = {x->value, shp};
+        return cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), -1);
+    }
     return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "flatten(start_dim=%lld, end_dim=%lld) on a tensor of unknown rank",
                       (long long)s, (long long)e);
 }
@@ -113,11 +129,25 @@ static tv *cat(ts_ctx *c, tv *list, tv *dim)
             free(ins);
             return NULL;
         }
-    int node, out = cs_ts_emit(c, "Concat", ins, list->n, &node);
+    /* the executor takes at most 64 inputs a node: longer lists (SSD's 90 classes) concatenate in groups */
+    int m = list->n, out = -1;
+    while (m > 0) {
+        int groups = 0;
+        for (int k = 0; k < m; k += 64, groups++) {
+            int node, len = m - k < 64 ? m - k : 64;
+            out = cs_ts_emit(c, "Concat", ins + k, len, &node);
+            if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", cs_ts_get_int(dim, 0)))
+                out = -1, cs_ts_oom(c);
+            if (out < 0)
+                break;
+            ins[groups] = out;
+        }
+        if (out < 0 || groups == 1)
+            break;
+        m = groups;
+    }
     free(ins);
-    if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", cs_ts_get_int(dim, 0)))
-        return cs_ts_oom(c);
-    return cs_ts_result(c, out, list->items[0]->rank);
+    return out < 0 ? NULL : cs_ts_result(c, out, list->items[0]->rank);
 }
 
 static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
@@ -125,7 +155,8 @@ static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
     int np = pads && (pads->kind == TV_LIST || pads->kind == TV_TUPLE) ? pads->n : -1;
     if (!cs_ts_need_tensor(c, "pad", x) || np < 0 || np % 2 || np > 2 * CS_MAX_RANK)
         return np < 0 || np % 2 ? cs_ts_fail(c, CS_ERR_UNSUPPORTED, "pad with a pad list that is not a list") : NULL;
-    int r = x->rank >= 0 ? x->rank : 4; /* unknown rank: image tensors (NCHW) assumed */
+    bool by_axes = x->rank < 0; /* unknown rank: the padded axes named from the end (Pad's axes input) */
+    int r = by_axes ? np / 2 : x->rank;
     if (np / 2 > r)
         return cs_ts_fail(c, CS_ERR_SHAPE, "pad list longer than the tensor rank");
     /* torch: (last_begin, last_end, prev_begin, prev_end...) -> ONNX (begins..., ends...); items may be run-time */
@@ -135,23 +166,27 @@ static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
         return cs_ts_oom(c);
     for (int k = 0; k < 2 * r; k++)
         items[k] = zero;
+    int64_t axes[CS_MAX_RANK];
     for (int k = 0; k < np / 2; k++) {
-        items[r - 1 - k] = pads->items[2 * k];
-        items[2 * r - 1 - k] = pads->items[2 * k + 1];
+        int at = by_axes ? k : r - 1 - k; /* by axes: axis -1 - k */
+        items[at] = pads->items[2 * k];
+        items[r + at] = pads->items[2 * k + 1];
+        axes[k] = -1 - k;
     }
     ordered->items = items, ordered->n = 2 * r;
     float v = (float)cs_ts_get_f(value, 0.0);
-    int ins[3] = {x->value, cs_ts_shape_value(c, ordered), cs_ts_const_f32(c, &v, 1, true)};
-    if (ins[1] < 0 || ins[2] < 0)
+    int ins[4] = {x->value, cs_ts_shape_value(c, ordered), cs_ts_const_f32(c, &v, 1, true),
+                  by_axes ? cs_ts_const_ints(c, axes, r, false) : 0};
+    if (ins[1] < 0 || ins[2] < 0 || ins[3] < 0)
         return NULL;
-    int node, out = cs_ts_emit(c, "Pad", ins, 3, &node);
+    int node, out = cs_ts_emit(c, "Pad", ins, by_axes ? 4 : 3, &node);
     if (out < 0)
         return NULL;
     const char *m = mode && mode->kind == TV_STR ? mode->s : "constant";
     const char *om = strcmp(m, "reflect") == 0 ? "reflect" : strcmp(m, "replicate") == 0 ? "edge" : "constant";
     if (strcmp(m, "circular") == 0)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "circular padding");
-    return cs_attrs_add_string(cs_ts_attrs(c, node), "mode", om) ? cs_ts_result(c, out, r) : cs_ts_oom(c);
+    return cs_attrs_add_string(cs_ts_attrs(c, node), "mode", om) ? cs_ts_result(c, out, x->rank) : cs_ts_oom(c);
 }
 
 /* A slice bound as a 1-D i64 value: a run-time int's scalar, else the static `dflt`. */
@@ -256,6 +291,23 @@ tv *cs_ts_split_lazy(ts_ctx *c, const tv *lazy, int parts)
     return t;
 }
 
+/* split by a list of sizes some of which are run-time ints: one Split with the sizes as a value. */
+static tv *split_dyn(ts_ctx *c, tv *x, tv *sizes, int64_t dim)
+{
+    int ins[2] = {x->value, cs_ts_shape_value(c, sizes)};
+    if (ins[1] < 0)
+        return NULL;
+    int parts = sizes->n, *outs = malloc((size_t)parts * sizeof *outs);
+    int node = outs ? cs_ts_emit_multi(c, "Split", ins, 2, outs, parts) : -1;
+    tv *r = NULL;
+    if (node >= 0 && cs_attrs_add_int(&c->g->nodes[node].attrs, "axis", dim))
+        r = cs_ts_tuple_of(c, outs, parts, x->rank);
+    else if (!c->err->status)
+        cs_ts_oom(c);
+    free(outs);
+    return r;
+}
+
 static tv *split(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     tv *x = A(0, "self");
@@ -270,6 +322,8 @@ static tv *split(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     if (s && s->kind == TV_INT && !s->dyn)
         return split_by_size(c, x, s->i, dim);
     int ns = cs_ts_ints_of(s, sizes, 1024, 1);
+    if (ns < 1 && s && (s->kind == TV_LIST || s->kind == TV_TUPLE) && s->n >= 1 && s->n <= 1024)
+        return split_dyn(c, x, s, dim); /* sizes known at run time (anchors per level) */
     if (ns < 1)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s with non-constant sizes", name);
     return split_parts(c, x, sizes, ns, dim);
@@ -462,12 +516,14 @@ static tv *lower_index(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     for (int k = 0; l && (l->kind == TV_LIST || l->kind == TV_TUPLE) && k < l->n; k++)
         if (l->items[k]->kind == TV_TENSOR)
             dim = dim < 0 ? k : dim, count++;
+    if (count > 1)
+        return cs_ts_index_multi(c, x, l);
     if (count != 1)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::index with %d index tensors (one is supported)", count);
     tv *idx = l->items[dim];
     const cs_tensor *it = c->g->values[idx->value].data;
-    if (it && it->dtype == CS_DT_BOOL)
-        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::index with a boolean mask");
+    if ((it && it->dtype == CS_DT_BOOL) || idx->dt == CS_DT_BOOL)
+        return cs_ts_index_mask(c, x, idx, dim);
     int node, ins[2] = {x->value, idx->value};
     int out = cs_ts_emit(c, "Gather", ins, 2, &node);
     if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", dim))

@@ -92,6 +92,8 @@ static tv *scalar_op(ts_ctx *c, const char *op, tv *a, tv *b)
             return op[0] == 'r' && op[1] == 's' ? cs_ts_dyn_int_op(c, "sub", b, a) : cs_ts_dyn_int_op(c, op, a, b);
         bool cmp = !strcmp(op, "eq") || !strcmp(op, "ne") || !strcmp(op, "lt") || !strcmp(op, "gt") ||
                    !strcmp(op, "le") || !strcmp(op, "ge");
+        if (cmp && b && a->kind == TV_INT && b->kind == TV_INT) /* a run-time bool (an 'if' on it runs both ways) */
+            return cs_ts_dyn_int_op(c, op, a, b);
         return cmp ? cs_ts_unknown(c) : NULL; /* pow, div...: computed as tensors by the aten lowering */
     }
     double x, y = 0;
@@ -147,9 +149,15 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
         return strcmp(fn, "float") == 0 ? v : v ? builtin_int(c, fn, v) : NULL;
     }
     if (a->kind == TV_TENSOR) { /* int(NumToTensor(size)) and friends: a runtime scalar */
+        int val = a->value, node;
+        if (strcmp(fn, "int") == 0 && a->dt != CS_DT_I64) { /* int(floor(h * scale)): truncated to i64 */
+            val = cs_ts_emit(c, "Cast", &a->value, 1, &node);
+            if (val < 0 || !cs_attrs_add_int(&c->g->nodes[node].attrs, "to", CS_DT_I64))
+                return val < 0 ? NULL : cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
+        }
         tv *v = cs_ts_new(c, TV_INT);
         if (v)
-            v->dyn = true, v->value = a->value;
+            v->dyn = true, v->value = val;
         return v;
     }
     double d;
@@ -241,6 +249,7 @@ static tv *dict_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *han
         return NULL;
     }
     if (strcmp(name, "torch._set_item") == 0 && n == 3) {
+        c->writes++;
         if (args[1]->kind != TV_STR && (args[1]->kind != TV_INT || args[1]->dyn))
             return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "dict key only known at run time");
         for (int k = 0; k + 1 < d->n; k += 2)

@@ -343,6 +343,16 @@ static tv *eval_index(ts_ctx *c, frame *f, const ts_node *e)
         return v ? v : cs_ts_fail(c, CS_ERR_FORMAT, "dict has no such key%s%s", i->kind == TV_STR ? " " : "",
                                   i->kind == TV_STR ? i->s : "");
     }
+    if (a->kind == TV_TENSOR && a->s && strcmp(a->s, CS_TS_SIZE_LIST) == 0 && i->kind == TV_INT) {
+        int node, ins[2] = {a->value, i->dyn ? i->value : cs_ts_const_ints(c, &i->i, 1, true)};
+        int out = ins[1] < 0 ? -1 : cs_ts_emit(c, "Gather", ins, 2, &node); /* x.size()[k] of unknown rank */
+        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0))
+            return out < 0 ? NULL : cs_ts_oom(c);
+        tv *v = cs_ts_new(c, TV_INT);
+        if (v)
+            v->dyn = true, v->value = out;
+        return v;
+    }
     return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: subscript of a run-time value");
 }
 
@@ -474,6 +484,99 @@ static bool block_raises(const ts_node *b)
     return false;
 }
 
+static bool frame_copy(ts_ctx *c, frame *dst, const frame *src)
+{
+    *dst = (frame){.file = src->file};
+    for (int k = 0; k < src->n; k++)
+        if (!bind(c, dst, src->names[k], src->vals[k]))
+            return false;
+    return true;
+}
+
+static bool tensor_like(const tv *v)
+{
+    return v->kind == TV_TENSOR || ((v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn);
+}
+
+static bool same_static(const tv *a, const tv *b)
+{
+    if (a->kind != b->kind || a->dyn || b->dyn)
+        return false;
+    return a->kind == TV_NONE || ((a->kind == TV_INT || a->kind == TV_BOOL) && a->i == b->i) ||
+           (a->kind == TV_FLOAT && a->f == b->f) || (a->kind == TV_STR && strcmp(a->s, b->s) == 0);
+}
+
+/* The value of `name` after a run-time 'if': the same value, or Choose(cond, then, else) of two tensors/ints. */
+static tv *merge_value(ts_ctx *c, int cond, const char *name, tv *a, tv *b)
+{
+    if (a == b || same_static(a, b))
+        return a;
+    bool ia = a->kind == TV_INT && !a->dyn, ib = b->kind == TV_INT && !b->dyn;
+    if (!(tensor_like(a) || ia) || !(tensor_like(b) || ib) || (ia && ib))
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: an 'if' on a run-time value gives '%s' "
+                          "values of different kinds in its branches", name);
+    int ins[3] = {cond, ia ? cs_ts_const_ints(c, &a->i, 1, true) : a->value,
+                  ib ? cs_ts_const_ints(c, &b->i, 1, true) : b->value};
+    int node, out = ins[1] < 0 || ins[2] < 0 ? -1 : cs_ts_emit(c, "Choose", ins, 3, &node);
+    if (out < 0 || cs_ts_ours(c, node) < 0)
+        return out < 0 ? NULL : cs_ts_oom(c);
+    if (a->kind == TV_INT || b->kind == TV_INT) {
+        tv *v = a->kind == b->kind ? cs_ts_new(c, TV_INT) : cs_ts_tensor(c, out, 0);
+        if (v && v->kind == TV_INT)
+            v->dyn = true, v->value = out;
+        return v;
+    }
+    tv *r = cs_ts_result(c, out, a->rank == b->rank ? a->rank : -1);
+    if (r)
+        r->dt = a->dt == b->dt ? a->dt : CS_DT_UNDEFINED;
+    return r;
+}
+
+/* 'if' on a run-time tensor: both branches run at load time (neither may write in place or mutate a list),
+ * and each name they bind differently becomes Choose(cond, then, else). A branch that raises is never taken. */
+static xres exec_if_runtime(ts_ctx *c, frame *f, const ts_node *s, const tv *cond)
+{
+    frame fa, fb;
+    int64_t writes = c->writes;
+    if (!frame_copy(c, &fa, f) || !frame_copy(c, &fb, f)) {
+        frame_free(&fa);
+        return X_ERROR;
+    }
+    xres xa = exec_block(c, &fa, s->kids[1]), xb = xa == X_ERROR ? X_ERROR : s->n > 2 ? exec_block(c, &fb, s->kids[2]) : X_NORMAL;
+    xres r = X_NORMAL;
+    c->line = s->line;
+    if (xa == X_ERROR || xb == X_ERROR) {
+        r = X_ERROR;
+    } else if (c->writes != writes) {
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: an 'if' on a run-time value writes a tensor in "
+                   "place or changes a list in a branch");
+        r = X_ERROR;
+    } else if (xa == X_RETURN || xb == X_RETURN) {
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: return inside an 'if' on a run-time value");
+        r = X_ERROR;
+    } else if (xa == X_RAISE || xb == X_RAISE) { /* an input check: the other branch is the one that runs */
+        const frame *keep = xa == X_RAISE ? &fb : &fa;
+        for (int k = 0; xa != xb && k < keep->n; k++)
+            if (!bind(c, f, keep->names[k], keep->vals[k]))
+                r = X_ERROR;
+        r = xa == xb ? X_RAISE : r;
+    } else {
+        for (int pass = 0; pass < 2 && r == X_NORMAL; pass++) {
+            const frame *src = pass ? &fb : &fa, *oth = pass ? &fa : &fb;
+            for (int k = 0; k < src->n && r == X_NORMAL; k++) {
+                tv *va = lookup(&fa, src->names[k]), *vb = lookup(&fb, src->names[k]), *m;
+                if (!va || !vb || (pass && lookup(oth, src->names[k])))
+                    continue; /* bound on one path only (unusable after the 'if'), or merged in the first pass */
+                if (!(m = merge_value(c, cond->value, src->names[k], va, vb)) || !bind(c, f, src->names[k], m))
+                    r = X_ERROR;
+            }
+        }
+    }
+    frame_free(&fa);
+    frame_free(&fb);
+    return r;
+}
+
 static xres exec_if(ts_ctx *c, frame *f, const ts_node *s)
 {
     tv *cond = eval(c, f, s->kids[0]);
@@ -481,11 +584,13 @@ static xres exec_if(ts_ctx *c, frame *f, const ts_node *s)
         return X_ERROR;
     bool known, t = cs_ts_truthy(cond, &known);
     const ts_node *other = s->n > 2 ? s->kids[2] : NULL;
-    if (!known) { /* unknown at load time: fine only when one side just raises (an input check) */
+    if (!known) { /* unknown at load time: one side just raises (an input check), or both run */
         if (block_raises(s->kids[1]))
             t = false;
         else if (block_raises(other))
             t = true;
+        else if (tensor_like(cond))
+            return exec_if_runtime(c, f, s, cond);
         else {
             c->line = s->line;
             cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: 'if' on a value only known at run time");

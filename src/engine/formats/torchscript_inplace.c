@@ -56,6 +56,7 @@ tv *cs_ts_write(ts_ctx *c, tv *x, int value)
 {
     if (value < 0)
         return NULL;
+    c->writes++;
     x->value = value;
     for (tv *v = x; v->view_of; v = v->view_of) {
         int nb = splice(c, v);

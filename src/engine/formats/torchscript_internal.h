@@ -45,6 +45,7 @@ typedef struct tv {
     int64_t vdim;       /* the cut: view_of[lo:hi] along vdim (1-D i64 values vlo, vhi; vhi -1: to the end), */
     int vlo, vhi;       /* or view_of[lo] when vselect (vlo a 1-D i64 value, vhi that index + 1, -1 when last) */
     bool vselect;
+    cs_dtype dt;        /* TENSOR: its dtype when known at load (comparisons: bool, arange: i64), else UNDEFINED */
 } tv;
 
 typedef struct ts_ctx {
@@ -79,6 +80,7 @@ typedef struct ts_ctx {
     struct tv **sval;
     int n_s;
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
+    int64_t writes;     /* in-place tensor writes and list mutations so far (a run-time 'if' allows none) */
 } ts_ctx;
 
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
@@ -196,7 +198,14 @@ typedef struct ts_aten_def {
  * shapes (torchscript_aten_shape.c), reductions, comparisons and casts (torchscript_aten_math.c), LSTM/GRU/RNN
  * (torchscript_aten_rnn.c), fused attention (torchscript_aten_attn.c), torchvision ops (torchscript_aten_vision.c). */
 extern const ts_aten_def cs_ts_aten_core[], cs_ts_aten_nn[], cs_ts_aten_shape[], cs_ts_aten_math[], cs_ts_aten_rnn[],
-    cs_ts_aten_attn[], cs_ts_aten_vision[], cs_ts_aten_inplace[];
+    cs_ts_aten_attn[], cs_ts_aten_vision[], cs_ts_aten_inplace[], cs_ts_aten_detect[];
+/* x[mask] with a boolean mask over dim `dim` (1-D: Compress along it; x's full shape: over the flattened x). */
+tv *cs_ts_index_mask(ts_ctx *c, tv *x, tv *mask, int dim);
+/* x[i0, i1, ...] with integer index tensors on the leading dims (broadcast together): a GatherND. */
+tv *cs_ts_index_multi(ts_ctx *c, tv *x, const tv *list);
+/* floor division ("floordiv") or remainder ("remainder") of a and b when both hold integers (load-time or run-time
+ * ints, integer tensors): Python semantics in i64 (Mod with the divisor's sign); NULL without error otherwise. */
+tv *cs_ts_int_divmod(ts_ctx *c, const char *op, tv *a, tv *b);
 
 /* x.split(int) whose part count is only known when unpacked: TV_UNKNOWN with s == CS_TS_LAZY_SPLIT, value = x,
  * i = size, f = dim; cs_ts_split_lazy makes the parts once the unpacking names how many. */

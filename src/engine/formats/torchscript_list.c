@@ -105,8 +105,10 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
             b->i = (strcmp(args[0]->s, args[1]->s) == 0) == (name[6] == 'e');
         return b;
     }
-    if (strcmp(name, "torch.append") == 0 && n == 2 && args[0]->kind == TV_LIST)
+    if (strcmp(name, "torch.append") == 0 && n == 2 && args[0]->kind == TV_LIST) {
+        c->writes++;
         return append(c, args[0], args[1]);
+    }
     if (strcmp(name, "torch.__contains__") == 0 && n == 2 && is_seq(args[0]))
         return contains(c, args[0], args[1]);
     if ((strcmp(name, "torch.list") == 0 || strcmp(name, "list") == 0) && n == 1 && is_seq(args[0]))

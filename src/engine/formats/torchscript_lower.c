@@ -150,7 +150,7 @@ int cs_ts_operand(ts_ctx *c, const tv *v)
         return -1;
     if (v->kind == TV_TENSOR)
         return v->value;
-    if (v->kind == TV_INT && v->dyn)
+    if ((v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn)
         return v->value;
     double d;
     if (cs_ts_get_num(v, &d)) {
@@ -163,6 +163,8 @@ int cs_ts_operand(ts_ctx *c, const tv *v)
 
 tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v)
 {
+    if (v && (v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn) /* NumToTensor(size): its 0-d i64 value */
+        return (tv *)v;
     if (!v || v->kind != TV_TENSOR)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s expects a tensor argument", op);
     return (tv *)v;

@@ -532,7 +532,11 @@ static ts_node *def(parser *p)
         cs_ts_next(p);
         if (cs_ts_is_op(p, ":")) {
             cs_ts_next(p);
-            node_free(expr(p));
+            ts_node *ty = expr(p);
+            prm->i = ty && ty->kind == TS_INDEX && ty->n == 2 && ty->kids[0]->kind == TS_NAME && /* List[Tensor] */
+                     strcmp(ty->kids[0]->name, "List") == 0 && ty->kids[1]->kind == TS_NAME &&
+                     strcmp(ty->kids[1]->name, "Tensor") == 0;
+            node_free(ty);
         }
         if (cs_ts_is_op(p, "=")) {
             cs_ts_next(p);

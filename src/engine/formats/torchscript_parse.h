@@ -26,7 +26,7 @@ typedef enum {
     TS_WHILE,     /* kids[0] condition, kids[1] body */
     TS_BLOCK,
     TS_DEF,       /* name; kids: params (TS_PARAM)..., last = body */
-    TS_PARAM,     /* name; kids[0] = default or NULL */
+    TS_PARAM,     /* name; kids[0] = default or NULL; i = 1 when annotated List[Tensor] */
     TS_CLASS      /* name; kids: TS_DEF methods and TS_ASSIGN class constants (attr name in ->name) */
 } ts_kind;
 

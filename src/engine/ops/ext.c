@@ -136,7 +136,27 @@ static cs_status transpose_dims(cs_kernel_ctx *ctx)
     return CS_OK;
 }
 
+/* Choose(cond, a, b): a copy of a when the one-element cond is non-zero, else of b (any shapes and dtypes):
+ * a TorchScript 'if' on a run-time value, both branches computed, one kept. */
+static cs_status choose(cs_kernel_ctx *ctx)
+{
+    cs_status st = cs_kernel_need_inputs(ctx, 3);
+    if (st)
+        return st;
+    if (cs_tensor_numel(ctx->in[0]) != 1)
+        return cs_kernel_fail(ctx, CS_ERR_SHAPE, "the condition has %lld elements, not one",
+                              (long long)cs_tensor_numel(ctx->in[0]));
+    const cs_tensor *x = cs_tensor_get_f64(ctx->in[0], 0) != 0 ? ctx->in[1] : ctx->in[2];
+    cs_tensor *y = cs_kernel_output(ctx, 0, x->dtype, x->rank, x->dims);
+    if (!y)
+        return ctx->err->status;
+    if (x->nbytes)
+        memcpy(y->data, x->data, x->nbytes);
+    return CS_OK;
+}
+
 const cs_op_def cs_ops_ext[] = {
+    {.name = "Choose", .run = choose},
     {.name = "AdaptiveAvgPool2d", .run = adaptive_avg_pool2d},
     {.name = "GroupNorm", .run = group_norm},
     {.name = "TransposeDims", .run = transpose_dims},
