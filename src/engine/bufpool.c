@@ -71,7 +71,7 @@ void cs_bufpool_give(cs_bufpool *pool, cs_tensor *t)
 {
     if (!t)
         return;
-    if (!pool || !t->data || t->nbytes > POOL_MAX_BYTES) {
+    if (!pool || !t->data || t->nbytes > POOL_MAX_BYTES || t->kind != CS_VALUE_TENSOR || t->dtype == CS_DT_STRING) {
         cs_tensor_free(t);
         return;
     }

@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "formats/onnx.h"
 #include "model.h"
+#include "value.h"
 
 static bool is_dir(const char *path)
 {
@@ -138,7 +139,7 @@ static const char *base_name(const char *dir)
     return buf;
 }
 
-/* Compares got against expected; fills reason on mismatch and raises *max_abs. */
+/* Compares numeric tensor got against expected; fills reason on mismatch and raises *max_abs. */
 static bool compare_tensor(const cs_tensor *got, const cs_tensor *want, double rtol, double atol, const char *label,
                            double *max_abs, char *reason, size_t reason_size)
 {
@@ -172,6 +173,50 @@ static bool compare_tensor(const cs_tensor *got, const cs_tensor *want, double r
     return true;
 }
 
+static bool compare_strings(const cs_tensor *got, const cs_tensor *want, const char *label, char *reason,
+                            size_t reason_size)
+{
+    char s1[160], s2[160];
+    if (!cs_tensor_same_shape(got, want)) {
+        snprintf(reason, reason_size, "%s: shape %s, expected %s", label, cs_shape_str(got->rank, got->dims, s1, sizeof s1),
+                 cs_shape_str(want->rank, want->dims, s2, sizeof s2));
+        return false;
+    }
+    for (int64_t i = 0, n = cs_string_count(want); i < n; i++)
+        if (strcmp(cs_string_at(got, i), cs_string_at(want, i)) != 0) {
+            snprintf(reason, reason_size, "%s: string %lld is '%.60s', expected '%.60s'", label, (long long)i,
+                     cs_string_at(got, i), cs_string_at(want, i));
+            return false;
+        }
+    return true;
+}
+
+/* Compares values of any kind: sequences element by element, optionals by presence then content. */
+static bool compare_value(const cs_tensor *got, const cs_tensor *want, double rtol, double atol, const char *label,
+                          double *max_abs, char *reason, size_t reason_size)
+{
+    if (got->kind != want->kind || (got->dtype == CS_DT_STRING) != (want->dtype == CS_DT_STRING)) {
+        snprintf(reason, reason_size, "%s: a %s, expected a %s", label, cs_value_kind_name(got),
+                 cs_value_kind_name(want));
+        return false;
+    }
+    if (want->kind == CS_VALUE_TENSOR)
+        return want->dtype == CS_DT_STRING ? compare_strings(got, want, label, reason, reason_size)
+                                           : compare_tensor(got, want, rtol, atol, label, max_abs, reason, reason_size);
+    if (got->n_items != want->n_items) {
+        snprintf(reason, reason_size, "%s: %s of %d element(s), expected %d", label, cs_value_kind_name(want),
+                 got->n_items, want->n_items);
+        return false;
+    }
+    for (int i = 0; i < want->n_items; i++) {
+        char sub[300];
+        snprintf(sub, sizeof sub, "%.240s[%d]", label, i);
+        if (!compare_value(got->items[i], want->items[i], rtol, atol, sub, max_abs, reason, reason_size))
+            return false;
+    }
+    return true;
+}
+
 /* The ONNX test data stores bfloat16 tensors as UINT16 with the same bits: read them as bf16 where
  * the model says bf16, so both inputs and expected outputs carry the model's dtype. */
 static void reinterpret_bf16(cs_tensor *t, cs_dtype wanted)
@@ -190,7 +235,7 @@ static void run_data_set(const char *set_dir, const cs_graph *g, const cs_plan *
     bool ok = inputs && outputs;
     for (int i = 0; ok && i < g->n_inputs; i++) {
         snprintf(path, sizeof path, "%s/input_%d.pb", set_dir, i);
-        if (cs_onnx_read_tensor_file(path, &inputs[i], NULL, &err) != CS_OK) {
+        if (cs_onnx_read_value_file(path, g->values[g->inputs[i]].kind, &inputs[i], &err) != CS_OK) {
             snprintf(r->reason, sizeof r->reason, "%s", err.msg);
             ok = false;
         } else {
@@ -204,7 +249,7 @@ static void run_data_set(const char *set_dir, const cs_graph *g, const cs_plan *
     for (int o = 0; ok && o < g->n_outputs; o++) {
         cs_tensor *want;
         snprintf(path, sizeof path, "%s/output_%d.pb", set_dir, o);
-        if (cs_onnx_read_tensor_file(path, &want, NULL, &err) != CS_OK) {
+        if (cs_onnx_read_value_file(path, g->values[g->outputs[o]].kind, &want, &err) != CS_OK) {
             snprintf(r->reason, sizeof r->reason, "%s", err.msg);
             ok = false;
             break;
@@ -214,7 +259,7 @@ static void run_data_set(const char *set_dir, const cs_graph *g, const cs_plan *
         snprintf(label, sizeof label, "%s output %d ('%s')", base_name(set_dir), o, g->values[g->outputs[o]].name);
         if (isnan(r->max_abs_err))
             r->max_abs_err = 0;
-        ok = compare_tensor(outputs[o], want, rtol, atol, label, &r->max_abs_err, r->reason, sizeof r->reason);
+        ok = compare_value(outputs[o], want, rtol, atol, label, &r->max_abs_err, r->reason, sizeof r->reason);
         cs_tensor_free(want);
     }
     if (!ok)

@@ -3,6 +3,7 @@
 #include "exec.h"
 #include "membudget.h"
 #include "precision.h"
+#include "value.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ void cs_plan_free(cs_plan *plan)
     free(plan->fusion_of);
     free(plan->pos);
     free(plan->nhwc_ok);
+    free(plan->takes_values);
     cs_dnnl_cache_free(plan->cache);
     cs_bufpool_free(atomic_load(&plan->pool));
     free(plan);
@@ -205,6 +207,66 @@ static cs_status check_single_producer(const cs_graph *g, cs_error *err)
 
 static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_error *err);
 
+/* Ops that take sequences, optionals or string tensors (and check which they get); every other op gets
+ * numeric tensors only. */
+static bool op_takes_values(const cs_node *node)
+{
+    static const char *const ops[] = {
+        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "Optional", "OptionalHasElement",
+        "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
+        "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
+    };
+    if (node->domain[0] && strcmp(node->domain, "ai.onnx") != 0)
+        return false;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(node->op, ops[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Can a sequence, optional or string tensor arise in g? From a declared input, an outer value captured by a
+ * subgraph, a string constant, or a node of an op that makes them (control flow passes on what it gets). */
+static bool graph_has_values(const cs_graph *g)
+{
+    if (g->n_captures > 0)
+        return true;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const cs_value *v = &g->values[g->inputs[i]];
+        if (v->kind != CS_VALUE_TENSOR || v->dtype == CS_DT_STRING)
+            return true;
+    }
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].data && !cs_value_plain(g->values[v].data))
+            return true;
+    for (int n = 0; n < g->n_nodes; n++)
+        if (op_takes_values(&g->nodes[n]) && strcmp(g->nodes[n].op, "Identity") != 0)
+            return true;
+    return false;
+}
+
+static cs_status plan_values(const cs_graph *g, cs_plan *plan, cs_error *err)
+{
+    if (!graph_has_values(g))
+        return CS_OK;
+    plan->takes_values = calloc((size_t)g->n_nodes + 1, sizeof(bool));
+    if (!plan->takes_values)
+        return cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory planning the graph", g->path);
+    for (int n = 0; n < g->n_nodes; n++)
+        plan->takes_values[n] = op_takes_values(&g->nodes[n]);
+    return CS_OK;
+}
+
+/* A sequence, optional or string tensor reaching an op that computes on numbers: refused by name. */
+static cs_status check_plain_inputs(const cs_node *node, const cs_tensor *const *in, cs_error *err)
+{
+    for (int i = 0; i < node->n_inputs; i++)
+        if (in[i] && !cs_value_plain(in[i]))
+            return cs_error_set(err, CS_ERR_UNSUPPORTED, "node '%s' (%s): input %d is a %s, which this op does not "
+                                "take", node->name && node->name[0] ? node->name : node->op, node->op, i,
+                                cs_value_kind_name(in[i]));
+    return CS_OK;
+}
+
 cs_status cs_plan_build(const cs_graph *g, cs_plan **out, cs_error *err)
 {
     return plan_build(g, out, true, err);
@@ -261,6 +323,8 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
         for (int i = 0; i < g->n_outputs; i++)
             plan->is_output[g->outputs[i]] = true;
         st = cs_plan_fuse(g, plan, err);
+        if (st == CS_OK)
+            st = plan_values(g, plan, err);
         plan->cache = cs_dnnl_cache_new(); /* NULL only disables caching */
     }
     free(is_input);
@@ -497,6 +561,10 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
                             node_label(g, n));
     for (int i = 0; i < node->n_inputs; i++)
         in_buf[i] = node->inputs[i] >= 0 ? rs->live[node->inputs[i]] : NULL;
+    if (rs->plan->takes_values && !rs->plan->takes_values[n] && check_plain_inputs(node, in_buf, err) != CS_OK) {
+        cs_error_prefix(err, "%s: ", g->path);
+        return err->status;
+    }
     memset(out_buf, 0, sizeof out_buf);
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = in_buf, .n_in = node->n_inputs, .out = out_buf,
                          .n_out = node->n_outputs, .opset = g->opset, .err = err, .pool = rs->pool, .sub = &subgraphs,
@@ -548,7 +616,7 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     if (opts && opts->observer)
         for (int o = 0; o < node->n_outputs; o++) {
             int v = fused && o == 0 ? f->out_value : node->outputs[o];
-            if (v < 0 || (rs->observe && !rs->observe[v]))
+            if (v < 0 || (rs->observe && !rs->observe[v]) || (rs->plan->takes_values && !cs_value_plain(rs->live[v])))
                 continue;
             if ((st = canonicalise(rs, v, err)) != CS_OK)
                 return st;
@@ -695,7 +763,9 @@ cs_status cs_exec_node_as(const cs_graph *g, const cs_node *node, const cs_tenso
         outputs[o] = NULL;
     cs_kernel_ctx ctx = {.graph = g, .node = node, .in = inputs, .n_in = node->n_inputs, .out = outputs,
                          .n_out = node->n_outputs, .opset = g->opset, .err = err, .sub = &subgraphs};
-    cs_status st = def->run(&ctx);
+    cs_status st = op_takes_values(node) ? CS_OK : check_plain_inputs(node, inputs, err);
+    if (st == CS_OK)
+        st = def->run(&ctx);
     if (st == CS_OK)
         cs_precision_round_outputs(g, node, outputs);
     if (st != CS_OK) {

@@ -72,6 +72,7 @@ typedef struct cs_value {
     int producer;          /* index of the node producing it, -1 for inputs and constants */
     cs_layout layout;      /* semantic layout where the loader knows it */
     cs_dtype dtype;        /* declared dtype, CS_DT_UNDEFINED when unknown */
+    cs_value_kind kind;    /* declared kind: tensor (also when unknown), sequence or optional (value.h) */
     int rank;              /* declared rank, -1 when unknown */
     int64_t dims[CS_MAX_RANK]; /* declared dims, -1 for symbolic/unknown */
     bool raw_pixels;       /* image input: feed raw 0..255 pixels, the model scales them itself (CoreML) */

@@ -24,6 +24,9 @@ typedef struct cs_plan {
     int *pos;              /* per node: its position in order */
     bool *nhwc_ok;         /* per node: its output may stay channels-last (every consumer takes that layout) */
     struct cs_dnnl_cache *cache; /* oneDNN primitives and packed weights of this plan's graph */
+    /* per node: the op takes sequences, optionals and string tensors (value.h); NULL when no such value can
+     * arise in the graph, so numeric graphs check nothing at run time */
+    bool *takes_values;
 } cs_plan;
 
 #endif

@@ -79,7 +79,7 @@ bool cs_shape_numel(int rank, const int64_t *dims, int64_t *numel)
 
 cs_tensor *cs_tensor_new(cs_dtype dtype, int rank, const int64_t *dims, cs_error *err)
 {
-    size_t esize = cs_dtype_size(dtype);
+    size_t esize = dtype == CS_DT_STRING ? sizeof(char *) : cs_dtype_size(dtype);
     if (esize == 0) {
         cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor dtype %s (%d) is not supported", cs_dtype_name(dtype),
                      (int)dtype);
@@ -124,8 +124,51 @@ cs_tensor *cs_tensor_new_like(const cs_tensor *like, cs_dtype dtype, cs_error *e
     return cs_tensor_new(dtype, like->rank, like->dims, err);
 }
 
+/* A deep copy of a string tensor: every element string copied (NULL stays NULL, reading as ""). */
+static cs_tensor *clone_strings(const cs_tensor *t, cs_error *err)
+{
+    cs_tensor *c = cs_tensor_new(CS_DT_STRING, t->rank, t->dims, err);
+    for (size_t i = 0; c && i < t->nbytes / sizeof(char *); i++) {
+        const char *s = ((char *const *)t->data)[i];
+        if (s && !(((char **)c->data)[i] = strdup(s))) {
+            cs_tensor_free(c);
+            cs_error_set(err, CS_ERR_NOMEM, "out of memory copying a string tensor");
+            return NULL;
+        }
+    }
+    return c;
+}
+
+/* A deep copy of a sequence or an optional (value.h): the container's fields and a copy of every item. */
+static cs_tensor *clone_items(const cs_tensor *t, cs_error *err)
+{
+    cs_tensor *c = calloc(1, sizeof *c);
+    if (c) {
+        *c = *t;
+        c->n_items = 0;
+        c->items = t->n_items ? calloc((size_t)t->n_items, sizeof *c->items) : NULL;
+    }
+    if (!c || (t->n_items && !c->items)) {
+        free(c);
+        cs_error_set(err, CS_ERR_NOMEM, "out of memory copying a sequence or optional");
+        return NULL;
+    }
+    for (int i = 0; i < t->n_items; i++) {
+        if (!(c->items[i] = cs_tensor_clone(t->items[i], err))) {
+            cs_tensor_free(c);
+            return NULL;
+        }
+        c->n_items = i + 1;
+    }
+    return c;
+}
+
 cs_tensor *cs_tensor_clone(const cs_tensor *t, cs_error *err)
 {
+    if (t->kind != CS_VALUE_TENSOR)
+        return clone_items(t, err);
+    if (t->dtype == CS_DT_STRING)
+        return clone_strings(t, err);
     cs_tensor *c = cs_tensor_new(t->dtype, t->rank, t->dims, err);
     if (c && t->nbytes)
         memcpy(c->data, t->data, t->nbytes);
@@ -136,6 +179,11 @@ void cs_tensor_free(cs_tensor *t)
 {
     if (!t)
         return;
+    for (size_t i = 0; t->dtype == CS_DT_STRING && t->data && i < t->nbytes / sizeof(char *); i++)
+        free(((char **)t->data)[i]);
+    for (int i = 0; i < t->n_items; i++)
+        cs_tensor_free(t->items[i]);
+    free(t->items);
     free(t->data);
     free(t);
 }

@@ -20,7 +20,7 @@ typedef enum {
     CS_DT_I16 = 5,
     CS_DT_I32 = 6,
     CS_DT_I64 = 7,
-    CS_DT_STRING = 8, /* not supported for data; named so messages can say so */
+    CS_DT_STRING = 8, /* data is char *[numel], each element an owned NUL-terminated string (NULL reads as "") */
     CS_DT_BOOL = 9,
     CS_DT_F16 = 10,
     CS_DT_F64 = 11,
@@ -47,12 +47,20 @@ typedef enum {
     CS_LAYOUT_COUNT
 } cs_layout;
 
+/* What a value is (ONNX's value kinds). Every ordinary tensor is CS_VALUE_TENSOR (zero). A sequence or an
+ * optional (value.h) carries dtype undefined, shape [0] and no data, so code that ignores the kind sees an
+ * empty tensor it cannot compute with; the executor keeps such values away from ops that do not take them. */
+typedef enum { CS_VALUE_TENSOR = 0, CS_VALUE_SEQUENCE, CS_VALUE_OPTIONAL } cs_value_kind;
+
 typedef struct cs_tensor {
     cs_dtype dtype;
     int rank;
     int64_t dims[CS_MAX_RANK];
     void *data;     /* owned, row-major, nbytes long (may be NULL when nbytes is 0) */
     size_t nbytes;
+    cs_value_kind kind;
+    int n_items;               /* sequence: its length; optional: 0 (empty) or 1 */
+    struct cs_tensor **items;  /* owned: the sequence's elements, or the optional's content */
 } cs_tensor;
 
 size_t cs_dtype_size(cs_dtype dtype);            /* 0 for unsupported dtypes */
@@ -68,7 +76,9 @@ bool cs_shape_numel(int rank, const int64_t *dims, int64_t *numel);
 cs_tensor *cs_tensor_new(cs_dtype dtype, int rank, const int64_t *dims, cs_error *err);
 /* A new tensor shaped like `like` with dtype `dtype`. */
 cs_tensor *cs_tensor_new_like(const cs_tensor *like, cs_dtype dtype, cs_error *err);
+/* A deep copy (string elements, sequence and optional items included). */
 cs_tensor *cs_tensor_clone(const cs_tensor *t, cs_error *err);
+/* Frees t with its data, strings and items; NULL is fine. */
 void cs_tensor_free(cs_tensor *t);
 
 int64_t cs_tensor_numel(const cs_tensor *t);

@@ -148,10 +148,14 @@ static cs_status constant_value(loader *ld, const cs_attrs *attrs, const char *w
 static void declare_value_info(cs_graph *g, int v, const Onnx__ValueInfoProto *vi)
 {
     const Onnx__TypeProto *tp = vi->type;
+    cs_value *val = &g->values[v];
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE)
+        val->kind = CS_VALUE_SEQUENCE;
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE)
+        val->kind = CS_VALUE_OPTIONAL;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-    cs_value *val = &g->values[v];
     if (tt->has_elem_type)
         val->dtype = (cs_dtype)tt->elem_type;
     if (tt->shape && tt->shape->n_dim <= CS_MAX_RANK) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../fileio.h"
+#include "../value.h"
 #include "onnx.h"
 #include "onnx_internal.h"
 
@@ -57,6 +58,29 @@ static uint64_t typed_count(const Onnx__TensorProto *tp)
     return (uint64_t)tp->n_float_data + tp->n_double_data + tp->n_int64_data + tp->n_uint64_data + tp->n_int32_data;
 }
 
+/* A string tensor from string_data: one entry per element, each copied (bounded by CS_STRING_MAX_BYTES). */
+static cs_status convert_strings(const Onnx__TensorProto *tp, const char *name, cs_tensor **out, cs_error *err)
+{
+    int64_t numel;
+    char shape[160];
+    if (!cs_shape_numel((int)tp->n_dims, tp->dims, &numel) || (uint64_t)numel != tp->n_string_data)
+        return cs_error_set(err, CS_ERR_FORMAT, "string tensor '%s' holds %zu strings but its dims %s need %lld", name,
+                            tp->n_string_data, cs_shape_str((int)tp->n_dims, tp->dims, shape, sizeof shape),
+                            (long long)(cs_shape_numel((int)tp->n_dims, tp->dims, &numel) ? numel : -1));
+    cs_tensor *t = cs_tensor_new(CS_DT_STRING, (int)tp->n_dims, tp->dims, err);
+    for (int64_t i = 0; t && i < numel; i++)
+        if (cs_string_set(t, i, (const char *)tp->string_data[i].data, tp->string_data[i].len, err) != CS_OK) {
+            cs_tensor_free(t);
+            t = NULL;
+        }
+    if (!t) {
+        cs_error_prefix(err, "tensor '%s': ", name);
+        return err ? err->status : CS_ERR_NOMEM;
+    }
+    *out = t;
+    return CS_OK;
+}
+
 cs_status cs_onnx_tensor_convert(const Onnx__TensorProto *tp, cs_tensor **out, cs_error *err)
 {
     return cs_onnx_tensor_convert_in(tp, NULL, out, err);
@@ -73,7 +97,7 @@ cs_status cs_onnx_tensor_convert_in(const Onnx__TensorProto *tp, const char *mod
                             tp->n_dims, CS_MAX_RANK);
     cs_dtype dtype = (cs_dtype)tp->data_type;
     if (dtype == CS_DT_STRING)
-        return cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor '%s' holds strings, which are not supported", name);
+        return convert_strings(tp, name, out, err);
     if (cs_dtype_size(dtype) == 0)
         return cs_error_set(err, CS_ERR_UNSUPPORTED, "tensor '%s' has unsupported data type %d", name,
                             (int)tp->data_type);

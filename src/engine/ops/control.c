@@ -1,6 +1,7 @@
-/* control.c — op family 'control': If, Loop and Scan, which run GRAPH-attribute subgraphs through the
+/* control.c — op family 'control': If, Loop, Scan and SequenceMap, which run GRAPH-attribute subgraphs through the
  * executor's runner lent in the kernel context (ops.h); a subgraph's outer-scope values arrive as the node's trailing inputs (see onnx.c). */
 #include "registry.h"
+#include "../value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static void free_all(cs_tensor **t, int n)
 /* A bool (or numeric) scalar's truth; false when absent or empty. */
 static bool truth(const cs_tensor *t)
 {
-    return t && cs_tensor_numel(t) > 0 && cs_tensor_get_f64(t, 0) != 0;
+    return t && cs_value_plain(t) && cs_tensor_numel(t) > 0 && cs_tensor_get_f64(t, 0) != 0;
 }
 
 /* ---- If ---- */
@@ -98,8 +99,8 @@ static cs_status op_if(cs_kernel_ctx *ctx)
     cs_status st = cs_kernel_need_inputs(ctx, 1);
     if (st != CS_OK)
         return st;
-    if (cs_tensor_numel(ctx->in[0]) != 1)
-        return cs_kernel_fail(ctx, CS_ERR_SHAPE, "the condition must hold exactly one element");
+    if (!cs_value_plain(ctx->in[0]) || cs_tensor_numel(ctx->in[0]) != 1)
+        return cs_kernel_fail(ctx, CS_ERR_SHAPE, "the condition must be a tensor of exactly one element");
     sub_run s;
     if ((st = sub_open(ctx, truth(ctx->in[0]) ? "then_branch" : "else_branch", &s)) != CS_OK)
         return st;
@@ -151,6 +152,10 @@ static cs_status stack_build(cs_kernel_ctx *ctx, const stack_list *l, int axis, 
         return *res ? CS_OK : cs_kernel_fail(ctx, local.status, "%s", local.msg);
     }
     const cs_tensor *first = l->items[0];
+    for (int64_t i = 0; i < l->n; i++)
+        if (!cs_value_plain(l->items[i]))
+            return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "a scan output is a %s (numeric tensors only)",
+                                  cs_value_kind_name(l->items[i]));
     for (int64_t i = 1; i < l->n; i++)
         if (!cs_tensor_same_shape(l->items[i], first) || l->items[i]->dtype != first->dtype)
             return cs_kernel_fail(ctx, CS_ERR_SHAPE, "a scan output changes shape or dtype between iterations");
@@ -281,7 +286,7 @@ static cs_status loop_init(cs_kernel_ctx *ctx, const sub_run *s, loop_state *ls)
 static cs_status loop_run(cs_kernel_ctx *ctx, const sub_run *s, loop_state *ls)
 {
     const cs_tensor *m = cs_kernel_input(ctx, 0), *c0 = cs_kernel_input(ctx, 1);
-    if ((m && cs_tensor_numel(m) != 1) || (c0 && cs_tensor_numel(c0) != 1))
+    if ((m && (!cs_value_plain(m) || cs_tensor_numel(m) != 1)) || (c0 && (!cs_value_plain(c0) || cs_tensor_numel(c0) != 1)))
         return cs_kernel_fail(ctx, CS_ERR_SHAPE, "M and cond must hold one element each");
     int64_t trips = m ? cs_tensor_get_i64(m, 0) : INT64_MAX;
     bool cond = c0 ? truth(c0) : true;
@@ -547,9 +552,73 @@ static cs_status op_scan(cs_kernel_ctx *ctx)
     return st;
 }
 
+/* ---- SequenceMap: the body once per position of the input sequences ---- */
+
+/* Checks the inputs: input 0 a sequence, the others sequences of its length or tensors; returns the length. */
+static int map_length(cs_kernel_ctx *ctx, int n_body_in)
+{
+    const cs_tensor *seq = cs_kernel_input(ctx, 0);
+    if (!seq || seq->kind != CS_VALUE_SEQUENCE) {
+        cs_kernel_fail(ctx, CS_ERR_ARG, "input 0 must be a sequence");
+        return -1;
+    }
+    if (n_body_in < 1 || ctx->n_in < n_body_in) {
+        cs_kernel_fail(ctx, CS_ERR_FORMAT, "the body takes %d inputs, the node has %d", n_body_in, ctx->n_in);
+        return -1;
+    }
+    for (int i = 1; i < n_body_in; i++) {
+        const cs_tensor *t = cs_kernel_input(ctx, i);
+        if (!t || t->kind == CS_VALUE_OPTIONAL || (t->kind == CS_VALUE_SEQUENCE && t->n_items != seq->n_items)) {
+            cs_kernel_fail(ctx, CS_ERR_ARG, "input %d must be a tensor or a sequence of %d elements", i, seq->n_items);
+            return -1;
+        }
+    }
+    return seq->n_items;
+}
+
+static cs_status map_run(cs_kernel_ctx *ctx, const sub_run *s, int len)
+{
+    int k = s->g->n_inputs, m = s->g->n_outputs;
+    const cs_tensor **in = calloc((size_t)k + 1, sizeof *in);
+    cs_tensor **out = calloc((size_t)m + 1, sizeof *out);
+    cs_status st = in && out ? CS_OK : cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
+    for (int o = 0; st == CS_OK && o < m; o++)
+        if (!(ctx->out[o] = cs_seq_new(ctx->err)))
+            st = ctx->err->status;
+    for (int p = 0; st == CS_OK && p < len; p++) {
+        for (int i = 0; i < k; i++)
+            in[i] = ctx->in[i]->kind == CS_VALUE_SEQUENCE ? ctx->in[i]->items[p] : ctx->in[i];
+        st = sub_exec(ctx, s, in, out);
+        for (int o = 0; st == CS_OK && o < m; o++)
+            if ((st = cs_seq_insert(ctx->out[o], p, out[o], ctx->err)) == CS_OK)
+                out[o] = NULL;
+        free_all(out, m);
+    }
+    free(in), free(out);
+    return st;
+}
+
+static cs_status op_sequence_map(cs_kernel_ctx *ctx)
+{
+    sub_run s;
+    cs_status st = sub_open(ctx, "body", &s);
+    if (st != CS_OK)
+        return st;
+    int len = map_length(ctx, s.g->n_inputs);
+    if (len < 0)
+        st = ctx->err->status;
+    else if (s.g->n_outputs != ctx->n_out)
+        st = cs_kernel_fail(ctx, CS_ERR_FORMAT, "the body has %d outputs, the node %d", s.g->n_outputs, ctx->n_out);
+    else
+        st = map_run(ctx, &s, len);
+    sub_close(&s);
+    return st;
+}
+
 const cs_op_def cs_ops_control[] = {
     {.name = "If", .run = op_if},
     {.name = "Loop", .run = op_loop},
     {.name = "Scan", .run = op_scan},
+    {.name = "SequenceMap", .run = op_sequence_map},
     {.name = NULL},
 };

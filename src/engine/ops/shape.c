@@ -1,6 +1,7 @@
 /* shape.c — op family 'shape': kernels that reshape, reorder, join, split or retype tensors
  * (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Shape, Cast, Expand, Range, Trilu, ...). */
 #include "registry.h"
+#include "../value.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -293,6 +294,12 @@ static cs_status op_identity(cs_kernel_ctx *ctx)
     cs_status st = cs_kernel_need_inputs(ctx, 1);
     if (st)
         return st;
+    if (!cs_value_plain(ctx->in[0])) { /* a sequence, optional or string tensor: a deep copy */
+        cs_error local;
+        if (!(ctx->out[0] = cs_tensor_clone(ctx->in[0], &local)))
+            return cs_kernel_fail(ctx, local.status, "%s", local.msg);
+        return CS_OK;
+    }
     return output_with_shape(ctx, ctx->in[0], ctx->in[0]->rank, ctx->in[0]->dims);
 }
 
@@ -335,12 +342,13 @@ static cs_status op_size(cs_kernel_ctx *ctx)
 /* Converts `in` to dtype `to` into output 0. */
 static cs_status cast_to(cs_kernel_ctx *ctx, const cs_tensor *in, int64_t to)
 {
-    if (to == CS_DT_STRING || in->dtype == CS_DT_STRING)
-        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "casts to or from string tensors are not supported");
-    if (to < 0 || to > 64 || cs_dtype_size((cs_dtype)to) == 0)
+    if (in->kind != CS_VALUE_TENSOR)
+        return cs_kernel_fail(ctx, CS_ERR_ARG, "the input is a %s, not a tensor", cs_value_kind_name(in));
+    if (to < 0 || to > 64 || (to != CS_DT_STRING && cs_dtype_size((cs_dtype)to) == 0))
         return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "cast to data type %lld is not supported", (long long)to);
     cs_error local;
-    cs_tensor *out = cs_tensor_cast(in, (cs_dtype)to, &local);
+    bool strings = to == CS_DT_STRING || in->dtype == CS_DT_STRING;
+    cs_tensor *out = strings ? cs_string_cast(in, (cs_dtype)to, &local) : cs_tensor_cast(in, (cs_dtype)to, &local);
     if (!out)
         return cs_kernel_fail(ctx, local.status, "%s", local.msg);
     cs_tensor_free(ctx->out[0]);

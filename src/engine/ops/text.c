@@ -1,8 +1,11 @@
 /* text.c — op family 'text': TfIdfVectorizer over integer token ids (n-gram counts with skips, TF, IDF and
- * TFIDF weighting). String pools are refused: convscope's tensors are numeric. */
+ * TFIDF weighting; string pools are refused) and StringNormalizer over string tensors (value.h). */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
+#include "../value.h"
 #include "registry.h"
 
 typedef struct tfidf {
@@ -108,7 +111,125 @@ static cs_status op_tfidf(cs_kernel_ctx *ctx)
     return CS_OK;
 }
 
+/* ---- StringNormalizer ---- */
+
+static int tolower_ascii(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int toupper_ascii(int c)
+{
+    return c >= 'a' && c <= 'z' ? c - 32 : c;
+}
+
+/* One UTF-8 code point at s (length *n); a malformed byte reads as itself (Latin-1) so nothing is lost. */
+static wint_t utf8_next(const unsigned char *s, int *n)
+{
+    int len = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    wint_t c = len == 1 ? s[0] : len == 2 ? s[0] & 0x1f : len == 3 ? s[0] & 0x0f : s[0] & 0x07;
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            len = 0;
+        if (!len)
+            break;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    *n = len ? len : 1;
+    return len ? c : s[0];
+}
+
+static int utf8_put(wint_t c, char *out)
+{
+    if (c < 0x80)
+        return out[0] = (char)c, 1;
+    if (c < 0x800)
+        return out[0] = (char)(0xc0 | (c >> 6)), out[1] = (char)(0x80 | (c & 0x3f)), 2;
+    if (c < 0x10000)
+        return out[0] = (char)(0xe0 | (c >> 12)), out[1] = (char)(0x80 | ((c >> 6) & 0x3f)),
+               out[2] = (char)(0x80 | (c & 0x3f)), 3;
+    return out[0] = (char)(0xf0 | ((c >> 18) & 0x07)), out[1] = (char)(0x80 | ((c >> 12) & 0x3f)),
+           out[2] = (char)(0x80 | ((c >> 6) & 0x3f)), out[3] = (char)(0x80 | (c & 0x3f)), 4;
+}
+
+/* s with every code point mapped to lower (mode 'L') or upper case (mode 'U') by the C.UTF-8 locale's tables
+ * (ASCII only where that locale is missing); malloc'd, NULL when out of memory. */
+static char *change_case(const char *s, char mode)
+{
+    static locale_t utf8;
+    static int tried;
+    if (!tried) /* racing first calls may each make one: harmless */
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), tried = 1;
+    size_t len = strlen(s);
+    char *out = malloc(len * 4 + 1);
+    size_t o = 0;
+    for (int n; out && *s; s += n) {
+        wint_t c = utf8_next((const unsigned char *)s, &n);
+        if (utf8)
+            c = mode == 'L' ? towlower_l(c, utf8) : towupper_l(c, utf8);
+        else if (c < 0x80)
+            c = mode == 'L' ? (wint_t)tolower_ascii((int)c) : (wint_t)toupper_ascii((int)c);
+        o += (size_t)utf8_put(c, out + o);
+    }
+    if (out)
+        out[o] = 0;
+    return out;
+}
+
+static bool is_stopword(const char *s, const cs_attr *stop, bool sensitive)
+{
+    for (int i = 0; stop && i < stop->count; i++) {
+        if (sensitive && strcmp(s, stop->strings[i]) == 0)
+            return true;
+        if (!sensitive) {
+            char *a = change_case(s, 'L'), *b = change_case(stop->strings[i], 'L');
+            bool same = a && b && strcmp(a, b) == 0;
+            free(a), free(b);
+            if (same)
+                return true;
+        }
+    }
+    return false;
+}
+
+static cs_status op_string_normalizer(cs_kernel_ctx *ctx)
+{
+    const cs_tensor *x = cs_kernel_input(ctx, 0);
+    if (!x || x->kind != CS_VALUE_TENSOR || x->dtype != CS_DT_STRING || x->rank < 1 || x->rank > 2 ||
+        (x->rank == 2 && x->dims[0] != 1))
+        return cs_kernel_fail(ctx, CS_ERR_ARG, "the input must be a string tensor of shape [C] or [1, C]");
+    const cs_attrs *a = &ctx->node->attrs;
+    const char *action = cs_attrs_string(a, "case_change_action", "NONE");
+    char mode = strcmp(action, "LOWER") == 0 ? 'L' : strcmp(action, "UPPER") == 0 ? 'U' : 'N';
+    if (mode == 'N' && strcmp(action, "NONE") != 0)
+        return cs_kernel_fail(ctx, CS_ERR_FORMAT, "case_change_action '%s' is not LOWER, UPPER or NONE", action);
+    const cs_attr *stop = cs_attrs_find(a, "stopwords");
+    if (stop && stop->type != CS_ATTR_STRINGS)
+        return cs_kernel_fail(ctx, CS_ERR_FORMAT, "stopwords must be a list of strings");
+    bool sensitive = cs_attrs_int(a, "is_case_sensitive", 0) != 0;
+    int64_t n = cs_string_count(x), kept = 0;
+    for (int64_t i = 0; i < n; i++)
+        kept += !is_stopword(cs_string_at(x, i), stop, sensitive);
+    int64_t dims[2] = {1, kept ? kept : 1}; /* all removed: one empty string */
+    cs_tensor *y = cs_tensor_new(CS_DT_STRING, x->rank, x->rank == 2 ? dims : dims + 1, ctx->err);
+    if (!(ctx->out[0] = y))
+        return ctx->err->status;
+    for (int64_t i = 0, k = 0; i < n; i++) {
+        const char *s = cs_string_at(x, i);
+        if (is_stopword(s, stop, sensitive))
+            continue;
+        char *c = mode == 'N' ? NULL : change_case(s, mode);
+        cs_status st = mode != 'N' && !c ? cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory")
+                                         : cs_string_set(y, k++, c ? c : s, strlen(c ? c : s), ctx->err);
+        free(c);
+        if (st != CS_OK)
+            return st;
+    }
+    return CS_OK;
+}
+
 const cs_op_def cs_ops_text[] = {
     {.name = "TfIdfVectorizer", .run = op_tfidf},
+    {.name = "StringNormalizer", .run = op_string_normalizer},
     {.name = NULL},
 };

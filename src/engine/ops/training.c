@@ -147,5 +147,6 @@ const cs_op_def cs_ops_training[] = {
     {.name = "Adagrad", .run = op_adagrad},
     {.name = "Momentum", .run = op_momentum},
     {.name = "Adam", .run = op_adam},
+    {.name = "Gradient", .run = cs_grad_op_gradient}, /* grad/grad_op.c */
     {.name = NULL},
 };
