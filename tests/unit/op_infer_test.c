@@ -59,7 +59,7 @@ static const int64_t pads[] = {0, 1, 2, 0, 1, 0, 1, 2};
 static const probe probes[] = {
     {"Relu,LeakyRelu,ThresholdedRelu,Elu,Selu,Celu,Sigmoid,HardSigmoid,HardSwish,Tanh,Softplus,Softsign,Mish,Gelu,"
      "Shrink,Clip,Softmax,LogSoftmax,Hardmax,Identity,MeanVarianceNormalization,Abs,Neg,Reciprocal,Floor,Ceil,Sqrt,"
-     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish,Dropout", {F32(4, 2, 3, 4, 5)}, NULL},
+     "Exp,Log,Sin,Cos,Tan,Erf,Sign,Swish,Dropout,LpNormalization", {F32(4, 2, 3, 4, 5)}, NULL},
     {"Cast", {F32(3, 2, 3, 4)}, cast_attrs},
     {"Squeeze", {F32(4, 2, 1, 4, 1), {CS_DT_I64, 1, {2}, squeeze_axes}}, NULL},
     {"Unsqueeze", {F32(3, 2, 3, 4), {CS_DT_I64, 1, {2}, unsqueeze_axes}}, NULL},
@@ -209,6 +209,45 @@ TEST(swish_is_x_times_sigmoid_of_alpha_x)
     EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_OK);
     for (int i = 0; out && i < 5; i++) /* float32 result of a double formula: within a few ulps */
         EXPECT_NEAR(((float *)out->data)[i], xs[i] / (1 + exp(-2.0 * xs[i])), 1e-6);
+    cs_tensor_free(out);
+    cs_graph_free(g);
+}
+
+TEST(lp_normalization_divides_by_the_l1_or_l2_norm_along_its_axis)
+{
+    /* rows [3, -4], [0, 0], [1, 2] (axis 1) and columns (axis 0): exact small ratios, f32 within an ulp or two */
+    static const float xs[6] = {3, -4, 0, 0, 1, 2};
+    static const struct { int64_t p, axis; float want[6]; } cases[] = {
+        {2, 1, {0.6f, -0.8f, 0, 0, 0.4472136f, 0.8944272f}},
+        {1, -1, {3 / 7.f, -4 / 7.f, 0, 0, 1 / 3.f, 2 / 3.f}},
+        {1, 0, {0.75f, -4 / 6.f, 0, 0, 0.25f, 2 / 6.f}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cs_graph *g = cs_graph_new("lpnorm.test", "test");
+        cs_tensor *x = cs_tensor_new(CS_DT_F32, 2, (const int64_t[]){3, 2}, NULL);
+        memcpy(x->data, xs, sizeof xs);
+        int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+        cs_graph_add_node(g, "LpNormalization", "n", &in, 1, &y, 1);
+        cs_attrs_add_int(&g->nodes[0].attrs, "p", cases[c].p);
+        cs_attrs_add_int(&g->nodes[0].attrs, "axis", cases[c].axis);
+        const cs_tensor *ins[1] = {x};
+        cs_tensor *out = NULL;
+        cs_error err = {0};
+        EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_OK);
+        for (int i = 0; out && i < 6; i++)
+            EXPECT_NEAR(((float *)out->data)[i], cases[c].want[i], 1e-6);
+        cs_tensor_free(out);
+        cs_graph_free(g);
+    }
+    cs_graph *g = cs_graph_new("lpnorm.test", "test");
+    cs_tensor *x = cs_tensor_new(CS_DT_F32, 1, (const int64_t[]){2}, NULL);
+    int in = cs_graph_add_constant(g, "x", x), y = cs_graph_value(g, "y");
+    cs_graph_add_node(g, "LpNormalization", "n", &in, 1, &y, 1);
+    cs_attrs_add_int(&g->nodes[0].attrs, "p", 3);
+    const cs_tensor *ins[1] = {x};
+    cs_tensor *out = NULL;
+    cs_error err = {0};
+    EXPECT(cs_exec_node(g, 0, ins, &out, &err) == CS_ERR_UNSUPPORTED && strstr(err.msg, "p = 3"));
     cs_tensor_free(out);
     cs_graph_free(g);
 }
@@ -371,5 +410,15 @@ TEST(every_op_with_backward_matches_finite_differences_on_its_probe)
     }
     fprintf(stderr, "  gradient mode: %d ops with backward, %d passed, %d inputs checked\n", with_backward, checked,
             inputs);
-    EXPECT(with_backward >= 38 && checked == with_backward);
+    EXPECT(with_backward >= 39 && checked == with_backward);
+}
+
+/* The probe above runs LpNormalization's default (L2, last axis); its L1 rule over a middle axis here. */
+static void lp1_attrs(cs_attrs *a) { cs_attrs_add_int(a, "p", 1), cs_attrs_add_int(a, "axis", 1); }
+
+TEST(lp_normalization_l1_backward_matches_finite_differences)
+{
+    static const probe lp1 = {"LpNormalization", {F32(3, 2, 5, 3)}, lp1_attrs};
+    const cs_op_def *def = cs_ops_find("", "LpNormalization");
+    EXPECT(def && def->backward && grad_check_input(def, &lp1, 1, 0) == 0);
 }

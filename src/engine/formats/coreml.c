@@ -79,11 +79,11 @@ static void array_shape(const cm_loader *ld, const CoreML__Specification__ArrayF
 static cs_status declare_input(cm_loader *ld, const cm_feature *f)
 {
     if (!f->name || !*f->name)
-        return cm_fail(ld, CS_ERR_FORMAT, "an input feature has no name");
-    int vi = cs_graph_value(ld->g, f->name);
-    if (vi < 0 || !cs_graph_add_input(ld->g, vi))
-        return cm_nomem(ld);
-    cs_value *v = &ld->g->values[vi];
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "an input feature has no name");
+    int vi = cs_graph_value(ld->lw.g, f->name);
+    if (vi < 0 || !cs_graph_add_input(ld->lw.g, vi))
+        return cs_lower_nomem(&ld->lw);
+    cs_value *v = &ld->lw.g->values[vi];
     v->dtype = CS_DT_F32;
     const CoreML__Specification__FeatureType *t = f->type;
     if (t && t->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_IMAGE_TYPE) {
@@ -92,7 +92,7 @@ static cs_status declare_input(cm_loader *ld, const cm_feature *f)
                         im->colorspace == CORE_ML__SPECIFICATION__IMAGE_FEATURE_TYPE__COLOR_SPACE__BGR
                     ? 3 : 1;
         if (im->width <= 0 || im->height <= 0 || im->width > 65536 || im->height > 65536)
-            return cm_fail(ld, CS_ERR_FORMAT, "image input '%s' has an impossible size %lldx%lld", f->name,
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "image input '%s' has an impossible size %lldx%lld", f->name,
                            (long long)im->width, (long long)im->height);
         v->rank = 4;
         v->dims[0] = 1;
@@ -109,7 +109,7 @@ static cs_status declare_input(cm_loader *ld, const cm_feature *f)
         v->rank = 1;
         v->dims[0] = 1;
     } else {
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "input '%s' has a feature type convscope cannot feed (only images, "
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "input '%s' has a feature type convscope cannot feed (only images, "
                        "multi-arrays and numbers)", f->name);
     }
     return CS_OK;
@@ -119,10 +119,10 @@ cs_status cm_declare_inputs(cm_loader *ld, const CoreML__Specification__Model *m
 {
     const CoreML__Specification__ModelDescription *d = m->description;
     if (!d || d->n_input == 0)
-        return cm_fail(ld, CS_ERR_FORMAT, "the model description declares no inputs");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "the model description declares no inputs");
     for (size_t i = 0; i < d->n_input; i++)
         if (declare_input(ld, d->input[i]) != CS_OK)
-            return ld->err->status;
+            return ld->lw.err->status;
     return CS_OK;
 }
 
@@ -135,14 +135,14 @@ static void set_producer(cm_loader *ld, const CoreML__Specification__Model *m)
             snprintf(buf, sizeof buf, "coremltools %s", md->userdefined[i]->value ? md->userdefined[i]->value : "");
     if (md && md->shortdescription && *md->shortdescription && strcmp(buf, "coreml") == 0)
         snprintf(buf, sizeof buf, "%.500s", md->shortdescription);
-    cs_graph_set_producer(ld->g, buf);
+    cs_graph_set_producer(ld->lw.g, buf);
 }
 
 static cs_status convert(cm_loader *ld, const CoreML__Specification__Model *m)
 {
     ld->spec_version = m->specificationversion;
-    ld->g->ir_version = m->specificationversion;
-    ld->g->opset = 13;
+    ld->lw.g->ir_version = m->specificationversion;
+    ld->lw.g->opset = 13;
     set_producer(ld, m);
     switch (m->type_case) {
     case CORE_ML__SPECIFICATION__MODEL__TYPE_NEURAL_NETWORK:
@@ -156,7 +156,7 @@ static cs_status convert(cm_loader *ld, const CoreML__Specification__Model *m)
         for (size_t i = 0; i < m->base.n_unknown_fields; i++)
             if (m->base.unknown_fields[i].tag >= 200)
                 tag = m->base.unknown_fields[i].tag;
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "model type %u (Model field number) is not a neural network or ML "
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "model type %u (Model field number) is not a neural network or ML "
                        "Program; convscope runs only those", tag);
     }
     }
@@ -195,15 +195,15 @@ cs_status cs_coreml_load(const char *path, cs_graph **out, cs_error *err)
         free(dir);
         return cs_error_set(err, CS_ERR_FORMAT, "%s: not a valid CoreML model (truncated or corrupt protobuf)", path);
     }
-    cm_loader ld = {.path = path, .weights_dir = dir, .err = err, .layer = -1};
-    ld.g = cs_graph_new(path, "coreml");
-    st = ld.g ? convert(&ld, m) : cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", path);
+    cm_loader ld = {.lw = {.path = path, .err = err, .layer = -1, .layer_names_first = true}, .weights_dir = dir};
+    ld.lw.g = cs_graph_new(path, "coreml");
+    st = ld.lw.g ? convert(&ld, m) : cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", path);
     core_ml__specification__model__free_unpacked(m, NULL);
     loader_free(&ld);
     if (st != CS_OK) {
-        cs_graph_free(ld.g);
+        cs_graph_free(ld.lw.g);
         return st;
     }
-    *out = ld.g;
+    *out = ld.lw.g;
     return CS_OK;
 }

@@ -1,5 +1,5 @@
-/* coreml_internal.h — shared state and helpers of the CoreML loader (coreml*.c): the loader context,
- * error formatting that names file and layer, and small builders for IR constants, values and nodes. */
+/* coreml_internal.h — shared state and helpers of the CoreML loader (coreml*.c): the loader context around
+ * the lowering kit (lower.h: graph, current layer, place, error, nodes and constants), blob names. */
 #ifndef CS_COREML_INTERNAL_H
 #define CS_COREML_INTERNAL_H
 
@@ -10,55 +10,25 @@
 #include "../graph.h"
 #include "../status.h"
 #include "coreml/Model.pb-c.h"
+#include "lower.h"
 
 #define CM_MAX_ALIASES 64
 
 typedef struct cm_loader {
-    cs_graph *g;
-    const char *path;        /* model path for messages */
+    cs_lower lw;             /* graph, current layer, place ("layer 'conv1' (convolution)"), model path, error */
     char *weights_dir;       /* package's Data/com.apple.CoreML directory (NULL for a plain .mlmodel) */
-    cs_error *err;
     int spec_version;
     const CoreML__Specification__Model *model;
     bool exact_mapping;      /* NeuralNetwork EXACT_ARRAY_MAPPING: blobs keep their declared rank */
-    int layer;               /* layer being converted, -1 outside layers */
-    char where[300];         /* "layer 'conv1' (convolution)" for messages */
     /* blob name -> value index overrides (preprocessed inputs, renamed output features) */
     char *alias_name[CM_MAX_ALIASES];
     int alias_value[CM_MAX_ALIASES];
     int n_aliases;
 } cm_loader;
 
-/* Sets the error to "PATH: WHERE: reason" and returns status. */
-cs_status cm_fail(cm_loader *ld, cs_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-cs_status cm_nomem(cm_loader *ld);
-
-/* Starts a new top-level source layer; attaches later nodes and weights to it. */
-cs_status cm_begin_layer(cm_loader *ld, const char *name, const char *type);
-
 /* The value for blob `name` (aliases first); -1 with err set on failure. */
 int cm_blob(cm_loader *ld, const char *name);
 bool cm_alias(cm_loader *ld, const char *name, int value);
-/* A fresh intermediate value named after hint. */
-int cm_tmp(cm_loader *ld, const char *hint);
-
-/* Constants (the tensor is taken over); -1 with err set on failure. */
-int cm_const(cm_loader *ld, const char *hint, cs_tensor *t);
-int cm_const_i64(cm_loader *ld, const char *hint, const int64_t *v, int n);
-int cm_const_f32(cm_loader *ld, const char *hint, const float *v, int rank, const int64_t *dims);
-int cm_const_scalar(cm_loader *ld, const char *hint, float v);
-
-/* Appends a node to the current layer; returns the node index or -1 with err set. */
-int cm_node(cm_loader *ld, const char *op, const int *ins, int n_ins, const int *outs, int n_outs);
-/* Same, with the node in the convscope domain (ops of ext_coreml.c). */
-int cm_node_ext(cm_loader *ld, const char *op, const int *ins, int n_ins, const int *outs, int n_outs);
-/* Shorthand for one input, one output; returns the node index or -1. */
-int cm_node1(cm_loader *ld, const char *op, int in, int out);
-cs_attrs *cm_attrs(cm_loader *ld, int node);
-
-/* Records a constant value as a weight of the current layer. */
-cs_status cm_add_weight(cm_loader *ld, const char *name, int value, cs_layout layout, cs_dtype stored);
-
 /* Copies every field of a protobuf params message into the current layer's attributes
  * (WeightParams fields are skipped: they become weights). */
 cs_status cm_params_to_attrs(cm_loader *ld, const ProtobufCMessage *msg, const char *prefix);

@@ -46,7 +46,7 @@ void mil_declare(cm_loader *ld, int v, const mil_type *vt)
     int64_t dims[CS_MAX_RANK];
     if (v < 0 || !tensor_shape(vt, &rank, dims, &dt))
         return;
-    cs_value *val = &ld->g->values[v];
+    cs_value *val = &ld->lw.g->values[v];
     val->dtype = mil_dtype(dt);
     val->fp16 = dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16;
     val->rank = rank;
@@ -68,10 +68,10 @@ static cs_status immediate(cm_loader *ld, const CoreML__Specification__MILSpec__
     case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES:
         have = tv->bytes->values.len / (dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ? 2 : 1);
         break;
-    default: return cm_fail(ld, CS_ERR_UNSUPPORTED, "a constant of an unsupported kind");
+    default: return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a constant of an unsupported kind");
     }
     if ((int64_t)have != n)
-        return cm_fail(ld, CS_ERR_FORMAT, "an immediate value holds %zu items, its type needs %lld", have, (long long)n);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "an immediate value holds %zu items, its type needs %lld", have, (long long)n);
     for (int64_t i = 0; i < n; i++) {
         double v;
         switch (tv->value_case) {
@@ -98,13 +98,13 @@ static cs_status blob_path(cm_loader *ld, const char *name, char *out, size_t si
 {
     const char *prefix = "@model_path/";
     if (!ld->weights_dir)
-        return cm_fail(ld, CS_ERR_FORMAT, "a constant lives in '%s', but a plain .mlmodel has no weights directory "
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a constant lives in '%s', but a plain .mlmodel has no weights directory "
                        "(open the .mlpackage)", name ? name : "");
     if (!name || strncmp(name, prefix, strlen(prefix)) != 0 || strstr(name, ".."))
-        return cm_fail(ld, CS_ERR_FORMAT, "weight file name '%s' is not under @model_path/", name ? name : "");
-    if (cs_confined_path(ld->weights_dir, name + strlen(prefix), "weight file", out, size, ld->err) != CS_OK) {
-        cs_error_prefix(ld->err, "%s: ", ld->path);
-        return ld->err->status;
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "weight file name '%s' is not under @model_path/", name ? name : "");
+    if (cs_confined_path(ld->weights_dir, name + strlen(prefix), "weight file", out, size, ld->lw.err) != CS_OK) {
+        cs_error_prefix(ld->lw.err, "%s: ", ld->lw.path);
+        return ld->lw.err->status;
     }
     return CS_OK;
 }
@@ -126,39 +126,39 @@ cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out,
     if (str)
         *str = NULL;
     if (!val || !tensor_shape(val->type, &rank, dims, &dt))
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "a constant that is not a tensor of known shape");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a constant that is not a tensor of known shape");
     for (int i = 0; i < rank; i++)
         if (dims[i] < 0)
-            return cm_fail(ld, CS_ERR_FORMAT, "a constant with an unknown dimension");
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a constant with an unknown dimension");
     if (dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING) {
         const CoreML__Specification__MILSpec__TensorValue *tv =
             immediate_tensor(val);
         if (!str || !tv || tv->value_case != CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS ||
             tv->strings->n_values != 1)
-            return cm_fail(ld, CS_ERR_UNSUPPORTED, "a string constant that is not a single immediate string");
+            return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a string constant that is not a single immediate string");
         *str = strdup(tv->strings->values[0]);
-        return *str ? CS_OK : cm_nomem(ld);
+        return *str ? CS_OK : cs_lower_nomem(&ld->lw);
     }
     cs_dtype cdt = mil_dtype(dt);
     if (cdt == CS_DT_UNDEFINED)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "a constant of MIL data type %d", dt);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a constant of MIL data type %d", dt);
     *stored = dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ? CS_DT_F16 : cdt;
     if (val->value_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE) {
         char path[4096];
         int64_t n;
         if (blob_path(ld, val->blobfilevalue->filename, path, sizeof path) != CS_OK ||
             !cs_shape_numel(rank, dims, &n))
-            return ld->err->status ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "impossible constant shape");
+            return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible constant shape");
         return cm_blob_read(ld, path, val->blobfilevalue->offset, n, rank, dims, out, stored);
     }
     if (val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE)
-        return cm_fail(ld, CS_ERR_FORMAT, "a constant without a value");
-    cs_tensor *t = cs_tensor_new(cdt, rank, dims, ld->err);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a constant without a value");
+    cs_tensor *t = cs_tensor_new(cdt, rank, dims, ld->lw.err);
     if (!t)
-        return cm_nomem(ld);
+        return cs_lower_nomem(&ld->lw);
     const CoreML__Specification__MILSpec__TensorValue *imm = immediate_tensor(val);
     cs_status st = imm ? immediate(ld, imm, dt, t)
-                       : cm_fail(ld, CS_ERR_FORMAT, "a constant whose immediate value is not a tensor");
+                       : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a constant whose immediate value is not a tensor");
     if (st != CS_OK)
         cs_tensor_free(t);
     else
@@ -174,7 +174,7 @@ static const mil_block *main_block(cm_loader *ld, const CoreML__Specification__M
         if (!*fn || (p->functions[i]->key && strcmp(p->functions[i]->key, "main") == 0))
             *fn = p->functions[i]->value;
     if (!*fn) {
-        cm_fail(ld, CS_ERR_FORMAT, "the ML Program has no functions");
+        cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "the ML Program has no functions");
         return NULL;
     }
     const mil_block *b = NULL;
@@ -183,23 +183,23 @@ static const mil_block *main_block(cm_loader *ld, const CoreML__Specification__M
                    strcmp((*fn)->block_specializations[i]->key, (*fn)->opset) == 0))
             b = (*fn)->block_specializations[i]->value;
     if (!b)
-        cm_fail(ld, CS_ERR_FORMAT, "the main function has no block");
+        cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "the main function has no block");
     return b;
 }
 
 static cs_status declare_inputs(cm_loader *ld, const CoreML__Specification__MILSpec__Function *fn)
 {
     if (cm_declare_inputs(ld, ld->model) != CS_OK)
-        return ld->err->status;
+        return ld->lw.err->status;
     for (size_t i = 0; i < fn->n_inputs; i++) {
         const char *name = fn->inputs[i]->name;
-        int v = name ? cs_graph_find_value(ld->g, name) : -1;
+        int v = name ? cs_graph_find_value(ld->lw.g, name) : -1;
         if (v < 0)
-            return cm_fail(ld, CS_ERR_FORMAT, "function input '%s' is not a model input", name ? name : "");
-        bool raw = ld->g->values[v].raw_pixels;
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "function input '%s' is not a model input", name ? name : "");
+        bool raw = ld->lw.g->values[v].raw_pixels;
         mil_declare(ld, v, fn->inputs[i]->type);
-        ld->g->values[v].dtype = CS_DT_F32;
-        ld->g->values[v].raw_pixels = raw;
+        ld->lw.g->values[v].dtype = CS_DT_F32;
+        ld->lw.g->values[v].raw_pixels = raw;
     }
     return CS_OK;
 }
@@ -210,7 +210,7 @@ cs_status cm_mil_load(cm_loader *ld, const CoreML__Specification__Model *m)
     ld->model = m;
     const mil_block *b = main_block(ld, m->mlprogram, &fn);
     if (!b || declare_inputs(ld, fn) != CS_OK)
-        return ld->err->status;
+        return ld->lw.err->status;
     mil_state ms = {0};
     cs_status st = CS_OK;
     for (size_t i = 0; st == CS_OK && i < b->n_operations; i++)
@@ -218,15 +218,15 @@ cs_status cm_mil_load(cm_loader *ld, const CoreML__Specification__Model *m)
     mil_state_free(&ms);
     if (st != CS_OK)
         return st;
-    ld->where[0] = 0;
+    ld->lw.where[0] = 0;
     for (size_t i = 0; i < b->n_outputs; i++) {
         int v = cm_blob(ld, b->outputs[i]);
         if (v < 0)
-            return ld->err->status;
-        if (ld->g->values[v].producer < 0)
-            return cm_fail(ld, CS_ERR_FORMAT, "block output '%s' is not produced by any operation", b->outputs[i]);
-        if (!cs_graph_add_output(ld->g, v))
-            return cm_nomem(ld);
+            return ld->lw.err->status;
+        if (ld->lw.g->values[v].producer < 0)
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "block output '%s' is not produced by any operation", b->outputs[i]);
+        if (!cs_graph_add_output(ld->lw.g, v))
+            return cs_lower_nomem(&ld->lw);
     }
-    return b->n_outputs ? CS_OK : cm_fail(ld, CS_ERR_FORMAT, "the main block has no outputs");
+    return b->n_outputs ? CS_OK : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "the main block has no outputs");
 }

@@ -11,12 +11,12 @@
 
 static cs_status done(cm_loader *ld, int ok)
 {
-    return ok < 0 ? (ld->err->status ? ld->err->status : cm_nomem(ld)) : CS_OK;
+    return ok < 0 ? (ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw)) : CS_OK;
 }
 
 static int scalar(cm_loader *ld, const char *hint, double v)
 {
-    return cm_const_scalar(ld, hint, (float)v);
+    return cs_lower_const_scalar(&ld->lw, hint, (float)v);
 }
 
 /* x + eps, then ONNX `onnx` (and Reciprocal after it for rsqrt). */
@@ -24,21 +24,21 @@ static cs_status eps_unary(cm_loader *ld, const mil_op *op, const char *onnx, do
 {
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
-    int e = scalar(ld, "epsilon", mil_num(ld, op, "epsilon", dflt)), s = cm_tmp(ld, "x_eps");
-    int mid = recip ? cm_tmp(ld, onnx) : y;
-    if (e < 0 || s < 0 || mid < 0 || cm_node(ld, "Add", (int[]){x, e}, 2, &s, 1) < 0 || cm_node1(ld, onnx, s, mid) < 0)
+        return ld->lw.err->status;
+    int e = scalar(ld, "epsilon", mil_num(ld, op, "epsilon", dflt)), s = cs_lower_tmp(&ld->lw, "x_eps");
+    int mid = recip ? cs_lower_tmp(&ld->lw, onnx) : y;
+    if (e < 0 || s < 0 || mid < 0 || cs_lower_node(&ld->lw, "Add", (int[]){x, e}, 2, &s, 1) < 0 || cs_lower_node1(&ld->lw, onnx, s, mid) < 0)
         return done(ld, -1);
-    return recip ? done(ld, cm_node1(ld, "Reciprocal", mid, y)) : CS_OK;
+    return recip ? done(ld, cs_lower_node1(&ld->lw, "Reciprocal", mid, y)) : CS_OK;
 }
 
 /* One ONNX node with float attributes read from MIL arguments (name, onnx attribute, default). */
 static cs_status param_unary(cm_loader *ld, const mil_op *op, const char *onnx, int y, const char *const *params,
                              const double *dflts, int n_params)
 {
-    int x = mil_need(ld, op, "x"), k = x < 0 ? -1 : cm_node1(ld, onnx, x, y);
+    int x = mil_need(ld, op, "x"), k = x < 0 ? -1 : cs_lower_node1(&ld->lw, onnx, x, y);
     for (int i = 0; k >= 0 && i < n_params; i++)
-        if (!cs_attrs_add_float(cm_attrs(ld, k), params[2 * i + 1], mil_num(ld, op, params[2 * i], dflts[i])))
+        if (!cs_attrs_add_float(cs_lower_attrs(&ld->lw, k), params[2 * i + 1], mil_num(ld, op, params[2 * i], dflts[i])))
             k = -1;
     return done(ld, k);
 }
@@ -48,25 +48,25 @@ static cs_status op_gelu(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
     const char *mode = mil_str(ms, op, "mode");
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     if (mode && strcmp(mode, "SIGMOID_APPROXIMATION") == 0) {
-        int k = scalar(ld, "k", 1.702), a = cm_tmp(ld, "kx"), s = cm_tmp(ld, "sigmoid");
-        if (k < 0 || a < 0 || s < 0 || cm_node(ld, "Mul", (int[]){x, k}, 2, &a, 1) < 0 || cm_node1(ld, "Sigmoid", a, s) < 0)
+        int k = scalar(ld, "k", 1.702), a = cs_lower_tmp(&ld->lw, "kx"), s = cs_lower_tmp(&ld->lw, "sigmoid");
+        if (k < 0 || a < 0 || s < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, k}, 2, &a, 1) < 0 || cs_lower_node1(&ld->lw, "Sigmoid", a, s) < 0)
             return done(ld, -1);
-        return done(ld, cm_node(ld, "Mul", (int[]){x, s}, 2, &y, 1));
+        return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, s}, 2, &y, 1));
     }
-    int n = cm_node1(ld, "Gelu", x, y);
-    if (n >= 0 && mode && strcmp(mode, "TANH_APPROXIMATION") == 0 && !cs_attrs_add_string(cm_attrs(ld, n), "approximate", "tanh"))
+    int n = cs_lower_node1(&ld->lw, "Gelu", x, y);
+    if (n >= 0 && mode && strcmp(mode, "TANH_APPROXIMATION") == 0 && !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "approximate", "tanh"))
         n = -1;
     return done(ld, n);
 }
 
 static cs_status op_silu(cm_loader *ld, const mil_op *op, int y)
 {
-    int x = mil_need(ld, op, "x"), s = x < 0 ? -1 : cm_tmp(ld, "sigmoid");
-    if (s < 0 || cm_node1(ld, "Sigmoid", x, s) < 0)
+    int x = mil_need(ld, op, "x"), s = x < 0 ? -1 : cs_lower_tmp(&ld->lw, "sigmoid");
+    if (s < 0 || cs_lower_node1(&ld->lw, "Sigmoid", x, s) < 0)
         return done(ld, -1);
-    return done(ld, cm_node(ld, "Mul", (int[]){x, s}, 2, &y, 1));
+    return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, s}, 2, &y, 1));
 }
 
 /* prelu: alpha [C] on axis 1 of a rank >= 3 input. */
@@ -74,16 +74,16 @@ static cs_status op_prelu(cm_loader *ld, const mil_op *op, int y)
 {
     int x = mil_need(ld, op, "x"), a = x < 0 ? -2 : mil_need(ld, op, "alpha");
     if (a < 0)
-        return ld->err->status;
-    const cs_tensor *at = ld->g->values[a].data;
-    int r = ld->g->values[x].rank;
+        return ld->lw.err->status;
+    const cs_tensor *at = ld->lw.g->values[a].data;
+    int r = ld->lw.g->values[x].rank;
     if (!at || r < 2 || r > CS_MAX_RANK)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "prelu needs a constant alpha and an input of known rank");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "prelu needs a constant alpha and an input of known rank");
     int64_t dims[CS_MAX_RANK] = {cs_tensor_numel(at)};
     for (int i = 1; i < r - 1; i++)
         dims[i] = 1;
-    int c = cm_const_f32(ld, "alpha", at->data, r - 1, dims);
-    return done(ld, c < 0 ? -1 : cm_node(ld, "PRelu", (int[]){x, c}, 2, &y, 1));
+    int c = cs_lower_const_f32(&ld->lw, "alpha", at->data, r - 1, dims);
+    return done(ld, c < 0 ? -1 : cs_lower_node(&ld->lw, "PRelu", (int[]){x, c}, 2, &y, 1));
 }
 
 /* reduce_*(x, axes=None (all), keep_dims=False). */
@@ -93,36 +93,36 @@ static cs_status op_reduce(cm_loader *ld, const mil_op *op, const char *onnx, in
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
     if (bad)
-        return ld->err->status;
+        return ld->lw.err->status;
     bool as_input = strcmp(onnx, "ReduceSum") == 0 && k > 0; /* opset 13: ReduceSum takes axes as an input */
-    int av = as_input ? cm_const_i64(ld, "axes", axes, k) : -1;
+    int av = as_input ? cs_lower_const_i64(&ld->lw, "axes", axes, k) : -1;
     if (as_input && av < 0)
-        return ld->err->status;
-    int n = cm_node(ld, onnx, (int[]){x, av}, as_input ? 2 : 1, &y, 1);
-    if (n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
+        return ld->lw.err->status;
+    int n = cs_lower_node(&ld->lw, onnx, (int[]){x, av}, as_input ? 2 : 1, &y, 1);
+    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
         return done(ld, -1);
-    return k > 0 && !as_input && !cs_attrs_add_ints(cm_attrs(ld, n), "axes", axes, k) ? cm_nomem(ld) : CS_OK;
+    return k > 0 && !as_input && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), "axes", axes, k) ? cs_lower_nomem(&ld->lw) : CS_OK;
 }
 
 /* A constant of `n` copies of v shaped like dims[from..rank) of value x; -1 when x's dims are unknown. */
 static int filled(cm_loader *ld, int x, int from, float v, const char *hint)
 {
-    const cs_value *xv = &ld->g->values[x];
+    const cs_value *xv = &ld->lw.g->values[x];
     int64_t dims[CS_MAX_RANK], n = 1;
     bool known = xv->rank >= 1 && from >= 0 && from < xv->rank;
     for (int i = from; known && i < xv->rank; i++)
         known = (dims[i - from] = xv->dims[i]) >= 1 && (n *= dims[i - from]) <= (1 << 24);
     if (!known) {
-        cm_fail(ld, CS_ERR_UNSUPPORTED, "a default %s needs an input of known shape", hint);
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a default %s needs an input of known shape", hint);
         return -1;
     }
-    cs_tensor *t = cs_tensor_new(CS_DT_F32, xv->rank - from, dims, ld->err);
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, xv->rank - from, dims, ld->lw.err);
     for (int64_t i = 0; t && i < n; i++)
         ((float *)t->data)[i] = v;
-    return cm_const(ld, hint, t);
+    return cs_lower_const(&ld->lw, hint, t);
 }
 
 /* layer_norm over trailing axes: ONNX LayerNormalization(axis = first normalised axis). */
@@ -132,22 +132,22 @@ static cs_status op_layer_norm(cm_loader *ld, const mil_op *op, int y)
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
-    int r = ld->g->values[x].rank, k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
+        return ld->lw.err->status;
+    int r = ld->lw.g->values[x].rank, k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
     if (bad)
-        return ld->err->status;
+        return ld->lw.err->status;
     bool trailing = r > 0 && k > 0;
     for (int i = 0; trailing && i < k; i++)
         trailing = (axes[i] < 0 ? axes[i] + r : axes[i]) == r - k + i;
     if (!trailing)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "layer_norm over axes other than the trailing ones of a known rank");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "layer_norm over axes other than the trailing ones of a known rank");
     int g = mil_opt(ld, op, "gamma"), b = g == -2 ? -2 : mil_opt(ld, op, "beta");
     if (b == -2 || (g < 0 && (g = filled(ld, x, r - k, 1.0f, "gamma")) < 0) ||
         (b < 0 && (b = filled(ld, x, r - k, 0.0f, "beta")) < 0))
         return done(ld, -1);
-    int n = cm_node(ld, "LayerNormalization", (int[]){x, g, b}, 3, &y, 1);
-    if (n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", r - k) ||
-        !cs_attrs_add_float(cm_attrs(ld, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)))
+    int n = cs_lower_node(&ld->lw, "LayerNormalization", (int[]){x, g, b}, 3, &y, 1);
+    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", r - k) ||
+        !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)))
         return done(ld, -1);
     return CS_OK;
 }
@@ -156,20 +156,20 @@ static cs_status op_instance_norm(cm_loader *ld, const mil_op *op, int y)
 {
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int g = mil_opt(ld, op, "gamma"), b = g == -2 ? -2 : mil_opt(ld, op, "beta");
-    if (b == -2 || (g < 0 && (g = filled(ld, x, ld->g->values[x].rank - 1, 1.0f, "gamma")) < 0))
+    if (b == -2 || (g < 0 && (g = filled(ld, x, ld->lw.g->values[x].rank - 1, 1.0f, "gamma")) < 0))
         return done(ld, -1);
-    const cs_tensor *gt = ld->g->values[g].data;
+    const cs_tensor *gt = ld->lw.g->values[g].data;
     if ((gt && gt->rank != 1) || (!gt && b < 0))
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "instance_norm needs a 1-d constant gamma (or both gamma and beta)");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "instance_norm needs a 1-d constant gamma (or both gamma and beta)");
     if (b < 0) {
         int64_t c = cs_tensor_numel(gt);
-        if ((b = cm_const(ld, "beta", cs_tensor_new(CS_DT_F32, 1, &c, ld->err))) < 0)
+        if ((b = cs_lower_const(&ld->lw, "beta", cs_tensor_new(CS_DT_F32, 1, &c, ld->lw.err))) < 0)
             return done(ld, -1);
     }
-    int n = cm_node(ld, "InstanceNormalization", (int[]){x, g, b}, 3, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? -1 : 0);
+    int n = cs_lower_node(&ld->lw, "InstanceNormalization", (int[]){x, g, b}, 3, &y, 1);
+    return done(ld, n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? -1 : 0);
 }
 
 /* A bool mask argument as 0/1 per axis (absent: all false). */
@@ -190,32 +190,32 @@ static cs_status op_slice(cm_loader *ld, const mil_op *op, int y)
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int n = mil_ints(ld, op, "begin", b, CS_MAX_RANK, &bad);
     if (bad || (n > 0 && mil_ints(ld, op, "end", e, CS_MAX_RANK, &bad) != n))
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_UNSUPPORTED, "slice_by_index needs constant begin and end");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "slice_by_index needs constant begin and end");
     int ks = mil_ints(ld, op, "stride", s, CS_MAX_RANK, &bad);
     if (n < 1 || bad || (ks >= 0 && ks != n) || !mask_arg(ld, op, "begin_mask", bm, n) ||
         !mask_arg(ld, op, "end_mask", em, n) || !mask_arg(ld, op, "squeeze_mask", sm, n))
-        return ld->err->status ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "slice_by_index arguments disagree in length");
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "slice_by_index arguments disagree in length");
     int n_sq = 0;
     for (int i = 0; i < n; i++) {
         if (ks < 0)
             s[i] = 1;
         if (s[i] == 0)
-            return cm_fail(ld, CS_ERR_FORMAT, "stride 0 on axis %d", i);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "stride 0 on axis %d", i);
         b[i] = bm[i] ? (s[i] > 0 ? 0 : INT64_MAX) : b[i];
         e[i] = sm[i] ? (b[i] == -1 ? INT64_MAX : b[i] + 1) : em[i] ? (s[i] > 0 ? INT64_MAX : INT64_MIN) : e[i];
         ax[i] = i;
         if (sm[i])
             sq[n_sq++] = i;
     }
-    int bv = cm_const_i64(ld, "starts", b, n), ev = cm_const_i64(ld, "ends", e, n), av = cm_const_i64(ld, "axes", ax, n);
-    int sv = cm_const_i64(ld, "steps", s, n), mid = n_sq ? cm_tmp(ld, "sliced") : y;
-    if (bv < 0 || ev < 0 || av < 0 || sv < 0 || mid < 0 || cm_node(ld, "Slice", (int[]){x, bv, ev, av, sv}, 5, &mid, 1) < 0)
+    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e, n), av = cs_lower_const_i64(&ld->lw, "axes", ax, n);
+    int sv = cs_lower_const_i64(&ld->lw, "steps", s, n), mid = n_sq ? cs_lower_tmp(&ld->lw, "sliced") : y;
+    if (bv < 0 || ev < 0 || av < 0 || sv < 0 || mid < 0 || cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv}, 5, &mid, 1) < 0)
         return done(ld, -1);
-    int qv = n_sq ? cm_const_i64(ld, "squeeze_axes", sq, n_sq) : 0;
-    return n_sq ? done(ld, qv < 0 ? -1 : cm_node(ld, "Squeeze", (int[]){mid, qv}, 2, &y, 1)) : CS_OK;
+    int qv = n_sq ? cs_lower_const_i64(&ld->lw, "squeeze_axes", sq, n_sq) : 0;
+    return n_sq ? done(ld, qv < 0 ? -1 : cs_lower_node(&ld->lw, "Squeeze", (int[]){mid, qv}, 2, &y, 1)) : CS_OK;
 }
 
 /* upsample_nearest_neighbor / upsample_bilinear (align_corners defaults to True in iOS15). */
@@ -223,21 +223,21 @@ static cs_status op_upsample(cm_loader *ld, const mil_op *op, bool linear, int y
 {
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     float sc[4] = {1, 1, (float)mil_num(ld, op, "scale_factor_height", 1), (float)mil_num(ld, op, "scale_factor_width", 1)};
     if (!(sc[2] > 0 && sc[3] > 0 && sc[2] <= 1024 && sc[3] <= 1024))
-        return cm_fail(ld, CS_ERR_FORMAT, "impossible scale factors");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible scale factors");
     int64_t four = 4;
-    int s = cm_const_f32(ld, "scales", sc, 1, &four);
-    int n = s < 0 ? -1 : cm_node(ld, "Resize", (int[]){x, -1, s}, 3, &y, 1);
+    int s = cs_lower_const_f32(&ld->lw, "scales", sc, 1, &four);
+    int n = s < 0 ? -1 : cs_lower_node(&ld->lw, "Resize", (int[]){x, -1, s}, 3, &y, 1);
     if (n < 0)
         return done(ld, -1);
-    cs_attrs *a = cm_attrs(ld, n);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     const char *ct = !linear ? "asymmetric" : mil_num(ld, op, "align_corners", 1) != 0 ? "align_corners" : "half_pixel";
     bool ok = cs_attrs_add_string(a, "mode", linear ? "linear" : "nearest") &&
               cs_attrs_add_string(a, "coordinate_transformation_mode", ct) &&
               (linear || cs_attrs_add_string(a, "nearest_mode", "floor"));
-    return ok ? CS_OK : cm_nomem(ld);
+    return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* conv_transpose: weight [C_in, C_out/groups, kH, kW]; custom pad [t, b, l, r] crops the output. */
@@ -247,11 +247,11 @@ static cs_status op_conv_transpose(cm_loader *ld, mil_state *ms, const mil_op *o
     bool bad;
     int x = mil_need(ld, op, "x"), w = x < 0 ? -2 : mil_need(ld, op, "weight"), b = w < 0 ? -2 : mil_opt(ld, op, "bias");
     if (x < 0 || w < 0 || b == -2)
-        return ld->err->status;
-    int n = cm_node(ld, "ConvTranspose", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
+        return ld->lw.err->status;
+    int n = cs_lower_node(&ld->lw, "ConvTranspose", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
     if (n < 0)
         return done(ld, -1);
-    cs_attrs *a = cm_attrs(ld, n);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     int k = mil_ints(ld, op, "strides", v, 2, &bad);
     if (bad || (k == 2 && !cs_attrs_add_ints(a, "strides", v, 2)))
         return done(ld, -1);
@@ -261,7 +261,7 @@ static cs_status op_conv_transpose(cm_loader *ld, mil_state *ms, const mil_op *o
         return done(ld, -1);
     const char *pt = mil_str(ms, op, "pad_type");
     if (pt && strcmp(pt, "same") == 0)
-        return cs_attrs_add_string(a, "auto_pad", "SAME_UPPER") ? CS_OK : cm_nomem(ld);
+        return cs_attrs_add_string(a, "auto_pad", "SAME_UPPER") ? CS_OK : cs_lower_nomem(&ld->lw);
     if (pt && strcmp(pt, "custom") == 0 && mil_ints(ld, op, "pad", v, 4, &bad) == 4)
         pads[0] = v[0], pads[2] = v[1], pads[1] = v[2], pads[3] = v[3];
     if (bad || !cs_attrs_add_ints(a, "pads", pads, 4))
@@ -278,28 +278,28 @@ cs_status mil_split(cm_loader *ld, const mil_op *op)
     int outs[64];
     int64_t sizes[64];
     bool bad;
-    if (op->n_outputs > 64 || !op->outputs[0]->name || cm_begin_layer(ld, op->outputs[0]->name, op->type) != CS_OK)
-        return op->n_outputs > 64 || !op->outputs[0]->name ? cm_fail(ld, CS_ERR_UNSUPPORTED, "split into more than 64 "
-                                                                     "parts or without names") : ld->err->status;
+    if (op->n_outputs > 64 || !op->outputs[0]->name || cs_lower_layer(&ld->lw, op->outputs[0]->name, op->type, -1) != CS_OK)
+        return op->n_outputs > 64 || !op->outputs[0]->name ? cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "split into more than 64 "
+                                                                     "parts or without names") : ld->lw.err->status;
     for (size_t i = 0; i < op->n_outputs; i++)
         if (!op->outputs[i]->name || (outs[i] = cm_blob(ld, op->outputs[i]->name)) < 0)
-            return op->outputs[i]->name ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "a split output has no name");
+            return op->outputs[i]->name ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a split output has no name");
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int k = mil_ints(ld, op, "split_sizes", sizes, 64, &bad);
     if (bad || (k >= 0 && k != (int)op->n_outputs))
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "split_sizes has %d values for %zu outputs", k, op->n_outputs);
-    int sv = k > 0 ? cm_const_i64(ld, "split", sizes, k) : -1;
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "split_sizes has %d values for %zu outputs", k, op->n_outputs);
+    int sv = k > 0 ? cs_lower_const_i64(&ld->lw, "split", sizes, k) : -1;
     if (k > 0 && sv < 0)
-        return ld->err->status;
-    int n = cm_node(ld, "Split", (int[]){x, sv}, k > 0 ? 2 : 1, outs, (int)op->n_outputs);
-    if (n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)))
+        return ld->lw.err->status;
+    int n = cs_lower_node(&ld->lw, "Split", (int[]){x, sv}, k > 0 ? 2 : 1, outs, (int)op->n_outputs);
+    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)))
         return done(ld, -1);
     for (size_t i = 0; i < op->n_outputs; i++) {
         mil_declare(ld, outs[i], op->outputs[i]->type);
-        if (!cs_layer_add_output(ld->g, ld->layer, outs[i]))
-            return cm_nomem(ld);
+        if (!cs_layer_add_output(ld->lw.g, ld->lw.layer, outs[i]))
+            return cs_lower_nomem(&ld->lw);
     }
     return CS_OK;
 }
@@ -312,7 +312,7 @@ ROW(row_plain)
 {
     (void)ms;
     int x = mil_need(ld, op, "x");
-    return x < 0 ? ld->err->status : done(ld, cm_node1(ld, arg, x, y));
+    return x < 0 ? ld->lw.err->status : done(ld, cs_lower_node1(&ld->lw, arg, x, y));
 }
 
 ROW(row_reduce)
@@ -325,7 +325,7 @@ ROW(row_relu6)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), lo = scalar(ld, "min", 0), hi = scalar(ld, "max", 6);
-    return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cm_node(ld, "Clip", (int[]){x, lo, hi}, 3, &y, 1));
+    return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cs_lower_node(&ld->lw, "Clip", (int[]){x, lo, hi}, 3, &y, 1));
 }
 
 ROW(row_leaky_relu)

@@ -12,7 +12,7 @@ typedef CoreML__Specification__MILSpec__Argument mil_arg;
 
 static cs_status mst(cm_loader *ld)
 {
-    return ld->err->status ? ld->err->status : cm_nomem(ld);
+    return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
 }
 
 void mil_state_free(mil_state *ms)
@@ -41,12 +41,12 @@ int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
     const CoreML__Specification__MILSpec__Argument__Binding *b = a->arguments[k];
     if (b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME) {
         int v = cm_blob(ld, b->name);
-        if (v >= 0 && ld->g->values[v].producer < 0 && !ld->g->values[v].data) {
+        if (v >= 0 && ld->lw.g->values[v].producer < 0 && !ld->lw.g->values[v].data) {
             bool input = false;
-            for (int i = 0; i < ld->g->n_inputs; i++)
-                input |= ld->g->inputs[i] == v;
+            for (int i = 0; i < ld->lw.g->n_inputs; i++)
+                input |= ld->lw.g->inputs[i] == v;
             if (!input) {
-                cm_fail(ld, CS_ERR_FORMAT, "argument '%s' names '%s', which is not defined before", name, b->name);
+                cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "argument '%s' names '%s', which is not defined before", name, b->name);
                 return -2;
             }
         }
@@ -56,7 +56,7 @@ int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
     cs_dtype stored;
     if (mil_value_tensor(ld, b->value, &t, &stored, NULL) != CS_OK)
         return -2;
-    int v = cm_const(ld, name, t);
+    int v = cs_lower_const(&ld->lw, name, t);
     return v < 0 ? -2 : v;
 }
 
@@ -64,7 +64,7 @@ int mil_need(cm_loader *ld, const mil_op *op, const char *name)
 {
     int v = mil_arg_value(ld, op, name, 0);
     if (v == -1)
-        cm_fail(ld, CS_ERR_FORMAT, "missing argument '%s'", name);
+        cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "missing argument '%s'", name);
     return v;
 }
 
@@ -77,11 +77,11 @@ int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, in
         *bad = v == -2;
         return -1;
     }
-    const cs_tensor *t = ld->g->values[v].data;
+    const cs_tensor *t = ld->lw.g->values[v].data;
     int64_t n = t ? cs_tensor_numel(t) : -1;
     if (!t || n > max) {
         *bad = true;
-        cm_fail(ld, CS_ERR_UNSUPPORTED, "argument '%s' must be a constant of at most %d values", name, max);
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "argument '%s' must be a constant of at most %d values", name, max);
         return -1;
     }
     for (int64_t i = 0; i < n; i++)
@@ -92,7 +92,7 @@ int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, in
 double mil_num(cm_loader *ld, const mil_op *op, const char *name, double dflt)
 {
     int v = mil_arg_value(ld, op, name, 0);
-    const cs_tensor *t = v >= 0 ? ld->g->values[v].data : NULL;
+    const cs_tensor *t = v >= 0 ? ld->lw.g->values[v].data : NULL;
     return t && cs_tensor_numel(t) == 1 ? cs_tensor_get_f64(t, 0) : dflt;
 }
 
@@ -126,33 +126,33 @@ static cs_status op_const(cm_loader *ld, mil_state *ms, const mil_op *op, int ou
     cs_dtype stored = CS_DT_F32;
     char *s;
     if (!val)
-        return cm_fail(ld, CS_ERR_FORMAT, "const without a 'val' attribute");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "const without a 'val' attribute");
     if (mil_value_tensor(ld, val, &t, &stored, &s) != CS_OK)
-        return ld->err->status;
+        return ld->lw.err->status;
     if (s) {
-        if (ms->n >= MIL_MAX_STRINGS || !(ms->name[ms->n] = strdup(ld->g->values[out].name))) {
+        if (ms->n >= MIL_MAX_STRINGS || !(ms->name[ms->n] = strdup(ld->lw.g->values[out].name))) {
             free(s);
-            return cm_nomem(ld);
+            return cs_lower_nomem(&ld->lw);
         }
         ms->value[ms->n++] = s;
         return CS_OK;
     }
-    if (ld->g->values[out].producer >= 0 || ld->g->values[out].data) {
+    if (ld->lw.g->values[out].producer >= 0 || ld->lw.g->values[out].data) {
         cs_tensor_free(t);
-        return cm_fail(ld, CS_ERR_FORMAT, "value '%s' is defined twice", ld->g->values[out].name);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "value '%s' is defined twice", ld->lw.g->values[out].name);
     }
-    if (cs_graph_add_constant(ld->g, ld->g->values[out].name, t) < 0)
-        return cm_nomem(ld);
+    if (cs_graph_add_constant(ld->lw.g, ld->lw.g->values[out].name, t) < 0)
+        return cs_lower_nomem(&ld->lw);
     /* parameters: float tensors of rank >= 1 (a 10-element bias too); scalars and integer shapes are settings */
     bool param = cs_tensor_numel(t) >= 16 || (t->dtype == CS_DT_F32 && t->rank >= 1);
-    if (param && cm_add_weight(ld, ld->g->values[out].name, out, CS_LAYOUT_UNKNOWN, stored) != CS_OK)
-        return ld->err->status;
+    if (param && cs_lower_weight_ref(&ld->lw, ld->lw.g->values[out].name, out, CS_LAYOUT_UNKNOWN, stored) != CS_OK)
+        return ld->lw.err->status;
     return CS_OK;
 }
 
 static cs_status attr_ints(cm_loader *ld, int n, const char *name, const int64_t *v, int k)
 {
-    return cs_attrs_add_ints(cm_attrs(ld, n), name, v, k) ? CS_OK : cm_nomem(ld);
+    return cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), name, v, k) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* Window attributes shared by conv and pooling over nsp (1 to 3) spatial axes: strides, dilations, pads from
@@ -163,16 +163,16 @@ static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, b
     bool bad;
     int k = mil_ints(ld, op, "strides", v, nsp, &bad);
     if (bad || (k == nsp && attr_ints(ld, n, "strides", v, nsp) != CS_OK))
-        return ld->err->status;
+        return ld->lw.err->status;
     k = dil ? mil_ints(ld, op, "dilations", v, nsp, &bad) : -1;
     if (bad || (k == nsp && attr_ints(ld, n, "dilations", v, nsp) != CS_OK))
-        return ld->err->status;
+        return ld->lw.err->status;
     const char *pt = mil_str(ms, op, "pad_type");
     if (pt && (strcmp(pt, "same") == 0 || strcmp(pt, "same_lower") == 0))
-        return cs_attrs_add_string(cm_attrs(ld, n), "auto_pad", pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cm_nomem(ld);
+        return cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "auto_pad", pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cs_lower_nomem(&ld->lw);
     if (pt && strcmp(pt, "custom") == 0) {
         if (mil_ints(ld, op, "pad", v, 2 * nsp, &bad) != 2 * nsp)
-            return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "custom padding needs %d pad values", 2 * nsp);
+            return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "custom padding needs %d pad values", 2 * nsp);
         for (int i = 0; i < nsp; i++)
             pads[i] = v[2 * i], pads[nsp + i] = v[2 * i + 1];
     }
@@ -184,15 +184,15 @@ static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     (void)arg;
     int x = mil_need(ld, op, "x"), w = x < 0 ? -2 : mil_need(ld, op, "weight"), b = w < 0 ? -2 : mil_arg_value(ld, op, "bias", 0);
     if (b == -2 || x < 0 || w < 0)
-        return ld->err->status;
-    const cs_tensor *wt = ld->g->values[w].data;
-    int wr = wt ? wt->rank : ld->g->values[w].rank;
+        return ld->lw.err->status;
+    const cs_tensor *wt = ld->lw.g->values[w].data;
+    int wr = wt ? wt->rank : ld->lw.g->values[w].rank;
     if (wr < 3 || wr > 5)
-        return cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: weight has rank %d, expected 3 to 5 (1-D to 3-D)", wr);
-    int n = cm_node(ld, "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible kernel: weight has rank %d, expected 3 to 5 (1-D to 3-D)", wr);
+    int n = cs_lower_node(&ld->lw, "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
     if (n < 0 || window(ld, ms, op, n, true, wr - 2) != CS_OK)
-        return ld->err->status ? ld->err->status : cm_nomem(ld);
-    return cs_attrs_add_int(cm_attrs(ld, n), "group", (int64_t)mil_num(ld, op, "groups", 1)) ? CS_OK : cm_nomem(ld);
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
+    return cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "group", (int64_t)mil_num(ld, op, "groups", 1)) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* max_pool (arg NULL) and avg_pool (arg "avg"). */
@@ -203,32 +203,32 @@ static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int nk = mil_ints(ld, op, "kernel_sizes", k, 3, &bad);
     if (nk < 1 || k[0] < 1 || (nk > 1 && k[1] < 1) || (nk > 2 && k[2] < 1))
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
-    int n = cm_node1(ld, avg ? "AveragePool" : "MaxPool", x, y);
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
+    int n = cs_lower_node1(&ld->lw, avg ? "AveragePool" : "MaxPool", x, y);
     if (n < 0 || attr_ints(ld, n, "kernel_shape", k, nk) != CS_OK || window(ld, ms, op, n, false, nk) != CS_OK)
-        return ld->err->status ? ld->err->status : cm_nomem(ld);
-    cs_attrs *a = cm_attrs(ld, n);
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     bool ok = cs_attrs_add_int(a, "ceil_mode", mil_num(ld, op, "ceil_mode", 0) != 0);
     if (avg)
         ok = ok && cs_attrs_add_int(a, "count_include_pad", mil_num(ld, op, "exclude_padding_from_average", 0) == 0);
-    return ok ? CS_OK : cm_nomem(ld);
+    return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 static int transposed_last2(cm_loader *ld, int v)
 {
-    int r = ld->g->values[v].rank;
+    int r = ld->lw.g->values[v].rank;
     if (r < 2) {
-        cm_fail(ld, CS_ERR_UNSUPPORTED, "transposing an operand of unknown rank");
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "transposing an operand of unknown rank");
         return -2;
     }
     int64_t perm[CS_MAX_RANK];
     for (int i = 0; i < r; i++)
         perm[i] = i;
     perm[r - 2] = r - 1, perm[r - 1] = r - 2;
-    int t = cm_tmp(ld, "transposed"), n = t < 0 ? -1 : cm_node1(ld, "Transpose", v, t);
+    int t = cs_lower_tmp(&ld->lw, "transposed"), n = t < 0 ? -1 : cs_lower_node1(&ld->lw, "Transpose", v, t);
     return n < 0 || attr_ints(ld, n, "perm", perm, r) != CS_OK ? -2 : t;
 }
 
@@ -240,17 +240,17 @@ static cs_status op_matmul(cm_loader *ld, mil_state *ms, const mil_op *op, int y
     int x = mil_need(ld, op, linear ? "x" : "x"), w = x < 0 ? -2 : mil_need(ld, op, linear ? "weight" : "y");
     int b = linear && w >= 0 ? mil_arg_value(ld, op, "bias", 0) : -1;
     if (x < 0 || w < 0 || b == -2)
-        return ld->err->status;
+        return ld->lw.err->status;
     if (linear || mil_num(ld, op, "transpose_y", 0) != 0)
         w = transposed_last2(ld, w);
     if (!linear && x >= 0 && mil_num(ld, op, "transpose_x", 0) != 0)
         x = transposed_last2(ld, x);
     if (x < 0 || w < 0)
-        return ld->err->status;
-    int mm = b >= 0 ? cm_tmp(ld, "matmul") : y;
-    if (mm < 0 || cm_node(ld, "MatMul", (int[]){x, w}, 2, &mm, 1) < 0)
-        return ld->err->status;
-    return b >= 0 && cm_node(ld, "Add", (int[]){mm, b}, 2, &y, 1) < 0 ? ld->err->status : CS_OK;
+        return ld->lw.err->status;
+    int mm = b >= 0 ? cs_lower_tmp(&ld->lw, "matmul") : y;
+    if (mm < 0 || cs_lower_node(&ld->lw, "MatMul", (int[]){x, w}, 2, &mm, 1) < 0)
+        return ld->lw.err->status;
+    return b >= 0 && cs_lower_node(&ld->lw, "Add", (int[]){mm, b}, 2, &y, 1) < 0 ? ld->lw.err->status : CS_OK;
 }
 
 static cs_status op_binary(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *onnx)
@@ -258,15 +258,15 @@ static cs_status op_binary(cm_loader *ld, mil_state *ms, const mil_op *op, int y
     (void)ms;
     int x = mil_need(ld, op, "x"), z = x < 0 ? -2 : mil_need(ld, op, "y");
     if (x < 0 || z < 0)
-        return ld->err->status;
-    return cm_node(ld, onnx, (int[]){x, z}, 2, &y, 1) < 0 ? ld->err->status : CS_OK;
+        return ld->lw.err->status;
+    return cs_lower_node(&ld->lw, onnx, (int[]){x, z}, 2, &y, 1) < 0 ? ld->lw.err->status : CS_OK;
 }
 
 static cs_status op_unary(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *onnx)
 {
     (void)ms;
     int x = mil_need(ld, op, "x");
-    return x < 0 || cm_node1(ld, onnx, x, y) < 0 ? ld->err->status : CS_OK;
+    return x < 0 || cs_lower_node1(&ld->lw, onnx, x, y) < 0 ? ld->lw.err->status : CS_OK;
 }
 
 /* softmax, concat, reduce_mean, transpose, reshape, squeeze, expand_dims: one data input and constant params. */
@@ -275,9 +275,9 @@ static cs_status op_axis(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     (void)ms;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
-    int n = cm_node1(ld, onnx, x, y);
-    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", -1)) ? mst(ld) : CS_OK;
+        return ld->lw.err->status;
+    int n = cs_lower_node1(&ld->lw, onnx, x, y);
+    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", -1)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_concat(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
@@ -285,15 +285,15 @@ static cs_status op_concat(cm_loader *ld, mil_state *ms, const mil_op *op, int y
     (void)ms, (void)arg;
     const mil_arg *a = find_arg(op, "values");
     if (!a || a->n_arguments > 64)
-        return cm_fail(ld, CS_ERR_FORMAT, "concat needs 1 to 64 values");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "concat needs 1 to 64 values");
     if (mil_num(ld, op, "interleave", 0) != 0)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "concat with interleave=True is not supported");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "concat with interleave=True is not supported");
     int ins[64];
     for (size_t i = 0; i < a->n_arguments; i++)
         if ((ins[i] = mil_arg_value(ld, op, "values", i)) < 0)
-            return ld->err->status;
-    int n = cm_node(ld, "Concat", ins, (int)a->n_arguments, &y, 1);
-    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? mst(ld) : CS_OK;
+            return ld->lw.err->status;
+    int n = cs_lower_node(&ld->lw, "Concat", ins, (int)a->n_arguments, &y, 1);
+    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx, const char *param, bool as_input,
@@ -303,22 +303,22 @@ static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int k = mil_ints(ld, op, param, v, CS_MAX_RANK, &bad);
     if (bad)
-        return ld->err->status;
+        return ld->lw.err->status;
     if (as_input) {
-        int c = k >= 0 ? cm_const_i64(ld, param, v, k) : -1;
+        int c = k >= 0 ? cs_lower_const_i64(&ld->lw, param, v, k) : -1;
         if (k >= 0 && c < 0)
-            return ld->err->status;
-        return cm_node(ld, onnx, (int[]){x, c}, c >= 0 ? 2 : 1, &y, 1) < 0 ? ld->err->status : CS_OK;
+            return ld->lw.err->status;
+        return cs_lower_node(&ld->lw, onnx, (int[]){x, c}, c >= 0 ? 2 : 1, &y, 1) < 0 ? ld->lw.err->status : CS_OK;
     }
-    int n = cm_node1(ld, onnx, x, y);
-    if (n < 0 || (k >= 0 && !cs_attrs_add_ints(cm_attrs(ld, n), strcmp(param, "perm") ? "axes" : "perm", v, k)))
+    int n = cs_lower_node1(&ld->lw, onnx, x, y);
+    if (n < 0 || (k >= 0 && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), strcmp(param, "perm") ? "axes" : "perm", v, k)))
         return mst(ld);
     if (strcmp(onnx, "ReduceMean") == 0 &&
-        !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
-        return cm_nomem(ld);
+        !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
+        return cs_lower_nomem(&ld->lw);
     return CS_OK;
 }
 
@@ -327,25 +327,25 @@ static cs_status op_batch_norm(cm_loader *ld, mil_state *ms, const mil_op *op, i
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), m = x < 0 ? -2 : mil_need(ld, op, "mean"), v = m < 0 ? -2 : mil_need(ld, op, "variance");
     if (v < 0)
-        return ld->err->status;
-    const cs_tensor *mt = ld->g->values[m].data;
+        return ld->lw.err->status;
+    const cs_tensor *mt = ld->lw.g->values[m].data;
     int g = mil_arg_value(ld, op, "gamma", 0), b = g == -2 ? -2 : mil_arg_value(ld, op, "beta", 0);
     if (b == -2)
-        return ld->err->status;
+        return ld->lw.err->status;
     int64_t c = mt ? cs_tensor_numel(mt) : 0;
     if ((g < 0 || b < 0) && c <= 0)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "batch_norm without gamma/beta needs a constant mean");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "batch_norm without gamma/beta needs a constant mean");
     if (g < 0 || b < 0) {
-        cs_tensor *t = cs_tensor_new(CS_DT_F32, 1, &c, ld->err);
+        cs_tensor *t = cs_tensor_new(CS_DT_F32, 1, &c, ld->lw.err);
         for (int64_t i = 0; t && g < 0 && i < c; i++)
             ((float *)t->data)[i] = 1.0f;
-        if ((g < 0 ? (g = cm_const(ld, "gamma", t)) : (b = cm_const(ld, "beta", t))) < 0)
+        if ((g < 0 ? (g = cs_lower_const(&ld->lw, "gamma", t)) : (b = cs_lower_const(&ld->lw, "beta", t))) < 0)
             return mst(ld);
-        if ((g < 0 || b < 0) && (b = cm_const(ld, "beta", cs_tensor_new(CS_DT_F32, 1, &c, ld->err))) < 0)
+        if ((g < 0 || b < 0) && (b = cs_lower_const(&ld->lw, "beta", cs_tensor_new(CS_DT_F32, 1, &c, ld->lw.err))) < 0)
             return mst(ld);
     }
-    int n = cm_node(ld, "BatchNormalization", (int[]){x, g, b, m, v}, 5, &y, 1);
-    return n < 0 || !cs_attrs_add_float(cm_attrs(ld, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? mst(ld) : CS_OK;
+    int n = cs_lower_node(&ld->lw, "BatchNormalization", (int[]){x, g, b, m, v}, 5, &y, 1);
+    return n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
@@ -354,21 +354,21 @@ static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     const char *dt = mil_str(ms, op, "dtype");
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     cs_dtype to = !dt || strncmp(dt, "fp", 2) == 0 ? CS_DT_F32 : strcmp(dt, "int32") == 0 ? CS_DT_I32
                   : strcmp(dt, "int64") == 0 ? CS_DT_I64 : strcmp(dt, "bool") == 0 ? CS_DT_BOOL : CS_DT_UNDEFINED;
     if (to == CS_DT_UNDEFINED)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "cast to '%s'", dt);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "cast to '%s'", dt);
     /* values are carried in f32; a cast to fp16 rounds because its output is typed fp16 (precision.h) */
-    int n = cm_node1(ld, "Cast", x, y);
-    return n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "to", to) ? mst(ld) : CS_OK;
+    int n = cs_lower_node1(&ld->lw, "Cast", x, y);
+    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "to", to) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_clip(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), lo = x < 0 ? -2 : mil_need(ld, op, "alpha"), hi = lo < 0 ? -2 : mil_need(ld, op, "beta");
-    return hi < 0 || cm_node(ld, "Clip", (int[]){x, lo, hi}, 3, &y, 1) < 0 ? ld->err->status : CS_OK;
+    return hi < 0 || cs_lower_node(&ld->lw, "Clip", (int[]){x, lo, hi}, 3, &y, 1) < 0 ? ld->lw.err->status : CS_OK;
 }
 
 /* pad (iOS15 tensor_operation.py): `pad` holds (before, after) pairs for the last len/2 axes of x; modes
@@ -380,12 +380,12 @@ static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y, c
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
-    int r = ld->g->values[x].rank, k = mil_ints(ld, op, "pad", v, 2 * CS_MAX_RANK, &bad);
+        return ld->lw.err->status;
+    int r = ld->lw.g->values[x].rank, k = mil_ints(ld, op, "pad", v, 2 * CS_MAX_RANK, &bad);
     if (bad)
-        return ld->err->status;
+        return ld->lw.err->status;
     if (r < 1 || k < 0 || k % 2 || k / 2 > r)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "pad needs a constant 'pad' of 2*N values for an input of known rank "
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "pad needs a constant 'pad' of 2*N values for an input of known rank "
                        ">= N (rank %d, %d values)", r, k);
     for (int i = 0; i < k / 2; i++) {
         pads[r - k / 2 + i] = v[2 * i];
@@ -395,11 +395,11 @@ static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y, c
     const char *onnx = !mode || strcmp(mode, "constant") == 0 ? "constant" : strcmp(mode, "reflect") == 0 ? "reflect"
                        : strcmp(mode, "replicate") == 0 ? "edge" : NULL;
     if (!onnx)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "pad mode '%s'", mode);
-    int pv = cm_const_i64(ld, "pads", pads, 2 * r), cv = cm_const_scalar(ld, "constant_val",
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "pad mode '%s'", mode);
+    int pv = cs_lower_const_i64(&ld->lw, "pads", pads, 2 * r), cv = cs_lower_const_scalar(&ld->lw, "constant_val",
                                                                       (float)mil_num(ld, op, "constant_val", 0));
-    int n = pv < 0 || cv < 0 ? -1 : cm_node(ld, "Pad", (int[]){x, pv, cv}, 3, &y, 1);
-    return n < 0 || !cs_attrs_add_string(cm_attrs(ld, n), "mode", onnx) ? mst(ld) : CS_OK;
+    int n = pv < 0 || cv < 0 ? -1 : cs_lower_node(&ld->lw, "Pad", (int[]){x, pv, cv}, 3, &y, 1);
+    return n < 0 || !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "mode", onnx) ? mst(ld) : CS_OK;
 }
 
 /* reshape / squeeze / expand_dims take their constant as an ONNX input, transpose and reduce_mean as an attribute. */
@@ -477,24 +477,24 @@ int mil_supported_ops(const char *const **names)
 static cs_status op_classify(cm_loader *ld, const mil_op *op)
 {
     const char *n0 = op->outputs[0]->name, *n1 = op->outputs[1]->name;
-    if (!n0 || !n1 || cm_begin_layer(ld, n1, op->type) != CS_OK)
-        return n0 && n1 ? ld->err->status : cm_fail(ld, CS_ERR_FORMAT, "classify outputs need names");
+    if (!n0 || !n1 || cs_lower_layer(&ld->lw, n1, op->type, -1) != CS_OK)
+        return n0 && n1 ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "classify outputs need names");
     int64_t minus1 = -1;
     int p = mil_need(ld, op, "probabilities"), label = cm_blob(ld, n0), probs = cm_blob(ld, n1);
-    int shape = p < 0 ? -1 : cm_const_i64(ld, "shape", &minus1, 1), n;
-    if (p < 0 || label < 0 || probs < 0 || shape < 0 || cm_node(ld, "Reshape", (int[]){p, shape}, 2, &probs, 1) < 0 ||
-        (n = cm_node1(ld, "ArgMax", probs, label)) < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "keepdims", 0))
+    int shape = p < 0 ? -1 : cs_lower_const_i64(&ld->lw, "shape", &minus1, 1), n;
+    if (p < 0 || label < 0 || probs < 0 || shape < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){p, shape}, 2, &probs, 1) < 0 ||
+        (n = cs_lower_node1(&ld->lw, "ArgMax", probs, label)) < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", 0))
         return mst(ld);
-    ld->g->values[probs].dtype = CS_DT_F32;
-    ld->g->values[label].dtype = CS_DT_I64;
-    ld->g->values[label].rank = 0;
-    return cs_layer_add_output(ld->g, ld->layer, probs) && cs_layer_add_output(ld->g, ld->layer, label) ? CS_OK
-                                                                                                     : cm_nomem(ld);
+    ld->lw.g->values[probs].dtype = CS_DT_F32;
+    ld->lw.g->values[label].dtype = CS_DT_I64;
+    ld->lw.g->values[label].rank = 0;
+    return cs_layer_add_output(ld->lw.g, ld->lw.layer, probs) && cs_layer_add_output(ld->lw.g, ld->lw.layer, label) ? CS_OK
+                                                                                                     : cs_lower_nomem(&ld->lw);
 }
 
 cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
 {
-    snprintf(ld->where, sizeof ld->where, "operation '%s'", op->n_outputs && op->outputs[0]->name ? op->outputs[0]->name : "?");
+    snprintf(ld->lw.where, sizeof ld->lw.where, "operation '%s'", op->n_outputs && op->outputs[0]->name ? op->outputs[0]->name : "?");
     if (op->type && strcmp(op->type, "classify") == 0 && op->n_outputs == 2)
         return op_classify(ld, op);
     if (op->type && strcmp(op->type, "split") == 0 && op->n_outputs >= 1)
@@ -502,20 +502,20 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
     if (op->type && strcmp(op->type, "lstm") == 0 && op->n_outputs == 3)
         return mil_lstm(ld, ms, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "MIL operation '%s' with %zu outputs (convscope maps single-output "
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "MIL operation '%s' with %zu outputs (convscope maps single-output "
                        "operations)", op->type ? op->type : "?", op->n_outputs);
     const char *name = op->outputs[0]->name;
-    if (cm_begin_layer(ld, name, op->type) != CS_OK)
-        return ld->err->status;
+    if (cs_lower_layer(&ld->lw, name, op->type, -1) != CS_OK)
+        return ld->lw.err->status;
     const mil_row *row = mil_find(op->type);
     if (!row)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "MIL operation '%s' is not supported", op->type);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "MIL operation '%s' is not supported", op->type);
     int y = cm_blob(ld, name);
     if (y < 0 || row->fn(ld, ms, op, y, row->arg) != CS_OK)
-        return ld->err->status ? ld->err->status : cm_nomem(ld);
-    if (ld->g->values[y].data == NULL)
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
+    if (ld->lw.g->values[y].data == NULL)
         mil_declare(ld, y, op->outputs[0]->type);
-    if (ld->g->values[y].producer >= 0 && !cs_layer_add_output(ld->g, ld->layer, y))
-        return cm_nomem(ld);
+    if (ld->lw.g->values[y].producer >= 0 && !cs_layer_add_output(ld->lw.g, ld->lw.layer, y))
+        return cs_lower_nomem(&ld->lw);
     return CS_OK;
 }

@@ -8,7 +8,7 @@
 
 static cs_status done(cm_loader *ld, int ok)
 {
-    return ok < 0 ? (ld->err->status ? ld->err->status : cm_nomem(ld)) : CS_OK;
+    return ok < 0 ? (ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw)) : CS_OK;
 }
 
 /* ONNX gate block k is MIL block onnx_from_mil[k]: i<-i, o<-o(2), f<-f(1), c<-cell(3). */
@@ -31,12 +31,12 @@ static const cs_tensor *const_arg(cm_loader *ld, const mil_op *op, const char *n
         return NULL;
     if (v < 0) {
         if (v == -1)
-            cm_fail(ld, CS_ERR_FORMAT, "lstm: missing argument '%s'", name);
+            cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "lstm: missing argument '%s'", name);
         return NULL;
     }
-    if (!ld->g->values[v].data)
-        cm_fail(ld, CS_ERR_UNSUPPORTED, "lstm: '%s' must be a constant", name);
-    return ld->g->values[v].data;
+    if (!ld->lw.g->values[v].data)
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm: '%s' must be a constant", name);
+    return ld->lw.g->values[v].data;
 }
 
 static const char *onnx_act(const char *mil)
@@ -61,22 +61,22 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, lstm_w *w)
     for (int d = 0; d < w->ndir; d++) {
         const cs_tensor *wi = const_arg(ld, op, names[d][0], true), *wh = wi ? const_arg(ld, op, names[d][1], true) : NULL;
         if (!wi || !wh)
-            return ld->err->status;
+            return ld->lw.err->status;
         const cs_tensor *b = const_arg(ld, op, names[d][2], false);
-        if (ld->err->status)
-            return ld->err->status;
+        if (ld->lw.err->status)
+            return ld->lw.err->status;
         if (wi->rank != 2 || wh->rank != 2 || wh->dims[0] != 4 * wh->dims[1] || wi->dims[0] != wh->dims[0] ||
             (b && cs_tensor_numel(b) != wh->dims[0]) || (d && (wh->dims[1] != w->H || wi->dims[1] != w->I)))
-            return cm_fail(ld, CS_ERR_FORMAT, "lstm weights disagree: weight_ih %s, weight_hh %s (want [4H,I], [4H,H])",
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "lstm weights disagree: weight_ih %s, weight_hh %s (want [4H,I], [4H,H])",
                            wi->rank == 2 ? "rank 2" : "not rank 2", wh->rank == 2 ? "rank 2" : "not rank 2");
         if (d == 0) {
             w->H = wh->dims[1], w->I = wi->dims[1];
             int64_t dw[3] = {w->ndir, 4 * w->H, w->I}, dr[3] = {w->ndir, 4 * w->H, w->H}, db[2] = {w->ndir, 8 * w->H};
-            w->W = cs_tensor_new(CS_DT_F32, 3, dw, ld->err);
-            w->R = cs_tensor_new(CS_DT_F32, 3, dr, ld->err);
-            w->B = cs_tensor_new(CS_DT_F32, 2, db, ld->err); /* zero: the recurrent half stays 0 */
+            w->W = cs_tensor_new(CS_DT_F32, 3, dw, ld->lw.err);
+            w->R = cs_tensor_new(CS_DT_F32, 3, dr, ld->lw.err);
+            w->B = cs_tensor_new(CS_DT_F32, 2, db, ld->lw.err); /* zero: the recurrent half stays 0 */
             if (!w->W || !w->R || !w->B)
-                return cm_nomem(ld);
+                return cs_lower_nomem(&ld->lw);
         }
         reorder_into(w->W, d, wi, w->H, w->I);
         reorder_into(w->R, d, wh, w->H, w->H);
@@ -93,11 +93,11 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, lstm_w *w)
 static int state_in(cm_loader *ld, int v, const lstm_w *w)
 {
     int64_t shape[3] = {0, w->ndir, w->H}, perm[3] = {1, 0, 2};
-    int s = cm_const_i64(ld, "state_shape", shape, 3), r = cm_tmp(ld, "state3"), t = cm_tmp(ld, "state_dbh");
-    if (s < 0 || r < 0 || t < 0 || cm_node(ld, "Reshape", (int[]){v, s}, 2, &r, 1) < 0)
+    int s = cs_lower_const_i64(&ld->lw, "state_shape", shape, 3), r = cs_lower_tmp(&ld->lw, "state3"), t = cs_lower_tmp(&ld->lw, "state_dbh");
+    if (s < 0 || r < 0 || t < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){v, s}, 2, &r, 1) < 0)
         return -1;
-    int n = cm_node1(ld, "Transpose", r, t);
-    return n < 0 || !cs_attrs_add_ints(cm_attrs(ld, n), "perm", perm, 3) ? -1 : t;
+    int n = cs_lower_node1(&ld->lw, "Transpose", r, t);
+    return n < 0 || !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), "perm", perm, 3) ? -1 : t;
 }
 
 /* [D, B, H] (or [T, D, B, H] with seq) -> [B, D*H] / [T, B, D*H] into out. */
@@ -105,11 +105,11 @@ static int state_out(cm_loader *ld, int v, int out, const lstm_w *w, bool seq)
 {
     int64_t perm3[3] = {1, 0, 2}, perm4[4] = {0, 2, 1, 3};
     int64_t shape[3] = {0, 0, w->ndir * w->H};
-    int t = cm_tmp(ld, "state_bdh"), n = t < 0 ? -1 : cm_node1(ld, "Transpose", v, t);
-    if (n < 0 || !cs_attrs_add_ints(cm_attrs(ld, n), "perm", seq ? perm4 : perm3, seq ? 4 : 3))
+    int t = cs_lower_tmp(&ld->lw, "state_bdh"), n = t < 0 ? -1 : cs_lower_node1(&ld->lw, "Transpose", v, t);
+    if (n < 0 || !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), "perm", seq ? perm4 : perm3, seq ? 4 : 3))
         return -1;
-    int s = cm_const_i64(ld, "out_shape", seq ? shape : shape + 1, seq ? 3 : 2);
-    return s < 0 ? -1 : cm_node(ld, "Reshape", (int[]){t, s}, 2, &out, 1);
+    int s = cs_lower_const_i64(&ld->lw, "out_shape", seq ? shape : shape + 1, seq ? 3 : 2);
+    return s < 0 ? -1 : cs_lower_node(&ld->lw, "Reshape", (int[]){t, s}, 2, &out, 1);
 }
 
 static cs_status lstm_attrs(cm_loader *ld, mil_state *ms, const mil_op *op, int n, const lstm_w *w, const char *dir)
@@ -119,59 +119,59 @@ static cs_status lstm_attrs(cm_loader *ld, mil_state *ms, const mil_op *op, int 
     if (!mil_str(ms, op, "cell_activation"))
         acts[1] = "Tanh";
     if (!acts[0] || !acts[1] || !acts[2])
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "lstm activation other than sigmoid, tanh, relu or sigmoid_hard");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm activation other than sigmoid, tanh, relu or sigmoid_hard");
     const char *list[6] = {acts[0], acts[1], acts[2], acts[0], acts[1], acts[2]};
-    cs_attrs *a = cm_attrs(ld, n);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     bool ok = cs_attrs_add_int(a, "hidden_size", w->H) && cs_attrs_add_string(a, "direction", dir) &&
               cs_attrs_add_strings(a, "activations", list, 3 * w->ndir);
     double clip = mil_num(ld, op, "clip", 0);
     if (ok && clip > 0)
         ok = cs_attrs_add_float(a, "clip", clip);
-    return ok ? CS_OK : cm_nomem(ld);
+    return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* lstm(x [T,B,I], initial_h, initial_c [B, D*H]) -> (output_sequence [T|1, B, D*H], h, c [B, D*H]). */
 cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op)
 {
     if (op->n_outputs != 3 || !op->outputs[0]->name || !op->outputs[1]->name || !op->outputs[2]->name)
-        return cm_fail(ld, CS_ERR_FORMAT, "lstm needs 3 named outputs");
-    if (cm_begin_layer(ld, op->outputs[0]->name, op->type) != CS_OK)
-        return ld->err->status;
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "lstm needs 3 named outputs");
+    if (cs_lower_layer(&ld->lw, op->outputs[0]->name, op->type, -1) != CS_OK)
+        return ld->lw.err->status;
     const char *dir = mil_str(ms, op, "direction");
     dir = !dir ? "forward" : strcmp(dir, "bidirectional") == 0 ? "bidirectional" : strcmp(dir, "reverse") == 0 ? "reverse"
                                                                     : strcmp(dir, "forward") == 0 ? "forward" : NULL;
     if (!dir)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "lstm direction '%s'", mil_str(ms, op, "direction"));
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm direction '%s'", mil_str(ms, op, "direction"));
     if (mil_opt(ld, op, "peephole") >= 0)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "lstm with peephole weights");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm with peephole weights");
     lstm_w w = {.ndir = strcmp(dir, "bidirectional") == 0 ? 2 : 1};
     int x = mil_need(ld, op, "x"), h0 = x < 0 ? -2 : mil_need(ld, op, "initial_h");
     int c0 = h0 < 0 ? -2 : mil_need(ld, op, "initial_c");
-    cs_status st = c0 < 0 ? ld->err->status : build_weights(ld, op, &w);
+    cs_status st = c0 < 0 ? ld->lw.err->status : build_weights(ld, op, &w);
     int wv = -1, rv = -1, bv = -1;
     if (st == CS_OK) {
-        wv = cm_const(ld, "W", w.W), w.W = NULL;
-        rv = cm_const(ld, "R", w.R), w.R = NULL;
-        bv = cm_const(ld, "B", w.B), w.B = NULL;
+        wv = cs_lower_const(&ld->lw, "W", w.W), w.W = NULL;
+        rv = cs_lower_const(&ld->lw, "R", w.R), w.R = NULL;
+        bv = cs_lower_const(&ld->lw, "B", w.B), w.B = NULL;
     }
     cs_tensor_free(w.W), cs_tensor_free(w.R), cs_tensor_free(w.B);
     if (st != CS_OK || wv < 0 || rv < 0 || bv < 0)
         return st != CS_OK ? st : done(ld, -1);
     int hs = state_in(ld, h0, &w), cs = hs < 0 ? -1 : state_in(ld, c0, &w);
-    int ys[3] = {cm_tmp(ld, "Y"), cm_tmp(ld, "Y_h"), cm_tmp(ld, "Y_c")};
+    int ys[3] = {cs_lower_tmp(&ld->lw, "Y"), cs_lower_tmp(&ld->lw, "Y_h"), cs_lower_tmp(&ld->lw, "Y_c")};
     int outs[3] = {cm_blob(ld, op->outputs[0]->name), cm_blob(ld, op->outputs[1]->name), cm_blob(ld, op->outputs[2]->name)};
     if (cs < 0 || ys[0] < 0 || ys[1] < 0 || ys[2] < 0 || outs[0] < 0 || outs[1] < 0 || outs[2] < 0)
         return done(ld, -1);
-    int n = cm_node(ld, "LSTM", (int[]){x, wv, rv, bv, -1, hs, cs}, 7, ys, 3);
+    int n = cs_lower_node(&ld->lw, "LSTM", (int[]){x, wv, rv, bv, -1, hs, cs}, 7, ys, 3);
     if (n < 0 || lstm_attrs(ld, ms, op, n, &w, dir) != CS_OK)
         return done(ld, -1);
     bool seq = mil_num(ld, op, "output_sequence", 0) != 0;
     if (!seq) { /* the last step alone: Y_h as [1, B, D*H] */
-        int last = cm_tmp(ld, "last");
+        int last = cs_lower_tmp(&ld->lw, "last");
         if (last < 0 || state_out(ld, ys[1], last, &w, false) < 0)
             return done(ld, -1);
-        int ax = cm_const_i64(ld, "axes", (int64_t[]){0}, 1);
-        if (ax < 0 || cm_node(ld, "Unsqueeze", (int[]){last, ax}, 2, &outs[0], 1) < 0)
+        int ax = cs_lower_const_i64(&ld->lw, "axes", (int64_t[]){0}, 1);
+        if (ax < 0 || cs_lower_node(&ld->lw, "Unsqueeze", (int[]){last, ax}, 2, &outs[0], 1) < 0)
             return done(ld, -1);
     } else if (state_out(ld, ys[0], outs[0], &w, true) < 0) {
         return done(ld, -1);
@@ -180,8 +180,8 @@ cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op)
         return done(ld, -1);
     for (int k = 0; k < 3; k++) {
         mil_declare(ld, outs[k], op->outputs[k]->type);
-        if (!cs_layer_add_output(ld->g, ld->layer, outs[k]))
-            return cm_nomem(ld);
+        if (!cs_layer_add_output(ld->lw.g, ld->lw.layer, outs[k]))
+            return cs_lower_nomem(&ld->lw);
     }
     return CS_OK;
 }

@@ -12,28 +12,28 @@
 
 static cs_status done(cm_loader *ld, int ok)
 {
-    return ok < 0 ? (ld->err->status ? ld->err->status : cm_nomem(ld)) : CS_OK;
+    return ok < 0 ? (ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw)) : CS_OK;
 }
 
 ROW(row_unary)
 {
     (void)ms;
     int x = mil_need(ld, op, "x");
-    return x < 0 ? ld->err->status : done(ld, cm_node1(ld, arg, x, y));
+    return x < 0 ? ld->lw.err->status : done(ld, cs_lower_node1(&ld->lw, arg, x, y));
 }
 
 ROW(row_square)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x");
-    return x < 0 ? ld->err->status : done(ld, cm_node(ld, "Mul", (int[]){x, x}, 2, &y, 1));
+    return x < 0 ? ld->lw.err->status : done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, x}, 2, &y, 1));
 }
 
 ROW(row_exp2)
 {
     (void)ms, (void)arg;
-    int x = mil_need(ld, op, "x"), two = x < 0 ? -1 : cm_const_scalar(ld, "two", 2.0f);
-    return two < 0 ? done(ld, -1) : done(ld, cm_node(ld, "Pow", (int[]){two, x}, 2, &y, 1));
+    int x = mil_need(ld, op, "x"), two = x < 0 ? -1 : cs_lower_const_scalar(&ld->lw, "two", 2.0f);
+    return two < 0 ? done(ld, -1) : done(ld, cs_lower_node(&ld->lw, "Pow", (int[]){two, x}, 2, &y, 1));
 }
 
 /* floor_div: floor(x / y); mod: x - floor(x / y) * y (the sign of y, as Python's %). */
@@ -42,14 +42,14 @@ ROW(row_floor_div_mod)
     (void)ms;
     int x = mil_need(ld, op, "x"), z = x < 0 ? -2 : mil_need(ld, op, "y");
     if (z < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     bool mod = arg != NULL;
-    int q = cm_tmp(ld, "quotient"), f = mod ? cm_tmp(ld, "floor") : y, p = mod ? cm_tmp(ld, "product") : -1;
-    if (q < 0 || f < 0 || (mod && p < 0) || cm_node(ld, "Div", (int[]){x, z}, 2, &q, 1) < 0 || cm_node1(ld, "Floor", q, f) < 0)
+    int q = cs_lower_tmp(&ld->lw, "quotient"), f = mod ? cs_lower_tmp(&ld->lw, "floor") : y, p = mod ? cs_lower_tmp(&ld->lw, "product") : -1;
+    if (q < 0 || f < 0 || (mod && p < 0) || cs_lower_node(&ld->lw, "Div", (int[]){x, z}, 2, &q, 1) < 0 || cs_lower_node1(&ld->lw, "Floor", q, f) < 0)
         return done(ld, -1);
     if (!mod)
         return CS_OK;
-    return done(ld, cm_node(ld, "Mul", (int[]){f, z}, 2, &p, 1) < 0 ? -1 : cm_node(ld, "Sub", (int[]){x, p}, 2, &y, 1));
+    return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){f, z}, 2, &p, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Sub", (int[]){x, p}, 2, &y, 1));
 }
 
 ROW(row_cumsum)
@@ -57,13 +57,13 @@ ROW(row_cumsum)
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x");
     int64_t axis = (int64_t)mil_num(ld, op, "axis", 0);
-    int a = x < 0 ? -1 : cm_const_i64(ld, "axis", &axis, 1);
-    int n = a < 0 ? -1 : cm_node(ld, "CumSum", (int[]){x, a}, 2, &y, 1);
+    int a = x < 0 ? -1 : cs_lower_const_i64(&ld->lw, "axis", &axis, 1);
+    int n = a < 0 ? -1 : cs_lower_node(&ld->lw, "CumSum", (int[]){x, a}, 2, &y, 1);
     if (n < 0)
         return done(ld, -1);
-    cs_attrs *at = cm_attrs(ld, n);
+    cs_attrs *at = cs_lower_attrs(&ld->lw, n);
     return cs_attrs_add_int(at, "exclusive", mil_num(ld, op, "exclusive", 0) != 0) &&
-                   cs_attrs_add_int(at, "reverse", mil_num(ld, op, "reverse", 0) != 0) ? CS_OK : cm_nomem(ld);
+                   cs_attrs_add_int(at, "reverse", mil_num(ld, op, "reverse", 0) != 0) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* Slice over axes 0..n-1 with constant starts/ends/steps. */
@@ -72,10 +72,10 @@ static cs_status slice_node(cm_loader *ld, int x, int y, const int64_t *b, const
     int64_t ax[CS_MAX_RANK];
     for (int i = 0; i < n; i++)
         ax[i] = i;
-    int bv = cm_const_i64(ld, "starts", b, n), ev = cm_const_i64(ld, "ends", e, n), av = cm_const_i64(ld, "axes", ax, n);
-    int sv = cm_const_i64(ld, "steps", s, n);
+    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e, n), av = cs_lower_const_i64(&ld->lw, "axes", ax, n);
+    int sv = cs_lower_const_i64(&ld->lw, "steps", s, n);
     return bv < 0 || ev < 0 || av < 0 || sv < 0 ? done(ld, -1)
-                                                : done(ld, cm_node(ld, "Slice", (int[]){x, bv, ev, av, sv}, 5, &y, 1));
+                                                : done(ld, cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv}, 5, &y, 1));
 }
 
 /* slice_by_size(x, begin, size): size -1 runs to the end of the axis. */
@@ -86,14 +86,14 @@ ROW(row_slice_by_size)
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int n = mil_ints(ld, op, "begin", b, CS_MAX_RANK, &bad);
     if (bad || n < 1 || mil_ints(ld, op, "size", sz, CS_MAX_RANK, &bad) != n)
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_UNSUPPORTED, "slice_by_size needs constant begin and size "
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "slice_by_size needs constant begin and size "
                                                 "of one length");
     for (int i = 0; i < n; i++) {
         if (sz[i] < -1)
-            return cm_fail(ld, CS_ERR_FORMAT, "slice_by_size: size %lld on axis %d", (long long)sz[i], i);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "slice_by_size: size %lld on axis %d", (long long)sz[i], i);
         e[i] = sz[i] == -1 ? INT64_MAX : b[i] + sz[i];
         st[i] = 1;
     }
@@ -108,16 +108,16 @@ ROW(row_reverse)
     bool bad;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
-    int r = ld->g->values[x].rank, k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
+        return ld->lw.err->status;
+    int r = ld->lw.g->values[x].rank, k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
     if (bad || r < 1)
-        return bad ? ld->err->status : cm_fail(ld, CS_ERR_UNSUPPORTED, "reverse of an input of unknown rank");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "reverse of an input of unknown rank");
     for (int i = 0; i < r; i++)
         b[i] = 0, e[i] = INT64_MAX, s[i] = 1;
     for (int i = 0; i < (k < 0 ? r : k); i++) {
         int64_t a = k < 0 ? i : axes[i] < 0 ? axes[i] + r : axes[i];
         if (a < 0 || a >= r)
-            return cm_fail(ld, CS_ERR_FORMAT, "reverse axis %lld of rank %d", (long long)axes[i], r);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "reverse axis %lld of rank %d", (long long)axes[i], r);
         b[a] = -1, e[a] = INT64_MIN, s[a] = -1;
     }
     return slice_node(ld, x, y, b, e, s, r);
@@ -129,65 +129,65 @@ ROW(row_band_part)
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x");
     if (x < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     int64_t lower = (int64_t)mil_num(ld, op, "lower", -1), upper = (int64_t)mil_num(ld, op, "upper", -1);
     int cur = x;
     if (lower >= 0) {
         int64_t k = -lower;
-        int kv = cm_const_i64(ld, "k_lower", &k, 1), t = upper >= 0 ? cm_tmp(ld, "lower_band") : y;
-        int n = kv < 0 || t < 0 ? -1 : cm_node(ld, "Trilu", (int[]){cur, kv}, 2, &t, 1);
-        if (n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "upper", 1))
+        int kv = cs_lower_const_i64(&ld->lw, "k_lower", &k, 1), t = upper >= 0 ? cs_lower_tmp(&ld->lw, "lower_band") : y;
+        int n = kv < 0 || t < 0 ? -1 : cs_lower_node(&ld->lw, "Trilu", (int[]){cur, kv}, 2, &t, 1);
+        if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "upper", 1))
             return done(ld, -1);
         cur = t;
     }
     if (upper >= 0) {
-        int kv = cm_const_i64(ld, "k_upper", &upper, 1);
-        int n = kv < 0 ? -1 : cm_node(ld, "Trilu", (int[]){cur, kv}, 2, &y, 1);
-        if (n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "upper", 0))
+        int kv = cs_lower_const_i64(&ld->lw, "k_upper", &upper, 1);
+        int n = kv < 0 ? -1 : cs_lower_node(&ld->lw, "Trilu", (int[]){cur, kv}, 2, &y, 1);
+        if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "upper", 0))
             return done(ld, -1);
     }
-    return lower < 0 && upper < 0 ? done(ld, cm_node1(ld, "Identity", x, y)) : CS_OK;
+    return lower < 0 && upper < 0 ? done(ld, cs_lower_node1(&ld->lw, "Identity", x, y)) : CS_OK;
 }
 
 ROW(row_flatten2d)
 {
     (void)ms, (void)arg;
-    int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cm_node1(ld, "Flatten", x, y);
-    return done(ld, n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 1)) ? -1 : 0);
+    int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cs_lower_node1(&ld->lw, "Flatten", x, y);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 1)) ? -1 : 0);
 }
 
 /* shape(x) is int32 in MIL. */
 ROW(row_shape)
 {
     (void)ms, (void)arg;
-    int x = mil_need(ld, op, "x"), s = x < 0 ? -1 : cm_tmp(ld, "shape64");
-    if (s < 0 || cm_node1(ld, "Shape", x, s) < 0)
+    int x = mil_need(ld, op, "x"), s = x < 0 ? -1 : cs_lower_tmp(&ld->lw, "shape64");
+    if (s < 0 || cs_lower_node1(&ld->lw, "Shape", x, s) < 0)
         return done(ld, -1);
-    int n = cm_node1(ld, "Cast", s, y);
-    return done(ld, n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "to", CS_DT_I32) ? -1 : 0);
+    int n = cs_lower_node1(&ld->lw, "Cast", s, y);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "to", CS_DT_I32) ? -1 : 0);
 }
 
 ROW(row_range_1d)
 {
     (void)ms, (void)arg;
     int e = mil_need(ld, op, "end"), s = e < 0 ? -2 : mil_need(ld, op, "start"), st = s < 0 ? -2 : mil_need(ld, op, "step");
-    return st < 0 ? ld->err->status : done(ld, cm_node(ld, "Range", (int[]){s, e, st}, 3, &y, 1));
+    return st < 0 ? ld->lw.err->status : done(ld, cs_lower_node(&ld->lw, "Range", (int[]){s, e, st}, 3, &y, 1));
 }
 
 ROW(row_gather_along_axis)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
-    int n = i < 0 ? -1 : cm_node(ld, "GatherElements", (int[]){x, i}, 2, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? -1 : 0);
+    int n = i < 0 ? -1 : cs_lower_node(&ld->lw, "GatherElements", (int[]){x, i}, 2, &y, 1);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? -1 : 0);
 }
 
 ROW(row_gather_nd)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
-    int n = i < 0 ? -1 : cm_node(ld, "GatherND", (int[]){x, i}, 2, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_int(cm_attrs(ld, n), "batch_dims",
+    int n = i < 0 ? -1 : cs_lower_node(&ld->lw, "GatherND", (int[]){x, i}, 2, &y, 1);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "batch_dims",
                                                 (int64_t)mil_num(ld, op, "batch_dims", 0)) ? -1 : 0);
 }
 
@@ -197,15 +197,15 @@ ROW(row_scatter)
     int x = mil_need(ld, op, "data"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
     int u = i < 0 ? -2 : mil_need(ld, op, "updates");
     if (u < 0)
-        return ld->err->status;
+        return ld->lw.err->status;
     const char *mode = mil_str(ms, op, "mode"), *red = !mode || strcmp(mode, "update") == 0 ? "none" : mode;
     if (strcmp(red, "none") && strcmp(red, "add") && strcmp(red, "mul") && strcmp(red, "max") && strcmp(red, "min"))
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "scatter mode '%s' (update, add, mul, max and min are supported)", mode);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "scatter mode '%s' (update, add, mul, max and min are supported)", mode);
     bool nd = arg != NULL;
-    int n = cm_node(ld, nd ? "ScatterND" : "ScatterElements", (int[]){x, i, u}, 3, &y, 1);
-    if (n < 0 || !cs_attrs_add_string(cm_attrs(ld, n), "reduction", red))
+    int n = cs_lower_node(&ld->lw, nd ? "ScatterND" : "ScatterElements", (int[]){x, i, u}, 3, &y, 1);
+    if (n < 0 || !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "reduction", red))
         return done(ld, -1);
-    return nd || cs_attrs_add_int(cm_attrs(ld, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? CS_OK : cm_nomem(ld);
+    return nd || cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 const mil_row mil_rows_tensor[] = {

@@ -26,11 +26,11 @@ static cs_status dequant_linear(cm_loader *ld, const cm_quant *q, const uint8_t 
     const CoreML__Specification__LinearQuantizationParams *lq = q->linearquantization;
     size_t ns = lq->n_scale, nb = lq->n_bias;
     if (ns == 0 || (ns != 1 && (int64_t)ns != out_channels) || (nb != 0 && nb != 1 && nb != ns))
-        return cm_fail(ld, CS_ERR_FORMAT, "%s: linear quantization has %zu scales and %zu biases for %lld output "
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: linear quantization has %zu scales and %zu biases for %lld output "
                        "channels", what, ns, nb, (long long)out_channels);
     int64_t per = ns > 1 ? n / (int64_t)ns : n;
     if (per <= 0 || (ns > 1 && n % (int64_t)ns))
-        return cm_fail(ld, CS_ERR_FORMAT, "%s: %lld values do not split into %zu channels", what, (long long)n, ns);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: %lld values do not split into %zu channels", what, (long long)n, ns);
     for (int64_t i = 0; i < n; i++) {
         int64_t c = ns > 1 ? i / per : 0;
         double qv = is_signed ? (double)(int8_t)p[i] : (double)unpack_bits(p, i, nbits);
@@ -46,20 +46,20 @@ static cs_status dequant(cm_loader *ld, const cm_weights *w, const uint8_t *p, s
     const cm_quant *q = w->quantization;
     int nbits = is_signed ? 8 : (int)q->numberofbits;
     if (nbits < 1 || nbits > 8)
-        return cm_fail(ld, CS_ERR_FORMAT, "%s: quantization with %d bits (expected 1 to 8)", what, nbits);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: quantization with %d bits (expected 1 to 8)", what, nbits);
     if ((uint64_t)len * 8 < (uint64_t)n * (uint64_t)nbits)
-        return cm_fail(ld, CS_ERR_FORMAT, "%s: quantized blob holds %zu bytes, %lld values of %d bits need %lld",
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: quantized blob holds %zu bytes, %lld values of %d bits need %lld",
                        what, len, (long long)n, nbits, (long long)((n * nbits + 7) / 8));
     *stored = is_signed ? CS_DT_I8 : CS_DT_U8;
     if (q->quantization_type_case == CORE_ML__SPECIFICATION__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LINEAR_QUANTIZATION)
         return dequant_linear(ld, q, p, is_signed, nbits, n, out_channels, out, what);
     if (q->quantization_type_case != CORE_ML__SPECIFICATION__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LOOKUP_TABLE_QUANTIZATION)
-        return cm_fail(ld, CS_ERR_UNSUPPORTED, "%s: quantized weights without linear or look-up-table parameters", what);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s: quantized weights without linear or look-up-table parameters", what);
     const CoreML__Specification__LookUpTableQuantizationParams *lut = q->lookuptablequantization;
     for (int64_t i = 0; i < n; i++) {
         uint32_t k = is_signed ? (uint8_t)p[i] : unpack_bits(p, i, nbits);
         if (k >= lut->n_floatvalue)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s: look-up-table index %u past the table's %zu entries", what, k,
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: look-up-table index %u past the table's %zu entries", what, k,
                            lut->n_floatvalue);
         out[i] = lut->floatvalue[k];
     }
@@ -71,7 +71,7 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
 {
     if (w->n_floatvalue) {
         if ((int64_t)w->n_floatvalue != n)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s holds %zu float values, expected %lld", what, w->n_floatvalue,
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu float values, expected %lld", what, w->n_floatvalue,
                            (long long)n);
         memcpy(out, w->floatvalue, (size_t)n * sizeof(float));
         *stored = CS_DT_F32;
@@ -79,7 +79,7 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
     }
     if (w->float16value.len) {
         if ((int64_t)w->float16value.len != n * 2)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s holds %zu bytes of float16, expected %lld values (%lld bytes)",
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu bytes of float16, expected %lld values (%lld bytes)",
                            what, w->float16value.len, (long long)n, (long long)n * 2);
         for (int64_t i = 0; i < n; i++) {
             uint16_t h = (uint16_t)(w->float16value.data[2 * i] | (w->float16value.data[2 * i + 1] << 8));
@@ -90,9 +90,9 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
     }
     if (w->int8rawvalue.len) {
         if (!w->quantization)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s: int8 weights without quantization parameters", what);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: int8 weights without quantization parameters", what);
         if ((int64_t)w->int8rawvalue.len != n)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s holds %zu int8 values, expected %lld", what, w->int8rawvalue.len,
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu int8 values, expected %lld", what, w->int8rawvalue.len,
                            (long long)n);
         return dequant(ld, w, w->int8rawvalue.data, w->int8rawvalue.len, true, n, out_channels, out, stored, what);
     }
@@ -100,7 +100,7 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
         return dequant(ld, w, w->rawvalue.data, w->rawvalue.len, false, n, out_channels, out, stored, what);
     if (w->rawvalue.len) {
         if ((int64_t)w->rawvalue.len != n * 4)
-            return cm_fail(ld, CS_ERR_FORMAT, "%s holds %zu raw bytes, expected %lld float32 values (%lld bytes)",
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu raw bytes, expected %lld float32 values (%lld bytes)",
                            what, w->rawvalue.len, (long long)n, (long long)n * 4);
         memcpy(out, w->rawvalue.data, (size_t)n * 4);
         *stored = CS_DT_F32;
@@ -108,7 +108,7 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
     }
     if (n == 0)
         return CS_OK;
-    return cm_fail(ld, CS_ERR_FORMAT, "%s is empty, expected %lld values", what, (long long)n);
+    return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s is empty, expected %lld values", what, (long long)n);
 }
 
 cs_status cm_weight_tensor(cm_loader *ld, const cm_weights *w, const char *what, int rank, const int64_t *dims,
@@ -116,13 +116,13 @@ cs_status cm_weight_tensor(cm_loader *ld, const cm_weights *w, const char *what,
 {
     *out = NULL;
     if (!w)
-        return cm_fail(ld, CS_ERR_FORMAT, "%s is missing", what);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s is missing", what);
     int64_t n;
     if (!cs_shape_numel(rank, dims, &n) || n > ((int64_t)1 << 32))
-        return cm_fail(ld, CS_ERR_FORMAT, "%s has an impossible shape", what);
-    cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, ld->err);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s has an impossible shape", what);
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, ld->lw.err);
     if (!t)
-        return cm_nomem(ld);
+        return cs_lower_nomem(&ld->lw);
     cs_status st = decode(ld, w, n, out_channels, t->data, stored, what);
     if (st != CS_OK) {
         cs_tensor_free(t);
@@ -139,8 +139,8 @@ int cm_weight_value(cm_loader *ld, const cm_weights *w, const char *what, int ra
     cs_dtype stored = CS_DT_F32;
     if (cm_weight_tensor(ld, w, what, rank, dims, rank > 0 ? dims[0] : 1, &t, &stored) != CS_OK)
         return -1;
-    int v = cm_const(ld, what, t);
-    if (v < 0 || cm_add_weight(ld, what, v, layout, stored) != CS_OK)
+    int v = cs_lower_const(&ld->lw, what, t);
+    if (v < 0 || cs_lower_weight_ref(&ld->lw, what, v, layout, stored) != CS_OK)
         return -1;
     return v;
 }

@@ -12,8 +12,8 @@ static int unary(ks_layer_ctx *lc, int v, const char *op, int *node)
 static int with_float(ks_layer_ctx *lc, int v, const char *op, const char *attr, double val)
 {
     int node, out = unary(lc, v, op, &node);
-    if (out >= 0 && attr && !cs_attrs_add_float(ks_attrs(lc, node), attr, val)) {
-        ks_nomem(lc);
+    if (out >= 0 && attr && !cs_attrs_add_float(cs_lower_attrs(&lc->lw, node), attr, val)) {
+        cs_lower_nomem(&lc->lw);
         return -1;
     }
     return out;
@@ -24,9 +24,9 @@ static int hard_sigmoid(ks_layer_ctx *lc, int v)
     int node, out = unary(lc, v, "HardSigmoid", &node);
     /* Keras 2: clip(0.2x + 0.5, 0, 1); Keras 3: relu6(x + 3) / 6. */
     double alpha = lc->ld->keras_major >= 3 ? 1.0 / 6.0 : 0.2;
-    if (out >= 0 && (!cs_attrs_add_float(ks_attrs(lc, node), "alpha", alpha) ||
-                     !cs_attrs_add_float(ks_attrs(lc, node), "beta", 0.5))) {
-        ks_nomem(lc);
+    if (out >= 0 && (!cs_attrs_add_float(cs_lower_attrs(&lc->lw, node), "alpha", alpha) ||
+                     !cs_attrs_add_float(cs_lower_attrs(&lc->lw, node), "beta", 0.5))) {
+        cs_lower_nomem(&lc->lw);
         return -1;
     }
     return out;
@@ -42,7 +42,7 @@ static int times_self(ks_layer_ctx *lc, int v, bool hard)
 
 static int clip(ks_layer_ctx *lc, int v, float lo, float hi)
 {
-    int ins[3] = {v, ks_const_f32(lc, "clip_min", &lo, 0, NULL), ks_const_f32(lc, "clip_max", &hi, 0, NULL)};
+    int ins[3] = {v, cs_lower_const_f32(&lc->lw, "clip_min", &lo, 0, NULL), cs_lower_const_f32(&lc->lw, "clip_max", &hi, 0, NULL)};
     if (ins[1] < 0 || ins[2] < 0)
         return -1;
     return ks_node(lc, "Clip", ins, 3, ks_rank(lc, v), ks_dims(lc, v), NULL);
@@ -51,8 +51,8 @@ static int clip(ks_layer_ctx *lc, int v, float lo, float hi)
 static int softmax(ks_layer_ctx *lc, int v, int64_t axis)
 {
     int node, out = unary(lc, v, "Softmax", &node);
-    if (out >= 0 && !cs_attrs_add_int(ks_attrs(lc, node), "axis", axis)) {
-        ks_nomem(lc);
+    if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", axis)) {
+        cs_lower_nomem(&lc->lw);
         return -1;
     }
     return out;
@@ -61,8 +61,8 @@ static int softmax(ks_layer_ctx *lc, int v, int64_t axis)
 static int gelu(ks_layer_ctx *lc, int v, bool approximate)
 {
     int node, out = unary(lc, v, "Gelu", &node);
-    if (out >= 0 && !cs_attrs_add_string(ks_attrs(lc, node), "approximate", approximate ? "tanh" : "none")) {
-        ks_nomem(lc);
+    if (out >= 0 && !cs_attrs_add_string(cs_lower_attrs(&lc->lw, node), "approximate", approximate ? "tanh" : "none")) {
+        cs_lower_nomem(&lc->lw);
         return -1;
     }
     return out;
@@ -82,7 +82,7 @@ static const char *activation_name(ks_layer_ctx *lc, bool *ok)
     if (json_is_string(a))
         return json_string_value(a);
     *ok = false;
-    ks_fail(lc, CS_ERR_FORMAT, "option 'activation' must be a name");
+    cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option 'activation' must be a name");
     return NULL;
 }
 
@@ -116,6 +116,6 @@ int ks_activation(ks_layer_ctx *lc, int v, const char *name)
         return gelu(lc, v, false);
     if (strcmp(name, "leaky_relu") == 0)
         return with_float(lc, v, "LeakyRelu", "alpha", 0.2);
-    ks_fail(lc, CS_ERR_UNSUPPORTED, "activation '%s' is not supported", name);
+    cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "activation '%s' is not supported", name);
     return -1;
 }

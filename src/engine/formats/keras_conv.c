@@ -26,7 +26,7 @@ static bool read_input(ks_layer_ctx *lc, int v, win *w)
     int r = ks_rank(lc, v);
     const int64_t *d = ks_dims(lc, v);
     if (r != w->n + 2) {
-        ks_fail(lc, CS_ERR_SHAPE, "expects a rank-%d input, got rank %d", w->n + 2, r);
+        cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "expects a rank-%d input, got rank %d", w->n + 2, r);
         return false;
     }
     w->batch = d[0];
@@ -34,7 +34,7 @@ static bool read_input(ks_layer_ctx *lc, int v, win *w)
     for (int i = 0; i < w->n; i++)
         w->in_sp[i] = d[w->cf ? 2 + i : 1 + i];
     if (w->channels < 0) {
-        ks_fail(lc, CS_ERR_SHAPE, "the number of input channels is unknown");
+        cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "the number of input channels is unknown");
         return false;
     }
     return true;
@@ -57,13 +57,13 @@ static bool resolve_padding(ks_layer_ctx *lc, win *w, const char *padding)
         if (strcmp(padding, "causal") == 0 && w->n == 1) {
             w->pads[i] = eff - 1;
         } else if (strcmp(padding, "valid") != 0) {
-            ks_fail(lc, CS_ERR_UNSUPPORTED, "padding '%s' is not supported", padding);
+            cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "padding '%s' is not supported", padding);
             return false;
         }
         int64_t padded = in + w->pads[i];
         w->out_sp[i] = in < 0 ? -1 : padded >= eff ? (padded - eff) / w->s[i] + 1 : 0;
         if (in >= 0 && w->out_sp[i] < 1) {
-            ks_fail(lc, CS_ERR_SHAPE, "input size %lld is smaller than the window %lld", (long long)in,
+            cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "input size %lld is smaller than the window %lld", (long long)in,
                     (long long)eff);
             return false;
         }
@@ -74,7 +74,7 @@ static bool resolve_padding(ks_layer_ctx *lc, win *w, const char *padding)
 static int to_nchw(ks_layer_ctx *lc, int v, const win *w)
 {
     static const int p1[] = {0, 2, 1}, p2[] = {0, 3, 1, 2};
-    return w->cf || v < 0 ? v : ks_transpose(lc, v, w->n == 1 ? p1 : p2);
+    return w->cf || v < 0 ? v : cs_lower_transpose(&lc->lw, v, w->n == 1 ? p1 : p2, ks_rank(lc, v));
 }
 
 static int from_nchw(ks_layer_ctx *lc, int v, const win *w)
@@ -82,7 +82,7 @@ static int from_nchw(ks_layer_ctx *lc, int v, const win *w)
     static const int p1[] = {0, 2, 1}, p2[] = {0, 2, 3, 1};
     if (v < 0)
         return -1;
-    int out = w->cf ? v : ks_transpose(lc, v, w->n == 1 ? p1 : p2);
+    int out = w->cf ? v : cs_lower_transpose(&lc->lw, v, w->n == 1 ? p1 : p2, ks_rank(lc, v));
     if (out >= 0)
         ks_set_layout(lc, out, w->cf);
     return out;
@@ -91,7 +91,7 @@ static int from_nchw(ks_layer_ctx *lc, int v, const win *w)
 /* Adds kernel_shape, strides, dilations, pads (or auto_pad) and group to a Conv/pool node. */
 static bool window_attrs(ks_layer_ctx *lc, int node, const win *w, bool dilations, int64_t group)
 {
-    cs_attrs *a = ks_attrs(lc, node);
+    cs_attrs *a = cs_lower_attrs(&lc->lw, node);
     bool ok = cs_attrs_add_ints(a, "kernel_shape", w->k, w->n) && cs_attrs_add_ints(a, "strides", w->s, w->n);
     if (dilations)
         ok = ok && cs_attrs_add_ints(a, "dilations", w->d, w->n);
@@ -102,7 +102,7 @@ static bool window_attrs(ks_layer_ctx *lc, int node, const win *w, bool dilation
     if (group > 0)
         ok = ok && cs_attrs_add_int(a, "group", group);
     if (!ok)
-        ks_nomem(lc);
+        cs_lower_nomem(&lc->lw);
     return ok;
 }
 
@@ -131,7 +131,7 @@ static int reorder_kernel(ks_layer_ctx *lc, int slot, const char *what, const cs
         for (int64_t a = 0; a < A; a++)
             for (int64_t b = 0; b < B; b++)
                 dst[(outer_b ? b * A + a : a * B + b) * S + s] = src[(s * A + a) * B + b];
-    return lc->cache[slot] = ks_const(lc, what, t);
+    return lc->cache[slot] = cs_lower_const(&lc->lw, what, t);
 }
 
 static bool read_window(ks_layer_ctx *lc, win *w, const char *ksize_key, bool pool)
@@ -177,7 +177,7 @@ static bool conv_kind_read(ks_layer_ctx *lc, const win *w, conv_kind *ck)
         !ks_int(lc, "depth_multiplier", 1, &ck->dm))
         return false;
     if (ck->filters < 1 || ck->groups < 1 || ck->dm < 1 || w->channels % ck->groups || ck->filters % ck->groups) {
-        ks_fail(lc, CS_ERR_FORMAT, "filters %lld, groups %lld and depth_multiplier %lld do not fit %lld input channels",
+        cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "filters %lld, groups %lld and depth_multiplier %lld do not fit %lld input channels",
                 (long long)ck->filters, (long long)ck->groups, (long long)ck->dm, (long long)w->channels);
         return false;
     }
@@ -260,7 +260,7 @@ static bool output_padding(ks_layer_ctx *lc, int n, int64_t *out)
         out[i] = ok ? json_integer_value(x) : 0;
     }
     if (!ok)
-        ks_fail(lc, CS_ERR_FORMAT, "option 'output_padding' must be an integer >= 0 or a list of %d", n);
+        cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option 'output_padding' must be an integer >= 0 or a list of %d", n);
     return ok;
 }
 
@@ -280,7 +280,7 @@ int ks_emit_conv_transpose(ks_layer_ctx *lc, const int *ins, int n_in)
     if (has_opad && !output_padding(lc, w.n, opad))
         return -1;
     if (strcmp(padding, "same") != 0 && strcmp(padding, "valid") != 0)
-        return ks_fail(lc, CS_ERR_UNSUPPORTED, "padding '%s' is not supported", padding), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "padding '%s' is not supported", padding), -1;
     int64_t kd[4] = {w.k[0], w.k[1], 0, 0}, outp[2] = {0, 0};
     kd[w.n] = filters;
     kd[w.n + 1] = w.channels;
@@ -291,10 +291,10 @@ int ks_emit_conv_transpose(ks_layer_ctx *lc, const int *ins, int n_in)
     for (int i = 0; i < w.n; i++) {
         int64_t eff = (w.k[i] - 1) * w.d[i] + 1, in = w.in_sp[i];
         if (in < 0)
-            return ks_fail(lc, CS_ERR_UNSUPPORTED, "an unknown input size is not supported"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "an unknown input size is not supported"), -1;
         int64_t out = deconv_length(in, eff, w.s[i], strcmp(padding, "same") == 0, has_opad ? opad[i] : -1);
         if (has_opad && (opad[i] < 0 || opad[i] >= w.s[i]))
-            return ks_fail(lc, CS_ERR_FORMAT, "output_padding %lld must be below the stride %lld", (long long)opad[i],
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "output_padding %lld must be below the stride %lld", (long long)opad[i],
                            (long long)w.s[i]), -1;
         int64_t total = w.s[i] * (in - 1) + eff - out;
         w.out_sp[i] = out;
@@ -316,7 +316,7 @@ int ks_emit_conv_transpose(ks_layer_ctx *lc, const int *ins, int n_in)
     int cins[3] = {x, kv, use_bias ? lc->w_val[1] : -1}, node;
     int out = ks_node(lc, "ConvTranspose", cins, use_bias ? 3 : 2, w.n + 2, dims, &node);
     if (out < 0 || !window_attrs(lc, node, &w, true, 0) ||
-        !cs_attrs_add_ints(ks_attrs(lc, node), "output_padding", outp, w.n))
+        !cs_attrs_add_ints(cs_lower_attrs(&lc->lw, node), "output_padding", outp, w.n))
         return -1;
     return ks_activation(lc, from_nchw(lc, out, &w), NULL);
 }
@@ -336,8 +336,8 @@ int ks_emit_pool(ks_layer_ctx *lc, const int *ins, int n_in)
     int out = x < 0 ? -1 : ks_node(lc, avg ? "AveragePool" : "MaxPool", &x, 1, w.n + 2, dims, &node);
     if (out < 0 || !window_attrs(lc, node, &w, false, 0))
         return -1;
-    if (avg && !cs_attrs_add_int(ks_attrs(lc, node), "count_include_pad", 0))
-        return ks_nomem(lc), -1;
+    if (avg && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "count_include_pad", 0))
+        return cs_lower_nomem(&lc->lw), -1;
     return from_nchw(lc, out, &w);
 }
 
@@ -363,9 +363,9 @@ int ks_emit_global_pool(ks_layer_ctx *lc, const int *ins, int n_in)
         r = 2;
     }
     int node, out = ks_node(lc, strstr(lc->cls, "Max") ? "ReduceMax" : "ReduceMean", ins, 1, r, dims, &node);
-    if (out < 0 || !cs_attrs_add_ints(ks_attrs(lc, node), "axes", axes, w.n) ||
-        !cs_attrs_add_int(ks_attrs(lc, node), "keepdims", keep))
-        return out < 0 ? -1 : (ks_nomem(lc), -1);
+    if (out < 0 || !cs_attrs_add_ints(cs_lower_attrs(&lc->lw, node), "axes", axes, w.n) ||
+        !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "keepdims", keep))
+        return out < 0 ? -1 : (cs_lower_nomem(&lc->lw), -1);
     ks_set_layout(lc, out, w.cf);
     return out;
 }

@@ -7,20 +7,7 @@
 
 #include "keras_internal.h"
 
-cs_status ks_fail(const ks_layer_ctx *lc, cs_status st, const char *fmt, ...)
-{
-    char reason[CS_ERROR_MSG_MAX / 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    return cs_error_set(lc->ld->err, st, "%s: layer '%s' (%s): %s", lc->ld->path, lc->name, lc->cls, reason);
-}
 
-cs_status ks_nomem(const ks_layer_ctx *lc)
-{
-    return ks_fail(lc, CS_ERR_NOMEM, "out of memory");
-}
 
 json_t *ks_cfg(const ks_layer_ctx *lc, const char *key)
 {
@@ -40,7 +27,7 @@ bool ks_int(const ks_layer_ctx *lc, const char *key, int64_t dflt, int64_t *out)
         *out = json_integer_value(v);
         return true;
     }
-    ks_fail(lc, CS_ERR_FORMAT, "option '%s' must be an integer", key);
+    cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option '%s' must be an integer", key);
     return false;
 }
 
@@ -54,7 +41,7 @@ bool ks_num(const ks_layer_ctx *lc, const char *key, double dflt, double *out)
         *out = json_number_value(v);
         return true;
     }
-    ks_fail(lc, CS_ERR_FORMAT, "option '%s' must be a number", key);
+    cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option '%s' must be a number", key);
     return false;
 }
 
@@ -68,7 +55,7 @@ bool ks_bool(const ks_layer_ctx *lc, const char *key, bool dflt, bool *out)
         *out = json_is_true(v);
         return true;
     }
-    ks_fail(lc, CS_ERR_FORMAT, "option '%s' must be true or false", key);
+    cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option '%s' must be true or false", key);
     return false;
 }
 
@@ -101,7 +88,7 @@ bool ks_ints(const ks_layer_ctx *lc, const char *key, int n, int64_t dflt, int64
         if (ok)
             return true;
     }
-    ks_fail(lc, CS_ERR_FORMAT, "option '%s' must be a positive integer or a list of %d", key, n);
+    cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option '%s' must be a positive integer or a list of %d", key, n);
     return false;
 }
 
@@ -111,95 +98,44 @@ bool ks_channels_first(const ks_layer_ctx *lc, bool *out)
     *out = strcmp(df, "channels_first") == 0;
     if (*out || strcmp(df, "channels_last") == 0)
         return true;
-    ks_fail(lc, CS_ERR_UNSUPPORTED, "data_format '%s' is not supported", df);
+    cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "data_format '%s' is not supported", df);
     return false;
 }
 
-static int add_node(ks_layer_ctx *lc, const char *op, const char *domain, const int *ins, int n_in, int rank,
-                    const int64_t *dims, int *node_out)
+
+/* The kit's node with one new output, declared float32 of the given shape (Keras values are float32). */
+static int shaped_node(ks_layer_ctx *lc, const char *domain, const char *op, const int *ins, int n_in, int rank,
+                       const int64_t *dims, int *node_out)
 {
-    cs_graph *g = lc->ld->g;
     int64_t shape[CS_MAX_RANK]; /* dims may point into g->values, which the new value can move */
     for (int i = 0; i < rank && i < CS_MAX_RANK; i++)
         shape[i] = dims[i];
-    int out = cs_graph_new_value(g, lc->name);
-    char nname[300];
-    snprintf(nname, sizeof nname, "%s/%s_%d", lc->name, op, g->n_nodes);
-    int n = out < 0 ? -1 : cs_graph_add_node(g, op, nname, ins, n_in, &out, 1);
-    if (n < 0 || !cs_layer_add_node(g, lc->src, n)) {
-        ks_nomem(lc);
+    int out = cs_lower_op(&lc->lw, domain, op, ins, n_in, node_out);
+    if (out < 0)
         return -1;
-    }
-    if (domain) {
-        free(g->nodes[n].domain);
-        if (!(g->nodes[n].domain = strdup(domain))) {
-            ks_nomem(lc);
-            return -1;
-        }
-    }
-    cs_value *val = &g->values[out];
+    cs_value *val = &lc->lw.g->values[out];
     val->dtype = CS_DT_F32;
     val->rank = rank;
     for (int i = 0; i < rank && i < CS_MAX_RANK; i++)
         val->dims[i] = shape[i];
-    if (node_out)
-        *node_out = n;
     return out;
 }
 
 int ks_node(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank, const int64_t *dims, int *node_out)
 {
-    return add_node(lc, op, NULL, ins, n_in, rank, dims, node_out);
+    return shaped_node(lc, NULL, op, ins, n_in, rank, dims, node_out);
 }
 
 int ks_node_ext(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank, const int64_t *dims,
                 int *node_out)
 {
-    return add_node(lc, op, "convscope", ins, n_in, rank, dims, node_out);
+    return shaped_node(lc, "convscope", op, ins, n_in, rank, dims, node_out);
 }
 
-cs_attrs *ks_attrs(ks_layer_ctx *lc, int node)
-{
-    return &lc->ld->g->nodes[node].attrs;
-}
 
-int ks_const(ks_layer_ctx *lc, const char *what, cs_tensor *t)
-{
-    if (!t)
-        return -1;
-    char hint[300];
-    snprintf(hint, sizeof hint, "%s/%s", lc->name, what);
-    cs_graph *g = lc->ld->g;
-    int v = cs_graph_find_value(g, hint) < 0 ? cs_graph_value(g, hint) : cs_graph_new_value(g, hint);
-    if (v < 0)
-        cs_tensor_free(t);
-    else
-        v = cs_graph_add_constant(g, g->values[v].name, t);
-    if (v < 0)
-        ks_nomem(lc);
-    return v;
-}
 
-int ks_const_i64(ks_layer_ctx *lc, const char *what, const int64_t *v, int n)
-{
-    int64_t d = n;
-    cs_tensor *t = cs_tensor_new(CS_DT_I64, 1, &d, lc->ld->err);
-    if (!t)
-        return -1;
-    if (n)
-        memcpy(t->data, v, (size_t)n * sizeof *v);
-    return ks_const(lc, what, t);
-}
 
-int ks_const_f32(ks_layer_ctx *lc, const char *what, const float *v, int rank, const int64_t *dims)
-{
-    cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, lc->ld->err);
-    if (!t)
-        return -1;
-    if (t->nbytes)
-        memcpy(t->data, v, t->nbytes);
-    return ks_const(lc, what, t);
-}
+
 
 int ks_rank(const ks_layer_ctx *lc, int v)
 {
@@ -211,21 +147,6 @@ const int64_t *ks_dims(const ks_layer_ctx *lc, int v)
     return lc->ld->g->values[v].dims;
 }
 
-int ks_transpose(ks_layer_ctx *lc, int v, const int *perm)
-{
-    int r = ks_rank(lc, v);
-    int64_t dims[CS_MAX_RANK], p[CS_MAX_RANK];
-    for (int i = 0; i < r; i++) {
-        dims[i] = ks_dims(lc, v)[perm[i]];
-        p[i] = perm[i];
-    }
-    int node, out = ks_node(lc, "Transpose", &v, 1, r, dims, &node);
-    if (out >= 0 && !cs_attrs_add_ints(ks_attrs(lc, node), "perm", p, r)) {
-        ks_nomem(lc);
-        return -1;
-    }
-    return out;
-}
 
 const cs_tensor *ks_weight(const ks_layer_ctx *lc, int i)
 {
@@ -238,7 +159,7 @@ cs_status ks_expect_weights(const ks_layer_ctx *lc, int n, const char *which)
 {
     if (lc->n_w == n)
         return CS_OK;
-    return ks_fail(lc, CS_ERR_FORMAT, "the file holds %d weight array%s, the config implies %d (%s)", lc->n_w,
+    return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "the file holds %d weight array%s, the config implies %d (%s)", lc->n_w,
                    lc->n_w == 1 ? "" : "s", n, which);
 }
 
@@ -248,33 +169,27 @@ cs_status ks_check_weight(const ks_layer_ctx *lc, int i, const char *what, int r
     char want[128], got[128];
     cs_shape_str(rank, dims, want, sizeof want);
     if (!t)
-        return ks_fail(lc, CS_ERR_FORMAT, "weight %s is missing (expected shape %s)", what, want);
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "weight %s is missing (expected shape %s)", what, want);
     bool same = t->rank == rank;
     for (int k = 0; same && k < rank; k++)
         same = dims[k] < 0 || t->dims[k] == dims[k];
     if (same)
         return CS_OK;
     cs_shape_str(t->rank, t->dims, got, sizeof got);
-    return ks_fail(lc, CS_ERR_SHAPE, "weight %s has shape %s in the file, the config implies %s", what, got, want);
+    return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "weight %s has shape %s in the file, the config implies %s", what, got, want);
 }
 
 int ks_use_weight(ks_layer_ctx *lc, int i, const char *role, cs_layout layout)
 {
     if (lc->w_val[i] >= 0)
         return lc->w_val[i];
-    cs_graph *g = lc->ld->g;
-    int v = ks_const(lc, role, lc->w[i]);
+    int v = cs_lower_const(&lc->lw, role, lc->w[i]);
     lc->w[i] = NULL;
     if (v < 0)
         return -1;
     lc->w_val[i] = v;
-    if (!cs_layer_add_weight_ref(g, lc->src, g->values[v].name, v, layout)) {
-        ks_nomem(lc);
-        return -1;
-    }
-    cs_layer *L = &g->layers[lc->src];
-    L->weights[L->n_weights - 1].stored_dtype = lc->w_dtype[i];
-    return v;
+    cs_lower *lw = &lc->lw;
+    return cs_lower_weight_ref(lw, lw->g->values[v].name, v, layout, lc->w_dtype[i]) == CS_OK ? v : -1;
 }
 
 void ks_set_layout(ks_layer_ctx *lc, int v, bool channels_first)

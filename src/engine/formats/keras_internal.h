@@ -9,6 +9,7 @@
 
 #include "../graph.h"
 #include "../status.h"
+#include "lower.h"
 
 #define KS_MAX_CALL_IO 64
 
@@ -34,7 +35,7 @@ typedef struct ks_layer_ctx {
     const char *name;      /* Keras layer name */
     const char *cls;       /* class_name */
     json_t *cfg;           /* the layer's "config" object */
-    int src;               /* cs_layer index */
+    cs_lower lw;           /* the lowering kit on this layer (lw.layer: its cs_layer index) */
     cs_tensor **w;         /* weights as read, in Keras order (NULL once turned into constants) */
     cs_dtype *w_dtype;     /* stored precision of each */
     int n_w;
@@ -55,10 +56,8 @@ void ks_strings_free(char **v, int n);
 cs_status ks_weights_read(ks_loader *ld, const char *const *chain, const char *const *vchain, int depth,
                           cs_tensor ***ts, cs_dtype **dts, int *n);
 
-/* ---- keras_emit.c: IR building helpers (all link nodes to lc->src) ---- */
+/* ---- keras_emit.c: IR building helpers beyond the kit (lower.h on lc->lw: fail, constants, transpose) ---- */
 json_t *ks_cfg(const ks_layer_ctx *lc, const char *key);
-cs_status ks_fail(const ks_layer_ctx *lc, cs_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-cs_status ks_nomem(const ks_layer_ctx *lc);
 /* Integer / float / bool / string options with defaults; a wrong JSON type is an error (returns false). */
 bool ks_int(const ks_layer_ctx *lc, const char *key, int64_t dflt, int64_t *out);
 bool ks_num(const ks_layer_ctx *lc, const char *key, double dflt, double *out);
@@ -76,11 +75,6 @@ int ks_node(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank
 /* Same, with the convscope domain. */
 int ks_node_ext(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank, const int64_t *dims,
                 int *node_out);
-cs_attrs *ks_attrs(ks_layer_ctx *lc, int node);
-int ks_const(ks_layer_ctx *lc, const char *what, cs_tensor *t);
-int ks_const_i64(ks_layer_ctx *lc, const char *what, const int64_t *v, int n);
-int ks_const_f32(ks_layer_ctx *lc, const char *what, const float *v, int rank, const int64_t *dims);
-int ks_transpose(ks_layer_ctx *lc, int v, const int *perm);
 /* Declared shape of value v. */
 int ks_rank(const ks_layer_ctx *lc, int v);
 const int64_t *ks_dims(const ks_layer_ctx *lc, int v);

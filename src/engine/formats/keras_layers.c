@@ -82,7 +82,7 @@ int ks_emit_dense(ks_layer_ctx *lc, const int *ins, int n_in)
     int r = ks_rank(lc, ins[0]);
     int64_t dims[CS_MAX_RANK], kd[2] = {r >= 2 ? ks_dims(lc, ins[0])[r - 1] : -1, units};
     if (units < 1 || r < 2 || kd[0] < 0)
-        return ks_fail(lc, CS_ERR_SHAPE, "needs units >= 1 and an input of rank >= 2 with a known last dimension"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "needs units >= 1 and an input of rank >= 2 with a known last dimension"), -1;
     if (ks_expect_weights(lc, use_bias ? 2 : 1, use_bias ? "kernel and bias" : "kernel, no bias") != CS_OK ||
         ks_check_weight(lc, 0, "kernel", 2, kd) != CS_OK || (use_bias && ks_check_weight(lc, 1, "bias", 1, &units)))
         return -1;
@@ -110,7 +110,7 @@ static int norm_axis(ks_layer_ctx *lc, int r, int64_t dflt)
     if (axis < 0)
         axis += r;
     if (axis < 1 || axis >= r)
-        return ks_fail(lc, CS_ERR_FORMAT, "axis %lld is out of range for a rank-%d input", (long long)axis, r), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis %lld is out of range for a rank-%d input", (long long)axis, r), -1;
     return (int)axis;
 }
 
@@ -122,7 +122,7 @@ static int channel_const(ks_layer_ctx *lc, const char *what, const float *v, int
     dims[0] = c;
     for (int i = 1; i < n; i++)
         dims[i] = 1;
-    return ks_const_f32(lc, what, v, n, dims);
+    return cs_lower_const_f32(&lc->lw, what, v, n, dims);
 }
 
 int ks_emit_batchnorm(ks_layer_ctx *lc, const int *ins, int n_in)
@@ -142,7 +142,7 @@ int ks_emit_batchnorm(ks_layer_ctx *lc, const int *ins, int n_in)
         if ((i != 0 || scale) && (i != 1 || center))
             roles[k++] = names[i];
     if (c < 0 || ks_expect_weights(lc, nw, "gamma/beta per scale/center, moving_mean, moving_variance") != CS_OK)
-        return c < 0 ? (ks_fail(lc, CS_ERR_SHAPE, "the normalised axis has an unknown size"), -1) : -1;
+        return c < 0 ? (cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "the normalised axis has an unknown size"), -1) : -1;
     for (int i = 0; i < nw; i++)
         if (ks_check_weight(lc, i, roles[i], 1, &c) != CS_OK || ks_use_weight(lc, i, roles[i], CS_LAYOUT_UNKNOWN) < 0)
             return -1;
@@ -182,13 +182,13 @@ static int ln_axis(ks_layer_ctx *lc, int r)
         int64_t v = json_is_integer(x) ? json_integer_value(x) : -100;
         v = v < 0 ? v + r : v;
         if (v < 1 || v >= r)
-            return ks_fail(lc, CS_ERR_FORMAT, "axis list holds an axis out of range"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis list holds an axis out of range"), -1;
         seen[v] = true;
         lo = (int)v < lo ? (int)v : lo;
     }
     for (int i = lo; i < r; i++)
         if (!seen[i])
-            return ks_fail(lc, CS_ERR_UNSUPPORTED, "normalising axes that do not run to the last axis"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "normalising axes that do not run to the last axis"), -1;
     return lo;
 }
 
@@ -201,7 +201,7 @@ int ks_emit_layernorm(ks_layer_ctx *lc, const int *ins, int n_in)
         !ks_num(lc, "epsilon", 1e-3, &eps) || !ks_bool(lc, "rms_scaling", false, &rms))
         return -1;
     if (rms)
-        return ks_fail(lc, CS_ERR_UNSUPPORTED, "rms_scaling is not supported"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "rms_scaling is not supported"), -1;
     int n = r - axis;
     int64_t pd[CS_MAX_RANK]; /* a copy: new constants may move the graph's values */
     memcpy(pd, ks_dims(lc, ins[0]) + axis, (size_t)n * sizeof *pd);
@@ -209,7 +209,7 @@ int ks_emit_layernorm(ks_layer_ctx *lc, const int *ins, int n_in)
     for (int i = 0; i < n; i++)
         numel = pd[i] < 0 || numel < 0 ? -1 : numel * pd[i];
     if (numel < 0)
-        return ks_fail(lc, CS_ERR_SHAPE, "the normalised axes have unknown sizes"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "the normalised axes have unknown sizes"), -1;
     int nw = (scale ? 1 : 0) + (center ? 1 : 0);
     if (ks_expect_weights(lc, nw, "gamma/beta per scale/center") != CS_OK ||
         (scale && ks_check_weight(lc, 0, "gamma", n, pd) != CS_OK) ||
@@ -221,24 +221,24 @@ int ks_emit_layernorm(ks_layer_ctx *lc, const int *ins, int n_in)
         float *ones = malloc((size_t)numel * sizeof *ones);
         for (int64_t i = 0; ones && i < numel; i++)
             ones[i] = 1.0f;
-        gv = lc->cache[0] = ones ? ks_const_f32(lc, "ones", ones, n, pd) : -1;
+        gv = lc->cache[0] = ones ? cs_lower_const_f32(&lc->lw, "ones", ones, n, pd) : -1;
         free(ones);
     }
     if (gv < 0 || (center && bv < 0))
         return -1;
     int li[3] = {ins[0], gv, bv}, node;
     int out = ks_node(lc, "LayerNormalization", li, center ? 3 : 2, r, ks_dims(lc, ins[0]), &node);
-    if (out >= 0 && (!cs_attrs_add_int(ks_attrs(lc, node), "axis", axis) ||
-                     !cs_attrs_add_float(ks_attrs(lc, node), "epsilon", eps)))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && (!cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", axis) ||
+                     !cs_attrs_add_float(cs_lower_attrs(&lc->lw, node), "epsilon", eps)))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
 static int one_float_node(ks_layer_ctx *lc, int x, const char *op, const char *attr, double v)
 {
     int node, out = ks_node(lc, op, &x, 1, ks_rank(lc, x), ks_dims(lc, x), &node);
-    if (out >= 0 && attr && !cs_attrs_add_float(ks_attrs(lc, node), attr, v))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && attr && !cs_attrs_add_float(cs_lower_attrs(&lc->lw, node), attr, v))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
@@ -255,10 +255,10 @@ static int relu_layer(ks_layer_ctx *lc, int x)
     if (slope != 0 && thr == 0 && !mv)
         return one_float_node(lc, x, "LeakyRelu", "alpha", slope);
     int node, out = ks_node_ext(lc, "KerasReLU", &x, 1, ks_rank(lc, x), ks_dims(lc, x), &node);
-    cs_attrs *a = out >= 0 ? ks_attrs(lc, node) : NULL;
+    cs_attrs *a = out >= 0 ? cs_lower_attrs(&lc->lw, node) : NULL;
     if (a && (!cs_attrs_add_float(a, "negative_slope", slope) || !cs_attrs_add_float(a, "threshold", thr) ||
               (mv && !cs_attrs_add_float(a, "max_value", maxv))))
-        return ks_nomem(lc), -1;
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
@@ -272,7 +272,7 @@ static int prelu_layer(ks_layer_ctx *lc, int x)
         json_t *e = json_array_get(sh, i);
         int64_t a = json_is_integer(e) ? json_integer_value(e) : 0;
         if (a < 1 || a >= r)
-            return ks_fail(lc, CS_ERR_FORMAT, "shared_axes holds an axis out of range"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "shared_axes holds an axis out of range"), -1;
         ad[a - 1] = 1;
     }
     if (json_is_integer(sh) && json_integer_value(sh) >= 1 && json_integer_value(sh) < r)
@@ -289,7 +289,7 @@ int ks_emit_act_layer(ks_layer_ctx *lc, const int *ins, int n_in)
     const char *c = lc->cls;
     double v;
     if (n_in != 1)
-        return ks_fail(lc, CS_ERR_FORMAT, "expects one input"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "expects one input"), -1;
     if (strcmp(c, "PReLU") == 0)
         return prelu_layer(lc, ins[0]);
     if (ks_expect_weights(lc, 0, "none") != CS_OK)
@@ -308,7 +308,7 @@ int ks_emit_act_layer(ks_layer_ctx *lc, const int *ins, int n_in)
     if (!ks_int(lc, "axis", -1, &axis))
         return -1;
     int node, out = ks_node(lc, "Softmax", ins, 1, ks_rank(lc, ins[0]), ks_dims(lc, ins[0]), &node);
-    if (out >= 0 && !cs_attrs_add_int(ks_attrs(lc, node), "axis", axis))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", axis))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }

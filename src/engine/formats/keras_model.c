@@ -152,16 +152,16 @@ static cs_status setup_layer(ks_model *m, int i, json_t *entry, int parent)
         return model_fail(ld, CS_ERR_FORMAT, "model_config", "a layer entry lacks class_name, config or name");
     L->entry = entry;
     L->is_input = strcmp(cls, "InputLayer") == 0;
-    L->lc = (ks_layer_ctx){.ld = ld, .name = name, .cls = cls, .cfg = cfg, .src = -1};
+    L->lc = (ks_layer_ctx){.ld = ld, .name = name, .cls = cls, .cfg = cfg,
+                           .lw = {.g = ld->g, .layer = -1, .path = ld->path, .err = ld->err, .exact_names = true}};
     for (int k = 0; k < 8; k++)
         L->lc.cache[k] = -1;
     if (!L->is_input && !is_model_class(cls) && !ks_layer_emitter(cls))
         return cs_error_set(ld->err, CS_ERR_UNSUPPORTED, "%s: layer '%s': layer class '%s' is not supported",
                             ld->path, name, cls);
-    L->lc.src = cs_graph_add_layer(ld->g, name, cls, parent);
-    if (L->lc.src < 0)
-        return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
-    copy_attrs(&ld->g->layers[L->lc.src].attrs, cfg);
+    if (cs_lower_layer(&L->lc.lw, name, cls, parent) != CS_OK)
+        return ld->err->status;
+    copy_attrs(&ld->g->layers[L->lc.lw.layer].attrs, cfg);
     if (m->depth + 1 > KS_MAX_DEPTH)
         return model_fail(ld, CS_ERR_UNSUPPORTED, name, "models nested too deeply");
     const char *chain[KS_MAX_DEPTH], *vchain[KS_MAX_DEPTH];
@@ -171,7 +171,7 @@ static cs_status setup_layer(ks_model *m, int i, json_t *entry, int parent)
     chain[m->depth] = name;
     vchain[m->depth] = L->vname;
     if (is_model_class(cls))
-        return model_setup(ld, cfg, cls, &L->sub, chain, vchain, m->depth + 1, L->lc.src);
+        return model_setup(ld, cfg, cls, &L->sub, chain, vchain, m->depth + 1, L->lc.lw.layer);
     cs_status st = ks_weights_read(ld, chain, vchain, m->depth + 1, &L->lc.w, &L->lc.w_dtype, &L->lc.n_w);
     if (st == CS_OK && !(L->lc.w_val = malloc((size_t)(L->lc.n_w + 1) * sizeof(int))))
         st = cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
@@ -233,7 +233,7 @@ static cs_status push_call(ks_loader *ld, ks_lay *L, const int *outs, int n)
     c->n = n;
     memcpy(c->v, outs, (size_t)n * sizeof *outs);
     for (int k = 0; k < n; k++)
-        if (outs[k] >= 0 && !cs_layer_add_output(ld->g, L->lc.src, outs[k]))
+        if (outs[k] >= 0 && !cs_layer_add_output(ld->g, L->lc.lw.layer, outs[k]))
             return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
     return CS_OK;
 }
@@ -272,7 +272,7 @@ static cs_status call_layer(ks_model *m, ks_lay *L, const int *ins, int n_in)
     outs[0] = fn(&L->lc, ins, n_in);
     L->lc.call++;
     if (outs[0] < 0)
-        return ld->err->status != CS_OK ? ld->err->status : ks_fail(&L->lc, CS_ERR_FORMAT, "cannot be built");
+        return ld->err->status != CS_OK ? ld->err->status : cs_lower_fail(&L->lc.lw, CS_ERR_FORMAT, "cannot be built");
     for (int k = 0; k < n_in; k++)
         if (outs[0] == ins[k]) { /* a linear activation: give the layer its own output value */
             outs[0] = ks_node(&L->lc, "Identity", &ins[k], 1, ks_rank(&L->lc, ins[k]), ks_dims(&L->lc, ins[k]), NULL);

@@ -10,21 +10,21 @@ static int flatten(ks_layer_ctx *lc, int x, bool cf)
 {
     int r = ks_rank(lc, x);
     if (r < 2)
-        return ks_fail(lc, CS_ERR_SHAPE, "expects an input of rank >= 2"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "expects an input of rank >= 2"), -1;
     if (cf && r >= 3) { /* Keras moves channels last first */
         int perm[CS_MAX_RANK] = {0};
         for (int i = 1; i < r - 1; i++)
             perm[i] = i + 1;
         perm[r - 1] = 1;
-        if ((x = ks_transpose(lc, x, perm)) < 0)
+        if ((x = cs_lower_transpose(&lc->lw, x, perm, ks_rank(lc, x))) < 0)
             return -1;
     }
     int64_t dims[2] = {ks_dims(lc, x)[0], 1};
     for (int i = 1; i < r; i++)
         dims[1] = dims[1] < 0 || ks_dims(lc, x)[i] < 0 ? -1 : dims[1] * ks_dims(lc, x)[i];
     int node, out = ks_node(lc, "Flatten", &x, 1, 2, dims, &node);
-    if (out >= 0 && !cs_attrs_add_int(ks_attrs(lc, node), "axis", 1))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", 1))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
@@ -33,7 +33,7 @@ static int reshape(ks_layer_ctx *lc, int x)
     json_t *ts = ks_cfg(lc, "target_shape");
     int n = json_is_array(ts) ? (int)json_array_size(ts) : -1, r = ks_rank(lc, x), infer = -1;
     if (n < 1 || n + 1 > CS_MAX_RANK)
-        return ks_fail(lc, CS_ERR_FORMAT, "target_shape must be a list of 1 to %d sizes", CS_MAX_RANK - 1), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "target_shape must be a list of 1 to %d sizes", CS_MAX_RANK - 1), -1;
     int64_t shape[CS_MAX_RANK], dims[CS_MAX_RANK], total = 1, known = 1;
     for (int i = 1; i < r; i++)
         total = total < 0 || ks_dims(lc, x)[i] < 0 ? -1 : total * ks_dims(lc, x)[i];
@@ -43,7 +43,7 @@ static int reshape(ks_layer_ctx *lc, int x)
         json_t *e = json_array_get(ts, (size_t)i);
         int64_t d = json_is_integer(e) ? json_integer_value(e) : json_is_null(e) ? -1 : 0;
         if (d == 0 || d < -1 || d > (1LL << 40) || (d == -1 && infer >= 0))
-            return ks_fail(lc, CS_ERR_FORMAT, "target_shape entry %d is invalid", i), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "target_shape entry %d is invalid", i), -1;
         if (d == -1)
             infer = i + 1;
         else
@@ -53,9 +53,9 @@ static int reshape(ks_layer_ctx *lc, int x)
     if (infer >= 0 && total >= 0)
         dims[infer] = total % known == 0 ? total / known : -2;
     if (total >= 0 && (dims[infer >= 0 ? infer : 0] == -2 || (infer < 0 && known != total)))
-        return ks_fail(lc, CS_ERR_SHAPE, "cannot reshape %lld elements per sample to target_shape",
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "cannot reshape %lld elements per sample to target_shape",
                        (long long)total), -1;
-    int in[2] = {x, ks_const_i64(lc, "shape", shape, n + 1)};
+    int in[2] = {x, cs_lower_const_i64(&lc->lw, "shape", shape, n + 1)};
     return in[1] < 0 ? -1 : ks_node(lc, "Reshape", in, 2, n + 1, dims, NULL);
 }
 
@@ -65,16 +65,16 @@ static int permute(ks_layer_ctx *lc, int x)
     int r = ks_rank(lc, x), perm[CS_MAX_RANK] = {0};
     bool used[CS_MAX_RANK] = {false};
     if (!json_is_array(d) || (int)json_array_size(d) != r - 1)
-        return ks_fail(lc, CS_ERR_FORMAT, "dims must list %d axes", r - 1), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "dims must list %d axes", r - 1), -1;
     for (int i = 1; i < r; i++) {
         json_t *e = json_array_get(d, (size_t)i - 1);
         int64_t a = json_is_integer(e) ? json_integer_value(e) : 0;
         if (a < 1 || a >= r || used[a])
-            return ks_fail(lc, CS_ERR_FORMAT, "dims is not a permutation of 1..%d", r - 1), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "dims is not a permutation of 1..%d", r - 1), -1;
         used[a] = true;
         perm[i] = (int)a;
     }
-    return ks_transpose(lc, x, perm);
+    return cs_lower_transpose(&lc->lw, x, perm, ks_rank(lc, x));
 }
 
 /* Reads ZeroPadding/Cropping amounts: [n][2] (before, after) per spatial dim. */
@@ -106,7 +106,7 @@ static bool read_pairs(ks_layer_ctx *lc, const char *key, int n, int64_t dflt, i
     }
     for (int i = 0; i < n; i++)
         if (p[i][0] < 0 || p[i][1] < 0 || p[i][0] > (1 << 24) || p[i][1] > (1 << 24)) {
-            ks_fail(lc, CS_ERR_FORMAT, "option '%s' must hold non-negative sizes", key);
+            cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "option '%s' must hold non-negative sizes", key);
             return false;
         }
     return true;
@@ -117,7 +117,7 @@ static int pad_or_crop(ks_layer_ctx *lc, int x, bool cf, bool crop)
     int n = strstr(lc->cls, "1D") ? 1 : 2, r = ks_rank(lc, x);
     int64_t p[2][2], dims[CS_MAX_RANK];
     if (r != n + 2)
-        return ks_fail(lc, CS_ERR_SHAPE, "expects a rank-%d input", n + 2), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "expects a rank-%d input", n + 2), -1;
     if (!read_pairs(lc, crop ? "cropping" : "padding", n, crop ? 0 : 1, p))
         return -1;
     memcpy(dims, ks_dims(lc, x), (size_t)r * sizeof *dims);
@@ -126,7 +126,7 @@ static int pad_or_crop(ks_layer_ctx *lc, int x, bool cf, bool crop)
         int64_t *d = &dims[first + i];
         *d = *d < 0 ? -1 : crop ? *d - p[i][0] - p[i][1] : *d + p[i][0] + p[i][1];
         if (crop && *d != -1 && *d < 1)
-            return ks_fail(lc, CS_ERR_SHAPE, "cropping removes the whole input"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "cropping removes the whole input"), -1;
     }
     if (!crop) {
         int64_t pads[2 * CS_MAX_RANK] = {0};
@@ -134,7 +134,7 @@ static int pad_or_crop(ks_layer_ctx *lc, int x, bool cf, bool crop)
             pads[first + i] = p[i][0];
             pads[r + first + i] = p[i][1];
         }
-        int in[2] = {x, ks_const_i64(lc, "pads", pads, 2 * r)};
+        int in[2] = {x, cs_lower_const_i64(&lc->lw, "pads", pads, 2 * r)};
         return in[1] < 0 ? -1 : ks_node(lc, "Pad", in, 2, r, dims, NULL);
     }
     int64_t starts[2], ends[2], axes[2];
@@ -143,8 +143,8 @@ static int pad_or_crop(ks_layer_ctx *lc, int x, bool cf, bool crop)
         ends[i] = p[i][1] ? -p[i][1] : INT64_MAX;
         axes[i] = first + i;
     }
-    int in[4] = {x, ks_const_i64(lc, "starts", starts, n), ks_const_i64(lc, "ends", ends, n),
-                 ks_const_i64(lc, "axes", axes, n)};
+    int in[4] = {x, cs_lower_const_i64(&lc->lw, "starts", starts, n), cs_lower_const_i64(&lc->lw, "ends", ends, n),
+                 cs_lower_const_i64(&lc->lw, "axes", axes, n)};
     return in[1] < 0 || in[2] < 0 || in[3] < 0 ? -1 : ks_node(lc, "Slice", in, 4, r, dims, NULL);
 }
 
@@ -154,7 +154,7 @@ static int upsample(ks_layer_ctx *lc, int x, bool cf)
     int64_t size[2], dims[CS_MAX_RANK];
     const char *interp = ks_str(lc, "interpolation", "nearest");
     if (r != n + 2)
-        return ks_fail(lc, CS_ERR_SHAPE, "expects a rank-%d input", n + 2), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "expects a rank-%d input", n + 2), -1;
     if (!ks_ints(lc, "size", n, 2, size))
         return -1;
     bool bilinear = strcmp(interp, "bilinear") == 0;
@@ -165,7 +165,7 @@ static int upsample(ks_layer_ctx *lc, int x, bool cf)
     bool legacy = ver[0] == '2' && ver[1] == '.' && (ver[2] == '0' || ver[2] == '1' || ver[2] == '2') &&
                   ver[3] == '.' && !strstr(ver, "-tf");
     if (!bilinear && strcmp(interp, "nearest") != 0)
-        return ks_fail(lc, CS_ERR_UNSUPPORTED, "interpolation '%s' is not supported", interp), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "interpolation '%s' is not supported", interp), -1;
     float scales[CS_MAX_RANK];
     memcpy(dims, ks_dims(lc, x), (size_t)r * sizeof *dims);
     int first = n == 1 ? 1 : cf ? 2 : 1;
@@ -176,13 +176,13 @@ static int upsample(ks_layer_ctx *lc, int x, bool cf)
         dims[first + i] = dims[first + i] < 0 ? -1 : dims[first + i] * size[i];
     }
     int64_t sd = r;
-    int in[3] = {x, -1, ks_const_f32(lc, "scales", scales, 1, &sd)}, node;
+    int in[3] = {x, -1, cs_lower_const_f32(&lc->lw, "scales", scales, 1, &sd)}, node;
     int out = in[2] < 0 ? -1 : ks_node(lc, "Resize", in, 3, r, dims, &node);
-    cs_attrs *a = out >= 0 ? ks_attrs(lc, node) : NULL;
+    cs_attrs *a = out >= 0 ? cs_lower_attrs(&lc->lw, node) : NULL;
     if (a && (!cs_attrs_add_string(a, "mode", bilinear ? "linear" : "nearest") ||
               !cs_attrs_add_string(a, "coordinate_transformation_mode", bilinear && !legacy ? "half_pixel" : "asymmetric") ||
               !cs_attrs_add_string(a, "nearest_mode", "floor")))
-        return ks_nomem(lc), -1;
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
@@ -190,7 +190,7 @@ int ks_emit_shape_layer(ks_layer_ctx *lc, const int *ins, int n_in)
 {
     bool cf;
     if (n_in != 1 || ks_expect_weights(lc, 0, "none") != CS_OK)
-        return n_in != 1 ? (ks_fail(lc, CS_ERR_FORMAT, "expects one input"), -1) : -1;
+        return n_in != 1 ? (cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "expects one input"), -1) : -1;
     const char *c = lc->cls;
     if (strcmp(c, "Reshape") == 0)
         return reshape(lc, ins[0]);
@@ -214,13 +214,13 @@ static bool merge_dims(ks_layer_ctx *lc, const int *ins, int n_in, int64_t *dims
     memcpy(dims, ks_dims(lc, ins[0]), (size_t)*rank * sizeof *dims);
     for (int k = 1; k < n_in; k++) {
         if (ks_rank(lc, ins[k]) != *rank) {
-            ks_fail(lc, CS_ERR_SHAPE, "inputs have different ranks (%d and %d)", *rank, ks_rank(lc, ins[k]));
+            cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs have different ranks (%d and %d)", *rank, ks_rank(lc, ins[k]));
             return false;
         }
         for (int i = 0; i < *rank; i++) {
             int64_t d = ks_dims(lc, ins[k])[i];
             if (d >= 0 && dims[i] >= 0 && d != dims[i] && d != 1 && dims[i] != 1) {
-                ks_fail(lc, CS_ERR_SHAPE, "inputs have incompatible sizes %lld and %lld on axis %d",
+                cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs have incompatible sizes %lld and %lld on axis %d",
                         (long long)dims[i], (long long)d, i);
                 return false;
             }
@@ -239,20 +239,20 @@ static int concat(ks_layer_ctx *lc, const int *ins, int n_in)
     if (axis < 0)
         axis += r;
     if (axis < 0 || axis >= r)
-        return ks_fail(lc, CS_ERR_FORMAT, "axis is out of range"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis is out of range"), -1;
     memcpy(dims, ks_dims(lc, ins[0]), (size_t)r * sizeof *dims);
     for (int k = 1; k < n_in; k++) {
         const int64_t *d = ks_dims(lc, ins[k]);
         if (ks_rank(lc, ins[k]) != r)
-            return ks_fail(lc, CS_ERR_SHAPE, "inputs have different ranks"), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs have different ranks"), -1;
         for (int i = 0; i < r; i++)
             if (i != axis && d[i] >= 0 && dims[i] >= 0 && d[i] != dims[i])
-                return ks_fail(lc, CS_ERR_SHAPE, "inputs differ in size on axis %d", i), -1;
+                return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs differ in size on axis %d", i), -1;
         dims[axis] = dims[axis] < 0 || d[axis] < 0 ? -1 : dims[axis] + d[axis];
     }
     int node, out = ks_node(lc, "Concat", ins, n_in, r, dims, &node);
-    if (out >= 0 && !cs_attrs_add_int(ks_attrs(lc, node), "axis", axis))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", axis))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
@@ -262,13 +262,13 @@ int ks_emit_merge(ks_layer_ctx *lc, const int *ins, int n_in)
     int r;
     const char *c = lc->cls;
     if (n_in < 2 || ks_expect_weights(lc, 0, "none") != CS_OK)
-        return n_in < 2 ? (ks_fail(lc, CS_ERR_FORMAT, "a merge layer needs at least 2 inputs"), -1) : -1;
+        return n_in < 2 ? (cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "a merge layer needs at least 2 inputs"), -1) : -1;
     if (strcmp(c, "Concatenate") == 0)
         return concat(lc, ins, n_in);
     if (!merge_dims(lc, ins, n_in, dims, &r))
         return -1;
     if (strcmp(c, "Subtract") == 0 && n_in != 2)
-        return ks_fail(lc, CS_ERR_FORMAT, "Subtract needs exactly 2 inputs"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "Subtract needs exactly 2 inputs"), -1;
     const char *op = strcmp(c, "Average") == 0   ? "Mean"
                      : strcmp(c, "Maximum") == 0 ? "Max"
                      : strcmp(c, "Minimum") == 0 ? "Min"
@@ -290,9 +290,9 @@ static int rescale(ks_layer_ctx *lc, int x)
     if (!ks_num(lc, "scale", 1.0, &scale) || !ks_num(lc, "offset", 0.0, &offset))
         return -1;
     float s = (float)scale, o = (float)offset;
-    int m[2] = {x, ks_const_f32(lc, "scale", &s, 0, NULL)};
+    int m[2] = {x, cs_lower_const_f32(&lc->lw, "scale", &s, 0, NULL)};
     int out = m[1] < 0 ? -1 : ks_node(lc, "Mul", m, 2, ks_rank(lc, x), ks_dims(lc, x), NULL);
-    int a[2] = {out, ks_const_f32(lc, "offset", &o, 0, NULL)};
+    int a[2] = {out, cs_lower_const_f32(&lc->lw, "offset", &o, 0, NULL)};
     return out < 0 || a[1] < 0 ? -1 : ks_node(lc, "Add", a, 2, ks_rank(lc, x), ks_dims(lc, x), NULL);
 }
 
@@ -303,27 +303,27 @@ static int embedding(ks_layer_ctx *lc, int x)
     if (!ks_int(lc, "input_dim", -1, &ed[0]) || !ks_int(lc, "output_dim", -1, &ed[1]))
         return -1;
     if (r + 1 > CS_MAX_RANK || ed[0] < 1 || ed[1] < 1)
-        return ks_fail(lc, CS_ERR_FORMAT, "needs input_dim, output_dim >= 1 and an input of rank < %d", CS_MAX_RANK), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "needs input_dim, output_dim >= 1 and an input of rank < %d", CS_MAX_RANK), -1;
     if (ks_expect_weights(lc, 1, "embeddings") != CS_OK || ks_check_weight(lc, 0, "embeddings", 2, ed) != CS_OK)
         return -1;
     int ev = ks_use_weight(lc, 0, "embeddings", CS_LAYOUT_UNKNOWN), node;
     int idx = ev < 0 ? -1 : ks_node(lc, "Cast", &x, 1, r, ks_dims(lc, x), &node);
-    if (idx < 0 || !cs_attrs_add_int(ks_attrs(lc, node), "to", CS_DT_I64))
+    if (idx < 0 || !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "to", CS_DT_I64))
         return -1;
     lc->ld->g->values[idx].dtype = CS_DT_I64;
     memcpy(dims, ks_dims(lc, x), (size_t)r * sizeof *dims);
     dims[r] = ed[1];
     int gi[2] = {ev, idx};
     int out = ks_node(lc, "Gather", gi, 2, r + 1, dims, &node);
-    if (out >= 0 && !cs_attrs_add_int(ks_attrs(lc, node), "axis", 0))
-        return ks_nomem(lc), -1;
+    if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", 0))
+        return cs_lower_nomem(&lc->lw), -1;
     return out;
 }
 
 int ks_emit_misc(ks_layer_ctx *lc, const int *ins, int n_in)
 {
     if (n_in != 1)
-        return ks_fail(lc, CS_ERR_FORMAT, "expects one input"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "expects one input"), -1;
     if (strcmp(lc->cls, "Embedding") == 0)
         return embedding(lc, ins[0]);
     if (ks_expect_weights(lc, 0, "none") != CS_OK)

@@ -35,7 +35,7 @@ cs_status cs_grad_pad(struct cs_grad_ctx *ctx);
 cs_status cs_grad_reshape(struct cs_grad_ctx *ctx);
 cs_status cs_grad_transpose(struct cs_grad_ctx *ctx);
 
-/* grad_nn.c — layers: Conv (input), Gemm, MatMul, pools, inference BatchNormalization, softmaxes */
+/* grad_nn.c — layers: Conv (input), Gemm, MatMul, pools, inference BatchNormalization, softmaxes, LpNorm */
 cs_status cs_grad_avgpool(struct cs_grad_ctx *ctx);
 cs_status cs_grad_batchnorm(struct cs_grad_ctx *ctx);
 cs_status cs_grad_conv(struct cs_grad_ctx *ctx);
@@ -43,6 +43,7 @@ cs_status cs_grad_gap(struct cs_grad_ctx *ctx);
 cs_status cs_grad_gemm(struct cs_grad_ctx *ctx);
 cs_status cs_grad_gmp(struct cs_grad_ctx *ctx);
 cs_status cs_grad_logsoftmax(struct cs_grad_ctx *ctx);
+cs_status cs_grad_lp_norm(struct cs_grad_ctx *ctx);
 cs_status cs_grad_matmul(struct cs_grad_ctx *ctx);
 cs_status cs_grad_maxpool(struct cs_grad_ctx *ctx);
 cs_status cs_grad_softmax(struct cs_grad_ctx *ctx);

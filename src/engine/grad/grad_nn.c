@@ -1,5 +1,6 @@
 /* grad_nn.c — backward of the network ops: Conv (transposed convolution of dy), Gemm and MatMul (BLAS),
- * max and average pools (window routing), global pools, inference BatchNormalization, Softmax, LogSoftmax. */
+ * max and average pools (window routing), global pools, inference BatchNormalization, Softmax, LogSoftmax,
+ * LpNormalization. */
 #include "backward.h"
 #include "grad_ops.h"
 
@@ -309,3 +310,46 @@ static cs_status softmax_grad(cs_grad_ctx *ctx, bool is_log)
 
 cs_status cs_grad_softmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, false); }
 cs_status cs_grad_logsoftmax(cs_grad_ctx *ctx) { return softmax_grad(ctx, true); }
+
+/* LpNormalization: y = x / n with n the L1 or L2 norm along axis, so dx = (dy - s <dy, y>) / n with s = y for L2
+ * and sign(x) for L1; zero where n = 0 (the kernel's output is constant there). */
+cs_status cs_grad_lp_norm(cs_grad_ctx *ctx)
+{
+    cs_status st = cs_grad_need_f32(ctx, 1);
+    if (st != CS_OK || !ctx->need[0] || !ctx->dout[0])
+        return st;
+    const cs_tensor *x = ctx->in[0], *y = ctx->out[0];
+    if (!y || y->dtype != CS_DT_F32)
+        return cs_grad_fail(ctx, CS_ERR_UNSUPPORTED, "needs the float32 forward output");
+    cs_kernel_ctx k = cs_grad_kernel_ctx(ctx);
+    int64_t p = cs_attrs_int(&ctx->node->attrs, "p", 2);
+    int axis = 0;
+    if ((st = cs_kernel_axis(&k, cs_attrs_int(&ctx->node->attrs, "axis", -1), x->rank, &axis)) != CS_OK)
+        return st;
+    float *dx = cs_grad_alloc(ctx, 0);
+    if (!dx)
+        return ctx->err->status;
+    const float *xv = x->data, *yv = y->data, *dy = ctx->dout[0]->data;
+    int64_t P = x->dims[axis], inner = 1, outer = 1;
+    for (int a = 0; a < axis; a++)
+        outer *= x->dims[a];
+    for (int a = axis + 1; a < x->rank; a++)
+        inner *= x->dims[a];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * P * inner + i;
+            double n = 0, dot = 0;
+            for (int64_t j = 0; j < P; j++) {
+                double v = xv[base + j * inner];
+                n += p == 1 ? fabs(v) : v * v;
+                dot += (double)dy[base + j * inner] * yv[base + j * inner];
+            }
+            n = p == 1 ? n : sqrt(n);
+            for (int64_t j = 0; n > 0 && j < P; j++) {
+                int64_t e = base + j * inner;
+                double s = p == 1 ? (xv[e] > 0) - (xv[e] < 0) : yv[e];
+                dx[e] = (float)((dy[e] - s * dot) / n);
+            }
+        }
+    return CS_OK;
+}

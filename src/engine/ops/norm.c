@@ -1,5 +1,5 @@
 /* norm.c — op family 'norm': BatchNormalization (inference and training statistics, every opset),
- * InstanceNormalization, LRN, LayerNormalization, MeanVarianceNormalization and Dropout. */
+ * InstanceNormalization, LRN, LayerNormalization, MeanVarianceNormalization, LpNormalization and Dropout. */
 #include "registry.h"
 #include "infer.h"
 #include "../grad/backward.h"
@@ -522,12 +522,45 @@ static cs_status op_dropout(cs_kernel_ctx *ctx)
     return dropout_apply(ctx, x, &cfg, mask);
 }
 
+/* LpNormalization: x divided by its L1 or L2 norm along axis; a zero norm gives zeros (as onnxruntime). */
+static cs_status op_lp_norm(cs_kernel_ctx *ctx)
+{
+    cs_status st = cs_kernel_need_inputs(ctx, 1);
+    const cs_tensor *x = cs_kernel_input(ctx, 0);
+    int64_t p = cs_attrs_int(&ctx->node->attrs, "p", 2);
+    int axis = 0;
+    if (st == CS_OK)
+        st = need_float(ctx, x);
+    if (st == CS_OK && p != 1 && p != 2)
+        st = cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "p = %lld; expected 1 or 2", (long long)p);
+    if (st == CS_OK)
+        st = cs_kernel_axis(ctx, cs_attrs_int(&ctx->node->attrs, "axis", -1), x->rank, &axis);
+    cs_tensor *y = st == CS_OK ? cs_kernel_output(ctx, 0, x->dtype, x->rank, x->dims) : NULL;
+    if (!y)
+        return st != CS_OK ? st : ctx->err->status;
+    int64_t outer = prod(x->dims, 0, axis), P = x->dims[axis], inner = prod(x->dims, axis + 1, x->rank);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * P * inner + i;
+            double n = 0;
+            for (int64_t k = 0; k < P; k++) {
+                double v = cs_tensor_get_f64(x, base + k * inner);
+                n += p == 1 ? fabs(v) : v * v;
+            }
+            n = p == 1 ? n : sqrt(n);
+            for (int64_t k = 0; k < P; k++)
+                cs_tensor_set_f64(y, base + k * inner, n > 0 ? cs_tensor_get_f64(x, base + k * inner) / n : 0);
+        }
+    return CS_OK;
+}
+
 const cs_op_def cs_ops_norm[] = {
     {.name = "BatchNormalization", .run = op_batch_norm, .infer = cs_infer_same, .backward = cs_grad_batchnorm},
     {.name = "InstanceNormalization", .run = op_instance_norm, .infer = cs_infer_same},
     {.name = "LRN", .run = op_lrn, .infer = cs_infer_same},
     {.name = "LayerNormalization", .run = op_layer_norm},
     {.name = "MeanVarianceNormalization", .run = op_mvn, .infer = cs_infer_same},
+    {.name = "LpNormalization", .run = op_lp_norm, .infer = cs_infer_same, .backward = cs_grad_lp_norm},
     {.name = "Dropout", .run = op_dropout, .backward = cs_grad_identity},
     {.name = NULL},
 };
