@@ -173,6 +173,9 @@ check malformed_mil_slice_squeeze_end bash -c '$MEMCAP; timeout $WALL "$0" inspe
 # found by fuzz_mlmodel: a float32 constant of 1.9e34 read as an integer argument (conversion out of int64's range)
 bad_model malformed_mil_float_int_arg "mil_float_int_arg\.mlmodel: .*argument 'strides' holds 1\.94177e\+34, not an integer" \
     $M/mil_float_int_arg.mlmodel
+# found by fuzz_torchscript: a quantized bias that is NaN once scaled was cast to int32 (undefined)
+bad_model malformed_ts_quant_bias_nan "ts_quant_bias_nan\.pt: quantized op bias 1 is not a number once scaled" \
+    $M/ts_quant_bias_nan.pt
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     $M/jpeg_fill_huffman.jpg

@@ -315,6 +315,11 @@ static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const dou
     }
     for (int64_t k = 0; k < M; k++) {
         double q = nearbyint(cs_tensor_get_f64(bt, k) / (x_scale * w_scales[k]));
+        if (isnan(q)) { /* a zero scale or a NaN value: no integer to clamp to (found by fuzz_torchscript) */
+            free(v);
+            cs_ts_fail(c, CS_ERR_FORMAT, "quantized op bias %lld is not a number once scaled", (long long)k);
+            return -1;
+        }
         v[k] = (int32_t)(q > 2147483647.0 ? 2147483647.0 : q < -2147483648.0 ? -2147483648.0 : q);
     }
     int out = const_tensor(c, CS_DT_I32, 1, &M, v);
