@@ -181,10 +181,14 @@ static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs
                          dnnl_primitive_desc_t pd, conv_entry *e)
 {
     int64_t m = cg->y[1], per_m = cs_tensor_numel(w) / m;
-    float *wc = malloc((size_t)cs_tensor_numel(w) * sizeof *wc), *bc = calloc((size_t)m, sizeof *bc);
-    bool ok = wc && bc;
+    /* a copy of W only to fold a BatchNormalization into: a transient copy of every weight would leave the
+     * heap fragmented by the size of the largest ones (glibc keeps such freed blocks resident) */
+    bool fold = ctx->fuse && ctx->fuse->bn_node >= 0;
+    float *wc = fold ? malloc((size_t)cs_tensor_numel(w) * sizeof *wc) : NULL, *bc = calloc((size_t)m, sizeof *bc);
+    bool ok = (wc || !fold) && bc;
     if (ok) {
-        memcpy(wc, w->data, w->nbytes);
+        if (fold)
+            memcpy(wc, w->data, w->nbytes);
         if (b)
             memcpy(bc, b->data, (size_t)m * sizeof *bc);
         ok = fold_bn(ctx->graph, ctx->fuse, m, per_m, wc, bc);
@@ -199,7 +203,7 @@ static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs
         e->pk->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         e->pk->bn_node = ctx->fuse ? ctx->fuse->bn_node : -1;
     }
-    ok = ok && cs_dnnl_pack(&user_w, wc, &e->pk->wmd, &e->pk->weights);
+    ok = ok && cs_dnnl_pack(&user_w, fold ? wc : w->data, &e->pk->wmd, &e->pk->weights);
     ok = ok && cs_dnnl_pack(&user_b, bc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &e->pk->bias);
     free(wc);
     free(bc);

@@ -3,6 +3,8 @@
 #include "elementwise.h"
 #include "math_kernels.h"
 #include "registry.h"
+
+#include "fastpath.h"
 #include "infer.h"
 #include "../grad/backward.h"
 
@@ -186,6 +188,11 @@ static void pow_row_f32(const pow_job *j, const cs_ew_row *r)
     const float *pa = (const float *)j->base->data + r->in_off[0];
     const float *pb = (const float *)j->exponent->data + r->in_off[1];
     float *po = (float *)j->out->data + r->out_off;
+    if (r->in_step[1] == 0 && pb[0] == 2.0f && cs_kernels_fast()) { /* x^2 as x*x: LayerNorm's variance */
+        for (int64_t i = 0; i < r->len; i++)
+            po[i] = pa[i * r->in_step[0]] * pa[i * r->in_step[0]];
+        return;
+    }
     for (int64_t i = 0; i < r->len; i++)
         po[i] = powf(pa[i * r->in_step[0]], pb[i * r->in_step[1]]);
 }

@@ -133,15 +133,11 @@ static cs_status softmax_f32(cs_kernel_ctx *ctx, const cs_tensor *x, const lanes
     float *dst = out->data;
     for (int64_t o = 0; o < l->outer; o++) {
         const float *v = src + o * l->n;
-        float *y = dst + o * l->n, max = v[0], sum = 0.0f;
-        for (int64_t k = 1; k < l->n; k++)
-            max = v[k] > max ? v[k] : max;
+        float *y = dst + o * l->n, max = cs_vmax(v, l->n);
         for (int64_t k = 0; k < l->n; k++)
             y[k] = v[k] - max;
         cs_vexp(y, y, l->n);
-        for (int64_t k = 0; k < l->n; k++)
-            sum += y[k];
-        float inv = 1.0f / sum;
+        float inv = 1.0f / cs_vsum(y, l->n);
         for (int64_t k = 0; k < l->n; k++)
             y[k] *= inv;
     }

@@ -95,3 +95,81 @@ CLONES void cs_verf(const float *x, float *y, int64_t n)
         y[i] = a < 0.5f ? small : a > 10.0f ? (v < 0 ? -1.0f : 1.0f) : big;
     }
 }
+
+/* ---- reductions: 16 independent lanes the compiler keeps in one vector register ---- */
+
+#define LANES 16
+
+CLONES float cs_vsum(const float *x, int64_t n)
+{
+    float acc[LANES] = {0};
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] += x[i + k];
+    float s = 0.0f;
+    for (; i < n; i++)
+        s += x[i];
+    for (int k = 0; k < LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+CLONES double cs_vsum_f64(const float *x, int64_t n)
+{
+    double acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += (double)x[i + k];
+    double s = 0.0;
+    for (; i < n; i++)
+        s += (double)x[i];
+    for (int k = 0; k < 8; k++)
+        s += acc[k];
+    return s;
+}
+
+static inline float max_nan(float m, float v)
+{
+    return v > m || v != v ? v : m;
+}
+
+static inline float min_nan(float m, float v)
+{
+    return v < m || v != v ? v : m;
+}
+
+CLONES float cs_vmax(const float *x, int64_t n)
+{
+    float acc[LANES];
+    for (int k = 0; k < LANES; k++)
+        acc[k] = -__builtin_inff();
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] = max_nan(acc[k], x[i + k]);
+    float m = -__builtin_inff();
+    for (; i < n; i++)
+        m = max_nan(m, x[i]);
+    for (int k = 0; k < LANES; k++)
+        m = max_nan(m, acc[k]);
+    return m;
+}
+
+CLONES float cs_vmin(const float *x, int64_t n)
+{
+    float acc[LANES];
+    for (int k = 0; k < LANES; k++)
+        acc[k] = __builtin_inff();
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] = min_nan(acc[k], x[i + k]);
+    float m = __builtin_inff();
+    for (; i < n; i++)
+        m = min_nan(m, x[i]);
+    for (int k = 0; k < LANES; k++)
+        m = min_nan(m, acc[k]);
+    return m;
+}

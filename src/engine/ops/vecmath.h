@@ -14,4 +14,13 @@ void cs_vsigmoid(const float *x, float *y, int64_t n);
 void cs_vtanh(const float *x, float *y, int64_t n);
 void cs_verf(const float *x, float *y, int64_t n);
 
+/* Reductions of x[0..n-1] in float32 with 16 partial accumulators (a reassociated order, fast path only):
+ * the sum, and the largest / smallest element (NaN when any element is NaN; -inf / +inf when n == 0). */
+float cs_vsum(const float *x, int64_t n);
+/* The sum in double precision with 8 partial accumulators: within a few 1e-16 relative of the sequential
+ * double sum, so a mean rounded to float32 almost always equals the reference kernel's bit for bit. */
+double cs_vsum_f64(const float *x, int64_t n);
+float cs_vmax(const float *x, int64_t n);
+float cs_vmin(const float *x, int64_t n);
+
 #endif

@@ -2,6 +2,7 @@
  * sharing it between the clients' runs by reference counting. */
 #include "loaded.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -32,6 +33,9 @@ cs_status cs_model_open(const char *path, cs_model **out, cs_error *err)
     m->labels = cs_graph_class_labels(m->g);
     m->refs = 1;
     *out = m;
+    /* the reader's buffers (file bytes, parsed messages: often several times the weights) are freed by now;
+     * hand the pages back so the resident set is what the model holds, not what reading it took */
+    malloc_trim(0);
     return CS_OK;
 }
 
