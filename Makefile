@@ -151,6 +151,12 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.c $(wildcard tests/f
 zoo-quant:
 	nice -n 10 /usr/bin/python3 tests/fixtures/make_quant_fixtures.py $(ZOO_DIR)/quant --zoo
 
+# Traced torchvision detection models (SSDlite, Faster R-CNN, FCOS, RetinaNet, Mask/Keypoint R-CNN) run by convscope
+# against torch's boxes, scores and labels (tools/detection_check.py; several minutes, models written to ZOO_DIR).
+.PHONY: detection-check
+detection-check: $(BIN)
+	nice -n 10 /usr/bin/python3 tools/detection_check.py $(ZOO_DIR)/detection $(BIN)
+
 ONNX_TESTDATA := /usr/share/libonnx-testdata/data
 conformance-report: deps $(BIN)
 	./$(BIN) conform $(ONNX_TESTDATA)/node $(ONNX_TESTDATA)/pytorch-converted $(ONNX_TESTDATA)/pytorch-operator \

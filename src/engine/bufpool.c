@@ -61,7 +61,8 @@ cs_tensor *cs_bufpool_take(cs_bufpool *pool, cs_dtype dtype, int rank, const int
     t->dtype = dtype;
     t->rank = rank;
     memset(t->dims, 0, sizeof t->dims);
-    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    if (rank > 0) /* a scalar's dims may be NULL (Size, Shape of a scalar...): memcpy from NULL is undefined */
+        memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
     if (zero)
         memset(t->data, 0, t->nbytes);
     return t;

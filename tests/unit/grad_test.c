@@ -6,6 +6,7 @@
 
 #include "engine/exec.h"
 #include "engine/grad/grad.h"
+#include "grad_check.h"
 #include "test.h"
 
 /* Tolerance: |fd - analytic| <= ATOL + RTOL * max(|fd|, |analytic|). The forward pass is f32: each
@@ -80,21 +81,6 @@ static cs_graph *one_node(const char *op, int64_t opset, int n_in, int x_slot, c
     return g;
 }
 
-static double weighted_sum(const cs_graph *g, const cs_plan *plan, const cs_tensor *x, const cs_tensor *w)
-{
-    cs_tensor *y = NULL;
-    cs_error err = {0};
-    if (cs_exec_run(g, plan, (const cs_tensor *const *)&x, &y, NULL, NULL, &err) != CS_OK) {
-        fprintf(stderr, "  forward failed: %s\n", err.msg);
-        return NAN;
-    }
-    double s = 0;
-    for (int64_t i = 0; i < cs_tensor_numel(y); i++)
-        s += (double)((float *)y->data)[i] * ((float *)w->data)[i];
-    cs_tensor_free(y);
-    return s;
-}
-
 /* Number of gradient entries outside tolerance (or -1 when the gradient could not be computed). */
 static int check_graph(const char *what, cs_graph *g, cs_tensor *x)
 {
@@ -114,20 +100,10 @@ static int check_graph(const char *what, cs_graph *g, cs_tensor *x)
         fprintf(stderr, "  %s: %s\n", what, err.msg);
         bad = -1;
     }
-    float *xd = x->data;
-    for (int64_t i = 0; bad >= 0 && i < cs_tensor_numel(x); i++) {
-        float keep = xd[i];
-        xd[i] = (float)(keep + FD_EPS);
-        double fp = weighted_sum(g, plan, x, w);
-        xd[i] = (float)(keep - FD_EPS);
-        double fm = weighted_sum(g, plan, x, w);
-        xd[i] = keep;
-        double fd = (fp - fm) / (2 * FD_EPS), an = ((float *)res.grad->data)[i];
-        if (!(fabs(fd - an) <= ATOL + RTOL * fmax(fabs(fd), fabs(an)))) {
-            if (bad < 3)
-                fprintf(stderr, "  %s: d/dx[%lld] analytic %.6g, finite difference %.6g\n", what, (long long)i, an, fd);
-            bad++;
-        }
+    if (bad >= 0) {
+        char label[160];
+        snprintf(label, sizeof label, "%s: d/dx", what);
+        bad = grad_fd_mismatches(g, plan, x, w, res.grad->data, FD_EPS, ATOL, RTOL, label);
     }
     if (bad >= 0)
         cs_grad_result_free(&res);

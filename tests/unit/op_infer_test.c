@@ -9,6 +9,7 @@
 #include "engine/grad/grad.h"
 #include "engine/ops/infer.h"
 #include "engine/ops/ops.h"
+#include "grad_check.h"
 #include "test.h"
 
 #define MAX_IN 5
@@ -314,19 +315,6 @@ static cs_graph *grad_graph(const cs_op_def *def, const probe *pr, int n_in, int
     return g;
 }
 
-static double weighted_sum(const cs_graph *g, const cs_plan *plan, const cs_tensor *x, const cs_tensor *w)
-{
-    cs_tensor *y = NULL;
-    cs_error err = {0};
-    if (cs_exec_run(g, plan, &x, &y, NULL, NULL, &err) != CS_OK)
-        return NAN;
-    double s = 0;
-    for (int64_t i = 0; i < cs_tensor_numel(y); i++)
-        s += (double)((const float *)y->data)[i] * ((const float *)w->data)[i];
-    cs_tensor_free(y);
-    return s;
-}
-
 /* Entries of d sum(w*y) / d x outside tolerance; -1 when the backward fails, -2 when it declines the input
  * (CS_ERR_UNSUPPORTED: gradients with respect to weights or parameters). */
 static int grad_check_input(const cs_op_def *def, const probe *pr, int n_in, int slot)
@@ -351,21 +339,10 @@ static int grad_check_input(const cs_op_def *def, const probe *pr, int n_in, int
         cs_status st = cs_grad_seeded(g, plan, (const cs_tensor *const *)&x, 0, 0, w, &res, &err);
         bad = st == CS_OK ? 0 : st == CS_ERR_UNSUPPORTED && slot > 0 ? -2 : -1;
     }
-    float *xd = x->data;
-    for (int64_t i = 0; bad >= 0 && i < cs_tensor_numel(x); i++) {
-        float keep = xd[i];
-        xd[i] = (float)(keep + FD_EPS);
-        double fp = weighted_sum(g, plan, x, w);
-        xd[i] = (float)(keep - FD_EPS);
-        double fm = weighted_sum(g, plan, x, w);
-        xd[i] = keep;
-        double fd = (fp - fm) / (2 * FD_EPS), an = ((const float *)res.grad->data)[i];
-        if (!(fabs(fd - an) <= GRAD_ATOL + GRAD_RTOL * fmax(fabs(fd), fabs(an)))) {
-            if (bad < 3)
-                fprintf(stderr, "  %s: d/d input %d [%lld]: analytic %.6g, finite difference %.6g\n", def->name, slot,
-                        (long long)i, an, fd);
-            bad++;
-        }
+    if (bad >= 0) {
+        char label[160];
+        snprintf(label, sizeof label, "%s: d/d input %d", def->name, slot);
+        bad = grad_fd_mismatches(g, plan, x, w, res.grad->data, FD_EPS, GRAD_ATOL, GRAD_RTOL, label);
     }
     if (bad == -1)
         fprintf(stderr, "  %s: gradient with respect to input %d: %s\n", def->name, slot, err.msg);

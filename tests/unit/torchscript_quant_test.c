@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "op_call.h"
 #include "test.h"
 #include "ts_fixture.h"
 
@@ -130,4 +131,30 @@ TEST(torchscript_quantized_convs_are_integer_ops)
         has_qconv |= strcmp(g->nodes[i].op, "QLinearConv") == 0;
     EXPECT(has_qconv);
     cs_graph_free(g);
+}
+
+/* QnnpackAdd against torch 1.13's quantized::add / add_relu under the QNNPACK engine (values printed by torch for
+ * these 16 pairs, a: scale 0.0371 zero 121, b: 0.0517 / 130, y: 0.0613 / 9): exact. */
+TEST(qnnpack_add_matches_torch_qnnpack)
+{
+    static const double a[16] = {99, 206, 239, 189, 230, 118, 144, 73, 8, 228, 231, 190, 155, 112, 158, 208};
+    static const double b[16] = {7, 204, 143, 113, 181, 231, 80, 27, 44, 205, 203, 65, 175, 30, 212, 86};
+    static const int want[2][16] = {{0, 123, 91, 36, 118, 92, 0, 0, 0, 137, 137, 0, 68, 0, 101, 25},
+                                    {9, 123, 91, 36, 118, 92, 9, 9, 9, 137, 137, 9, 68, 9, 101, 25}};
+    int64_t dims[1] = {16};
+    for (int relu = 0; relu < 2; relu++) {
+        op_call c = {.op = "QnnpackAdd", .n_in = 2, .opset = 13};
+        c.in[0] = op_tensor(CS_DT_U8, 1, dims, a);
+        c.in[1] = op_tensor(CS_DT_U8, 1, dims, b);
+        EXPECT(cs_attrs_add_float(&c.attrs, "a_scale", 0.0371) && cs_attrs_add_int(&c.attrs, "a_zero_point", 121) &&
+               cs_attrs_add_float(&c.attrs, "b_scale", 0.0517) && cs_attrs_add_int(&c.attrs, "b_zero_point", 130) &&
+               cs_attrs_add_float(&c.attrs, "y_scale", 0.0613) && cs_attrs_add_int(&c.attrs, "y_zero_point", 9) &&
+               cs_attrs_add_int(&c.attrs, "relu", relu));
+        EXPECT(op_call_run(&c) == CS_OK && c.out[0]);
+        for (int i = 0; c.out[0] && i < 16; i++)
+            EXPECT(cs_tensor_get_i64(c.out[0], i) == want[relu][i]);
+        cs_tensor_free((cs_tensor *)c.in[0]);
+        cs_tensor_free((cs_tensor *)c.in[1]);
+        op_call_free(&c);
+    }
 }

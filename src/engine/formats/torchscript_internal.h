@@ -81,6 +81,7 @@ typedef struct ts_ctx {
     int n_s;
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
     int64_t writes;     /* in-place tensor writes and list mutations so far (a run-time 'if' allows none) */
+    int q_per_tensor, q_per_channel; /* quantized conv/linear weights seen of each scheme (QNNPACK's are per tensor) */
 } ts_ctx;
 
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */

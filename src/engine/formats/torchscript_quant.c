@@ -257,6 +257,10 @@ static tv *prepack(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 static bool weight_qparams(ts_ctx *c, const tv *w, int64_t M, int *ws, int *wzp, double *scales)
 {
     const cs_pv *pv = w->qpv;
+    if (pv && pv->qscheme == CS_PV_Q_CHANNEL)
+        c->q_per_channel++;
+    else
+        c->q_per_tensor++;
     if (pv && pv->qscheme == CS_PV_Q_CHANNEL) {
         cs_tensor *s = cs_pickle_tensor(pv->qscales, "weight scales", c->err);
         cs_tensor *z = s ? cs_pickle_tensor(pv->qzps, "weight zero points", c->err) : NULL;
@@ -492,10 +496,33 @@ static tv *qlinear_dynamic(ts_ctx *c, tv **a, char **kw, int n)
 
 /* ---- elementwise on dequantized values ---- */
 
+/* quantized::add(_relu) of a model whose weights are all per-tensor (the QNNPACK recipe; FBGEMM's are per channel):
+ * QNNPACK's fixed-point add, which rounds differently from a float requantization. */
+static tv *qnnpack_add(ts_ctx *c, tv *qa, tv *qb, double ys, int64_t yzp, bool relu)
+{
+    int ins[2] = {qa->value, qb->value}, node;
+    int y = cs_ts_emit(c, "QnnpackAdd", ins, 2, &node);
+    if (y < 0 || cs_ts_ours(c, node) < 0)
+        return y < 0 ? NULL : oom(c);
+    cs_attrs *at = &c->g->nodes[node].attrs;
+    if (!cs_attrs_add_float(at, "a_scale", qa->qscale) || !cs_attrs_add_int(at, "a_zero_point", qa->qzp) ||
+        !cs_attrs_add_float(at, "b_scale", qb->qscale) || !cs_attrs_add_int(at, "b_zero_point", qb->qzp) ||
+        !cs_attrs_add_float(at, "y_scale", ys) || !cs_attrs_add_int(at, "y_zero_point", yzp) ||
+        !cs_attrs_add_int(at, "relu", relu))
+        return oom(c);
+    tv *r = cs_ts_result(c, y, qa->rank);
+    if (r)
+        r->qdt = CS_DT_U8, r->qscale = ys, r->qzp = yzp;
+    return r;
+}
+
 static tv *requant_op(ts_ctx *c, const char *onnx, tv *qa, tv *qb, double ys, int64_t yzp, bool relu)
 {
     if (!is_q(qa) || (qb && !is_q(qb)))
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "quantized %s of a tensor that is not quantized", onnx);
+    if (strcmp(onnx, "Add") == 0 && qb && c->q_per_tensor > 0 && c->q_per_channel == 0 && qa->qdt == CS_DT_U8 &&
+        qb->qdt == CS_DT_U8 && qa->rank == qb->rank && !qa->qpv && !qb->qpv && ys > 0 && yzp >= 0 && yzp <= 255)
+        return qnnpack_add(c, qa, qb, ys, yzp, relu);
     int ins[2] = {dequantize(c, qa), qb ? dequantize(c, qb) : -1};
     if (ins[0] < 0 || (qb && ins[1] < 0))
         return NULL;

@@ -2,6 +2,7 @@
  * AdaptiveAvgPool2d: PyTorch adaptive average pooling of NCHW f32 to output_size [OH, OW]; GroupNorm: PyTorch
  * group_norm / instance_norm (num_groups 0: one group per channel); TransposeDims: swap two (maybe negative) axes. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,7 +156,59 @@ static cs_status choose(cs_kernel_ctx *ctx)
     return CS_OK;
 }
 
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* QnnpackAdd(a, b) of two u8 tensors of one shape: quantized::add(_relu) as PyTorch's QNNPACK computes it
+ * (pytorch_qnnp_add_quantize): each input scaled by a fixed-point multiplier (its scale over y's, in float32,
+ * times 2^shift, rounded), summed in int32, shifted right by `shift` rounding half away from zero, clamped.
+ * attrs a_scale, a_zero_point, b_scale, b_zero_point, y_scale, y_zero_point, relu (clamp below at y's zero). */
+static cs_status qnnpack_add(cs_kernel_ctx *ctx)
+{
+    cs_status st = cs_kernel_need_inputs(ctx, 2);
+    if (st)
+        return st;
+    const cs_tensor *a = ctx->in[0], *b = ctx->in[1];
+    if (a->dtype != CS_DT_U8 || b->dtype != CS_DT_U8 || a->rank != b->rank ||
+        memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]) != 0)
+        return cs_kernel_fail(ctx, CS_ERR_SHAPE, "inputs must be u8 tensors of one shape");
+    const cs_attrs *at = &ctx->node->attrs;
+    float ys = (float)cs_attrs_float(at, "y_scale", 1);
+    float as = (float)cs_attrs_float(at, "a_scale", 1) / ys, bs = (float)cs_attrs_float(at, "b_scale", 1) / ys;
+    int64_t azp = cs_attrs_int(at, "a_zero_point", 0), bzp = cs_attrs_int(at, "b_zero_point", 0);
+    int64_t yzp = cs_attrs_int(at, "y_zero_point", 0);
+    if (!(as >= 0x1.0p-14f && as < 0x1.0p+8f && bs >= 0x1.0p-14f && bs < 0x1.0p+8f) || azp < 0 || azp > 255 ||
+        bzp < 0 || bzp > 255 || yzp < 0 || yzp > 255)
+        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "scales or zero points outside QNNPACK's range");
+    int32_t exponent = (int32_t)(f32_bits(as > bs ? as : bs) >> 23) - 127;
+    uint32_t shift = (uint32_t)(21 - exponent), mult_bits = (uint32_t)(21 - exponent + 127) << 23;
+    float multiplier;
+    memcpy(&multiplier, &mult_bits, sizeof multiplier);
+    uint32_t am = (uint32_t)(int32_t)lrintf(as * multiplier), bm = (uint32_t)(int32_t)lrintf(bs * multiplier);
+    int32_t zpp = (int32_t)(0u - (am * (uint32_t)azp + bm * (uint32_t)bzp));
+    int32_t mask = (int32_t)((UINT32_C(1) << shift) - 1), threshold = mask >> 1;
+    int32_t lo = cs_attrs_int(at, "relu", 0) ? (int32_t)yzp : 0;
+    cs_tensor *y = cs_kernel_output(ctx, 0, CS_DT_U8, a->rank, a->dims);
+    if (!y)
+        return ctx->err->status;
+    const uint8_t *pa = a->data, *pb = b->data;
+    uint8_t *py = y->data;
+    for (int64_t i = 0, n = cs_tensor_numel(a); i < n; i++) {
+        int32_t acc = (int32_t)((uint32_t)zpp + (uint32_t)pa[i] * am + (uint32_t)pb[i] * bm);
+        int32_t rem = (acc & mask) - (int32_t)(acc < 0);
+        acc = (acc >> shift) + (int32_t)(rem > threshold); /* >> of a negative int32: arithmetic (gcc, clang) */
+        int32_t v = acc + (int32_t)yzp;
+        py[i] = (uint8_t)(v >= 255 ? 255 : v <= lo ? lo : v);
+    }
+    return CS_OK;
+}
+
 const cs_op_def cs_ops_ext[] = {
+    {.name = "QnnpackAdd", .run = qnnpack_add},
     {.name = "Choose", .run = choose},
     {.name = "AdaptiveAvgPool2d", .run = adaptive_avg_pool2d},
     {.name = "GroupNorm", .run = group_norm},
