@@ -38,6 +38,8 @@ const char *cs_model_ts_arg(const char *name);
 /* Per-format loaders (formats/<name>.c); each names path in every error message. */
 cs_status cs_onnx_load(const char *path, cs_graph **out, cs_error *err);
 cs_status cs_torchscript_load(const char *path, cs_graph **out, cs_error *err);
+/* The TorchScript interpreter's load-time statement budget (0: the default, 500000); the fuzz targets lower it. */
+void cs_torchscript_set_step_budget(int64_t steps);
 cs_status cs_torch_checkpoint_load(const char *path, cs_graph **out, cs_error *err);
 cs_status cs_coreml_load(const char *path, cs_graph **out, cs_error *err);
 cs_status cs_keras_load(const char *path, cs_graph **out, cs_error *err);

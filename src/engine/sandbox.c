@@ -23,6 +23,16 @@
 #endif
 #endif
 
+#ifdef CS_UNDER_ASAN
+#include <sanitizer/common_interface_defs.h>
+/* the child's exit status when a sanitizer caught a memory error in it (make asan: before any SIGSEGV could) */
+#define CS_SANDBOX_SANITIZER_EXIT 99
+static void sanitizer_died(void)
+{
+    _exit(CS_SANDBOX_SANITIZER_EXIT);
+}
+#endif
+
 cs_sandbox_limits cs_sandbox_limits_for(size_t bytes)
 {
     cs_sandbox_limits l = {((size_t)1 << 30) + 8 * bytes, 1 + (int)(bytes / (10u << 20)), 16 * bytes + (64u << 20)};
@@ -57,6 +67,11 @@ static int install_filter(void)
             seccomp_release(ctx);
             return -1;
         }
+    /* isatty() (a sanitizer's report asks before colouring it) learns that no descriptor is a terminal */
+    if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0) < 0) {
+        seccomp_release(ctx);
+        return -1;
+    }
     int rc = seccomp_load(ctx);
     seccomp_release(ctx);
     return rc;
@@ -69,6 +84,10 @@ static void child(int fd, cs_sandbox_fn fn, void *arg, const cs_sandbox_limits *
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP};
     for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
         signal(fatal[i], SIG_DFL);
+    signal(SIGXFSZ, SIG_IGN); /* a write to a file fails (RLIMIT_FSIZE 0) instead of killing: stderr may be one */
+#ifdef CS_UNDER_ASAN
+    __sanitizer_set_death_callback(sanitizer_died);
+#endif
     struct rlimit cpu = {(rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1}, none = {0, 0};
     setrlimit(RLIMIT_CPU, &cpu);
     setrlimit(RLIMIT_FSIZE, &none); /* writes no files */
@@ -195,6 +214,10 @@ cs_status cs_sandbox_run(const char *path, const char *lib, cs_sandbox_fn fn, vo
         snprintf(why, sizeof why, "signal %d", WTERMSIG(status));
     else if (!complete)
         snprintf(why, sizeof why, "more than %zu bytes of output", lim->max_output);
+#ifdef CS_UNDER_ASAN
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == CS_SANDBOX_SANITIZER_EXIT)
+        snprintf(why, sizeof why, "a memory error caught by AddressSanitizer");
+#endif
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)
         snprintf(why, sizeof why, "exit %d", WEXITSTATUS(status));
     if (why[0]) {

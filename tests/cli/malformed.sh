@@ -144,6 +144,13 @@ bad_model onnx_external_fifo "weights\.bin: not a regular file" "$TMP/extfifo/ex
 # (found by fuzz_keras_h5) ends at the child's CPU limit with one line; valid files load as before
 bad_model h5_sandbox_library_hang "h5_libhdf5_hang\.h5: the HDF5 library failed on this file \((over its [0-9]+-second (CPU|time) limit|signal [0-9]+)" \
     $M/h5_libhdf5_hang.h5
+# found by fuzz_keras_h5 (libhdf5 in the fuzzer's own process): H5HG_read copies a global-heap object with a length
+# from the file. In the sandbox's child that is a SIGSEGV, one line here; under make asan, AddressSanitizer's memcpy
+# check stops the child first, and the line names that.
+H5SEGV="signal 11"
+grep -q __asan_init "$CS" 2>/dev/null && H5SEGV="a memory error caught by AddressSanitizer"
+bad_model h5_sandbox_library_segv "h5_libhdf5_segv\.h5: the HDF5 library failed on this file \($H5SEGV\)" \
+    $M/h5_libhdf5_segv.h5
 expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect tests/fixtures/keras/conv_cf.h5
 
 # found by fuzz_image: a PNG chunk declaring 1.2 GB in a 490-byte file (stb_image reallocates before reading)
@@ -156,6 +163,13 @@ bad_model malformed_ts_tuple_error "ts_tuple_error\.pt: code/__torch__\.py:[0-9]
     $M/ts_tuple_error.pt
 check malformed_ts_buffers_twice bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
     "$CS" $M/ts_buffers_twice.pt
+# found by fuzz_onnx: Pad amounts near INT64_MIN on both sides of an axis overflowed the output size (UBSan)
+bounded malformed_onnx_pad_overflow "onnx_pad_overflow\.onnx: node 'pad' \(Pad\): pads on axis 1 leave an impossible size" \
+    "$CS" run $M/onnx_pad_overflow.onnx --input $X
+# found by fuzz_mlmodel: slice_by_index with begin_mask, a negative stride and squeeze_mask computed INT64_MAX + 1
+# (signed overflow; make asan's UBSan asserts the fix; here: exit 0 or 2, never a crash)
+check malformed_mil_slice_squeeze_end bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
+    "$CS" $M/mil_slice_squeeze_end.mlmodel
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     $M/jpeg_fill_huffman.jpg

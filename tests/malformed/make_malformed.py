@@ -258,6 +258,14 @@ def fuzz_found_cases():
     """Reproducers the fuzz targets found (tests/fuzz): each leaked or crashed before its fix."""
     torchscript("ts_tuple_error.pt", HEAD + FWD + "    a = (x, x\n    return x\n")  # leak: fuzz_ts_source
     torchscript("ts_buffers_twice.pt", HEAD + "  __buffers__ = []\n" + FWD + "    return x\n")  # leak: fuzz_ts_source
+    # fuzz_onnx: pads near INT64_MIN on both sides of an axis overflowed the output size (signed overflow, UBSan)
+    import onnx
+    from onnx import helper, TensorProto
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    pads = helper.make_tensor("pads", TensorProto.INT64, [4], [0, -5661304007015006206, 0, -5661304007015006207])
+    g = helper.make_graph([helper.make_node("Pad", ["x", "pads"], ["y"], name="pad")], "pad", [x], [y], [pads])
+    out("onnx_pad_overflow.onnx", helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
 
 
 def raw_zip(entries):

@@ -215,7 +215,7 @@ static cs_status op_slice(cm_loader *ld, const mil_op *op, int y)
         if (s[i] == 0)
             return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "stride 0 on axis %d", i);
         b[i] = bm[i] ? (s[i] > 0 ? 0 : INT64_MAX) : b[i];
-        e[i] = sm[i] ? (b[i] == -1 ? INT64_MAX : b[i] + 1) : em[i] ? (s[i] > 0 ? INT64_MAX : INT64_MIN) : e[i];
+        e[i] = sm[i] ? (b[i] == -1 || b[i] == INT64_MAX ? INT64_MAX : b[i] + 1) : em[i] ? (s[i] > 0 ? INT64_MAX : INT64_MIN) : e[i];
         ax[i] = i;
         if (sm[i])
             sq[n_sq++] = i;

@@ -13,6 +13,13 @@
 
 /* ---- arena ---- */
 
+int64_t cs_ts_max_steps = TS_MAX_STEPS_DEFAULT;
+
+void cs_torchscript_set_step_budget(int64_t steps)
+{
+    cs_ts_max_steps = steps > 0 ? steps : TS_MAX_STEPS_DEFAULT;
+}
+
 static void *arena_keep(ts_ctx *c, void *p)
 {
     if (!p)

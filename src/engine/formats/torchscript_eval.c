@@ -648,8 +648,8 @@ static xres exec_stmt(ts_ctx *c, frame *f, const ts_node *s)
 {
     c->line = s->line;
     if (++c->steps > TS_MAX_STEPS) {
-        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "the script runs more than %d statements at load time (a loop or "
-                   "recursion too large to unroll)", TS_MAX_STEPS);
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "the script runs more than %lld statements at load time (a loop or "
+                   "recursion too large to unroll)", (long long)TS_MAX_STEPS);
         return X_ERROR;
     }
     switch (s->kind) {

@@ -87,7 +87,9 @@ typedef struct ts_ctx {
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
 #define TS_MAX_CALL_DEPTH 64
 #define TS_MAX_LOOP 100000
-#define TS_MAX_STEPS 500000
+#define TS_MAX_STEPS_DEFAULT 500000
+extern int64_t cs_ts_max_steps; /* the statement budget: TS_MAX_STEPS_DEFAULT unless cs_torchscript_set_step_budget */
+#define TS_MAX_STEPS cs_ts_max_steps
 #define TS_MAX_ARENA_BYTES ((size_t)256 << 20)
 
 /* ---- values (torchscript.c) ---- */

@@ -148,8 +148,8 @@ static tv *from_pv(ts_ctx *c, const cs_pv *pv, const char *path, int depth)
     if (depth > 32)
         return cs_ts_fail(c, CS_ERR_FORMAT, "attribute '%s' nested too deeply", path);
     if (++c->steps > TS_MAX_STEPS) /* objects shared through the pickle memo expand once per reference */
-        return cs_ts_fail(c, CS_ERR_FORMAT, "attribute '%s' expands to more than %d values (shared pickle objects)",
-                          path, TS_MAX_STEPS);
+        return cs_ts_fail(c, CS_ERR_FORMAT, "attribute '%s' expands to more than %lld values (shared pickle objects)",
+                          path, (long long)TS_MAX_STEPS);
     tv *v = NULL;
     switch (pv->kind) {
     case CS_PV_NONE: return cs_ts_new(c, TV_NONE);

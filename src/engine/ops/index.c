@@ -530,8 +530,9 @@ static cs_status op_pad(cs_kernel_ctx *ctx)
         (st = pad_fill(ctx, in->dtype, fill)))
         return st;
     for (int a = 0; a < in->rank; a++) {
-        dims[a] = in->dims[a] + before[a] + after[a];
-        if (dims[a] < 0 || (dims[a] > 0 && in->dims[a] == 0 && mode != PAD_CONSTANT))
+        bool wraps = __builtin_add_overflow(in->dims[a], before[a], &dims[a]) ||
+                     __builtin_add_overflow(dims[a], after[a], &dims[a]);
+        if (wraps || dims[a] < 0 || (dims[a] > 0 && in->dims[a] == 0 && mode != PAD_CONSTANT))
             return cs_kernel_fail(ctx, CS_ERR_SHAPE, "pads on axis %d leave an impossible size", a);
     }
     pad_axes axes = {before, in->dims, mode};
