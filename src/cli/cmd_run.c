@@ -13,6 +13,7 @@
 #include "engine/exec.h"
 #include "engine/model.h"
 #include "engine/report/json_util.h"
+#include "engine/value.h"
 
 #define MAX_INPUT_SPECS 16
 
@@ -146,11 +147,47 @@ static void print_top(const cs_tensor *t, const cs_attr *labels)
     printf("\n");
 }
 
+/* A sequence, an optional or a string tensor, on the rest of the line and indented lines below it. */
+static void print_value(const cs_tensor *t, int depth)
+{
+    char s[160];
+    if (t->kind == CS_VALUE_TENSOR) { /* strings */
+        printf(" string %s:", cs_shape_str(t->rank, t->dims, s, sizeof s));
+        int64_t n = cs_string_count(t);
+        for (int64_t i = 0; i < n && i < 32; i++)
+            printf(" \"%.80s\"", cs_string_at(t, i));
+        printf(n > 32 ? " ... (%lld strings)\n" : "\n", (long long)n);
+        return;
+    }
+    if (t->kind == CS_VALUE_SEQUENCE)
+        printf(" sequence of %d\n", t->n_items);
+    else
+        printf(" optional %s\n", t->n_items ? "holding" : "(empty)");
+    for (int i = 0; i < t->n_items && depth < 8; i++) {
+        const cs_tensor *e = t->items[i];
+        printf("%*s[%d]", 2 * depth + 2, "", i);
+        if (!cs_value_plain(e)) {
+            print_value(e, depth + 1);
+            continue;
+        }
+        int64_t n = cs_tensor_numel(e);
+        printf(" %s %s:", cs_dtype_name(e->dtype), cs_shape_str(e->rank, e->dims, s, sizeof s));
+        for (int64_t k = 0; k < n && k < 16; k++)
+            printf(" %.6g", cs_tensor_get_f64(e, k));
+        printf(n > 16 ? " ...\n" : "\n");
+    }
+}
+
 static void print_text(const cs_graph *g, cs_tensor **outs, const cs_exec_stats *st)
 {
     for (int o = 0; o < g->n_outputs; o++) {
         char s[160];
         const cs_tensor *t = outs[o];
+        if (!cs_value_plain(t)) {
+            printf("output %s:", g->values[g->outputs[o]].name);
+            print_value(t, 0);
+            continue;
+        }
         printf("output %s %s %s:", g->values[g->outputs[o]].name, cs_dtype_name(t->dtype),
                cs_shape_str(t->rank, t->dims, s, sizeof s));
         int64_t n = cs_tensor_numel(t);
@@ -163,6 +200,30 @@ static void print_text(const cs_graph *g, cs_tensor **outs, const cs_exec_stats 
            st->const_bytes);
 }
 
+/* A tensor's values; strings as JSON strings; a sequence or optional as {"kind", "items": [values]}. */
+static json_t *json_value_data(const cs_tensor *t)
+{
+    if (cs_value_plain(t))
+        return cs_json_tensor_data(t);
+    if (t->kind == CS_VALUE_TENSOR) {
+        json_t *a = json_array();
+        for (int64_t i = 0; i < cs_string_count(t); i++)
+            json_array_append_new(a, json_string(cs_string_at(t, i)));
+        return a;
+    }
+    json_t *o = json_object(), *items = json_array();
+    json_object_set_new(o, "kind", json_string(cs_value_kind_name(t)));
+    for (int i = 0; i < t->n_items; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "dtype", json_string(cs_dtype_name(t->items[i]->dtype)));
+        json_object_set_new(e, "shape", cs_json_shape(t->items[i]->rank, t->items[i]->dims));
+        json_object_set_new(e, "data", json_value_data(t->items[i]));
+        json_array_append_new(items, e);
+    }
+    json_object_set_new(o, "items", items);
+    return o;
+}
+
 static void print_json(const cs_graph *g, cs_tensor **outs, const cs_exec_stats *st)
 {
     json_t *root = json_object(), *arr = json_array();
@@ -171,7 +232,7 @@ static void print_json(const cs_graph *g, cs_tensor **outs, const cs_exec_stats 
         json_object_set_new(jo, "name", json_string(g->values[g->outputs[o]].name));
         json_object_set_new(jo, "dtype", json_string(cs_dtype_name(outs[o]->dtype)));
         json_object_set_new(jo, "shape", cs_json_shape(outs[o]->rank, outs[o]->dims));
-        json_object_set_new(jo, "data", cs_json_tensor_data(outs[o]));
+        json_object_set_new(jo, "data", json_value_data(outs[o]));
         json_array_append_new(arr, jo);
     }
     json_object_set_new(root, "outputs", arr);

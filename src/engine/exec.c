@@ -212,8 +212,8 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
 static bool op_takes_values(const cs_node *node)
 {
     static const char *const ops[] = {
-        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "Optional", "OptionalHasElement",
-        "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
+        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "StringConcat", "StringSplit", "Optional",
+        "OptionalHasElement", "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
         "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
     };
     if (node->domain[0] && strcmp(node->domain, "ai.onnx") != 0)

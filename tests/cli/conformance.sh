@@ -35,6 +35,23 @@ done
 
 # Operators and versions of opsets 18-21 (fixtures from the operator documentation, make_opset18_fixtures.py).
 s=$("$CS" conform tests/fixtures/onnx/opset18 --report "$TMP/report_opset18.md" | tail -n 1)
-if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 26 ]; then
+if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 29 ]; then
     echo "ok conformance_opset18_to_21_fixtures ($s)"
 else echo "FAIL conformance_opset18_to_21_fixtures ($s)"; grep -E '\| failed \|' "$TMP/report_opset18.md" | head; fi
+
+# Sequences, optionals and strings outside the conformance runner: `run` reads SequenceProto/OptionalProto
+# inputs as the model declares them and prints what comes out (values from the test's own output_0.pb).
+N=$D/node
+expect_ok run_prints_a_sequence_output_element_by_element '\[2\] f32 \[4\]: 0\.951273 1\.61308' \
+    "$CS" run $N/test_sequence_map_add_2_sequences/model.onnx \
+    --input x0=$N/test_sequence_map_add_2_sequences/test_data_set_0/input_0.pb \
+    --input x1=$N/test_sequence_map_add_2_sequences/test_data_set_0/input_1.pb
+expect_ok run_json_gives_string_outputs_as_strings '"data":\["TUESDAY","WEDNESDAY","THURSDAY"\]' \
+    sh -c "\"$CS\" run $N/test_strnormalizer_export_monday_casesensintive_upper/model.onnx --json \
+    --input $N/test_strnormalizer_export_monday_casesensintive_upper/test_data_set_0/input_0.pb | tr -d ' \n'"
+expect_ok run_reads_an_empty_optional_input 'output output bool \[\]: 0' \
+    "$CS" run $N/test_optional_has_element_empty/model.onnx \
+    --input $N/test_optional_has_element_empty/test_data_set_0/input_0.pb
+# a string tensor fed to an op that computes on numbers: one line naming the node and the kind, exit 2
+expect_fail run_refuses_a_string_tensor_at_a_numeric_op "node .*: input 0 is a string tensor, which this op does not take" \
+    "$CS" run tests/fixtures/onnx/string_to_relu.onnx --input $N/test_strnormalizer_nostopwords_nochangecase/test_data_set_0/input_0.pb

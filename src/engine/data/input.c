@@ -1,6 +1,7 @@
 /* input.c — dispatches an input SPEC by its form (dataset sample, .npy, .pb, image), feeds tensors
  * exactly as stored, and fits images and dataset samples to the model input through a pixel plan. */
 #include "input.h"
+#include "../value.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,15 +55,20 @@ static cs_status load_tensor(const cs_value *v, const char *spec, cs_tensor **ou
                              cs_error *err)
 {
     cs_status st = has_suffix(spec, ".npy") ? cs_npy_read(spec, out, err)
-                                            : cs_onnx_read_tensor_file(spec, out, NULL, err);
+                                            : cs_onnx_read_value_file(spec, v->kind, out, err);
     if (st == CS_OK && (st = check_exact(v, *out, spec, err)) != CS_OK) {
         cs_tensor_free(*out);
         *out = NULL;
     }
     if (st == CS_OK) {
         char s[160];
-        snprintf(notes, notes_size, "input '%s': %s %s %s fed exactly as stored (no resize, scale or mean/std)\n",
-                 v->name, spec, cs_dtype_name((*out)->dtype), cs_shape_str((*out)->rank, (*out)->dims, s, sizeof s));
+        if ((*out)->kind != CS_VALUE_TENSOR)
+            snprintf(notes, notes_size, "input '%s': %s, %s %d value(s), fed exactly as stored\n", v->name, spec,
+                     (*out)->kind == CS_VALUE_SEQUENCE ? "a sequence of" : "an optional holding", (*out)->n_items);
+        else
+            snprintf(notes, notes_size, "input '%s': %s %s %s fed exactly as stored (no resize, scale or mean/std)\n",
+                     v->name, spec, cs_dtype_name((*out)->dtype), cs_shape_str((*out)->rank, (*out)->dims, s,
+                                                                              sizeof s));
     }
     return st;
 }

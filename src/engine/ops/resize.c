@@ -21,7 +21,7 @@ typedef struct resize_params {
     coord_mode coord;
     nearest_mode nearest;
     double cubic_a, extrapolation;
-    bool exclude_outside;
+    bool exclude_outside, antialias;
     double scales[CS_MAX_RANK];
     double roi_start[CS_MAX_RANK], roi_end[CS_MAX_RANK];
     int64_t out_dims[CS_MAX_RANK];
@@ -50,8 +50,7 @@ static cs_status parse_modes(cs_kernel_ctx *ctx, bool legacy, resize_params *p)
     if (mi < 0 || ci < 0 || ni < 0)
         return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "unsupported mode '%s', coordinate transformation '%s' or "
                               "nearest mode '%s'", m, c, n);
-    if (cs_attrs_int(at, "antialias", 0) != 0 && mi != MODE_NEAREST)
-        return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "antialiased resizing is not supported");
+    p->antialias = cs_attrs_int(at, "antialias", 0) != 0 && mi != MODE_NEAREST; /* nearest ignores it (spec) */
     p->mode = mi == 3 ? MODE_LINEAR : (interp_mode)mi;
     p->coord = (coord_mode)ci;
     p->nearest = (nearest_mode)ni;
@@ -213,7 +212,9 @@ static cs_status resize_nearest(cs_kernel_ctx *ctx, const cs_tensor *x, const re
     return ok ? CS_OK : cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
 }
 
-#define TAPS 4
+/* Taps of one output coordinate: 4 for plain linear/cubic; antialiased downscaling widens the filter by
+ * 1/scale (linear: 2 - 2 * (floor(-1/scale) + 1) taps, cubic: 2 - 2 * (floor(-2/scale) + 1)), up to TAPS. */
+#define TAPS 64
 
 /* Interpolation weights of one output coordinate on one axis. */
 typedef struct axis_taps {
@@ -230,6 +231,45 @@ static void cubic_coeffs(double r, double A, double *c)
     c[1] = ((A + 2) * r - (A + 3)) * r * r + 1;
     c[2] = ((A + 2) * s - (A + 3)) * s * s + 1;
     c[3] = ((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A;
+}
+
+static double cubic_kernel(double x, double A)
+{
+    x = fabs(x);
+    return x <= 1 ? ((A + 2) * x - (A + 3)) * x * x + 1 : x < 2 ? ((A * x - 5 * A) * x + 8 * A) * x - 4 * A : 0.0;
+}
+
+/* Antialiased taps (opset 18, the ONNX reference): the linear or cubic kernel stretched by 1/scale when
+ * downscaling, over the taps nearest x (ratio in (0, 1], the left neighbour preferred), normalised to sum 1. */
+static axis_taps make_taps_aa(const resize_params *p, double x, int64_t in, double scale)
+{
+    axis_taps t = {0};
+    double s = scale < 1 ? scale : 1, f = floor(x), ratio = x - f;
+    int64_t base = (int64_t)f;
+    if (ratio == 0) /* an integer x: the pair (x - 1, x) with ratio 1 */
+        ratio = 1, base -= 1;
+    int start = (int)floor((p->mode == MODE_CUBIC ? -2 : -1) / s) + 1;
+    t.n = 2 - 2 * start;
+    double sum = 0;
+    for (int k = 0; k < t.n; k++) {
+        double arg = ((double)(start + k) - ratio) * s;
+        int64_t i = base + start + k;
+        t.w[k] = p->mode == MODE_CUBIC ? cubic_kernel(arg, p->cubic_a) : fmax(0.0, 1 - fabs(arg));
+        sum += t.w[k];
+        t.idx[k] = i;
+    }
+    for (int k = 0; k < t.n && sum != 0; k++)
+        t.w[k] /= sum;
+    if (p->exclude_outside) {
+        sum = 0;
+        for (int k = 0; k < t.n; k++)
+            sum += t.w[k] = t.idx[k] < 0 || t.idx[k] >= in ? 0 : t.w[k];
+        for (int k = 0; k < t.n && sum != 0; k++)
+            t.w[k] /= sum;
+    }
+    for (int k = 0; k < t.n; k++)
+        t.idx[k] = t.idx[k] < 0 ? 0 : (t.idx[k] >= in ? in - 1 : t.idx[k]);
+    return t;
 }
 
 /* Linear or cubic taps around source coordinate x (edge-clamped, optionally excluding outside taps). */
@@ -329,6 +369,12 @@ static bool interp_passes(double **cur, int64_t *cdims, int rank, axis_taps *con
 /* Linear/cubic resize: separable passes in double precision. */
 static cs_status resize_interp(cs_kernel_ctx *ctx, const cs_tensor *x, const resize_params *p, cs_tensor *out)
 {
+    for (int a = 0; a < x->rank && p->antialias; a++) { /* the widest filter the fixed tap arrays hold */
+        double s = p->scales[a] < 1 ? p->scales[a] : 1;
+        if (2 - 2 * (floor((p->mode == MODE_CUBIC ? -2 : -1) / s) + 1) > TAPS)
+            return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "antialiased downscaling by %g on axis %d: more than %d "
+                                  "taps", 1 / s, a, TAPS);
+    }
     axis_taps *taps[CS_MAX_RANK] = {NULL};
     int64_t n_in = cs_tensor_numel(x), cdims[CS_MAX_RANK];
     double *cur = malloc((size_t)(n_in > 0 ? n_in : 1) * sizeof(double));
@@ -339,7 +385,7 @@ static cs_status resize_interp(cs_kernel_ctx *ctx, const cs_tensor *x, const res
         for (int64_t o = 0; ok && o < p->out_dims[a]; o++) {
             bool outside;
             double src = source_coord(p, a, o, x->dims[a], &outside);
-            taps[a][o] = make_taps(p, src, x->dims[a]);
+            taps[a][o] = p->antialias ? make_taps_aa(p, src, x->dims[a], p->scales[a]) : make_taps(p, src, x->dims[a]);
             taps[a][o].outside = outside;
         }
     }

@@ -1,5 +1,5 @@
 /* text.c — op family 'text': TfIdfVectorizer over integer token ids (n-gram counts with skips, TF, IDF and
- * TFIDF weighting; string pools are refused) and StringNormalizer over string tensors (value.h). */
+ * TFIDF weighting; string pools are refused), and StringNormalizer, StringConcat, StringSplit over string tensors. */
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,8 +228,123 @@ static cs_status op_string_normalizer(cs_kernel_ctx *ctx)
     return CS_OK;
 }
 
+/* ---- StringConcat and StringSplit (opset 20) ---- */
+
+static bool is_strings(const cs_tensor *t)
+{
+    return t && t->kind == CS_VALUE_TENSOR && t->dtype == CS_DT_STRING;
+}
+
+static cs_status op_string_concat(cs_kernel_ctx *ctx)
+{
+    const cs_tensor *a = cs_kernel_input(ctx, 0), *b = cs_kernel_input(ctx, 1);
+    int rank;
+    int64_t dims[CS_MAX_RANK], sa[CS_MAX_RANK], sb[CS_MAX_RANK], idx[CS_MAX_RANK] = {0};
+    if (!is_strings(a) || !is_strings(b))
+        return cs_kernel_fail(ctx, CS_ERR_ARG, "both inputs must be string tensors");
+    if (!cs_broadcast_shape(a->rank, a->dims, b->rank, b->dims, &rank, dims))
+        return cs_kernel_fail(ctx, CS_ERR_SHAPE, "the input shapes do not broadcast");
+    cs_broadcast_strides(a->rank, a->dims, rank, dims, sa);
+    cs_broadcast_strides(b->rank, b->dims, rank, dims, sb);
+    cs_tensor *y = cs_tensor_new(CS_DT_STRING, rank, dims, ctx->err);
+    if (!(ctx->out[0] = y))
+        return ctx->err->status;
+    for (int64_t i = 0, n = cs_string_count(y); i < n; i++) {
+        int64_t ia = 0, ib = 0;
+        for (int d = 0; d < rank; d++)
+            ia += idx[d] * sa[d], ib += idx[d] * sb[d];
+        const char *u = cs_string_at(a, ia), *v = cs_string_at(b, ib);
+        size_t lu = strlen(u), lv = strlen(v);
+        char *c = malloc(lu + lv + 1);
+        if (!c)
+            return cs_kernel_fail(ctx, CS_ERR_NOMEM, "out of memory");
+        memcpy(c, u, lu), memcpy(c + lu, v, lv + 1);
+        cs_status st = cs_string_set(y, i, c, lu + lv, ctx->err);
+        free(c);
+        if (st != CS_OK)
+            return st;
+        for (int d = rank - 1; d >= 0 && ++idx[d] == dims[d]; d--)
+            idx[d] = 0;
+    }
+    return CS_OK;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Stores piece n of a split (when y is given) at y[at + n]. */
+static bool put_piece(cs_tensor *y, int64_t at, int64_t n, const char *s, const char *end, cs_error *err)
+{
+    return !y || cs_string_set(y, at + n, s, (size_t)(end - s), err) == CS_OK;
+}
+
+/* The pieces of s as Python's str.split: on each delimiter, or (delim empty) on runs of whitespace with the
+ * ends trimmed; at most maxsplit splits (< 0: all), the rest one last piece. Stores them at y[at...] when y is
+ * given; returns the count, -1 on failure (err set). */
+static int64_t split_pieces(const char *s, const char *delim, int64_t maxsplit, cs_tensor *y, int64_t at,
+                            cs_error *err)
+{
+    size_t dl = strlen(delim);
+    for (int64_t n = 0;; n++) {
+        bool last = maxsplit >= 0 && n >= maxsplit;
+        const char *end;
+        if (!dl) {
+            while (is_space(*s))
+                s++;
+            if (!*s)
+                return n;
+            for (end = s; *end && (last || !is_space(*end)); end++)
+                ;
+        } else {
+            end = last ? NULL : strstr(s, delim);
+            end = end ? end : s + strlen(s);
+        }
+        if (!put_piece(y, at, n, s, end, err))
+            return -1;
+        if (!*end)
+            return n + 1;
+        s = end + dl;
+    }
+}
+
+static cs_status op_string_split(cs_kernel_ctx *ctx)
+{
+    const cs_tensor *x = cs_kernel_input(ctx, 0);
+    if (!is_strings(x) || x->rank >= CS_MAX_RANK)
+        return cs_kernel_fail(ctx, CS_ERR_ARG, "the input must be a string tensor of rank below %d", CS_MAX_RANK);
+    const char *delim = cs_attrs_string(&ctx->node->attrs, "delimiter", "");
+    int64_t maxsplit = cs_attrs_int(&ctx->node->attrs, "maxsplit", -1), n = cs_string_count(x), width = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = split_pieces(cs_string_at(x, i), delim, maxsplit, NULL, 0, ctx->err);
+        width = k > width ? k : width;
+    }
+    if (n && width > (int64_t)CS_STRING_MAX_BYTES / n)
+        return cs_kernel_fail(ctx, CS_ERR_NOMEM, "%lld x %lld pieces are too many", (long long)n, (long long)width);
+    int64_t dims[CS_MAX_RANK];
+    memcpy(dims, x->dims, (size_t)x->rank * sizeof *dims);
+    dims[x->rank] = width;
+    cs_tensor *y = cs_tensor_new(CS_DT_STRING, x->rank + 1, dims, ctx->err);
+    if (!(ctx->out[0] = y))
+        return ctx->err->status;
+    cs_tensor *z = ctx->n_out > 1 ? cs_kernel_output(ctx, 1, CS_DT_I64, x->rank, x->dims) : NULL;
+    if (ctx->n_out > 1 && !z)
+        return ctx->err->status;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = split_pieces(cs_string_at(x, i), delim, maxsplit, y, i * width, ctx->err);
+        if (k < 0)
+            return ctx->err->status;
+        if (z)
+            ((int64_t *)z->data)[i] = k;
+    }
+    return CS_OK;
+}
+
 const cs_op_def cs_ops_text[] = {
     {.name = "TfIdfVectorizer", .run = op_tfidf},
     {.name = "StringNormalizer", .run = op_string_normalizer},
+    {.name = "StringConcat", .run = op_string_concat},
+    {.name = "StringSplit", .run = op_string_split},
     {.name = NULL},
 };
