@@ -14,6 +14,7 @@
 #include "exec_fuse.h"
 #include "exec_layout.h"
 #include "ops/dnnl_backend.h"
+#include "ops/elementwise.h"
 #include "ops/fastpath.h"
 
 /* Wall time; a profiling build (-DCS_PROFILE_CPU_CLOCK) times the calling thread's CPU instead, so per-node
@@ -419,6 +420,9 @@ static const cs_fusion *fusion_for(const run_state *rs, int n)
     const cs_fusion *f = &plan->fusions[k];
     if (f->sum_value >= 0 && !rs->live[f->sum_value])
         return NULL;
+    /* an activation subgraph reads its input row-major (channels-last ones run unfused) */
+    if (f->in_value >= 0 && (!rs->live[f->in_value] || rs->nhwc[f->in_value]))
+        return NULL;
     return f;
 }
 
@@ -519,6 +523,11 @@ static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tenso
         if (st != CS_OK)
             return st;
         in_buf[0] = rs->live[node->inputs[0]];
+    }
+    if (ctx->fuse && ctx->fuse->in_value >= 0) {
+        cs_status st = cs_ew_act_subgraph(ctx, rs->live[ctx->fuse->in_value]);
+        if (st != CS_OK || ctx->fuse_done)
+            return st;
     }
     return rs->plan->kernels[n]->run(ctx);
 }

@@ -152,7 +152,7 @@ static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
     if (!is_op(g, head, "Conv") || node->n_inputs < 2 || node->inputs[1] < 0 || node->n_outputs != 1)
         return false;
     memset(f, 0, sizeof *f);
-    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head;
+    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head, f->in_value = -1;
     int v = node->outputs[0], c = sole_consumer(u, v);
     if (c >= 0 && bn_foldable(g, c)) {
         f->bn_node = c;
@@ -164,6 +164,89 @@ static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
     match_act(g, u, &v, f);
     f->out_value = v;
     return f->n_nodes > 0;
+}
+
+/* ---- GELU, Erf form: x * 0.5 * (1 + erf(x / sqrt 2)) as exporters write it ---- */
+
+/* The operand of binary node n other than v when it is a constant f32 scalar; false otherwise. */
+static bool other_const(const cs_graph *g, int n, int v, float *c)
+{
+    const cs_node *node = &g->nodes[n];
+    if (node->n_inputs != 2 || node->n_outputs != 1)
+        return false;
+    int o = node->inputs[0] == v ? node->inputs[1] : node->inputs[1] == v ? node->inputs[0] : -1;
+    double d;
+    if (o < 0 || o == v || !g->values[o].data || !const_scalar(g, node, node->inputs[0] == v ? 1 : 0, &d))
+        return false;
+    *c = (float)d;
+    return true;
+}
+
+/* The node consuming v alone that multiplies it by the constant want. */
+static int mul_by(const cs_graph *g, const uses *u, int v, float want)
+{
+    int c = sole_consumer(u, v);
+    float k;
+    return c >= 0 && is_op(g, c, "Mul") && other_const(g, c, v, &k) && k == want ? c : -1;
+}
+
+/* Matches the subgraph around Erf node e: s = x / sqrt2 (or x * 1/sqrt2) -> Erf -> + 1 -> times x and times
+ * 0.5 (in either order). Every inner value has one consumer; x may feed only the scaling and one Mul. */
+static bool gelu_at(const cs_graph *g, const uses *u, int e, cs_fusion *f)
+{
+    if (!is_op(g, e, "Erf") || g->nodes[e].n_inputs != 1)
+        return false;
+    int sv = g->nodes[e].inputs[0], sn = sv >= 0 ? g->values[sv].producer : -1;
+    if (sn < 0 || sole_consumer(u, sv) != e || !(is_op(g, sn, "Div") || is_op(g, sn, "Mul")))
+        return false;
+    const cs_node *scale = &g->nodes[sn];
+    bool divides = is_op(g, sn, "Div");
+    if (scale->n_inputs != 2 || scale->inputs[0] < 0 || scale->inputs[1] < 0)
+        return false;
+    int x = scale->n_inputs != 2 ? -1 : divides || !g->values[scale->inputs[0]].data ? scale->inputs[0]
+                                                                                      : scale->inputs[1];
+    float c;
+    if (x < 0 || g->values[x].data || !other_const(g, sn, x, &c) || (divides && scale->inputs[1] == x))
+        return false;
+    if (divides ? fabsf(c - 1.41421356f) > 1e-5f : fabsf(c - 0.70710678f) > 1e-5f)
+        return false;
+    int add = sole_consumer(u, g->nodes[e].outputs[0]);
+    float one;
+    if (add < 0 || !is_op(g, add, "Add") || !other_const(g, add, g->nodes[e].outputs[0], &one) || one != 1.0f)
+        return false;
+    int av = g->nodes[add].outputs[0], m1 = sole_consumer(u, av);
+    if (m1 < 0 || !is_op(g, m1, "Mul") || g->nodes[m1].n_inputs != 2)
+        return false;
+    int other = g->nodes[m1].inputs[0] == av ? g->nodes[m1].inputs[1] : g->nodes[m1].inputs[0];
+    int half = -1, out;
+    if (other == x) { /* (x * (1 + erf)) * 0.5 */
+        half = mul_by(g, u, g->nodes[m1].outputs[0], 0.5f);
+        out = half >= 0 ? g->nodes[half].outputs[0] : -1;
+    } else { /* (x * 0.5) * (1 + erf) */
+        half = other >= 0 ? g->values[other].producer : -1;
+        float k;
+        if (half < 0 || !is_op(g, half, "Mul") || sole_consumer(u, other) != m1 || !other_const(g, half, x, &k) ||
+            k != 0.5f)
+            return false;
+        out = g->nodes[m1].outputs[0];
+    }
+    /* x feeds the scaling and the one Mul by x (or by 0.5) */
+    if (out < 0 || u->count[x] < 2)
+        return false;
+    int nodes[5] = {sn, e, add, m1, half};
+    for (int i = 1; i < 5; i++) /* in execution order */
+        for (int j = i; j > 0 && u->pos[nodes[j]] < u->pos[nodes[j - 1]]; j--) {
+            int t = nodes[j];
+            nodes[j] = nodes[j - 1], nodes[j - 1] = t;
+        }
+    memset(f, 0, sizeof *f);
+    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x;
+    f->act = CS_ACT_GELU, f->scale = c, f->scale_divides = divides;
+    for (int i = 1; i < 5; i++)
+        f->nodes[f->n_nodes++] = nodes[i];
+    f->tail_node = g->values[out].producer;
+    f->out_value = out;
+    return true;
 }
 
 /* Whether every consumer of v takes channels-last values (else the layout would be converted right away). */
@@ -234,7 +317,9 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
     for (int p = 0; p < plan->n_order; p++) {
         int n = plan->order[p];
         cs_fusion f;
-        if (plan->fusion_of[n] >= 0 || !chain_from(g, &u, n, &f))
+        if (plan->fusion_of[n] >= 0 || !(chain_from(g, &u, n, &f) || gelu_at(g, &u, n, &f)))
+            continue;
+        if (plan->fusion_of[f.head] >= 0)
             continue;
         bool free_nodes = true;
         for (int k = 0; k < f.n_nodes; k++)
@@ -242,7 +327,7 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
         if (!free_nodes)
             continue;
         plan->fusions[plan->n_fusions] = f;
-        plan->fusion_of[n] = plan->n_fusions;
+        plan->fusion_of[f.head] = plan->n_fusions;
         for (int k = 0; k < f.n_nodes; k++)
             plan->fusion_of[f.nodes[k]] = plan->n_fusions;
         plan->n_fusions++;

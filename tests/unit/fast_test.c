@@ -7,6 +7,7 @@
 #include "engine/exec.h"
 #include "engine/model.h"
 #include "engine/ops/fastpath.h"
+#include "engine/ops/fusion.h"
 #include "test.h"
 
 /* A constant f32 tensor of the given shape with a deterministic spread of values around `center`. */
@@ -211,6 +212,59 @@ TEST(fast_pools_on_channels_last_values_match_reference)
     cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
     for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
         ((float *)in->data)[i] = (float)sin((double)i * 0.61);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
+/* A scalar constant named name. */
+static int scalar(cs_graph *g, const char *name, float v)
+{
+    int64_t one[1] = {1};
+    int c = add_const(g, name, 0, one, 0.0, 1);
+    ((float *)g->values[c].data->data)[0] = v;
+    return c;
+}
+
+/* GELU's Erf form as exporters write it, both orders: (x * (1 + erf(x / sqrt2))) * 0.5 and
+ * (x * 0.5) * (1 + erf(x * 1/sqrt2)); a third whose erf value is also a graph output stays unfused. */
+static cs_graph *gelu_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_gelu", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 2;
+    xv->dims[0] = 37, xv->dims[1] = 19;
+    cs_graph_add_input(g, x);
+    int one = scalar(g, "one", 1.0f), half = scalar(g, "half", 0.5f);
+    int e1 = node(g, "Erf", (int[]){node(g, "Div", (int[]){x, scalar(g, "sqrt2", 1.41421356f)}, 2, "d1")}, 1, "e1");
+    int m1 = node(g, "Mul", (int[]){x, node(g, "Add", (int[]){e1, one}, 2, "a1")}, 2, "m1");
+    int g1 = node(g, "Mul", (int[]){m1, half}, 2, "g1");
+    int h2 = node(g, "Mul", (int[]){g1, half}, 2, "h2");
+    int e2 = node(g, "Erf", (int[]){node(g, "Mul", (int[]){g1, scalar(g, "rsqrt2", 0.70710678f)}, 2, "d2")}, 1, "e2");
+    int g2 = node(g, "Mul", (int[]){h2, node(g, "Add", (int[]){one, e2}, 2, "a2")}, 2, "g2");
+    int e3 = node(g, "Erf", (int[]){node(g, "Div", (int[]){g2, scalar(g, "sqrt2b", 1.41421356f)}, 2, "d3")}, 1, "e3");
+    int m3 = node(g, "Mul", (int[]){g2, node(g, "Add", (int[]){e3, one}, 2, "a3")}, 2, "m3");
+    cs_graph_add_output(g, node(g, "Mul", (int[]){m3, half}, 2, "g3"));
+    cs_graph_add_output(g, e3);
+    return g;
+}
+
+TEST(fast_gelu_subgraph_is_one_kernel_and_matches_reference)
+{
+    cs_graph *g = gelu_graph();
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    EXPECT(plan && plan->n_fusions == 2); /* the first two; the third's erf is observed (a graph output) */
+    for (int k = 0; plan && k < plan->n_fusions; k++)
+        EXPECT(plan->fusions[k].act == CS_ACT_GELU && plan->fusions[k].n_nodes == 4);
+    cs_plan_free(plan);
+    int64_t dims[2] = {37, 19};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 2, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)(5.0 * sin((double)i * 0.113));
     compare_paths(g, in, cs_failures_);
     cs_tensor_free(in);
     cs_graph_free(g);

@@ -7,6 +7,7 @@
 #include "../fileio.h"
 #include "../model.h"
 #include "onnx_internal.h"
+#include "pb_file.h"
 
 #define MAX_MODEL_BYTES ((size_t)4 << 30)
 
@@ -446,15 +447,11 @@ static cs_status load_graph(loader *ld, const Onnx__ModelProto *m)
 cs_status cs_onnx_load(const char *path, cs_graph **out, cs_error *err)
 {
     *out = NULL;
-    uint8_t *buf;
-    size_t len;
-    cs_status st = cs_read_file(path, MAX_MODEL_BYTES, &buf, &len, err);
+    ProtobufCMessage *msg;
+    cs_status st = cs_pb_read_file(path, MAX_MODEL_BYTES, &onnx__model_proto__descriptor, "ONNX model", &msg, err);
     if (st != CS_OK)
         return st;
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-    free(buf);
-    if (!m)
-        return cs_error_set(err, CS_ERR_FORMAT, "%s: not a valid ONNX model (truncated or corrupt protobuf)", path);
+    Onnx__ModelProto *m = (Onnx__ModelProto *)msg;
     cs_graph *g = cs_graph_new(path, "onnx");
     if (!g) {
         onnx__model_proto__free_unpacked(m, NULL);

@@ -7,6 +7,7 @@
 #include "../value.h"
 #include "onnx.h"
 #include "onnx_internal.h"
+#include "pb_file.h"
 
 #define MAX_TENSOR_FILE ((size_t)1 << 31)
 
@@ -153,16 +154,12 @@ cs_status cs_onnx_tensor_convert_in(const Onnx__TensorProto *tp, const char *mod
 cs_status cs_onnx_read_tensor_file(const char *path, cs_tensor **out, char **name, cs_error *err)
 {
     *out = NULL;
-    uint8_t *buf;
-    size_t len;
-    cs_status st = cs_read_file(path, MAX_TENSOR_FILE, &buf, &len, err);
+    ProtobufCMessage *msg;
+    cs_status st =
+        cs_pb_read_file(path, MAX_TENSOR_FILE, &onnx__tensor_proto__descriptor, "ONNX TensorProto", &msg, err);
     if (st != CS_OK)
         return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
-    free(buf);
-    if (!tp)
-        return cs_error_set(err, CS_ERR_FORMAT, "%s: not a valid ONNX TensorProto (truncated or corrupt protobuf)",
-                            path);
+    Onnx__TensorProto *tp = (Onnx__TensorProto *)msg;
     st = cs_onnx_tensor_convert(tp, out, err);
     if (st == CS_OK && name)
         *name = strdup(tp->name ? tp->name : "");

@@ -2,6 +2,7 @@
  * Clip, Shrink, Gelu, Mish and Swish, with each opset's attribute defaults (see registry.h). */
 #include "elementwise.h"
 #include "fastpath.h"
+#include "fusion.h"
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
@@ -409,3 +410,18 @@ const cs_op_def cs_ops_activation[] = {
     {.name = "Clip", .run = op_clip, .infer = cs_infer_same, .backward = cs_grad_clip},
     {.name = NULL},
 };
+
+/* ---- activation subgraphs the executor fuses (exec_fuse.c) ---- */
+
+cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
+{
+    const cs_fusion *f = ctx->fuse;
+    if (!f || !x || x->dtype != CS_DT_F32 || f->act != CS_ACT_GELU)
+        return CS_OK;
+    cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
+    if (!y)
+        return ctx->err->status;
+    cs_vgelu(x->data, y->data, cs_tensor_numel(x), f->scale, f->scale_divides);
+    ctx->fuse_done = true;
+    return CS_OK;
+}

@@ -1,7 +1,10 @@
 /* fusion.h — a chain of nodes the executor asks a fast-path kernel to compute in one call:
- * Conv [-> BatchNormalization] [-> Add residual] [-> activation], found at plan time (see exec_fuse.c). */
+ * Conv [-> BatchNormalization] [-> Add residual] [-> activation], or an elementwise subgraph that is one
+ * activation of a single input (GELU's Erf form), found at plan time (see exec_fuse.c). */
 #ifndef CS_FUSION_H
 #define CS_FUSION_H
+
+#include <stdbool.h>
 
 typedef enum {
     CS_ACT_NONE = 0,
@@ -17,7 +20,10 @@ typedef enum {
 #define CS_FUSE_MAX 4
 
 typedef struct cs_fusion {
-    int head;            /* the Conv node */
+    int head;            /* the Conv node, or the first node of an activation subgraph */
+    int in_value;        /* activation subgraph: its one computed input x (act(x) is out_value); -1 for Conv */
+    float scale;         /* GELU: the constant x is divided by (Div) or multiplied by (Mul) before Erf */
+    bool scale_divides;
     int bn_node;         /* BatchNormalization folded into the weights and bias; -1 none */
     int sum_value;       /* residual added to the result before the activation; -1 none */
     cs_act_kind act;

@@ -67,33 +67,42 @@ CLONES void cs_vtanh(const float *x, float *y, int64_t n)
     }
 }
 
-/* erf: Taylor series below |x| = 0.5; above, 1 - erfc with Numerical Recipes' Chebyshev erfc
- * (fractional error < 1.2e-7). */
+/* erf: x P(x^2) / Q(x^2) on x clamped to [-4, 4] (erf rounds to +-1 beyond), the rational approximation of
+ * Eigen's and XLA's float erf: one division, no exp. */
+static inline float erf_core(float v)
+{
+    float x = v > 4.0f ? 4.0f : v < -4.0f ? -4.0f : v, z = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * z + 2.77068142495902e-08f;
+    p = p * z - 2.10102402082508e-06f;
+    p = p * z - 5.69250639462346e-05f;
+    p = p * z - 7.34990630326855e-04f;
+    p = p * z - 2.95459980854025e-03f;
+    p = p * z - 1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * z - 2.13374055278905e-04f;
+    q = q * z - 1.68282697438203e-03f;
+    q = q * z - 7.37332916720468e-03f;
+    q = q * z - 1.42647390514189e-02f;
+    float r = x * p / q;
+    return v == v ? r : v;
+}
+
 CLONES void cs_verf(const float *x, float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i], a = v < 0 ? -v : v, z = v * v;
-        float s = -1.0f / 1320.0f;
-        s = s * z + 1.0f / 216.0f;
-        s = s * z - 1.0f / 42.0f;
-        s = s * z + 1.0f / 10.0f;
-        s = s * z - 1.0f / 3.0f;
-        float small = (s * z * v + v) * 1.12837916709551257f;
-        float t = 1.0f / (1.0f + 0.5f * a);
-        float q = 0.17087277f;
-        q = q * t - 0.82215223f;
-        q = q * t + 1.48851587f;
-        q = q * t - 1.13520398f;
-        q = q * t + 0.27886807f;
-        q = q * t - 0.18628806f;
-        q = q * t + 0.09678418f;
-        q = q * t + 0.37409196f;
-        q = q * t + 1.00002368f;
-        q = q * t - 1.26551223f;
-        float big = 1.0f - t * exp_core(q - z);
-        big = v < 0 ? -big : big;
-        y[i] = a < 0.5f ? small : a > 10.0f ? (v < 0 ? -1.0f : 1.0f) : big;
-    }
+    for (int64_t i = 0; i < n; i++)
+        y[i] = erf_core(x[i]);
+}
+
+/* The graph's own operations in its order (x scaled, erf, + 1, * x, * 0.5), each rounded to float32. */
+CLONES void cs_vgelu(const float *x, float *y, int64_t n, float scale, int divides)
+{
+    if (divides)
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] * (1.0f + erf_core(x[i] / scale)) * 0.5f;
+    else
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] * (1.0f + erf_core(x[i] * scale)) * 0.5f;
 }
 
 /* ---- reductions: 16 independent lanes the compiler keeps in one vector register ---- */
