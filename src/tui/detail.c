@@ -189,7 +189,11 @@ static void canon_line(lines *L, const cs_canon_attr *a, const cs_canon_attr *b,
     const char *name = a ? a->name : b->name;
     const char *na = la ? cs_canon_native_name(&la->attrs, name) : NULL;
     const char *nb = lb ? cs_canon_native_name(&lb->attrs, name) : NULL;
-    char label[96], va[128] = "-", vb[128] = "-", v[100];
+    char label[160], va[128] = "-", vb[128] = "-", v[100];
+    if (!na && a && a->cl_rank) /* a channels-last axis, stated channels-first: "axis (NHWC 3)" */
+        na = a->native;
+    if (!nb && b && b->cl_rank)
+        nb = b->native;
     if (na && nb && strcmp(na, nb) != 0)
         snprintf(label, sizeof label, "%s (%s/%s)", name, na, nb);
     else if (na || nb)

@@ -1,6 +1,8 @@
 /* cause_test.c — the weight relations a cause is named from (a named permutation, a channels-last flatten,
  * a per-channel scale, precision rounding, plain difference) and the canonical attribute vocabulary
- * (defaults, auto_pad resolved for TensorFlow's asymmetric SAME, Clip bounds from constant inputs). */
+ * (defaults, auto_pad resolved for TensorFlow's asymmetric SAME, Clip bounds from constant inputs, channels-last
+ * axes, reduction axes and Pad pads stated channels-first). */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/diff/canon.h"
@@ -98,5 +100,52 @@ TEST(cause_canon_same_pads_and_clip_bounds)
     int n;
     const char *const *k = cs_cause_kinds(&n);
     EXPECT(n == 12 && strcmp(k[0], "weights_layout") == 0 && strcmp(k[n - 1], "unknown") == 0);
+    cs_graph_free(g);
+}
+
+/* One Softmax/ReduceMean/Pad layer over an input of its own (layout lx, rank 4) in a fresh graph; returns the layer. */
+static int one_op(cs_graph *g, const char *op, cs_layout lx, const char *out)
+{
+    char in[32];
+    snprintf(in, sizeof in, "%s_in", out);
+    int x = cs_graph_value(g, in), y = cs_graph_value(g, out);
+    g->values[x].rank = 4;
+    g->values[x].layout = lx;
+    int64_t dims[4] = {1, 5, 6, 7};
+    memcpy(g->values[x].dims, dims, sizeof dims);
+    int n = cs_graph_add_node(g, op, out, &x, 1, &y, 1);
+    int l = cs_graph_add_layer(g, out, op, -1);
+    cs_layer_add_node(g, l, n);
+    return n;
+}
+
+TEST(cause_canon_axes_stated_channels_first)
+{
+    cs_graph *g = cs_graph_new("k.h5", "keras");
+    int s = one_op(g, "Softmax", CS_LAYOUT_NHWC, "s"), r = one_op(g, "ReduceMean", CS_LAYOUT_NHWC, "r");
+    int p = one_op(g, "Pad", CS_LAYOUT_NHWC, "p"), q = one_op(g, "Softmax", CS_LAYOUT_NCHW, "q");
+    cs_attrs_add_int(&g->nodes[s].attrs, "axis", -1);         /* Keras: the channels, last */
+    int64_t axes[2] = {2, 1}, pads[8] = {0, 1, 2, 0, 0, 0, 1, 0}; /* H and W; NHWC begins then ends */
+    cs_attrs_add_ints(&g->nodes[r].attrs, "axes", axes, 2);
+    cs_attrs_add_ints(&g->nodes[p].attrs, "pads", pads, 8);
+    cs_attrs_add_int(&g->nodes[q].attrs, "axis", 1);          /* ONNX: the channels, axis 1 */
+    cs_canon c, d;
+    char buf[64];
+    int ls = g->nodes[s].layer, lr = g->nodes[r].layer, lp = g->nodes[p].layer, lq = g->nodes[q].layer;
+    cs_canon_collect(g, &ls, 1, NULL, &c);
+    cs_canon_collect(g, &lq, 1, NULL, &d);
+    const cs_canon_attr *a = cs_canon_find(&c, "axis");
+    EXPECT(a && a->v[0] == 1 && a->cl_rank == 4 && cs_canon_equal(a, cs_canon_find(&d, "axis")));
+    cs_canon_attr back;
+    cs_canon_to_native(a, a, &back); /* a hypothesis runs the node in its own (channels-last) terms */
+    EXPECT(back.v[0] == 3);
+    cs_canon_collect(g, &lr, 1, NULL, &c);
+    a = cs_canon_find(&c, "axes");
+    EXPECT(a && strcmp(cs_canon_str(a, buf, sizeof buf), "[2,3]") == 0); /* H,W of NHWC are NCHW's 2,3 */
+    cs_canon_collect(g, &lp, 1, NULL, &c);
+    a = cs_canon_find(&c, "pads");
+    EXPECT(a && strcmp(cs_canon_str(a, buf, sizeof buf), "[0,0,1,2,0,0,0,1]") == 0);
+    cs_canon_to_native(a, a, &back);
+    EXPECT(back.v[1] == 1 && back.v[2] == 2 && back.v[6] == 1);
     cs_graph_free(g);
 }

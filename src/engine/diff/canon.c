@@ -230,6 +230,8 @@ static void clip_bounds(const cs_graph *g, const cs_node *nd, int node, cs_tenso
     }
 }
 
+static void channels_first(const cs_graph *g, const cs_node *nd, cs_canon *c, const char *name);
+
 static void pad_attrs(const cs_graph *g, const cs_node *nd, int node, cs_tensor *const *vals, cs_canon *c)
 {
     const cs_tensor *t = input_tensor(g, nd, 1, vals);
@@ -242,7 +244,59 @@ static void pad_attrs(const cs_graph *g, const cs_node *nd, int node, cs_tensor 
     } else {
         num_attr(c, nd, node, "pads", 0, NAN);
     }
+    channels_first(g, nd, c, "pads");
     add_str(c, "mode", node, cs_attrs_string(&nd->attrs, "mode", "constant"));
+}
+
+/* The rank of the node's input when it runs channels-last with a batch dim (NHWC, NWC), else 0. */
+static int channels_last_rank(const cs_graph *g, const cs_node *nd)
+{
+    if (nd->n_inputs < 1 || nd->inputs[0] < 0)
+        return 0;
+    cs_layout l = g->values[nd->inputs[0]].layout;
+    return l == CS_LAYOUT_NHWC ? 4 : l == CS_LAYOUT_NWC ? 3 : 0;
+}
+
+/* Dim k of a channels-last tensor of rank r as its channels-first index (N,H,W,C -> N,C,H,W), and back. */
+static int cl_to_cf(int k, int r) { return k == 0 ? 0 : k == r - 1 ? 1 : k + 1; }
+static int cf_to_cl(int k, int r) { return k == 0 ? 0 : k == 1 ? r - 1 : k - 1; }
+
+/* Per-dimension values (pads: 2r values, begins then ends; else dim indices) mapped by f. */
+static void map_dims(double *v, int count, int r, bool pads, int (*f)(int, int))
+{
+    double t[CS_CANON_VALS];
+    memcpy(t, v, sizeof t);
+    for (int i = 0; i < count; i++) {
+        if (pads && count == 2 * r)
+            v[(i / r) * r + f(i % r, r)] = t[i];
+        else if (!pads && t[i] >= 0 && t[i] < r)
+            v[i] = f((int)t[i], r);
+    }
+}
+
+/* States a just-added per-dimension attribute in channels-first order when the node runs channels-last. */
+static void channels_first(const cs_graph *g, const cs_node *nd, cs_canon *c, const char *name)
+{
+    int r = channels_last_rank(g, nd);
+    bool pads = strcmp(name, "pads") == 0;
+    cs_canon_attr *a = (cs_canon_attr *)cs_canon_find(c, name);
+    if (!r || !a || a->node < 0 || &g->nodes[a->node] != nd || a->cl_rank || (pads && a->count != 2 * r))
+        return;
+    char was[40] = "", v[32];
+    for (int i = 0; i < a->count && strlen(was) + 8 < sizeof was; i++) {
+        snprintf(v, sizeof v, "%s%g", i ? "," : "", a->v[i]);
+        strcat(was, v);
+    }
+    map_dims(a->v, a->count, r, pads, cl_to_cf);
+    a->cl_rank = r;
+    snprintf(a->native, sizeof a->native, "%s %s", r == 4 ? "NHWC" : "NWC", was);
+}
+
+void cs_canon_to_native(const cs_canon_attr *ca, const cs_canon_attr *v, cs_canon_attr *native)
+{
+    *native = *v;
+    if (ca->cl_rank > 0 && !v->is_string)
+        map_dims(native->v, native->count, ca->cl_rank, strcmp(ca->name, "pads") == 0, cf_to_cl);
 }
 
 /* Normalises a signed axis against the input rank when it is known. */
@@ -254,9 +308,51 @@ static void axis_attr(const cs_graph *g, const cs_node *nd, int node, cs_tensor 
         return;
     int64_t dims[CS_MAX_RANK];
     int rank = input_shape(g, nd, vals, dims);
+    rank = rank > 0 ? rank : channels_last_rank(g, nd);
     if (v < 0 && rank > 0)
         v += rank;
     add_num(c, "axis", node, -1, NULL, &v, 1);
+    if (strcmp(nd->op, "Flatten") != 0) /* Flatten's axis is a split point, not a dim */
+        channels_first(g, nd, c, "axis");
+}
+
+static bool is_reduction(const char *op)
+{
+    return strncmp(op, "Reduce", 6) == 0 || strcmp(op, "ArgMax") == 0 || strcmp(op, "ArgMin") == 0;
+}
+
+/* A reduction's axes (attribute, or constant input 1 from opset 18), normalised, and keepdims. */
+static void reduce_attrs(const cs_graph *g, const cs_node *nd, int node, cs_tensor *const *vals, cs_canon *c)
+{
+    if (strcmp(nd->op, "ArgMax") == 0 || strcmp(nd->op, "ArgMin") == 0) {
+        axis_attr(g, nd, node, vals, c, 0);
+        num_attr(c, nd, node, "keepdims", 1, 1);
+        return;
+    }
+    double v[CS_CANON_VALS];
+    int n = attr_nums(&nd->attrs, "axes", v, 0, NAN), input = -1;
+    const cs_tensor *t = n < 0 ? input_tensor(g, nd, 1, vals) : NULL;
+    if (t && !cs_dtype_is_float(t->dtype) && cs_tensor_numel(t) <= CS_CANON_VALS) {
+        n = (int)cs_tensor_numel(t), input = 1;
+        for (int i = 0; i < n; i++)
+            v[i] = cs_tensor_get_f64(t, i);
+    }
+    int64_t dims[CS_MAX_RANK];
+    int rank = input_shape(g, nd, vals, dims);
+    rank = rank > 0 ? rank : channels_last_rank(g, nd);
+    for (int i = 0; i < n; i++)
+        if (v[i] < 0 && rank > 0)
+            v[i] += rank;
+    for (int i = 1; i < n; i++) /* sorted: the set of axes, whatever order it was written in */
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double x = v[j];
+            v[j] = v[j - 1], v[j - 1] = x;
+        }
+    if (n > 0) {
+        add_num(c, "axes", node, input, input >= 0 ? "input" : NULL, v, n);
+        channels_first(g, nd, c, "axes");
+    }
+    num_attr(c, nd, node, "keepdims", 1, 1);
 }
 
 static void node_attrs(const cs_graph *g, int node, cs_tensor *const *vals, cs_canon *c)
@@ -287,6 +383,8 @@ static void node_attrs(const cs_graph *g, int node, cs_tensor *const *vals, cs_c
         axis_attr(g, nd, node, vals, c, NAN);
     else if (strcmp(op, "Flatten") == 0)
         axis_attr(g, nd, node, vals, c, 1);
+    else if (is_reduction(op))
+        reduce_attrs(g, nd, node, vals, c);
     else if (strcmp(op, "Gemm") == 0) {
         num_attr(c, nd, node, "transA", 1, 0);
         num_attr(c, nd, node, "transB", 1, 0);

@@ -262,7 +262,11 @@ static void joint_attributes(const cs_probe *p, cs_hyps *hs, const cs_canon *ca,
     }
     if (n < 2)
         return;
-    cs_tensor *h = run_with_all(p, xs, ys, n);
+    cs_canon_attr nat[MAX_JOINT];
+    const cs_canon_attr *ns[MAX_JOINT];
+    for (int j = 0; j < n; j++)
+        cs_canon_to_native(xs[j], ys[j], &nat[j]), ns[j] = &nat[j];
+    cs_tensor *h = run_with_all(p, xs, ns, n);
     double res = cs_probe_residual(p, h, true, p->b_local, false);
     cs_tensor_free(h);
     if (!(res <= 1e-4))
@@ -273,7 +277,7 @@ static void joint_attributes(const cs_probe *p, cs_hyps *hs, const cs_canon *ca,
         int m = 0;
         for (int j = 0; j < n; j++)
             if (j != k)
-                x2[m] = xs[j], y2[m++] = ys[j];
+                x2[m] = xs[j], y2[m++] = ns[j];
         h = run_with_all(p, x2, y2, m);
         double r2 = cs_probe_residual(p, h, true, p->b_local, false);
         cs_tensor_free(h);
@@ -309,7 +313,9 @@ void cs_hyp_attributes(const cs_probe *p, cs_hyps *hs)
             cand_push(&l, x, y);
         generated(p, x, &l);
         for (int k = 0; k < l.n; k++) {
-            cs_tensor *h = run_with(p, x, &l.c[k]);
+            cs_canon_attr nv; /* the candidate in the node's own terms (a channels-last axis) */
+            cs_canon_to_native(x, &l.c[k], &nv);
+            cs_tensor *h = run_with(p, x, &nv);
             double res = cs_probe_residual(p, h, true, p->b_local, false);
             cs_tensor_free(h);
             if (!attr_hyp(p, hs, x, y, &l.c[k], res))

@@ -190,6 +190,41 @@ static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return r;
 }
 
+/* scalar_tensor(s, dtype=...): a 0-d tensor of a load-time number (a constant) or of a run-time int (cast). */
+static tv *scalar_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *v = A(0, "s");
+    if (v && (v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn) {
+        cs_dtype dt = torch_dtype(A(1, "dtype"), CS_DT_F32);
+        int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
+        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", dt))
+            return out < 0 ? NULL : cs_ts_oom(c);
+        tv *r = cs_ts_result(c, out, 0);
+        if (r)
+            r->dt = dt;
+        return r;
+    }
+    double d;
+    if (!cs_ts_get_num(v, &d))
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than a number", name);
+    cs_dtype dt = torch_dtype(A(1, "dtype"), CS_DT_F32);
+    cs_tensor *t = cs_tensor_new(dt, 0, NULL, c->err);
+    if (!t)
+        return NULL;
+    cs_tensor_set_f64(t, 0, d);
+    int val = cs_graph_new_value(c->g, "const");
+    int k = val < 0 ? -1 : cs_graph_add_constant(c->g, c->g->values[val].name, t);
+    if (k < 0) {
+        if (val < 0)
+            cs_tensor_free(t);
+        return cs_ts_oom(c);
+    }
+    tv *r = cs_ts_tensor(c, k, 0);
+    if (r)
+        r->dt = dt;
+    return r;
+}
+
 /* empty(size, dtype=...): zeros of that shape (what torch leaves uninitialised, convscope fills with 0). */
 static tv *empty(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
@@ -375,4 +410,4 @@ const ts_aten_def cs_ts_aten_detect[] = {
     {"__and__", logic}, {"__or__", logic}, {"bitwise_and", logic}, {"bitwise_or", logic},
     {"is_floating_point", is_floating_point},
     {"arange", arange}, {"meshgrid", meshgrid}, {"unbind", unbind}, {"_shape_as_tensor", shape_as_tensor},
-    {"tensor", tensor_of}, {"empty", empty}, {NULL, NULL}};
+    {"tensor", tensor_of}, {"empty", empty}, {"scalar_tensor", scalar_tensor}, {NULL, NULL}};

@@ -52,7 +52,8 @@ int cs_ts_const(ts_ctx *c, cs_dtype dtype, const void *v, int n, bool scalar)
     cs_tensor *t = cs_tensor_new(dtype, scalar ? 0 : 1, &d, c->err);
     if (!t)
         return -1;
-    memcpy(t->data, v, (size_t)n * cs_dtype_size(dtype));
+    if (n > 0) /* an empty shape list has no data to copy */
+        memcpy(t->data, v, (size_t)n * cs_dtype_size(dtype));
     int val = cs_graph_new_value(c->g, "const");
     if (val < 0) {
         cs_tensor_free(t);
