@@ -83,8 +83,8 @@ static void print_text(const cs_bench_result *r)
     printf("  latency ms: min %.3f  median %.3f  p90 %.3f  max %.3f   throughput %.1f samples/s (at the median)\n",
            r->latency.min, r->latency.median, r->latency.p90, r->latency.max, r->throughput);
     printf("  CPU time per run (user+sys, all threads): median %.3f ms\n", r->cpu.median);
-    printf("  memory: planned peak activations %zu B, weights %zu B, process RSS %zu B after the runs, peak RSS %zu B\n",
-           r->peak_bytes, r->const_bytes, r->rss_bytes, r->rss_peak_bytes);
+    printf("  memory: planned peak activations %zu B, weights %zu B, packed weights %zu B, process RSS %zu B after the "
+           "runs, peak RSS %zu B\n", r->peak_bytes, r->const_bytes, r->packed_bytes, r->rss_bytes, r->rss_peak_bytes);
     printf("  file %lld B, %lld parameters, %lld MACs per run\n", (long long)r->file_bytes, (long long)r->params,
            (long long)r->macs);
     if (r->conv_macs > 0 && r->conv_ms > 0)

@@ -170,6 +170,9 @@ bounded malformed_onnx_pad_overflow "onnx_pad_overflow\.onnx: node 'pad' \(Pad\)
 # (signed overflow; make asan's UBSan asserts the fix; here: exit 0 or 2, never a crash)
 check malformed_mil_slice_squeeze_end bash -c '$MEMCAP; timeout $WALL "$0" inspect "$1" >/dev/null 2>&1; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 2 ]' \
     "$CS" $M/mil_slice_squeeze_end.mlmodel
+# found by fuzz_mlmodel: a float32 constant of 1.9e34 read as an integer argument (conversion out of int64's range)
+bad_model malformed_mil_float_int_arg "mil_float_int_arg\.mlmodel: .*argument 'strides' holds 1\.94177e\+34, not an integer" \
+    $M/mil_float_int_arg.mlmodel
 # found by fuzz_image: fill bytes before the SOI marker hid a 257-code Huffman table from the first check
 bad_input malformed_jpeg_fill_huffman "jpeg_fill_huffman\.jpg: corrupt JPEG \(a Huffman table declares more than 256" \
     $M/jpeg_fill_huffman.jpg

@@ -1,4 +1,5 @@
-/* fuzz_pb.c — libFuzzer target: standalone ONNX TensorProto files (.pb tensors, `--input x.pb`). */
+/* fuzz_pb.c — libFuzzer target: standalone ONNX TensorProto files (.pb tensors, `--input x.pb`), and the same
+ * bytes read as a SequenceProto and an OptionalProto (the test data's sequence and optional values). */
 #include "engine/formats/onnx.h"
 #include "fuzz_common.h"
 
@@ -10,8 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cs_tensor *t = NULL;
     char *name = NULL;
     cs_error err = {0};
-    if (cs_onnx_read_tensor_file(fuzz_file(".pb", data, size), &t, &name, &err) == CS_OK)
+    const char *path = fuzz_file(".pb", data, size);
+    if (cs_onnx_read_tensor_file(path, &t, &name, &err) == CS_OK)
         cs_tensor_free(t);
     free(name);
+    for (int kind = CS_VALUE_SEQUENCE; kind <= CS_VALUE_OPTIONAL; kind++) {
+        t = NULL;
+        if (cs_onnx_read_value_file(path, (cs_value_kind)kind, &t, &err) == CS_OK)
+            cs_tensor_free(t);
+    }
     return 0;
 }

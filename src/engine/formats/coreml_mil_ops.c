@@ -85,8 +85,15 @@ int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, in
         cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "argument '%s' must be a constant of at most %d values", name, max);
         return -1;
     }
-    for (int64_t i = 0; i < n; i++)
-        out[i] = t->dtype == CS_DT_F32 ? (int64_t)cs_tensor_get_f64(t, i) : cs_tensor_get_i64(t, i);
+    for (int64_t i = 0; i < n; i++) {
+        double f = t->dtype == CS_DT_F32 ? cs_tensor_get_f64(t, i) : 0;
+        if (!(f > -9.2e18 && f < 9.2e18)) { /* NaN or out of int64's range: the cast would be undefined */
+            *bad = true;
+            cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "argument '%s' holds %g, not an integer", name, f);
+            return -1;
+        }
+        out[i] = t->dtype == CS_DT_F32 ? (int64_t)f : cs_tensor_get_i64(t, i);
+    }
     return (int)n;
 }
 

@@ -13,6 +13,8 @@ typedef struct cs_dnnl_cache cs_dnnl_cache;
 /* A cache of primitives and packed weights; it belongs to one plan (one graph). Thread-safe. */
 cs_dnnl_cache *cs_dnnl_cache_new(void);
 void cs_dnnl_cache_free(cs_dnnl_cache *c);
+/* Bytes of packed weights (and biases) the cache holds, each packed copy counted once. */
+size_t cs_dnnl_cache_packed_bytes(const cs_dnnl_cache *c);
 
 /* Runs ctx's Conv through oneDNN, honouring ctx->fuse when it can (ctx->fuse_done tells). *handled is
  * false when oneDNN does not take this case (dtype, non-constant weights, no primitive): nothing was

@@ -32,6 +32,7 @@ typedef struct conv_entry {
     dnnl_memory_desc_t src_md, dst_md, user_md_x, user_md_y, user_md_sum;
     dnnl_primitive_t src_reorder, dst_reorder, sum_reorder; /* NULL where layouts agree */
     packed *pk;
+    bool packed_here;          /* pk was made for this entry (not shared): counted once in the cache */
     size_t src_bytes, dst_bytes;
 } conv_entry;
 
@@ -205,6 +206,7 @@ static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs
     }
     ok = ok && cs_dnnl_pack(&user_w, fold ? wc : w->data, &e->pk->wmd, &e->pk->weights);
     ok = ok && cs_dnnl_pack(&user_b, bc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &e->pk->bias);
+    e->packed_here = ok;
     free(wc);
     free(bc);
     return ok;
@@ -432,6 +434,8 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     bool ok = y && entry_run(ctx, e, x, y);
     ctx->fuse_done = ok && ctx->fuse != NULL;
     ctx->out_nhwc = ok && e->out_nhwc; /* read before an uncached entry is freed (a node run outside a plan) */
+    if (fresh && e->packed_here && ctx->cache)
+        cs_dnnl_cache_count_packed(ctx->cache, dnnl_memory_desc_get_size(&e->pk->wmd) + (size_t)s->out_channels * 4);
     if (fresh && !cs_dnnl_cache_put(ctx->cache, e, entry_free))
         entry_free(e);
     ctx->fuse = asked;

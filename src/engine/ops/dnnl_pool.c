@@ -11,7 +11,8 @@
 typedef struct pool_entry {
     const cs_node *node;        /* key: the node, its input dims and the output layout */
     int64_t xdims[4];
-    bool out_nhwc;
+    bool asked_nhwc;            /* key: whether the executor allowed a channels-last output */
+    bool out_nhwc;              /* the output is channels-last */
     dnnl_primitive_t prim;
     dnnl_memory_desc_t src_md, dst_md;
     int64_t ydims[4];
@@ -27,7 +28,7 @@ static void entry_free(void *p)
 static bool entry_match(const void *p, const void *key)
 {
     const pool_entry *e = p, *k = key;
-    return e->node == k->node && e->out_nhwc == k->out_nhwc && memcmp(e->xdims, k->xdims, sizeof e->xdims) == 0;
+    return e->node == k->node && e->asked_nhwc == k->asked_nhwc && memcmp(e->xdims, k->xdims, sizeof e->xdims) == 0;
 }
 
 /* oneDNN's algorithm for the node; false where its semantics differ from ONNX's for this window. */
@@ -86,8 +87,11 @@ static pool_entry *entry_build(const cs_kernel_ctx *ctx, const cs_tensor *x, con
                   dnnl_success &&
               dnnl_pooling_v2_forward_desc_init(&pdesc, dnnl_forward_inference, alg, &e->src_md, &e->dst_md, strides,
                                                 kernel, dil, pl, pr) == dnnl_success &&
-              cs_dnnl_engine() && dnnl_primitive_desc_create(&pd, &pdesc, NULL, cs_dnnl_engine(), NULL) == dnnl_success &&
-              dnnl_primitive_create(&e->prim, pd) == dnnl_success;
+              cs_dnnl_engine() && dnnl_primitive_desc_create(&pd, &pdesc, NULL, cs_dnnl_engine(), NULL) == dnnl_success;
+    const char *impl = NULL;
+    /* oneDNN's reference implementation (mixed layouts, odd shapes) is far slower than the plain kernel */
+    ok = ok && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+         strncmp(impl, "ref", 3) != 0 && dnnl_primitive_create(&e->prim, pd) == dnnl_success;
     dnnl_primitive_desc_destroy(pd);
     if (!ok) {
         entry_free(e);
@@ -128,12 +132,15 @@ cs_status cs_dnnl_pool_nhwc(cs_kernel_ctx *ctx, bool *handled)
     }
     if (w.n != 2 || w.out[0] <= 0 || w.out[1] <= 0)
         return CS_OK;
-    pool_entry key = {.node = ctx->node, .out_nhwc = ctx->nhwc_out_ok};
+    pool_entry key = {.node = ctx->node, .asked_nhwc = ctx->nhwc_out_ok};
     memcpy(key.xdims, x->dims, sizeof key.xdims);
     pool_entry *e = cs_dnnl_cache_get(ctx->cache, &key, entry_match, entry_free);
     bool fresh = !e;
-    if (fresh && !(e = entry_build(ctx, x, &w, ctx->nhwc_out_ok)))
+    /* a row-major output may only have oneDNN's reference implementation: then a channels-last one, which
+     * the executor converts where it is read */
+    if (fresh && !(e = entry_build(ctx, x, &w, ctx->nhwc_out_ok)) && (ctx->nhwc_out_ok || !(e = entry_build(ctx, x, &w, true))))
         return CS_OK;
+    e->asked_nhwc = ctx->nhwc_out_ok;
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, 4, e->ydims);
     bool ok = y && entry_run(e, x, y);
     ctx->out_nhwc = ok && e->out_nhwc;

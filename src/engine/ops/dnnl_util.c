@@ -3,6 +3,7 @@
 #include "dnnl_util.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +177,19 @@ typedef struct cache_item {
 struct cs_dnnl_cache {
     pthread_mutex_t mu;
     cache_item *head;
+    _Atomic size_t packed_bytes; /* weights packed for this plan (each copy once) */
 };
+
+void cs_dnnl_cache_count_packed(cs_dnnl_cache *c, size_t bytes)
+{
+    if (c)
+        atomic_fetch_add(&c->packed_bytes, bytes);
+}
+
+size_t cs_dnnl_cache_packed_bytes(const cs_dnnl_cache *c)
+{
+    return c ? atomic_load(&((cs_dnnl_cache *)c)->packed_bytes) : 0;
+}
 
 cs_dnnl_cache *cs_dnnl_cache_new(void)
 {

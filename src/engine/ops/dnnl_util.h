@@ -32,6 +32,8 @@ bool cs_dnnl_act_alg(cs_act_kind act, float alpha, float beta, dnnl_alg_kind_t *
 /* The entry put with free_fn (its kind) for which match(entry, key) holds, or NULL; cache may be NULL (a miss). */
 void *cs_dnnl_cache_get(struct cs_dnnl_cache *c, const void *key, bool (*match)(const void *entry, const void *key),
                         void (*free_fn)(void *));
+/* Counts bytes of weights packed for the cache's plan (see cs_dnnl_cache_packed_bytes). */
+void cs_dnnl_cache_count_packed(struct cs_dnnl_cache *c, size_t bytes);
 /* Adds an entry (owned, freed by free_fn with the cache); false when cache is NULL (the caller keeps it). */
 bool cs_dnnl_cache_put(struct cs_dnnl_cache *c, void *entry, void (*free_fn)(void *));
 

@@ -59,6 +59,8 @@ json_t *cs_report_bench(const cs_bench_result *r)
     json_object_set_new(jm, "peak_bytes", json_integer((json_int_t)r->peak_bytes));
     json_object_set_new(jm, "rss_peak_bytes", json_integer((json_int_t)r->rss_peak_bytes));
     json_object_set_new(jm, "rss_bytes", json_integer((json_int_t)r->rss_bytes));
+    json_object_set_new(jm, "packed_bytes", json_integer((json_int_t)r->packed_bytes));
+    json_object_set_new(jm, "weights_bytes", json_integer((json_int_t)r->const_bytes));
     json_object_set_new(jm, "file_bytes", json_integer(r->file_bytes));
     json_object_set_new(jm, "params", json_integer(r->params));
     json_object_set_new(jm, "macs", json_integer(r->macs));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../exec.h"
+#include "../ops/dnnl_backend.h"
 
 void cs_bench_opts_default(cs_bench_opts *o)
 {
@@ -338,6 +339,7 @@ cs_status cs_bench_run_model(const cs_model *m, const cs_bench_opts *o, cs_job *
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         res->rss_peak_bytes = (size_t)ru.ru_maxrss * 1024;
     res->rss_bytes = rss_now();
+    res->packed_bytes = m->plan ? cs_dnnl_cache_packed_bytes(m->plan->cache) : 0;
     for (int i = o->input ? 1 : 0; i < g->n_inputs && i < 64; i++)
         cs_tensor_free(ins[i]);
     if (st == CS_ERR_CANCELLED)

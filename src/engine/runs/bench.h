@@ -40,6 +40,7 @@ typedef struct cs_bench_result {
                             * machine, where wall latency also counts time the run waited for a core */
     double min_ms, median_ms, p90_ms, max_ms, throughput; /* latency's figures, samples/s at the median */
     size_t peak_bytes, const_bytes, rss_peak_bytes;
+    size_t packed_bytes;   /* weights the fast path packed (oneDNN layouts, BatchNorm folded), held beside const_bytes */
     size_t rss_bytes;      /* resident set after the timed runs (rss_peak_bytes also covers loading the file) */
     int64_t file_bytes, params, macs;
     int64_t conv_macs;     /* the Conv share of macs */
