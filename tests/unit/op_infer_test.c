@@ -399,3 +399,70 @@ TEST(lp_normalization_l1_backward_matches_finite_differences)
     const cs_op_def *def = cs_ops_find("", "LpNormalization");
     EXPECT(def && def->backward && grad_check_input(def, &lp1, 1, 0) == 0);
 }
+
+/* ---- readers: the shapes they declare are the ones the ops' infer gives ---- */
+
+#include <glob.h>
+
+#include "engine/model.h"
+
+/* Nodes of g whose op has infer and whose inputs' shapes are declared: the declared output shape must be the
+ * inferred one (a reader that still computes a shape by hand agrees with the op). Returns mismatches. */
+static int declared_vs_inferred(const cs_graph *g, int *checked)
+{
+    int bad = 0;
+    for (int n = 0; n < g->n_nodes; n++) {
+        const cs_node *nd = &g->nodes[n];
+        const cs_op_def *def = cs_ops_find(nd->domain, nd->op);
+        bool known = def && def->infer && nd->n_inputs <= MAX_IN && nd->n_outputs == 1 && nd->outputs[0] >= 0;
+        cs_shape in[MAX_IN], out[1];
+        for (int i = 0; known && i < nd->n_inputs; i++) {
+            const cs_value *v = nd->inputs[i] >= 0 ? &g->values[nd->inputs[i]] : NULL;
+            in[i] = (cs_shape){v ? v->dtype : CS_DT_UNDEFINED, v ? v->rank : -1, {0}};
+            for (int d = 0; v && d < v->rank; d++)
+                in[i].dims[d] = v->dims[d];
+            known = !v || v->rank >= 0;
+        }
+        const cs_value *y = known ? &g->values[nd->outputs[0]] : NULL;
+        cs_error err = {0};
+        if (!y || y->rank < 0 || cs_infer_node(g, n, in, out, &err) != CS_OK || out[0].rank < 0)
+            continue;
+        bool same = out[0].rank == y->rank;
+        for (int d = 0; same && d < y->rank; d++)
+            same = out[0].dims[d] < 0 || y->dims[d] < 0 || out[0].dims[d] == y->dims[d];
+        (*checked)++;
+        if (!same && bad++ < 3) {
+            char a[96], b[96];
+            cs_shape_str(y->rank, y->dims, a, sizeof a);
+            cs_shape_str(out[0].rank, out[0].dims, b, sizeof b);
+            fprintf(stderr, "  %s: node '%s' (%s) declared %s, infer %s\n", g->path, nd->name, nd->op, a, b);
+        }
+    }
+    return bad;
+}
+
+TEST(reader_declared_shapes_agree_with_op_infer_on_the_fixtures)
+{
+    glob_t gl;
+    int models = 0, checked = 0, bad = 0;
+    const char *pats[] = {"tests/fixtures/keras/*.h5", "tests/fixtures/keras/*.keras", "tests/fixtures/coreml/*.mlmodel",
+                          "tests/fixtures/onnx/*.onnx"};
+    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
+        if (glob(pats[p], 0, NULL, &gl) != 0)
+            continue;
+        for (size_t i = 0; i < gl.gl_pathc; i++) {
+            cs_graph *g = NULL;
+            cs_error err = {0};
+            if (strstr(gl.gl_pathv[i], "/bad_") || cs_model_load(gl.gl_pathv[i], &g, &err) != CS_OK) {
+                cs_graph_free(g);
+                continue;
+            }
+            models++;
+            bad += declared_vs_inferred(g, &checked);
+            cs_graph_free(g);
+        }
+        globfree(&gl);
+    }
+    fprintf(stderr, "  %d models, %d node shapes checked\n", models, checked);
+    EXPECT(models >= 10 && checked >= 100 && bad == 0);
+}

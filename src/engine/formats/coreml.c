@@ -93,7 +93,7 @@ static cs_status declare_input(cm_loader *ld, const cm_feature *f)
                     ? 3 : 1;
         if (im->width <= 0 || im->height <= 0 || im->width > 65536 || im->height > 65536)
             return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "image input '%s' has an impossible size %lldx%lld", f->name,
-                           (long long)im->width, (long long)im->height);
+                                 (long long)im->width, (long long)im->height);
         v->rank = 4;
         v->dims[0] = 1;
         v->dims[1] = c;
@@ -109,8 +109,9 @@ static cs_status declare_input(cm_loader *ld, const cm_feature *f)
         v->rank = 1;
         v->dims[0] = 1;
     } else {
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "input '%s' has a feature type convscope cannot feed (only images, "
-                       "multi-arrays and numbers)", f->name);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "input '%s' has a feature type convscope cannot feed (only images, "
+                             "multi-arrays and numbers)", f->name);
     }
     return CS_OK;
 }
@@ -156,8 +157,9 @@ static cs_status convert(cm_loader *ld, const CoreML__Specification__Model *m)
         for (size_t i = 0; i < m->base.n_unknown_fields; i++)
             if (m->base.unknown_fields[i].tag >= 200)
                 tag = m->base.unknown_fields[i].tag;
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "model type %u (Model field number) is not a neural network or ML "
-                       "Program; convscope runs only those", tag);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "model type %u (Model field number) is not a neural network or ML "
+                             "Program; convscope runs only those", tag);
     }
     }
 }

@@ -57,24 +57,29 @@ static cs_status read_blob(cm_loader *ld, FILE *f, const char *path, uint64_t of
         return cs_lower_fail(&ld->lw, CS_ERR_IO, "%s: cannot seek", path);
     uint64_t fsize = (uint64_t)ftello(f);
     if (!read_at(f, 0, hdr, 64) || rd32(hdr + 4) != 2)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: not a MILBlob v2 weight file (header missing or version %u)", path,
-                       rd32(hdr + 4));
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: not a MILBlob v2 weight file (header missing or version %u)",
+                             path,
+                             rd32(hdr + 4));
     if (offset > fsize || fsize - offset < 64 || !read_at(f, offset, md, 64))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: blob metadata offset %llu is past the end of the file (%llu bytes)",
-                       path, (unsigned long long)offset, (unsigned long long)fsize);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: blob metadata offset %llu is past the end of the file (%llu bytes)",
+                             path, (unsigned long long)offset, (unsigned long long)fsize);
     if (rd32(md) != BLOB_SENTINEL)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: no blob at offset %llu (sentinel 0x%08x, expected 0xdeadbeef)", path,
-                       (unsigned long long)offset, rd32(md));
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: no blob at offset %llu (sentinel 0x%08x, expected 0xdeadbeef)", path,
+                             (unsigned long long)offset, rd32(md));
     size_t es = blob_dtype(rd32(md + 4), stored);
     uint64_t size = rd64(md + 8), data_off = rd64(md + 16);
     if (!es)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s: blob at offset %llu has data type %u", path,
-                       (unsigned long long)offset, rd32(md + 4));
+                             (unsigned long long)offset, rd32(md + 4));
     if (size != (uint64_t)numel * es)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: blob at offset %llu holds %llu bytes, the value needs %lld x %zu",
-                       path, (unsigned long long)offset, (unsigned long long)size, (long long)numel, es);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: blob at offset %llu holds %llu bytes, the value needs %lld x %zu",
+                             path, (unsigned long long)offset, (unsigned long long)size, (long long)numel, es);
     if (data_off > fsize || fsize - data_off < size)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: blob data [%llu, +%llu) runs past the end of the file (%llu bytes)",
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: blob data [%llu, +%llu) runs past the end of the file (%llu bytes)",
                        path, (unsigned long long)data_off, (unsigned long long)size, (unsigned long long)fsize);
     if (size == 0)
         return CS_OK; /* an empty constant: no data (and t->data may be NULL) */
@@ -103,8 +108,9 @@ cs_status cm_blob_read(cm_loader *ld, const char *path, uint64_t offset, int64_t
     long long fsize = cs_file_size(path);
     if (fsize < 0 || numel > fsize) { /* every value takes at least one byte of the file: check before allocating */
         fclose(f);
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: a constant of %lld values cannot fit in this %lld-byte weight file",
-                       path, (long long)numel, fsize);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: a constant of %lld values cannot fit in this %lld-byte weight file",
+                             path, (long long)numel, fsize);
     }
     cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, ld->lw.err);
     cs_status st = t ? read_blob(ld, f, path, offset, numel, t, stored) : cs_lower_nomem(&ld->lw);

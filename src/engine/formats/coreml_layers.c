@@ -69,7 +69,7 @@ static cs_status valid_pads(cm_loader *ld, const CoreML__Specification__ValidPad
         return CS_OK;
     if (b->n_borderamounts != 2)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "padding amounts have %zu entries, expected 2 (height, width)",
-                       b->n_borderamounts);
+                             b->n_borderamounts);
     for (int i = 0; i < 2; i++) {
         if (b->borderamounts[i]->startedgesize > 65536 || b->borderamounts[i]->endedgesize > 65536)
             return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "padding amount too large");
@@ -97,8 +97,9 @@ static cs_status conv_weights(cm_loader *ld, const CoreML__Specification__Convol
 {
     int64_t cout = (int64_t)p->outputchannels, kc = (int64_t)p->kernelchannels, groups = p->ngroups ? (int64_t)p->ngroups : 1;
     if (cout < 1 || kc < 1 || cout > (1 << 20) || kc > (1 << 20) || groups > cout || cout % groups)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible channels: outputChannels=%lld kernelChannels=%lld nGroups=%lld",
-                       (long long)cout, (long long)kc, (long long)groups);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "impossible channels: outputChannels=%lld kernelChannels=%lld nGroups=%lld",
+                             (long long)cout, (long long)kc, (long long)groups);
     int64_t dims[4] = {cout, kc, k[0], k[1]};
     if (p->isdeconvolution)
         dims[0] = kc, dims[1] = cout / groups; /* [C_in, C_out/groups, kH, kW] */
@@ -119,13 +120,15 @@ static cs_status l_conv(cm_loader *ld, const cm_layer *l)
         return ld->lw.err->status;
     if (!pair(p->kernelsize, p->n_kernelsize, 3, k) || !pair(p->stride, p->n_stride, 1, s) ||
         !pair(p->dilationfactor, p->n_dilationfactor, 1, d))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible kernel: kernelSize, stride and dilationFactor need 2 values >= 1");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "impossible kernel: kernelSize, stride and dilationFactor need 2 values >= 1");
     int w = -1, b = -1;
     if (conv_weights(ld, p, k, &w, &b) != CS_OK ||
         valid_pads(ld, p->convolution_padding_type_case == 50 ? p->valid : NULL, pads) != CS_OK)
         return ld->lw.err->status;
     int x = cm_in0(ld, l), y = cm_out0(ld, l);
-    int n = cs_lower_node(&ld->lw, p->isdeconvolution ? "ConvTranspose" : "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
+    int n = cs_lower_node(&ld->lw, p->isdeconvolution ? "ConvTranspose" : "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y,
+                          1);
     if (n < 0 || window_attrs(ld, n, k, s, pads, p->convolution_padding_type_case == 51 ? p->same : NULL) != CS_OK ||
         cm_add_ints(ld, n, "dilations", d, 2) != CS_OK || cm_add_int(ld, n, "group", p->ngroups ? (int64_t)p->ngroups : 1))
         return cm_st(ld, -1);
@@ -159,7 +162,8 @@ static cs_status l_pool(cm_loader *ld, const cm_layer *l)
     if (last_pixel) {
         const CoreML__Specification__PoolingLayerParams__ValidCompletePadding *v = p->includelastpixel;
         if (v->n_paddingamounts != 0 && v->n_paddingamounts != 2)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "includeLastPixel padding has %zu amounts, expected 2", v->n_paddingamounts);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "includeLastPixel padding has %zu amounts, expected 2",
+                                 v->n_paddingamounts);
         if (v->n_paddingamounts == 2)
             pads[0] = pads[2] = (int64_t)v->paddingamounts[0], pads[1] = pads[3] = (int64_t)v->paddingamounts[1];
     } else if (valid_pads(ld, p->pooling_padding_type_case == 30 ? p->valid : NULL, pads) != CS_OK) {
@@ -181,10 +185,13 @@ static cs_status l_pool(cm_loader *ld, const cm_layer *l)
 
 static cs_status scaled(cm_loader *ld, int x, int y, float mul, float add)
 {
-    int a = cs_lower_const_scalar(&ld->lw, "alpha", mul), b = cs_lower_const_scalar(&ld->lw, "beta", add), mid = cs_lower_tmp(&ld->lw, "scaled");
+    int a = cs_lower_const_scalar(&ld->lw, "alpha", mul), b = cs_lower_const_scalar(&ld->lw, "beta",
+                                                                                    add), mid = cs_lower_tmp(&ld->lw,
+                                                                                                             "scaled");
     if (a < 0 || b < 0 || mid < 0)
         return cm_st(ld, -1);
-    return cm_st(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, a}, 2, &mid, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Add", (int[]){mid, b}, 2, &y, 1));
+    return cm_st(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, a}, 2, &mid, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Add",
+                                                                                                       (int[]){mid, b}, 2, &y, 1));
 }
 
 static cs_status act_prelu(cm_loader *ld, const CoreML__Specification__ActivationPReLU *p, int x, int y)
@@ -213,7 +220,8 @@ static cs_status act_psoftplus(cm_loader *ld, const CoreML__Specification__Activ
             return ld->lw.err->status;
     }
     int a = cs_lower_tmp(&ld->lw, "beta_x"), b = cs_lower_tmp(&ld->lw, "softplus");
-    if (a < 0 || b < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, v[1]}, 2, &a, 1) < 0 || cs_lower_node1(&ld->lw, "Softplus", a, b) < 0)
+    if (a < 0 || b < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, v[1]}, 2, &a, 1) < 0 || cs_lower_node1(&ld->lw,
+                                                                                                          "Softplus", a, b) < 0)
         return cm_st(ld, -1);
     return cm_st(ld, cs_lower_node(&ld->lw, "Mul", (int[]){b, v[0]}, 2, &y, 1));
 }
@@ -228,7 +236,8 @@ static cs_status l_activation(cm_loader *ld, const cm_layer *l)
     case 5: return scaled(ld, x, y, p->linear->alpha, p->linear->beta);
     case 10: n = cs_lower_node1(&ld->lw, "Relu", x, y); break;
     case 15:
-        if ((n = cs_lower_node1(&ld->lw, "LeakyRelu", x, y)) >= 0 && !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "alpha", p->leakyrelu->alpha))
+        if ((n = cs_lower_node1(&ld->lw, "LeakyRelu", x, y)) >= 0 && !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n),
+                                                                                         "alpha", p->leakyrelu->alpha))
             n = -1;
         break;
     case 20:
@@ -240,7 +249,8 @@ static cs_status l_activation(cm_loader *ld, const cm_layer *l)
     case 30: n = cs_lower_node1(&ld->lw, "Tanh", x, y); break;
     case 31: {
         int a = cs_lower_tmp(&ld->lw, "in"), b = cs_lower_tmp(&ld->lw, "tanh");
-        if (a < 0 || b < 0 || scaled(ld, x, a, p->scaledtanh->beta, 0) != CS_OK || cs_lower_node1(&ld->lw, "Tanh", a, b) < 0)
+        if (a < 0 || b < 0 || scaled(ld, x, a, p->scaledtanh->beta, 0) != CS_OK || cs_lower_node1(&ld->lw, "Tanh", a,
+                                                                                                  b) < 0)
             return cm_st(ld, -1);
         return scaled(ld, b, y, p->scaledtanh->alpha, 0);
     }
@@ -252,14 +262,16 @@ static cs_status l_activation(cm_loader *ld, const cm_layer *l)
             n = -1;
         break;
     case 50:
-        if ((n = cs_lower_node1(&ld->lw, "Elu", x, y)) >= 0 && !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "alpha", p->elu->alpha))
+        if ((n = cs_lower_node1(&ld->lw, "Elu", x, y)) >= 0 && !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "alpha",
+                                                                                   p->elu->alpha))
             n = -1;
         break;
     case 60: n = cs_lower_node1(&ld->lw, "Softsign", x, y); break;
     case 70: n = cs_lower_node1(&ld->lw, "Softplus", x, y); break;
     case 71: return act_psoftplus(ld, p->parametricsoftplus, x, y);
     default:
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "activation kind %d is not supported", (int)p->nonlinearity_type_case);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "activation kind %d is not supported",
+                             (int)p->nonlinearity_type_case);
     }
     return cm_st(ld, n);
 }
@@ -272,7 +284,8 @@ static cs_status ip_last_axis(cm_loader *ld, int x, int w, int b, int y)
 {
     static const int64_t swap[2] = {1, 0};
     int wt = cs_lower_tmp(&ld->lw, "weightsT"), mm = b >= 0 ? cs_lower_tmp(&ld->lw, "matmul") : y, n;
-    if (wt < 0 || mm < 0 || (n = cs_lower_node1(&ld->lw, "Transpose", w, wt)) < 0 || cm_add_ints(ld, n, "perm", swap, 2) != CS_OK ||
+    if (wt < 0 || mm < 0 || (n = cs_lower_node1(&ld->lw, "Transpose", w, wt)) < 0 || cm_add_ints(ld, n, "perm", swap,
+                                                                                                 2) != CS_OK ||
         cs_lower_node(&ld->lw, "MatMul", (int[]){x, wt}, 2, &mm, 1) < 0)
         return cm_st(ld, -1);
     return b >= 0 ? cm_st(ld, cs_lower_node(&ld->lw, "Add", (int[]){mm, b}, 2, &y, 1)) : CS_OK;
@@ -285,8 +298,9 @@ static cs_status l_inner_product(cm_loader *ld, const cm_layer *l)
     if (cm_need_io(ld, l, 1, 1, 1) != CS_OK)
         return ld->lw.err->status;
     if (cin < 1 || cout < 1 || cin > (1 << 24) || cout > (1 << 24))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible sizes inputChannels=%lld outputChannels=%lld", (long long)cin,
-                       (long long)cout);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible sizes inputChannels=%lld outputChannels=%lld",
+                             (long long)cin,
+                             (long long)cout);
     int64_t dims[2] = {cout, cin};
     int w = cm_weight_value(ld, p->weights, "weights", 2, dims, CS_LAYOUT_OI), b = -1;
     if (w < 0 || (p->hasbias && (b = cm_weight_value(ld, p->bias, "bias", 1, &cout, CS_LAYOUT_UNKNOWN)) < 0))
@@ -338,10 +352,12 @@ static cs_status l_l2norm(cm_loader *ld, const cm_layer *l)
     if (cm_need_io(ld, l, 1, 1, 1) != CS_OK)
         return ld->lw.err->status;
     int64_t axes[3] = {-3, -2, -1};
-    int x = cm_in0(ld, l), y = cm_out0(ld, l), ss = cs_lower_tmp(&ld->lw, "sumsq"), se = cs_lower_tmp(&ld->lw, "sumsq_eps"), nr = cs_lower_tmp(&ld->lw, "norm");
+    int x = cm_in0(ld, l), y = cm_out0(ld, l), ss = cs_lower_tmp(&ld->lw, "sumsq"), se = cs_lower_tmp(&ld->lw,
+                                                                                                      "sumsq_eps"), nr = cs_lower_tmp(&ld->lw, "norm");
     int eps = cs_lower_const_scalar(&ld->lw, "epsilon", l->l2normalize->epsilon), n;
     if (ss < 0 || se < 0 || nr < 0 || eps < 0 || (n = cs_lower_node1(&ld->lw, "ReduceSumSquare", x, ss)) < 0 ||
-        cm_add_ints(ld, n, "axes", axes, 3) != CS_OK || cs_lower_node(&ld->lw, "Add", (int[]){ss, eps}, 2, &se, 1) < 0 ||
+        cm_add_ints(ld, n, "axes", axes, 3) != CS_OK || cs_lower_node(&ld->lw, "Add", (int[]){ss, eps}, 2, &se,
+                                                                      1) < 0 ||
         cs_lower_node1(&ld->lw, "Sqrt", se, nr) < 0)
         return cm_st(ld, -1);
     return cm_st(ld, cs_lower_node(&ld->lw, "Div", (int[]){x, nr}, 2, &y, 1));
@@ -420,7 +436,8 @@ static cs_status l_bias(cm_loader *ld, const cm_layer *l)
     if (cm_need_io(ld, l, 1, 1, 1) != CS_OK)
         return ld->lw.err->status;
     int b = shaped_weight(ld, l->bias->bias, l->bias->shape, l->bias->n_shape, "bias");
-    return b < 0 ? ld->lw.err->status : cm_st(ld, cs_lower_node(&ld->lw, "Add", (int[]){cm_in0(ld, l), b}, 2, (int[]){cm_out0(ld, l)}, 1));
+    return b < 0 ? ld->lw.err->status : cm_st(ld, cs_lower_node(&ld->lw, "Add", (int[]){cm_in0(ld, l), b}, 2,
+                                                                (int[]){cm_out0(ld, l)}, 1));
 }
 
 static cs_status l_unary(cm_loader *ld, const cm_layer *l)
@@ -430,7 +447,8 @@ static cs_status l_unary(cm_loader *ld, const cm_layer *l)
         return ld->lw.err->status;
     if (p->type < 0 || p->type > 7)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "unknown unary function %d", (int)p->type);
-    int n = cs_lower_node_in(&ld->lw, "convscope", "CoreMLUnary", (int[]){cm_in0(ld, l)}, 1, (int[]){cm_out0(ld, l)}, 1);
+    int n = cs_lower_node_in(&ld->lw, "convscope", "CoreMLUnary", (int[]){cm_in0(ld, l)}, 1, (int[]){cm_out0(ld, l)},
+                             1);
     cs_attrs *a = n >= 0 ? cs_lower_attrs(&ld->lw, n) : NULL;
     if (!a || !cs_attrs_add_int(a, "type", p->type) || !cs_attrs_add_float(a, "alpha", p->alpha) ||
         !cs_attrs_add_float(a, "epsilon", p->epsilon) || !cs_attrs_add_float(a, "shift", p->shift) ||
@@ -520,8 +538,9 @@ cs_status cm_nn_layer(cm_loader *ld, const cm_layer *l)
     const ProtobufCFieldDescriptor *f = layer_field(l);
     if (!f) {
         snprintf(ld->lw.where, sizeof ld->lw.where, "layer '%s'", name);
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "unknown or unsupported layer type (NeuralNetworkLayer field %u)",
-                       unknown_layer_tag(l));
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "unknown or unsupported layer type (NeuralNetworkLayer field %u)",
+                             unknown_layer_tag(l));
     }
     if (cs_lower_layer(&ld->lw, name, f->name, -1) != CS_OK)
         return ld->lw.err->status;

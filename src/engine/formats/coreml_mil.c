@@ -71,7 +71,8 @@ static cs_status immediate(cm_loader *ld, const CoreML__Specification__MILSpec__
     default: return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a constant of an unsupported kind");
     }
     if ((int64_t)have != n)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "an immediate value holds %zu items, its type needs %lld", have, (long long)n);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "an immediate value holds %zu items, its type needs %lld", have,
+                             (long long)n);
     for (int64_t i = 0; i < n; i++) {
         double v;
         switch (tv->value_case) {
@@ -98,10 +99,12 @@ static cs_status blob_path(cm_loader *ld, const char *name, char *out, size_t si
 {
     const char *prefix = "@model_path/";
     if (!ld->weights_dir)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a constant lives in '%s', but a plain .mlmodel has no weights directory "
-                       "(open the .mlpackage)", name ? name : "");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "a constant lives in '%s', but a plain .mlmodel has no weights directory "
+                             "(open the .mlpackage)", name ? name : "");
     if (!name || strncmp(name, prefix, strlen(prefix)) != 0 || strstr(name, ".."))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "weight file name '%s' is not under @model_path/", name ? name : "");
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "weight file name '%s' is not under @model_path/",
+                             name ? name : "");
     if (cs_confined_path(ld->weights_dir, name + strlen(prefix), "weight file", out, size, ld->lw.err) != CS_OK) {
         cs_error_prefix(ld->lw.err, "%s: ", ld->lw.path);
         return ld->lw.err->status;
@@ -135,7 +138,8 @@ cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out,
             immediate_tensor(val);
         if (!str || !tv || tv->value_case != CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS ||
             tv->strings->n_values != 1)
-            return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a string constant that is not a single immediate string");
+            return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                 "a string constant that is not a single immediate string");
         *str = strdup(tv->strings->values[0]);
         return *str ? CS_OK : cs_lower_nomem(&ld->lw);
     }
@@ -148,7 +152,8 @@ cs_status mil_value_tensor(cm_loader *ld, const mil_value *val, cs_tensor **out,
         int64_t n;
         if (blob_path(ld, val->blobfilevalue->filename, path, sizeof path) != CS_OK ||
             !cs_shape_numel(rank, dims, &n))
-            return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible constant shape");
+            return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                                           "impossible constant shape");
         return cm_blob_read(ld, path, val->blobfilevalue->offset, n, rank, dims, out, stored);
     }
     if (val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE)
@@ -224,7 +229,8 @@ cs_status cm_mil_load(cm_loader *ld, const CoreML__Specification__Model *m)
         if (v < 0)
             return ld->lw.err->status;
         if (ld->lw.g->values[v].producer < 0)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "block output '%s' is not produced by any operation", b->outputs[i]);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "block output '%s' is not produced by any operation",
+                                 b->outputs[i]);
         if (!cs_graph_add_output(ld->lw.g, v))
             return cs_lower_nomem(&ld->lw);
     }

@@ -40,7 +40,8 @@ static cs_status op_gather(cm_loader *ld, const mil_op *op, int y)
     if (mil_num(ld, op, "batch_dims", 0) != 0)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "gather with batch_dims");
     int n = cs_lower_node(&ld->lw, "Gather", (int[]){x, i}, 2, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? -1 : 0);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                                    0)) ? -1 : 0);
 }
 
 /* stack(values, axis): each value unsqueezed at axis, then concatenated there. */
@@ -62,8 +63,10 @@ static cs_status op_stack(cm_loader *ld, const mil_op *op, int y)
                 v = b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME ? cm_blob(ld, b->name) : -1;
             }
         if (v < 0)
-            return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "stack of immediate values");
-        if ((ins[i] = cs_lower_tmp(&ld->lw, "unsqueezed")) < 0 || cs_lower_node(&ld->lw, "Unsqueeze", (int[]){v, ax}, 2, &ins[i], 1) < 0)
+            return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                                           "stack of immediate values");
+        if ((ins[i] = cs_lower_tmp(&ld->lw, "unsqueezed")) < 0 || cs_lower_node(&ld->lw, "Unsqueeze", (int[]){v, ax},
+                                                                                2, &ins[i], 1) < 0)
             return done(ld, -1);
     }
     int n = cs_lower_node(&ld->lw, "Concat", ins, n_in, &y, 1);
@@ -96,7 +99,8 @@ static cs_status op_einsum(cm_loader *ld, mil_state *ms, const mil_op *op, int y
             const CoreML__Specification__MILSpec__Argument__Binding *b = op->inputs[i]->value->arguments[1];
             if (b->binding_case != CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME ||
                 (ins[1] = cm_blob(ld, b->name)) < 0)
-                return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "einsum of an immediate value");
+                return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                                               "einsum of an immediate value");
             n_in = 2;
         }
     if (!eq)
@@ -124,12 +128,14 @@ static cs_status op_affine(cm_loader *ld, const mil_op *op, bool tanh_, int y)
     if (x < 0)
         return ld->lw.err->status;
     double alpha = mil_num(ld, op, "alpha", 1), beta = mil_num(ld, op, "beta", tanh_ ? 1 : 0);
-    int a = cs_lower_const_scalar(&ld->lw, "alpha", (float)alpha), b = cs_lower_const_scalar(&ld->lw, "beta", (float)beta);
+    int a = cs_lower_const_scalar(&ld->lw, "alpha", (float)alpha), b = cs_lower_const_scalar(&ld->lw, "beta",
+                                                                                             (float)beta);
     int t1 = cs_lower_tmp(&ld->lw, "scaled"), t2 = tanh_ ? cs_lower_tmp(&ld->lw, "tanh") : y;
     if (a < 0 || b < 0 || t1 < 0 || t2 < 0)
         return done(ld, -1);
     if (!tanh_)
-        return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, a}, 2, &t1, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Add", (int[]){t1, b}, 2, &y, 1));
+        return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, a}, 2, &t1, 1) < 0 ? -1 : cs_lower_node(&ld->lw,
+                                                                                                         "Add", (int[]){t1, b}, 2, &y, 1));
     if (cs_lower_node(&ld->lw, "Mul", (int[]){x, b}, 2, &t1, 1) < 0 || cs_lower_node1(&ld->lw, "Tanh", t1, t2) < 0)
         return done(ld, -1);
     return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){t2, a}, 2, &y, 1));
@@ -161,7 +167,8 @@ ROW(row_thresholded_relu)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cs_lower_node1(&ld->lw, "ThresholdedRelu", x, y);
-    return done(ld, n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "alpha", mil_num(ld, op, "alpha", 1)) ? -1 : 0);
+    return done(ld, n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "alpha", mil_num(ld, op, "alpha",
+                                                                                              1)) ? -1 : 0);
 }
 
 ROW(row_select) { (void)ms, (void)arg; return op_select(ld, op, y); }

@@ -27,7 +27,8 @@ static cs_status eps_unary(cm_loader *ld, const mil_op *op, const char *onnx, do
         return ld->lw.err->status;
     int e = scalar(ld, "epsilon", mil_num(ld, op, "epsilon", dflt)), s = cs_lower_tmp(&ld->lw, "x_eps");
     int mid = recip ? cs_lower_tmp(&ld->lw, onnx) : y;
-    if (e < 0 || s < 0 || mid < 0 || cs_lower_node(&ld->lw, "Add", (int[]){x, e}, 2, &s, 1) < 0 || cs_lower_node1(&ld->lw, onnx, s, mid) < 0)
+    if (e < 0 || s < 0 || mid < 0 || cs_lower_node(&ld->lw, "Add", (int[]){x, e}, 2, &s,
+                                                   1) < 0 || cs_lower_node1(&ld->lw, onnx, s, mid) < 0)
         return done(ld, -1);
     return recip ? done(ld, cs_lower_node1(&ld->lw, "Reciprocal", mid, y)) : CS_OK;
 }
@@ -38,7 +39,8 @@ static cs_status param_unary(cm_loader *ld, const mil_op *op, const char *onnx, 
 {
     int x = mil_need(ld, op, "x"), k = x < 0 ? -1 : cs_lower_node1(&ld->lw, onnx, x, y);
     for (int i = 0; k >= 0 && i < n_params; i++)
-        if (!cs_attrs_add_float(cs_lower_attrs(&ld->lw, k), params[2 * i + 1], mil_num(ld, op, params[2 * i], dflts[i])))
+        if (!cs_attrs_add_float(cs_lower_attrs(&ld->lw, k), params[2 * i + 1], mil_num(ld, op, params[2 * i],
+                                                                                       dflts[i])))
             k = -1;
     return done(ld, k);
 }
@@ -51,12 +53,14 @@ static cs_status op_gelu(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
         return ld->lw.err->status;
     if (mode && strcmp(mode, "SIGMOID_APPROXIMATION") == 0) {
         int k = scalar(ld, "k", 1.702), a = cs_lower_tmp(&ld->lw, "kx"), s = cs_lower_tmp(&ld->lw, "sigmoid");
-        if (k < 0 || a < 0 || s < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, k}, 2, &a, 1) < 0 || cs_lower_node1(&ld->lw, "Sigmoid", a, s) < 0)
+        if (k < 0 || a < 0 || s < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, k}, 2, &a,
+                                                     1) < 0 || cs_lower_node1(&ld->lw, "Sigmoid", a, s) < 0)
             return done(ld, -1);
         return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, s}, 2, &y, 1));
     }
     int n = cs_lower_node1(&ld->lw, "Gelu", x, y);
-    if (n >= 0 && mode && strcmp(mode, "TANH_APPROXIMATION") == 0 && !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "approximate", "tanh"))
+    if (n >= 0 && mode && strcmp(mode, "TANH_APPROXIMATION") == 0 && !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n),
+                                                                                          "approximate", "tanh"))
         n = -1;
     return done(ld, n);
 }
@@ -104,7 +108,8 @@ static cs_status op_reduce(cm_loader *ld, const mil_op *op, const char *onnx, in
     int n = cs_lower_node(&ld->lw, onnx, (int[]){x, av}, as_input ? 2 : 1, &y, 1);
     if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
         return done(ld, -1);
-    return k > 0 && !as_input && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), "axes", axes, k) ? cs_lower_nomem(&ld->lw) : CS_OK;
+    return k > 0 && !as_input && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), "axes", axes,
+                                                    k) ? cs_lower_nomem(&ld->lw) : CS_OK;
 }
 
 /* A constant of `n` copies of v shaped like dims[from..rank) of value x; -1 when x's dims are unknown. */
@@ -140,7 +145,8 @@ static cs_status op_layer_norm(cm_loader *ld, const mil_op *op, int y)
     for (int i = 0; trailing && i < k; i++)
         trailing = (axes[i] < 0 ? axes[i] + r : axes[i]) == r - k + i;
     if (!trailing)
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "layer_norm over axes other than the trailing ones of a known rank");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "layer_norm over axes other than the trailing ones of a known rank");
     int g = mil_opt(ld, op, "gamma"), b = g == -2 ? -2 : mil_opt(ld, op, "beta");
     if (b == -2 || (g < 0 && (g = filled(ld, x, r - k, 1.0f, "gamma")) < 0) ||
         (b < 0 && (b = filled(ld, x, r - k, 0.0f, "beta")) < 0))
@@ -162,14 +168,16 @@ static cs_status op_instance_norm(cm_loader *ld, const mil_op *op, int y)
         return done(ld, -1);
     const cs_tensor *gt = ld->lw.g->values[g].data;
     if ((gt && gt->rank != 1) || (!gt && b < 0))
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "instance_norm needs a 1-d constant gamma (or both gamma and beta)");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "instance_norm needs a 1-d constant gamma (or both gamma and beta)");
     if (b < 0) {
         int64_t c = cs_tensor_numel(gt);
         if ((b = cs_lower_const(&ld->lw, "beta", cs_tensor_new(CS_DT_F32, 1, &c, ld->lw.err))) < 0)
             return done(ld, -1);
     }
     int n = cs_lower_node(&ld->lw, "InstanceNormalization", (int[]){x, g, b}, 3, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? -1 : 0);
+    return done(ld, n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon",
+                                                                                                1e-5)) ? -1 : 0);
 }
 
 /* A bool mask argument as 0/1 per axis (absent: all false). */
@@ -193,11 +201,13 @@ static cs_status op_slice(cm_loader *ld, const mil_op *op, int y)
         return ld->lw.err->status;
     int n = mil_ints(ld, op, "begin", b, CS_MAX_RANK, &bad);
     if (bad || (n > 0 && mil_ints(ld, op, "end", e, CS_MAX_RANK, &bad) != n))
-        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "slice_by_index needs constant begin and end");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                        "slice_by_index needs constant begin and end");
     int ks = mil_ints(ld, op, "stride", s, CS_MAX_RANK, &bad);
     if (n < 1 || bad || (ks >= 0 && ks != n) || !mask_arg(ld, op, "begin_mask", bm, n) ||
         !mask_arg(ld, op, "end_mask", em, n) || !mask_arg(ld, op, "squeeze_mask", sm, n))
-        return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "slice_by_index arguments disagree in length");
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                                       "slice_by_index arguments disagree in length");
     int n_sq = 0;
     for (int i = 0; i < n; i++) {
         if (ks < 0)
@@ -210,9 +220,12 @@ static cs_status op_slice(cm_loader *ld, const mil_op *op, int y)
         if (sm[i])
             sq[n_sq++] = i;
     }
-    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e, n), av = cs_lower_const_i64(&ld->lw, "axes", ax, n);
+    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e,
+                                                                                  n), av = cs_lower_const_i64(&ld->lw,
+                                                                                                              "axes", ax, n);
     int sv = cs_lower_const_i64(&ld->lw, "steps", s, n), mid = n_sq ? cs_lower_tmp(&ld->lw, "sliced") : y;
-    if (bv < 0 || ev < 0 || av < 0 || sv < 0 || mid < 0 || cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv}, 5, &mid, 1) < 0)
+    if (bv < 0 || ev < 0 || av < 0 || sv < 0 || mid < 0 || cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv},
+                                                                         5, &mid, 1) < 0)
         return done(ld, -1);
     int qv = n_sq ? cs_lower_const_i64(&ld->lw, "squeeze_axes", sq, n_sq) : 0;
     return n_sq ? done(ld, qv < 0 ? -1 : cs_lower_node(&ld->lw, "Squeeze", (int[]){mid, qv}, 2, &y, 1)) : CS_OK;
@@ -278,18 +291,22 @@ cs_status mil_split(cm_loader *ld, const mil_op *op)
     int outs[64];
     int64_t sizes[64];
     bool bad;
-    if (op->n_outputs > 64 || !op->outputs[0]->name || cs_lower_layer(&ld->lw, op->outputs[0]->name, op->type, -1) != CS_OK)
-        return op->n_outputs > 64 || !op->outputs[0]->name ? cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "split into more than 64 "
+    if (op->n_outputs > 64 || !op->outputs[0]->name || cs_lower_layer(&ld->lw, op->outputs[0]->name, op->type,
+                                                                      -1) != CS_OK)
+        return op->n_outputs > 64 || !op->outputs[0]->name ? cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                                           "split into more than 64 "
                                                                      "parts or without names") : ld->lw.err->status;
     for (size_t i = 0; i < op->n_outputs; i++)
         if (!op->outputs[i]->name || (outs[i] = cm_blob(ld, op->outputs[i]->name)) < 0)
-            return op->outputs[i]->name ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "a split output has no name");
+            return op->outputs[i]->name ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                                             "a split output has no name");
     int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->lw.err->status;
     int k = mil_ints(ld, op, "split_sizes", sizes, 64, &bad);
     if (bad || (k >= 0 && k != (int)op->n_outputs))
-        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "split_sizes has %d values for %zu outputs", k, op->n_outputs);
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                        "split_sizes has %d values for %zu outputs", k, op->n_outputs);
     int sv = k > 0 ? cs_lower_const_i64(&ld->lw, "split", sizes, k) : -1;
     if (k > 0 && sv < 0)
         return ld->lw.err->status;
@@ -325,7 +342,8 @@ ROW(row_relu6)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), lo = scalar(ld, "min", 0), hi = scalar(ld, "max", 6);
-    return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cs_lower_node(&ld->lw, "Clip", (int[]){x, lo, hi}, 3, &y, 1));
+    return x < 0 || lo < 0 || hi < 0 ? done(ld, -1) : done(ld, cs_lower_node(&ld->lw, "Clip", (int[]){x, lo, hi}, 3,
+                                                                             &y, 1));
 }
 
 ROW(row_leaky_relu)

@@ -46,7 +46,8 @@ int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
             for (int i = 0; i < ld->lw.g->n_inputs; i++)
                 input |= ld->lw.g->inputs[i] == v;
             if (!input) {
-                cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "argument '%s' names '%s', which is not defined before", name, b->name);
+                cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "argument '%s' names '%s', which is not defined before", name,
+                              b->name);
                 return -2;
             }
         }
@@ -176,10 +177,12 @@ static cs_status window(cm_loader *ld, mil_state *ms, const mil_op *op, int n, b
         return ld->lw.err->status;
     const char *pt = mil_str(ms, op, "pad_type");
     if (pt && (strcmp(pt, "same") == 0 || strcmp(pt, "same_lower") == 0))
-        return cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "auto_pad", pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cs_lower_nomem(&ld->lw);
+        return cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "auto_pad",
+                                   pt[4] ? "SAME_LOWER" : "SAME_UPPER") ? CS_OK : cs_lower_nomem(&ld->lw);
     if (pt && strcmp(pt, "custom") == 0) {
         if (mil_ints(ld, op, "pad", v, 2 * nsp, &bad) != 2 * nsp)
-            return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "custom padding needs %d pad values", 2 * nsp);
+            return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                            "custom padding needs %d pad values", 2 * nsp);
         for (int i = 0; i < nsp; i++)
             pads[i] = v[2 * i], pads[nsp + i] = v[2 * i + 1];
     }
@@ -195,11 +198,13 @@ static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     const cs_tensor *wt = ld->lw.g->values[w].data;
     int wr = wt ? wt->rank : ld->lw.g->values[w].rank;
     if (wr < 3 || wr > 5)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible kernel: weight has rank %d, expected 3 to 5 (1-D to 3-D)", wr);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "impossible kernel: weight has rank %d, expected 3 to 5 (1-D to 3-D)", wr);
     int n = cs_lower_node(&ld->lw, "Conv", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
     if (n < 0 || window(ld, ms, op, n, true, wr - 2) != CS_OK)
         return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
-    return cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "group", (int64_t)mil_num(ld, op, "groups", 1)) ? CS_OK : cs_lower_nomem(&ld->lw);
+    return cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "group", (int64_t)mil_num(ld, op, "groups",
+                                                                                  1)) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* max_pool (arg NULL) and avg_pool (arg "avg"). */
@@ -213,7 +218,8 @@ static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
         return ld->lw.err->status;
     int nk = mil_ints(ld, op, "kernel_sizes", k, 3, &bad);
     if (nk < 1 || k[0] < 1 || (nk > 1 && k[1] < 1) || (nk > 2 && k[2] < 1))
-        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                                        "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
     int n = cs_lower_node1(&ld->lw, avg ? "AveragePool" : "MaxPool", x, y);
     if (n < 0 || attr_ints(ld, n, "kernel_shape", k, nk) != CS_OK || window(ld, ms, op, n, false, nk) != CS_OK)
         return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
@@ -284,7 +290,8 @@ static cs_status op_axis(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     if (x < 0)
         return ld->lw.err->status;
     int n = cs_lower_node1(&ld->lw, onnx, x, y);
-    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", -1)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                           -1)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_concat(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
@@ -300,7 +307,8 @@ static cs_status op_concat(cm_loader *ld, mil_state *ms, const mil_op *op, int y
         if ((ins[i] = mil_arg_value(ld, op, "values", i)) < 0)
             return ld->lw.err->status;
     int n = cs_lower_node(&ld->lw, "Concat", ins, (int)a->n_arguments, &y, 1);
-    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                           0)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx, const char *param, bool as_input,
@@ -321,7 +329,8 @@ static cs_status op_ints_param(cm_loader *ld, const mil_op *op, const char *onnx
         return cs_lower_node(&ld->lw, onnx, (int[]){x, c}, c >= 0 ? 2 : 1, &y, 1) < 0 ? ld->lw.err->status : CS_OK;
     }
     int n = cs_lower_node1(&ld->lw, onnx, x, y);
-    if (n < 0 || (k >= 0 && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), strcmp(param, "perm") ? "axes" : "perm", v, k)))
+    if (n < 0 || (k >= 0 && !cs_attrs_add_ints(cs_lower_attrs(&ld->lw, n), strcmp(param, "perm") ? "axes" : "perm", v,
+                                               k)))
         return mst(ld);
     if (strcmp(onnx, "ReduceMean") == 0 &&
         !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", mil_num(ld, op, "keep_dims", 0) != 0))
@@ -352,7 +361,8 @@ static cs_status op_batch_norm(cm_loader *ld, mil_state *ms, const mil_op *op, i
             return mst(ld);
     }
     int n = cs_lower_node(&ld->lw, "BatchNormalization", (int[]){x, g, b, m, v}, 5, &y, 1);
-    return n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon", 1e-5)) ? mst(ld) : CS_OK;
+    return n < 0 || !cs_attrs_add_float(cs_lower_attrs(&ld->lw, n), "epsilon", mil_num(ld, op, "epsilon",
+                                                                                       1e-5)) ? mst(ld) : CS_OK;
 }
 
 static cs_status op_cast(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
@@ -392,8 +402,9 @@ static cs_status op_pad(cm_loader *ld, mil_state *ms, const mil_op *op, int y, c
     if (bad)
         return ld->lw.err->status;
     if (r < 1 || k < 0 || k % 2 || k / 2 > r)
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "pad needs a constant 'pad' of 2*N values for an input of known rank "
-                       ">= N (rank %d, %d values)", r, k);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "pad needs a constant 'pad' of 2*N values for an input of known rank "
+                             ">= N (rank %d, %d values)", r, k);
     for (int i = 0; i < k / 2; i++) {
         pads[r - k / 2 + i] = v[2 * i];
         pads[2 * r - k / 2 + i] = v[2 * i + 1];
@@ -489,19 +500,23 @@ static cs_status op_classify(cm_loader *ld, const mil_op *op)
     int64_t minus1 = -1;
     int p = mil_need(ld, op, "probabilities"), label = cm_blob(ld, n0), probs = cm_blob(ld, n1);
     int shape = p < 0 ? -1 : cs_lower_const_i64(&ld->lw, "shape", &minus1, 1), n;
-    if (p < 0 || label < 0 || probs < 0 || shape < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){p, shape}, 2, &probs, 1) < 0 ||
-        (n = cs_lower_node1(&ld->lw, "ArgMax", probs, label)) < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", 0))
+    if (p < 0 || label < 0 || probs < 0 || shape < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){p, shape}, 2, &probs,
+                                                                      1) < 0 ||
+        (n = cs_lower_node1(&ld->lw, "ArgMax", probs, label)) < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n),
+                                                                                       "keepdims", 0))
         return mst(ld);
     ld->lw.g->values[probs].dtype = CS_DT_F32;
     ld->lw.g->values[label].dtype = CS_DT_I64;
     ld->lw.g->values[label].rank = 0;
-    return cs_layer_add_output(ld->lw.g, ld->lw.layer, probs) && cs_layer_add_output(ld->lw.g, ld->lw.layer, label) ? CS_OK
+    return cs_layer_add_output(ld->lw.g, ld->lw.layer, probs) && cs_layer_add_output(ld->lw.g, ld->lw.layer,
+                                                                                     label) ? CS_OK
                                                                                                      : cs_lower_nomem(&ld->lw);
 }
 
 cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
 {
-    snprintf(ld->lw.where, sizeof ld->lw.where, "operation '%s'", op->n_outputs && op->outputs[0]->name ? op->outputs[0]->name : "?");
+    snprintf(ld->lw.where, sizeof ld->lw.where, "operation '%s'",
+             op->n_outputs && op->outputs[0]->name ? op->outputs[0]->name : "?");
     if (op->type && strcmp(op->type, "classify") == 0 && op->n_outputs == 2)
         return op_classify(ld, op);
     if (op->type && strcmp(op->type, "split") == 0 && op->n_outputs >= 1)
@@ -509,8 +524,9 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
     if (op->type && strcmp(op->type, "lstm") == 0 && op->n_outputs == 3)
         return mil_lstm(ld, ms, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "MIL operation '%s' with %zu outputs (convscope maps single-output "
-                       "operations)", op->type ? op->type : "?", op->n_outputs);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "MIL operation '%s' with %zu outputs (convscope maps single-output "
+                             "operations)", op->type ? op->type : "?", op->n_outputs);
     const char *name = op->outputs[0]->name;
     if (cs_lower_layer(&ld->lw, name, op->type, -1) != CS_OK)
         return ld->lw.err->status;

@@ -67,8 +67,9 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, lstm_w *w)
             return ld->lw.err->status;
         if (wi->rank != 2 || wh->rank != 2 || wh->dims[0] != 4 * wh->dims[1] || wi->dims[0] != wh->dims[0] ||
             (b && cs_tensor_numel(b) != wh->dims[0]) || (d && (wh->dims[1] != w->H || wi->dims[1] != w->I)))
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "lstm weights disagree: weight_ih %s, weight_hh %s (want [4H,I], [4H,H])",
-                           wi->rank == 2 ? "rank 2" : "not rank 2", wh->rank == 2 ? "rank 2" : "not rank 2");
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                 "lstm weights disagree: weight_ih %s, weight_hh %s (want [4H,I], [4H,H])",
+                                 wi->rank == 2 ? "rank 2" : "not rank 2", wh->rank == 2 ? "rank 2" : "not rank 2");
         if (d == 0) {
             w->H = wh->dims[1], w->I = wi->dims[1];
             int64_t dw[3] = {w->ndir, 4 * w->H, w->I}, dr[3] = {w->ndir, 4 * w->H, w->H}, db[2] = {w->ndir, 8 * w->H};
@@ -93,7 +94,9 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, lstm_w *w)
 static int state_in(cm_loader *ld, int v, const lstm_w *w)
 {
     int64_t shape[3] = {0, w->ndir, w->H}, perm[3] = {1, 0, 2};
-    int s = cs_lower_const_i64(&ld->lw, "state_shape", shape, 3), r = cs_lower_tmp(&ld->lw, "state3"), t = cs_lower_tmp(&ld->lw, "state_dbh");
+    int s = cs_lower_const_i64(&ld->lw, "state_shape", shape, 3), r = cs_lower_tmp(&ld->lw,
+                                                                                   "state3"), t = cs_lower_tmp(&ld->lw,
+                                                                                                               "state_dbh");
     if (s < 0 || r < 0 || t < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){v, s}, 2, &r, 1) < 0)
         return -1;
     int n = cs_lower_node1(&ld->lw, "Transpose", r, t);
@@ -119,7 +122,8 @@ static cs_status lstm_attrs(cm_loader *ld, mil_state *ms, const mil_op *op, int 
     if (!mil_str(ms, op, "cell_activation"))
         acts[1] = "Tanh";
     if (!acts[0] || !acts[1] || !acts[2])
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm activation other than sigmoid, tanh, relu or sigmoid_hard");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "lstm activation other than sigmoid, tanh, relu or sigmoid_hard");
     const char *list[6] = {acts[0], acts[1], acts[2], acts[0], acts[1], acts[2]};
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     bool ok = cs_attrs_add_int(a, "hidden_size", w->H) && cs_attrs_add_string(a, "direction", dir) &&

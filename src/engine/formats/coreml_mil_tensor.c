@@ -44,12 +44,16 @@ ROW(row_floor_div_mod)
     if (z < 0)
         return ld->lw.err->status;
     bool mod = arg != NULL;
-    int q = cs_lower_tmp(&ld->lw, "quotient"), f = mod ? cs_lower_tmp(&ld->lw, "floor") : y, p = mod ? cs_lower_tmp(&ld->lw, "product") : -1;
-    if (q < 0 || f < 0 || (mod && p < 0) || cs_lower_node(&ld->lw, "Div", (int[]){x, z}, 2, &q, 1) < 0 || cs_lower_node1(&ld->lw, "Floor", q, f) < 0)
+    int q = cs_lower_tmp(&ld->lw, "quotient"), f = mod ? cs_lower_tmp(&ld->lw,
+                                                                      "floor") : y, p = mod ? cs_lower_tmp(&ld->lw,
+                                                                                                           "product") : -1;
+    if (q < 0 || f < 0 || (mod && p < 0) || cs_lower_node(&ld->lw, "Div", (int[]){x, z}, 2, &q,
+                                                          1) < 0 || cs_lower_node1(&ld->lw, "Floor", q, f) < 0)
         return done(ld, -1);
     if (!mod)
         return CS_OK;
-    return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){f, z}, 2, &p, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Sub", (int[]){x, p}, 2, &y, 1));
+    return done(ld, cs_lower_node(&ld->lw, "Mul", (int[]){f, z}, 2, &p, 1) < 0 ? -1 : cs_lower_node(&ld->lw, "Sub",
+                                                                                                    (int[]){x, p}, 2, &y, 1));
 }
 
 ROW(row_cumsum)
@@ -63,7 +67,8 @@ ROW(row_cumsum)
         return done(ld, -1);
     cs_attrs *at = cs_lower_attrs(&ld->lw, n);
     return cs_attrs_add_int(at, "exclusive", mil_num(ld, op, "exclusive", 0) != 0) &&
-                   cs_attrs_add_int(at, "reverse", mil_num(ld, op, "reverse", 0) != 0) ? CS_OK : cs_lower_nomem(&ld->lw);
+                   cs_attrs_add_int(at, "reverse", mil_num(ld, op, "reverse",
+                                                           0) != 0) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* Slice over axes 0..n-1 with constant starts/ends/steps. */
@@ -72,10 +77,13 @@ static cs_status slice_node(cm_loader *ld, int x, int y, const int64_t *b, const
     int64_t ax[CS_MAX_RANK];
     for (int i = 0; i < n; i++)
         ax[i] = i;
-    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e, n), av = cs_lower_const_i64(&ld->lw, "axes", ax, n);
+    int bv = cs_lower_const_i64(&ld->lw, "starts", b, n), ev = cs_lower_const_i64(&ld->lw, "ends", e,
+                                                                                  n), av = cs_lower_const_i64(&ld->lw,
+                                                                                                              "axes", ax, n);
     int sv = cs_lower_const_i64(&ld->lw, "steps", s, n);
     return bv < 0 || ev < 0 || av < 0 || sv < 0 ? done(ld, -1)
-                                                : done(ld, cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv}, 5, &y, 1));
+                                                : done(ld, cs_lower_node(&ld->lw, "Slice", (int[]){x, bv, ev, av, sv},
+                                                                         5, &y, 1));
 }
 
 /* slice_by_size(x, begin, size): size -1 runs to the end of the axis. */
@@ -89,8 +97,9 @@ ROW(row_slice_by_size)
         return ld->lw.err->status;
     int n = mil_ints(ld, op, "begin", b, CS_MAX_RANK, &bad);
     if (bad || n < 1 || mil_ints(ld, op, "size", sz, CS_MAX_RANK, &bad) != n)
-        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "slice_by_size needs constant begin and size "
-                                                "of one length");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                        "slice_by_size needs constant begin and size "
+                                                        "of one length");
     for (int i = 0; i < n; i++) {
         if (sz[i] < -1)
             return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "slice_by_size: size %lld on axis %d", (long long)sz[i], i);
@@ -111,7 +120,8 @@ ROW(row_reverse)
         return ld->lw.err->status;
     int r = ld->lw.g->values[x].rank, k = mil_ints(ld, op, "axes", axes, CS_MAX_RANK, &bad);
     if (bad || r < 1)
-        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "reverse of an input of unknown rank");
+        return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                                                        "reverse of an input of unknown rank");
     for (int i = 0; i < r; i++)
         b[i] = 0, e[i] = INT64_MAX, s[i] = 1;
     for (int i = 0; i < (k < 0 ? r : k); i++) {
@@ -134,7 +144,8 @@ ROW(row_band_part)
     int cur = x;
     if (lower >= 0) {
         int64_t k = -lower;
-        int kv = cs_lower_const_i64(&ld->lw, "k_lower", &k, 1), t = upper >= 0 ? cs_lower_tmp(&ld->lw, "lower_band") : y;
+        int kv = cs_lower_const_i64(&ld->lw, "k_lower", &k, 1), t = upper >= 0 ? cs_lower_tmp(&ld->lw,
+                                                                                              "lower_band") : y;
         int n = kv < 0 || t < 0 ? -1 : cs_lower_node(&ld->lw, "Trilu", (int[]){cur, kv}, 2, &t, 1);
         if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "upper", 1))
             return done(ld, -1);
@@ -153,7 +164,8 @@ ROW(row_flatten2d)
 {
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), n = x < 0 ? -1 : cs_lower_node1(&ld->lw, "Flatten", x, y);
-    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 1)) ? -1 : 0);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                                    1)) ? -1 : 0);
 }
 
 /* shape(x) is int32 in MIL. */
@@ -179,7 +191,8 @@ ROW(row_gather_along_axis)
     (void)ms, (void)arg;
     int x = mil_need(ld, op, "x"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
     int n = i < 0 ? -1 : cs_lower_node(&ld->lw, "GatherElements", (int[]){x, i}, 2, &y, 1);
-    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? -1 : 0);
+    return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                                    0)) ? -1 : 0);
 }
 
 ROW(row_gather_nd)
@@ -188,7 +201,7 @@ ROW(row_gather_nd)
     int x = mil_need(ld, op, "x"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
     int n = i < 0 ? -1 : cs_lower_node(&ld->lw, "GatherND", (int[]){x, i}, 2, &y, 1);
     return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "batch_dims",
-                                                (int64_t)mil_num(ld, op, "batch_dims", 0)) ? -1 : 0);
+                                               (int64_t)mil_num(ld, op, "batch_dims", 0)) ? -1 : 0);
 }
 
 /* scatter_along_axis / scatter_nd: mode update|add|mul|max|min map to ONNX reductions (sub, div do not). */
@@ -200,12 +213,14 @@ ROW(row_scatter)
         return ld->lw.err->status;
     const char *mode = mil_str(ms, op, "mode"), *red = !mode || strcmp(mode, "update") == 0 ? "none" : mode;
     if (strcmp(red, "none") && strcmp(red, "add") && strcmp(red, "mul") && strcmp(red, "max") && strcmp(red, "min"))
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "scatter mode '%s' (update, add, mul, max and min are supported)", mode);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "scatter mode '%s' (update, add, mul, max and min are supported)", mode);
     bool nd = arg != NULL;
     int n = cs_lower_node(&ld->lw, nd ? "ScatterND" : "ScatterElements", (int[]){x, i, u}, 3, &y, 1);
     if (n < 0 || !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "reduction", red))
         return done(ld, -1);
-    return nd || cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis", 0)) ? CS_OK : cs_lower_nomem(&ld->lw);
+    return nd || cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+                                                                                       0)) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 const mil_row mil_rows_tensor[] = {

@@ -24,7 +24,8 @@ cs_status cm_l_broadcast(cm_loader *ld, const cm_layer *l)
     if (cm_need_io(ld, l, 2, 2, 1) != CS_OK)
         return ld->lw.err->status;
     int a = cm_in0(ld, l), b = cm_blob(ld, l->input[1]);
-    return a < 0 || b < 0 ? ld->lw.err->status : cm_st(ld, cs_lower_node(&ld->lw, op, (int[]){a, b}, 2, (int[]){cm_out0(ld, l)}, 1));
+    return a < 0 || b < 0 ? ld->lw.err->status : cm_st(ld, cs_lower_node(&ld->lw, op, (int[]){a, b}, 2,
+                                                                         (int[]){cm_out0(ld, l)}, 1));
 }
 
 cs_status cm_l_load_constant_nd(cm_loader *ld, const cm_layer *l)
@@ -72,7 +73,8 @@ cs_status cm_l_clip(cm_loader *ld, const cm_layer *l)
 {
     if (cm_need_io(ld, l, 1, 1, 1) != CS_OK)
         return ld->lw.err->status;
-    int lo = cs_lower_const_scalar(&ld->lw, "minVal", l->clip->minval), hi = cs_lower_const_scalar(&ld->lw, "maxVal", l->clip->maxval);
+    int lo = cs_lower_const_scalar(&ld->lw, "minVal", l->clip->minval), hi = cs_lower_const_scalar(&ld->lw, "maxVal",
+                                                                                                   l->clip->maxval);
     if (lo < 0 || hi < 0)
         return cm_st(ld, -1);
     return cm_st(ld, cs_lower_node(&ld->lw, "Clip", (int[]){cm_in0(ld, l), lo, hi}, 3, (int[]){cm_out0(ld, l)}, 1));
@@ -101,7 +103,8 @@ cs_status cm_l_slice_static(cm_loader *ld, const cm_layer *l)
             sq[n_sq++] = (int64_t)i;
     }
     int sv = cs_lower_const_i64(&ld->lw, "starts", st, (int)n), ev = cs_lower_const_i64(&ld->lw, "ends", en, (int)n);
-    int av = cs_lower_const_i64(&ld->lw, "axes", ax, (int)n), pv = cs_lower_const_i64(&ld->lw, "steps", p->strides, (int)n);
+    int av = cs_lower_const_i64(&ld->lw, "axes", ax, (int)n), pv = cs_lower_const_i64(&ld->lw, "steps", p->strides,
+                                                                                      (int)n);
     int y = cm_out0(ld, l), mid = n_sq ? cs_lower_tmp(&ld->lw, "sliced") : y;
     if (sv < 0 || ev < 0 || av < 0 || pv < 0 || mid < 0 ||
         cs_lower_node(&ld->lw, "Slice", (int[]){cm_in0(ld, l), sv, ev, av, pv}, 5, &mid, 1) < 0)
@@ -117,8 +120,10 @@ cs_status cm_l_gelu(cm_loader *ld, const cm_layer *l)
         return ld->lw.err->status;
     int x = cm_in0(ld, l), y = cm_out0(ld, l), mode = (int)l->gelu->mode, n;
     if (mode == CORE_ML__SPECIFICATION__GELU_LAYER_PARAMS__GELU_MODE__SIGMOID_APPROXIMATION) {
-        int k = cs_lower_const_scalar(&ld->lw, "k", 1.702f), a = cs_lower_tmp(&ld->lw, "kx"), s = cs_lower_tmp(&ld->lw, "sigmoid");
-        if (k < 0 || a < 0 || s < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, k}, 2, &a, 1) < 0 || cs_lower_node1(&ld->lw, "Sigmoid", a, s) < 0)
+        int k = cs_lower_const_scalar(&ld->lw, "k", 1.702f), a = cs_lower_tmp(&ld->lw, "kx"), s = cs_lower_tmp(&ld->lw,
+                                                                                                               "sigmoid");
+        if (k < 0 || a < 0 || s < 0 || cs_lower_node(&ld->lw, "Mul", (int[]){x, k}, 2, &a,
+                                                     1) < 0 || cs_lower_node1(&ld->lw, "Sigmoid", a, s) < 0)
             return cm_st(ld, -1);
         return cm_st(ld, cs_lower_node(&ld->lw, "Mul", (int[]){x, s}, 2, &y, 1));
     }
@@ -168,7 +173,8 @@ cs_status cm_l_reduce5(cm_loader *ld, const cm_layer *l)
         if (na != 1)
             return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "ARGMAX over more than one axis");
         int idx = cs_lower_tmp(&ld->lw, "argmax"); /* NeuralNetwork blobs are float: the index is cast back */
-        if (idx < 0 || (n = cs_lower_node1(&ld->lw, "ArgMax", x, idx)) < 0 || cm_add_int(ld, n, "axis", axes[0]) != CS_OK ||
+        if (idx < 0 || (n = cs_lower_node1(&ld->lw, "ArgMax", x, idx)) < 0 || cm_add_int(ld, n, "axis",
+                                                                                         axes[0]) != CS_OK ||
             cm_add_int(ld, n, "keepdims", 1) != CS_OK || (n = cs_lower_node1(&ld->lw, "Cast", idx, y)) < 0)
             return cm_st(ld, -1);
         return cm_add_int(ld, n, "to", CS_DT_F32);
@@ -194,20 +200,25 @@ cs_status cm_l_embedding(cm_loader *ld, const cm_layer *l)
     if (ld->exact_mapping)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "embedding with exact array mapping (use embeddingND)");
     if (din < 1 || dout < 1 || din > (1 << 24) || dout > (1 << 24))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible sizes inputDim=%lld outputChannels=%lld", (long long)din,
-                       (long long)dout);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible sizes inputDim=%lld outputChannels=%lld",
+                             (long long)din,
+                             (long long)dout);
     int64_t dims[2] = {dout, din}, flat_shape = -1, out_shape[4] = {-1, dout, 1, 1};
     static const int64_t swap[2] = {1, 0};
     int w = cm_weight_value(ld, p->weights, "weights", 2, dims, CS_LAYOUT_OI), b = -1;
     if (w < 0 || (p->hasbias && (b = cm_weight_value(ld, p->bias, "bias", 1, &dout, CS_LAYOUT_UNKNOWN)) < 0))
         return ld->lw.err->status;
-    int fs = cs_lower_const_i64(&ld->lw, "flat_shape", &flat_shape, 1), os = cs_lower_const_i64(&ld->lw, "shape", out_shape, 4);
-    int flat = cs_lower_tmp(&ld->lw, "indices"), idx = cs_lower_tmp(&ld->lw, "indices_i64"), wt = cs_lower_tmp(&ld->lw, "table"), g = cs_lower_tmp(&ld->lw, "rows");
+    int fs = cs_lower_const_i64(&ld->lw, "flat_shape", &flat_shape, 1), os = cs_lower_const_i64(&ld->lw, "shape",
+                                                                                                out_shape, 4);
+    int flat = cs_lower_tmp(&ld->lw, "indices"), idx = cs_lower_tmp(&ld->lw, "indices_i64"), wt = cs_lower_tmp(&ld->lw,
+                                                                                                               "table"), g = cs_lower_tmp(&ld->lw, "rows");
     int sum = b >= 0 ? cs_lower_tmp(&ld->lw, "biased") : g, n;
     if (fs < 0 || os < 0 || flat < 0 || idx < 0 || wt < 0 || g < 0 || sum < 0 ||
-        cs_lower_node(&ld->lw, "Reshape", (int[]){cm_in0(ld, l), fs}, 2, &flat, 1) < 0 || (n = cs_lower_node1(&ld->lw, "Cast", flat, idx)) < 0 ||
+        cs_lower_node(&ld->lw, "Reshape", (int[]){cm_in0(ld, l), fs}, 2, &flat, 1) < 0 || (n = cs_lower_node1(&ld->lw,
+                                                                                                              "Cast", flat, idx)) < 0 ||
         cm_add_int(ld, n, "to", CS_DT_I64) != CS_OK || (n = cs_lower_node1(&ld->lw, "Transpose", w, wt)) < 0 ||
-        cm_add_ints(ld, n, "perm", swap, 2) != CS_OK || cs_lower_node(&ld->lw, "Gather", (int[]){wt, idx}, 2, &g, 1) < 0 ||
+        cm_add_ints(ld, n, "perm", swap, 2) != CS_OK || cs_lower_node(&ld->lw, "Gather", (int[]){wt, idx}, 2, &g,
+                                                                      1) < 0 ||
         (b >= 0 && cs_lower_node(&ld->lw, "Add", (int[]){g, b}, 2, &sum, 1) < 0))
         return cm_st(ld, -1);
     return cm_st(ld, cs_lower_node(&ld->lw, "Reshape", (int[]){sum, os}, 2, (int[]){cm_out0(ld, l)}, 1));
@@ -230,8 +241,11 @@ cs_status cm_l_crop(cm_loader *ld, const cm_layer *l)
         st[i] = (int64_t)b->borderamounts[i]->startedgesize;
         en[i] = b->borderamounts[i]->endedgesize ? -(int64_t)b->borderamounts[i]->endedgesize : INT64_MAX;
     }
-    int sv = cs_lower_const_i64(&ld->lw, "starts", st, 2), ev = cs_lower_const_i64(&ld->lw, "ends", en, 2), av = cs_lower_const_i64(&ld->lw, "axes", ax, 2);
+    int sv = cs_lower_const_i64(&ld->lw, "starts", st, 2), ev = cs_lower_const_i64(&ld->lw, "ends", en,
+                                                                                   2), av = cs_lower_const_i64(&ld->lw,
+                                                                                                               "axes", ax, 2);
     if (sv < 0 || ev < 0 || av < 0)
         return cm_st(ld, -1);
-    return cm_st(ld, cs_lower_node(&ld->lw, "Slice", (int[]){cm_in0(ld, l), sv, ev, av}, 4, (int[]){cm_out0(ld, l)}, 1));
+    return cm_st(ld, cs_lower_node(&ld->lw, "Slice", (int[]){cm_in0(ld, l), sv, ev, av}, 4, (int[]){cm_out0(ld, l)},
+                                   1));
 }

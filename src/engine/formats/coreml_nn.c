@@ -58,7 +58,7 @@ static cs_status preprocess_one(cm_loader *ld, const cm_pre *p)
             in = g->inputs[i];
     if (in < 0)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "preprocessing names input '%s', which the model does not have",
-                       p->featurename ? p->featurename : "");
+                             p->featurename ? p->featurename : "");
     if (cm_params_to_attrs(ld, &p->base, "") != CS_OK)
         return ld->lw.err->status;
     int x = cm_blob(ld, g->values[in].name), y = cs_lower_tmp(&ld->lw, "preprocessed");
@@ -76,15 +76,17 @@ static cs_status preprocess_one(cm_loader *ld, const cm_pre *p)
         const cs_value *v = &g->values[in];
         int64_t dims[3] = {v->rank == 4 ? v->dims[1] : 0, v->rank == 4 ? v->dims[2] : 0, v->rank == 4 ? v->dims[3] : 0};
         if (v->rank != 4 || (int64_t)p->meanimage->n_meanimage != dims[0] * dims[1] * dims[2])
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "mean image has %zu values, the image input needs C*H*W of them",
-                           p->meanimage->n_meanimage);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                 "mean image has %zu values, the image input needs C*H*W of them",
+                                 p->meanimage->n_meanimage);
         int mean = cs_lower_const_f32(&ld->lw, "meanImage", p->meanimage->meanimage, 3, dims);
         if (mean < 0 || cs_lower_node(&ld->lw, "Sub", (int[]){x, mean}, 2, &y, 1) < 0)
             return ld->lw.err->status;
     } else {
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "preprocessing of an unknown kind");
     }
-    return cm_alias(ld, g->values[in].name, y) && cs_layer_add_output(ld->lw.g, ld->lw.layer, y) ? CS_OK : cs_lower_nomem(&ld->lw);
+    return cm_alias(ld, g->values[in].name, y) && cs_layer_add_output(ld->lw.g, ld->lw.layer,
+                                                                      y) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 static cs_status preprocess(cm_loader *ld, const nn_parts *p)
@@ -154,7 +156,8 @@ static cs_status add_labels_attr(cm_loader *ld, const CoreML__Specification__Neu
 
 static cs_status finish_output(cm_loader *ld, int v)
 {
-    return cs_graph_add_output(ld->lw.g, v) && cs_layer_add_output(ld->lw.g, ld->lw.layer, v) ? CS_OK : cs_lower_nomem(&ld->lw);
+    return cs_graph_add_output(ld->lw.g, v) && cs_layer_add_output(ld->lw.g, ld->lw.layer,
+                                                                   v) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 /* The predicted label: argmax of the scores, mapped through int64 labels when the classifier has them. */
@@ -163,10 +166,12 @@ static cs_status label_output(cm_loader *ld, const CoreML__Specification__Neural
 {
     int idx = cs_lower_tmp(&ld->lw, "argmax"), out = cs_graph_value(ld->lw.g, name);
     int n = idx >= 0 && out >= 0 ? cs_lower_node(&ld->lw, "ArgMax", &flat, 1, &idx, 1) : -1;
-    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", 0) || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "keepdims", 0))
+    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", 0) || !cs_attrs_add_int(cs_lower_attrs(&ld->lw,
+                                                                                                              n), "keepdims", 0))
         return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
     if (c->class_labels_case == CORE_ML__SPECIFICATION__NEURAL_NETWORK_CLASSIFIER__CLASS_LABELS_INT64_CLASS_LABELS) {
-        int labels = cs_lower_const_i64(&ld->lw, "classLabels", c->int64classlabels->vector, (int)c->int64classlabels->n_vector);
+        int labels = cs_lower_const_i64(&ld->lw, "classLabels", c->int64classlabels->vector,
+                                        (int)c->int64classlabels->n_vector);
         if (labels < 0 || cs_lower_node(&ld->lw, "Gather", (int[]){labels, idx}, 2, &out, 1) < 0)
             return ld->lw.err->status;
     } else if (cs_lower_node1(&ld->lw, "Identity", idx, out) < 0) {

@@ -39,7 +39,8 @@ cs_status cm_l_flatten_2d(cm_loader *ld, const cm_layer *l) { return axis_node(l
 cs_status cm_l_concat(cm_loader *ld, const cm_layer *l)
 {
     if (l->concat->sequenceconcat)
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "sequence concatenation is not supported (blobs carry no sequence axis)");
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "sequence concatenation is not supported (blobs carry no sequence axis)");
     return axis_node(ld, l, "Concat", -3, 2);
 }
 
@@ -49,7 +50,7 @@ cs_status cm_l_split(cm_loader *ld, const cm_layer *l)
         return ld->lw.err->status;
     if (l->n_output < 1 || (l->split->noutputs && l->split->noutputs != l->n_output))
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "nOutputs is %llu but the layer has %zu outputs",
-                       (unsigned long long)l->split->noutputs, l->n_output);
+                             (unsigned long long)l->split->noutputs, l->n_output);
     int outs[64];
     for (size_t i = 0; i < l->n_output; i++)
         if ((outs[i] = cm_blob(ld, l->output[i])) < 0)
@@ -72,11 +73,13 @@ cs_status cm_l_padding(cm_loader *ld, const cm_layer *l)
         pads[6 + i] = (int64_t)b->borderamounts[i]->endedgesize;
     }
     if (b && b->n_borderamounts != 0 && b->n_borderamounts != 2)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "padding amounts have %zu entries, expected 2", b->n_borderamounts);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "padding amounts have %zu entries, expected 2",
+                             b->n_borderamounts);
     const char *mode = p->padding_type_case == 2 ? "reflect" : p->padding_type_case == 3 ? "edge" : "constant";
     int pv = cs_lower_const_i64(&ld->lw, "pads", pads, 8);
     int cv = cs_lower_const_scalar(&ld->lw, "value", p->padding_type_case == 1 ? p->constant->value : 0.0f);
-    int k = pv < 0 || cv < 0 ? -1 : cs_lower_node(&ld->lw, "Pad", (int[]){cm_in0(ld, l), pv, cv}, 3, (int[]){cm_out0(ld, l)}, 1);
+    int k = pv < 0 || cv < 0 ? -1 : cs_lower_node(&ld->lw, "Pad", (int[]){cm_in0(ld, l), pv, cv}, 3,
+                                                  (int[]){cm_out0(ld, l)}, 1);
     return k < 0 ? cm_st(ld, k) : cm_add_str(ld, k, "mode", mode);
 }
 
@@ -120,7 +123,7 @@ cs_status cm_l_reshape(cm_loader *ld, const cm_layer *l)
         return ld->lw.err->status;
     if (p->n_targetshape != 3 && p->n_targetshape != 4)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "targetShape has %zu dims, expected 3 (C,H,W) or 4 (Seq,C,H,W)",
-                       p->n_targetshape);
+                             p->n_targetshape);
     const int64_t *t = p->targetshape + (p->n_targetshape - 3);
     int64_t shape[4] = {p->n_targetshape == 4 ? p->targetshape[0] : 0, t[0], t[1], t[2]};
     int x = cm_in0(ld, l), y = cm_out0(ld, l);
@@ -220,14 +223,16 @@ cs_status cm_l_batched_matmul(cm_loader *ld, const cm_layer *l)
         return matmul_two(ld, l, x, y);
     int64_t x1 = (int64_t)p->weightmatrixfirstdimension, x2 = (int64_t)p->weightmatrixseconddimension;
     if (x1 < 1 || x2 < 1 || x1 > (1 << 24) || x2 > (1 << 24))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible weight matrix %lldx%lld", (long long)x1, (long long)x2);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible weight matrix %lldx%lld", (long long)x1,
+                             (long long)x2);
     int64_t dims[2] = {x2, x1};
     static const int64_t swap[2] = {1, 0};
     int w = cm_weight_value(ld, p->weights, "weights", 2, dims, CS_LAYOUT_OI), b = -1;
     if (w < 0 || (p->hasbias && (b = cm_weight_value(ld, p->bias, "bias", 1, &x2, CS_LAYOUT_UNKNOWN)) < 0))
         return ld->lw.err->status;
     int wt = cs_lower_tmp(&ld->lw, "weightsT"), mm = b >= 0 ? cs_lower_tmp(&ld->lw, "matmul") : y;
-    if (wt < 0 || mm < 0 || perm_node(ld, w, wt, swap, 2) < 0 || cs_lower_node(&ld->lw, "MatMul", (int[]){x, wt}, 2, &mm, 1) < 0)
+    if (wt < 0 || mm < 0 || perm_node(ld, w, wt, swap, 2) < 0 || cs_lower_node(&ld->lw, "MatMul", (int[]){x, wt}, 2,
+                                                                               &mm, 1) < 0)
         return cm_st(ld, -1);
     return b >= 0 ? cm_st(ld, cs_lower_node(&ld->lw, "Add", (int[]){mm, b}, 2, &y, 1)) : CS_OK;
 }

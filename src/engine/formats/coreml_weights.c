@@ -26,11 +26,13 @@ static cs_status dequant_linear(cm_loader *ld, const cm_quant *q, const uint8_t 
     const CoreML__Specification__LinearQuantizationParams *lq = q->linearquantization;
     size_t ns = lq->n_scale, nb = lq->n_bias;
     if (ns == 0 || (ns != 1 && (int64_t)ns != out_channels) || (nb != 0 && nb != 1 && nb != ns))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: linear quantization has %zu scales and %zu biases for %lld output "
-                       "channels", what, ns, nb, (long long)out_channels);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: linear quantization has %zu scales and %zu biases for %lld output "
+                             "channels", what, ns, nb, (long long)out_channels);
     int64_t per = ns > 1 ? n / (int64_t)ns : n;
     if (per <= 0 || (ns > 1 && n % (int64_t)ns))
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: %lld values do not split into %zu channels", what, (long long)n, ns);
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: %lld values do not split into %zu channels", what,
+                             (long long)n, ns);
     for (int64_t i = 0; i < n; i++) {
         int64_t c = ns > 1 ? i / per : 0;
         double qv = is_signed ? (double)(int8_t)p[i] : (double)unpack_bits(p, i, nbits);
@@ -48,19 +50,22 @@ static cs_status dequant(cm_loader *ld, const cm_weights *w, const uint8_t *p, s
     if (nbits < 1 || nbits > 8)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: quantization with %d bits (expected 1 to 8)", what, nbits);
     if ((uint64_t)len * 8 < (uint64_t)n * (uint64_t)nbits)
-        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: quantized blob holds %zu bytes, %lld values of %d bits need %lld",
-                       what, len, (long long)n, nbits, (long long)((n * nbits + 7) / 8));
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                             "%s: quantized blob holds %zu bytes, %lld values of %d bits need %lld",
+                             what, len, (long long)n, nbits, (long long)((n * nbits + 7) / 8));
     *stored = is_signed ? CS_DT_I8 : CS_DT_U8;
     if (q->quantization_type_case == CORE_ML__SPECIFICATION__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LINEAR_QUANTIZATION)
         return dequant_linear(ld, q, p, is_signed, nbits, n, out_channels, out, what);
     if (q->quantization_type_case != CORE_ML__SPECIFICATION__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LOOKUP_TABLE_QUANTIZATION)
-        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s: quantized weights without linear or look-up-table parameters", what);
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
+                             "%s: quantized weights without linear or look-up-table parameters", what);
     const CoreML__Specification__LookUpTableQuantizationParams *lut = q->lookuptablequantization;
     for (int64_t i = 0; i < n; i++) {
         uint32_t k = is_signed ? (uint8_t)p[i] : unpack_bits(p, i, nbits);
         if (k >= lut->n_floatvalue)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: look-up-table index %u past the table's %zu entries", what, k,
-                           lut->n_floatvalue);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: look-up-table index %u past the table's %zu entries",
+                                 what, k,
+                                 lut->n_floatvalue);
         out[i] = lut->floatvalue[k];
     }
     return CS_OK;
@@ -71,16 +76,18 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
 {
     if (w->n_floatvalue) {
         if ((int64_t)w->n_floatvalue != n)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu float values, expected %lld", what, w->n_floatvalue,
-                           (long long)n);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu float values, expected %lld", what,
+                                 w->n_floatvalue,
+                                 (long long)n);
         memcpy(out, w->floatvalue, (size_t)n * sizeof(float));
         *stored = CS_DT_F32;
         return CS_OK;
     }
     if (w->float16value.len) {
         if ((int64_t)w->float16value.len != n * 2)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu bytes of float16, expected %lld values (%lld bytes)",
-                           what, w->float16value.len, (long long)n, (long long)n * 2);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                 "%s holds %zu bytes of float16, expected %lld values (%lld bytes)",
+                                 what, w->float16value.len, (long long)n, (long long)n * 2);
         for (int64_t i = 0; i < n; i++) {
             uint16_t h = (uint16_t)(w->float16value.data[2 * i] | (w->float16value.data[2 * i + 1] << 8));
             out[i] = cs_f16_to_f32(h);
@@ -92,16 +99,18 @@ static cs_status decode(cm_loader *ld, const cm_weights *w, int64_t n, int64_t o
         if (!w->quantization)
             return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: int8 weights without quantization parameters", what);
         if ((int64_t)w->int8rawvalue.len != n)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu int8 values, expected %lld", what, w->int8rawvalue.len,
-                           (long long)n);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu int8 values, expected %lld", what,
+                                 w->int8rawvalue.len,
+                                 (long long)n);
         return dequant(ld, w, w->int8rawvalue.data, w->int8rawvalue.len, true, n, out_channels, out, stored, what);
     }
     if (w->rawvalue.len && w->quantization)
         return dequant(ld, w, w->rawvalue.data, w->rawvalue.len, false, n, out_channels, out, stored, what);
     if (w->rawvalue.len) {
         if ((int64_t)w->rawvalue.len != n * 4)
-            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s holds %zu raw bytes, expected %lld float32 values (%lld bytes)",
-                           what, w->rawvalue.len, (long long)n, (long long)n * 4);
+            return cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
+                                 "%s holds %zu raw bytes, expected %lld float32 values (%lld bytes)",
+                                 what, w->rawvalue.len, (long long)n, (long long)n * 4);
         memcpy(out, w->rawvalue.data, (size_t)n * 4);
         *stored = CS_DT_F32;
         return CS_OK;

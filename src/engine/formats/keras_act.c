@@ -42,7 +42,8 @@ static int times_self(ks_layer_ctx *lc, int v, bool hard)
 
 static int clip(ks_layer_ctx *lc, int v, float lo, float hi)
 {
-    int ins[3] = {v, cs_lower_const_f32(&lc->lw, "clip_min", &lo, 0, NULL), cs_lower_const_f32(&lc->lw, "clip_max", &hi, 0, NULL)};
+    int ins[3] = {v, cs_lower_const_f32(&lc->lw, "clip_min", &lo, 0, NULL), cs_lower_const_f32(&lc->lw, "clip_max",
+                                                                                               &hi, 0, NULL)};
     if (ins[1] < 0 || ins[2] < 0)
         return -1;
     return ks_node(lc, "Clip", ins, 3, ks_rank(lc, v), ks_dims(lc, v), NULL);

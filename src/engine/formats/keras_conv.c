@@ -64,7 +64,7 @@ static bool resolve_padding(ks_layer_ctx *lc, win *w, const char *padding)
         w->out_sp[i] = in < 0 ? -1 : padded >= eff ? (padded - eff) / w->s[i] + 1 : 0;
         if (in >= 0 && w->out_sp[i] < 1) {
             cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "input size %lld is smaller than the window %lld", (long long)in,
-                    (long long)eff);
+                          (long long)eff);
             return false;
         }
     }
@@ -177,8 +177,9 @@ static bool conv_kind_read(ks_layer_ctx *lc, const win *w, conv_kind *ck)
         !ks_int(lc, "depth_multiplier", 1, &ck->dm))
         return false;
     if (ck->filters < 1 || ck->groups < 1 || ck->dm < 1 || w->channels % ck->groups || ck->filters % ck->groups) {
-        cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "filters %lld, groups %lld and depth_multiplier %lld do not fit %lld input channels",
-                (long long)ck->filters, (long long)ck->groups, (long long)ck->dm, (long long)w->channels);
+        cs_lower_fail(&lc->lw, CS_ERR_FORMAT,
+                      "filters %lld, groups %lld and depth_multiplier %lld do not fit %lld input channels",
+                      (long long)ck->filters, (long long)ck->groups, (long long)ck->dm, (long long)w->channels);
         return false;
     }
     if (ck->depthwise)
@@ -186,14 +187,12 @@ static bool conv_kind_read(ks_layer_ctx *lc, const win *w, conv_kind *ck)
     return true;
 }
 
-/* One Conv node on NCHW x with kernel value kv (and optional bias). */
-static int conv_node(ks_layer_ctx *lc, int x, int kv, int bias, const win *w, int64_t out_ch, int64_t group)
+/* One Conv node on NCHW x with kernel value kv (and optional bias); Conv's infer declares its shape. */
+static int conv_node(ks_layer_ctx *lc, int x, int kv, int bias, const win *w, int64_t group)
 {
-    int64_t dims[4];
-    nchw_dims(w, out_ch, dims);
     int ins[3] = {x, kv, bias}, node;
-    int out = ks_node(lc, "Conv", ins, bias >= 0 ? 3 : 2, w->n + 2, dims, &node);
-    return out >= 0 && window_attrs(lc, node, w, true, group) ? out : -1;
+    int out = ks_op(lc, "Conv", ins, bias >= 0 ? 3 : 2, &node);
+    return out >= 0 && window_attrs(lc, node, w, true, group) && cs_lower_infer(&lc->lw, node) == CS_OK ? out : -1;
 }
 
 int ks_emit_conv(ks_layer_ctx *lc, const int *ins, int n_in)
@@ -221,10 +220,10 @@ int ks_emit_conv(ks_layer_ctx *lc, const int *ins, int n_in)
     if (!dw) {
         int kv = reorder_kernel(lc, 0, "kernel_oihw", ks_weight(lc, 0), S, C / ck.groups, ck.filters, true,
                                 ck.filters, C / ck.groups, &w);
-        x = kv < 0 ? -1 : conv_node(lc, x, kv, bias, &w, ck.filters, ck.groups);
+        x = kv < 0 ? -1 : conv_node(lc, x, kv, bias, &w, ck.groups);
     } else {
         int kv = reorder_kernel(lc, 0, "depthwise_oihw", ks_weight(lc, 0), S, C, ck.dm, false, C * ck.dm, 1, &w);
-        x = kv < 0 ? -1 : conv_node(lc, x, kv, ck.separable ? -1 : bias, &w, C * ck.dm, C);
+        x = kv < 0 ? -1 : conv_node(lc, x, kv, ck.separable ? -1 : bias, &w, C);
         if (x >= 0 && ck.separable) {
             win pw = w;
             for (int i = 0; i < w.n; i++) {
@@ -234,7 +233,7 @@ int ks_emit_conv(ks_layer_ctx *lc, const int *ins, int n_in)
             pw.auto_same = false;
             int pv = reorder_kernel(lc, 1, "pointwise_oihw", ks_weight(lc, 1), 1, C * ck.dm, ck.filters, true,
                                     ck.filters, C * ck.dm, &pw);
-            x = pv < 0 ? -1 : conv_node(lc, x, pv, bias, &pw, ck.filters, 1);
+            x = pv < 0 ? -1 : conv_node(lc, x, pv, bias, &pw, 1);
         }
     }
     return ks_activation(lc, from_nchw(lc, x, &w), NULL);
@@ -294,8 +293,9 @@ int ks_emit_conv_transpose(ks_layer_ctx *lc, const int *ins, int n_in)
             return cs_lower_fail(&lc->lw, CS_ERR_UNSUPPORTED, "an unknown input size is not supported"), -1;
         int64_t out = deconv_length(in, eff, w.s[i], strcmp(padding, "same") == 0, has_opad ? opad[i] : -1);
         if (has_opad && (opad[i] < 0 || opad[i] >= w.s[i]))
-            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "output_padding %lld must be below the stride %lld", (long long)opad[i],
-                           (long long)w.s[i]), -1;
+            return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "output_padding %lld must be below the stride %lld",
+                                 (long long)opad[i],
+                                 (long long)w.s[i]), -1;
         int64_t total = w.s[i] * (in - 1) + eff - out;
         w.out_sp[i] = out;
         w.pads[i] = total > 0 ? total / 2 : 0;
@@ -331,14 +331,12 @@ int ks_emit_pool(ks_layer_ctx *lc, const int *ins, int n_in)
     if (ks_expect_weights(lc, 0, "none") != CS_OK)
         return -1;
     int x = to_nchw(lc, ins[0], &w), node;
-    int64_t dims[4];
-    nchw_dims(&w, w.channels, dims);
-    int out = x < 0 ? -1 : ks_node(lc, avg ? "AveragePool" : "MaxPool", &x, 1, w.n + 2, dims, &node);
+    int out = x < 0 ? -1 : ks_op(lc, avg ? "AveragePool" : "MaxPool", &x, 1, &node);
     if (out < 0 || !window_attrs(lc, node, &w, false, 0))
         return -1;
     if (avg && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "count_include_pad", 0))
         return cs_lower_nomem(&lc->lw), -1;
-    return from_nchw(lc, out, &w);
+    return cs_lower_infer(&lc->lw, node) == CS_OK ? from_nchw(lc, out, &w) : -1;
 }
 
 int ks_emit_global_pool(ks_layer_ctx *lc, const int *ins, int n_in)

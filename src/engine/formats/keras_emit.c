@@ -121,6 +121,11 @@ static int shaped_node(ks_layer_ctx *lc, const char *domain, const char *op, con
     return out;
 }
 
+int ks_op(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int *node_out)
+{
+    return cs_lower_op(&lc->lw, NULL, op, ins, n_in, node_out);
+}
+
 int ks_node(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank, const int64_t *dims, int *node_out)
 {
     return shaped_node(lc, NULL, op, ins, n_in, rank, dims, node_out);
@@ -159,8 +164,9 @@ cs_status ks_expect_weights(const ks_layer_ctx *lc, int n, const char *which)
 {
     if (lc->n_w == n)
         return CS_OK;
-    return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "the file holds %d weight array%s, the config implies %d (%s)", lc->n_w,
-                   lc->n_w == 1 ? "" : "s", n, which);
+    return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "the file holds %d weight array%s, the config implies %d (%s)",
+                         lc->n_w,
+                         lc->n_w == 1 ? "" : "s", n, which);
 }
 
 cs_status ks_check_weight(const ks_layer_ctx *lc, int i, const char *what, int rank, const int64_t *dims)
@@ -176,7 +182,8 @@ cs_status ks_check_weight(const ks_layer_ctx *lc, int i, const char *what, int r
     if (same)
         return CS_OK;
     cs_shape_str(t->rank, t->dims, got, sizeof got);
-    return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "weight %s has shape %s in the file, the config implies %s", what, got, want);
+    return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "weight %s has shape %s in the file, the config implies %s", what, got,
+                         want);
 }
 
 int ks_use_weight(ks_layer_ctx *lc, int i, const char *role, cs_layout layout)

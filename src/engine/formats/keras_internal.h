@@ -68,7 +68,10 @@ bool ks_ints(const ks_layer_ctx *lc, const char *key, int n, int64_t dflt, int64
 /* channels_first? (data_format) */
 bool ks_channels_first(const ks_layer_ctx *lc, bool *out);
 
-/* Appends node `op` on inputs; its single output gets declared shape (rank, dims). Returns the output
+/* Appends node `op` on inputs with one new output whose shape the op's infer declares once the node's
+ * attributes are set (cs_lower_infer(&lc->lw, node)); returns the output value or -1 (error set). */
+int ks_op(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int *node_out);
+/* Appends node `op` on inputs; its single output gets declared shape (rank, dims), for ops without infer. Returns the output
  * value, -1 on failure (error set). *node_out receives the node index when not NULL. */
 int ks_node(ks_layer_ctx *lc, const char *op, const int *ins, int n_in, int rank, const int64_t *dims,
             int *node_out);

@@ -80,9 +80,10 @@ int ks_emit_dense(ks_layer_ctx *lc, const int *ins, int n_in)
     if (n_in != 1 || !ks_int(lc, "units", -1, &units) || !ks_bool(lc, "use_bias", true, &use_bias))
         return -1;
     int r = ks_rank(lc, ins[0]);
-    int64_t dims[CS_MAX_RANK], kd[2] = {r >= 2 ? ks_dims(lc, ins[0])[r - 1] : -1, units};
+    int64_t kd[2] = {r >= 2 ? ks_dims(lc, ins[0])[r - 1] : -1, units};
     if (units < 1 || r < 2 || kd[0] < 0)
-        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "needs units >= 1 and an input of rank >= 2 with a known last dimension"), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_SHAPE,
+                             "needs units >= 1 and an input of rank >= 2 with a known last dimension"), -1;
     if (ks_expect_weights(lc, use_bias ? 2 : 1, use_bias ? "kernel and bias" : "kernel, no bias") != CS_OK ||
         ks_check_weight(lc, 0, "kernel", 2, kd) != CS_OK || (use_bias && ks_check_weight(lc, 1, "bias", 1, &units)))
         return -1;
@@ -90,13 +91,13 @@ int ks_emit_dense(ks_layer_ctx *lc, const int *ins, int n_in)
     int bv = use_bias ? ks_use_weight(lc, 1, "bias", CS_LAYOUT_UNKNOWN) : -2;
     if (kv < 0 || bv == -1)
         return -1;
-    memcpy(dims, ks_dims(lc, ins[0]), (size_t)r * sizeof *dims);
-    dims[r - 1] = units;
-    int mm[2] = {ins[0], kv};
-    int out = ks_node(lc, "MatMul", mm, 2, r, dims, NULL);
+    int mm[2] = {ins[0], kv}, node;
+    int out = ks_op(lc, "MatMul", mm, 2, &node);
+    out = out >= 0 && cs_lower_infer(&lc->lw, node) == CS_OK ? out : -1;
     if (out >= 0 && use_bias) {
         int add[2] = {out, bv};
-        out = ks_node(lc, "Add", add, 2, r, dims, NULL);
+        out = ks_op(lc, "Add", add, 2, &node);
+        out = out >= 0 && cs_lower_infer(&lc->lw, node) == CS_OK ? out : -1;
     }
     return ks_activation(lc, out, NULL);
 }
@@ -110,7 +111,8 @@ static int norm_axis(ks_layer_ctx *lc, int r, int64_t dflt)
     if (axis < 0)
         axis += r;
     if (axis < 1 || axis >= r)
-        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis %lld is out of range for a rank-%d input", (long long)axis, r), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis %lld is out of range for a rank-%d input", (long long)axis,
+                             r), -1;
     return (int)axis;
 }
 

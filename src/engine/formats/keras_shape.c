@@ -33,7 +33,8 @@ static int reshape(ks_layer_ctx *lc, int x)
     json_t *ts = ks_cfg(lc, "target_shape");
     int n = json_is_array(ts) ? (int)json_array_size(ts) : -1, r = ks_rank(lc, x), infer = -1;
     if (n < 1 || n + 1 > CS_MAX_RANK)
-        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "target_shape must be a list of 1 to %d sizes", CS_MAX_RANK - 1), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "target_shape must be a list of 1 to %d sizes",
+                             CS_MAX_RANK - 1), -1;
     int64_t shape[CS_MAX_RANK], dims[CS_MAX_RANK], total = 1, known = 1;
     for (int i = 1; i < r; i++)
         total = total < 0 || ks_dims(lc, x)[i] < 0 ? -1 : total * ks_dims(lc, x)[i];
@@ -54,7 +55,7 @@ static int reshape(ks_layer_ctx *lc, int x)
         dims[infer] = total % known == 0 ? total / known : -2;
     if (total >= 0 && (dims[infer >= 0 ? infer : 0] == -2 || (infer < 0 && known != total)))
         return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "cannot reshape %lld elements per sample to target_shape",
-                       (long long)total), -1;
+                             (long long)total), -1;
     int in[2] = {x, cs_lower_const_i64(&lc->lw, "shape", shape, n + 1)};
     return in[1] < 0 ? -1 : ks_node(lc, "Reshape", in, 2, n + 1, dims, NULL);
 }
@@ -221,7 +222,7 @@ static bool merge_dims(ks_layer_ctx *lc, const int *ins, int n_in, int64_t *dims
             int64_t d = ks_dims(lc, ins[k])[i];
             if (d >= 0 && dims[i] >= 0 && d != dims[i] && d != 1 && dims[i] != 1) {
                 cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs have incompatible sizes %lld and %lld on axis %d",
-                        (long long)dims[i], (long long)d, i);
+                              (long long)dims[i], (long long)d, i);
                 return false;
             }
             dims[i] = d < 0 || dims[i] < 0 ? -1 : d > dims[i] ? d : dims[i];
@@ -232,7 +233,7 @@ static bool merge_dims(ks_layer_ctx *lc, const int *ins, int n_in, int64_t *dims
 
 static int concat(ks_layer_ctx *lc, const int *ins, int n_in)
 {
-    int64_t axis, dims[CS_MAX_RANK];
+    int64_t axis;
     int r = ks_rank(lc, ins[0]);
     if (!ks_int(lc, "axis", -1, &axis))
         return -1;
@@ -240,20 +241,11 @@ static int concat(ks_layer_ctx *lc, const int *ins, int n_in)
         axis += r;
     if (axis < 0 || axis >= r)
         return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "axis is out of range"), -1;
-    memcpy(dims, ks_dims(lc, ins[0]), (size_t)r * sizeof *dims);
-    for (int k = 1; k < n_in; k++) {
-        const int64_t *d = ks_dims(lc, ins[k]);
-        if (ks_rank(lc, ins[k]) != r)
-            return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs have different ranks"), -1;
-        for (int i = 0; i < r; i++)
-            if (i != axis && d[i] >= 0 && dims[i] >= 0 && d[i] != dims[i])
-                return cs_lower_fail(&lc->lw, CS_ERR_SHAPE, "inputs differ in size on axis %d", i), -1;
-        dims[axis] = dims[axis] < 0 || d[axis] < 0 ? -1 : dims[axis] + d[axis];
-    }
-    int node, out = ks_node(lc, "Concat", ins, n_in, r, dims, &node);
+    /* Concat's infer declares the shape and refuses inputs of other ranks or sizes off the axis */
+    int node, out = ks_op(lc, "Concat", ins, n_in, &node);
     if (out >= 0 && !cs_attrs_add_int(cs_lower_attrs(&lc->lw, node), "axis", axis))
         return cs_lower_nomem(&lc->lw), -1;
-    return out;
+    return out >= 0 && cs_lower_infer(&lc->lw, node) == CS_OK ? out : -1;
 }
 
 int ks_emit_merge(ks_layer_ctx *lc, const int *ins, int n_in)
@@ -303,7 +295,8 @@ static int embedding(ks_layer_ctx *lc, int x)
     if (!ks_int(lc, "input_dim", -1, &ed[0]) || !ks_int(lc, "output_dim", -1, &ed[1]))
         return -1;
     if (r + 1 > CS_MAX_RANK || ed[0] < 1 || ed[1] < 1)
-        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "needs input_dim, output_dim >= 1 and an input of rank < %d", CS_MAX_RANK), -1;
+        return cs_lower_fail(&lc->lw, CS_ERR_FORMAT, "needs input_dim, output_dim >= 1 and an input of rank < %d",
+                             CS_MAX_RANK), -1;
     if (ks_expect_weights(lc, 1, "embeddings") != CS_OK || ks_check_weight(lc, 0, "embeddings", 2, ed) != CS_OK)
         return -1;
     int ev = ks_use_weight(lc, 0, "embeddings", CS_LAYOUT_UNKNOWN), node;

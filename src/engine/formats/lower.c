@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ops/ops.h"
+
 cs_status cs_lower_fail(const cs_lower *lw, cs_status st, const char *fmt, ...)
 {
     char reason[CS_ERROR_MSG_MAX / 2];
@@ -167,13 +169,18 @@ cs_attrs *cs_lower_attrs(cs_lower *lw, int node)
     return &lw->g->nodes[node].attrs;
 }
 
+cs_status cs_lower_infer(cs_lower *lw, int node)
+{
+    const cs_op_def *def = cs_ops_find(lw->g->nodes[node].domain, lw->g->nodes[node].op);
+    return def && def->infer ? cs_infer_outputs(lw->g, node, lw->err) : CS_OK;
+}
+
 int cs_lower_transpose(cs_lower *lw, int v, const int *perm, int rank)
 {
     if (rank < 0 || rank > CS_MAX_RANK) {
         cs_lower_fail(lw, CS_ERR_UNSUPPORTED, "a transpose of rank %d", rank);
         return -1;
     }
-    const cs_value src = lw->g->values[v]; /* the new value may move g->values */
     int64_t p[CS_MAX_RANK];
     for (int i = 0; i < rank; i++)
         p[i] = perm[i];
@@ -184,12 +191,7 @@ int cs_lower_transpose(cs_lower *lw, int v, const int *perm, int rank)
         cs_lower_nomem(lw);
         return -1;
     }
-    cs_value *o = &lw->g->values[out];
-    o->dtype = src.dtype;
-    o->rank = src.rank == rank ? rank : -1;
-    for (int i = 0; o->rank >= 0 && i < rank; i++)
-        o->dims[i] = perm[i] >= 0 && perm[i] < rank ? src.dims[perm[i]] : -1;
-    return out;
+    return cs_lower_infer(lw, node) == CS_OK ? out : -1;
 }
 
 cs_status cs_lower_weight_ref(cs_lower *lw, const char *name, int value, cs_layout layout, cs_dtype stored)

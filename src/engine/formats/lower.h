@@ -51,7 +51,11 @@ int cs_lower_node1(cs_lower *lw, const char *op, int in, int out);
 int cs_lower_op(cs_lower *lw, const char *domain, const char *op, const int *ins, int n_ins, int *node);
 cs_attrs *cs_lower_attrs(cs_lower *lw, int node);
 
-/* v transposed by perm (rank entries); the output's declared shape follows v's when known. */
+/* Declares node's outputs' dtype and shape from its inputs' through the op's infer (ops/ops.h), so a reader
+ * need not compute them; an op without infer leaves them as they are (CS_OK). A shape the op rejects fails. */
+cs_status cs_lower_infer(cs_lower *lw, int node);
+
+/* v transposed by perm (rank entries); the output's declared shape comes from Transpose's infer. */
 int cs_lower_transpose(cs_lower *lw, int v, const int *perm, int rank);
 
 /* Records constant `value` as the current layer's weight `name` in the source's layout; stored: the

@@ -89,6 +89,9 @@ const cs_op_def *cs_ops_at(int i);
 /* Infers the outputs of node n of g from its inputs' shapes `in` (constants read from the graph) with the
  * op's infer (registry.c); CS_ERR_UNSUPPORTED when the op has none. */
 cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *out, cs_error *err);
+/* Declares the dtype and shape of node n's outputs from its inputs' declared ones through cs_infer_node (for
+ * readers building a graph); outputs inference leaves unknown keep what they had. Errors as cs_infer_node. */
+cs_status cs_infer_outputs(cs_graph *g, int n, cs_error *err);
 
 /* ---- helpers for kernels (ops_util.c) ---- */
 

@@ -72,3 +72,28 @@ cs_status cs_infer_node(const cs_graph *g, int n, const cs_shape *in, cs_shape *
     cs_infer_ctx ctx = {g, node, in, known, node->n_inputs, out, node->n_outputs, g->opset, err};
     return def->infer(&ctx);
 }
+
+cs_status cs_infer_outputs(cs_graph *g, int n, cs_error *err)
+{
+    const cs_node *node = &g->nodes[n];
+    cs_shape in[64], out[64];
+    if (node->n_inputs > 64 || node->n_outputs > 64)
+        return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s' has too many inputs", g->path, node->name);
+    for (int i = 0; i < node->n_inputs; i++) {
+        const cs_value *v = node->inputs[i] >= 0 ? &g->values[node->inputs[i]] : NULL;
+        in[i] = (cs_shape){v ? v->dtype : CS_DT_UNDEFINED, v && v->rank <= CS_MAX_RANK ? v->rank : -1, {0}};
+        for (int d = 0; d < in[i].rank; d++)
+            in[i].dims[d] = v->dims[d];
+    }
+    cs_status st = cs_infer_node(g, n, in, out, err);
+    for (int o = 0; st == CS_OK && o < node->n_outputs; o++) {
+        cs_value *v = node->outputs[o] >= 0 ? &g->values[node->outputs[o]] : NULL;
+        if (!v || out[o].rank < 0)
+            continue;
+        if (out[o].dtype != CS_DT_UNDEFINED)
+            v->dtype = out[o].dtype;
+        v->rank = out[o].rank;
+        memcpy(v->dims, out[o].dims, sizeof(int64_t) * (size_t)out[o].rank);
+    }
+    return st;
+}
