@@ -253,6 +253,16 @@ static cs_status op_upsample(cm_loader *ld, const mil_op *op, bool linear, int y
     return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
+/* True when argument `name` is absent or a load-time constant; otherwise fails: mil_num would read its default. */
+static bool known_at_load(cm_loader *ld, const mil_op *op, const char *name)
+{
+    int v = mil_opt(ld, op, name);
+    if (v >= 0 && ld->lw.g->values[v].data == NULL)
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s '%s' computed at run time (a constant is needed)", op->type,
+                      name);
+    return v == -1 || (v >= 0 && ld->lw.g->values[v].data != NULL);
+}
+
 /* Resize of the last two axes to sizes [h, w] (Resize with axes [-2, -1]) in coordinate mode ct. */
 static cs_status resize_to(cm_loader *ld, int x, int64_t h, int64_t w, bool linear, const char *ct, int y)
 {
@@ -277,6 +287,8 @@ static cs_status op_resize(cm_loader *ld, mil_state *ms, const mil_op *op, bool 
     int x = mil_need(ld, op, "x");
     if (x < 0)
         return ld->lw.err->status;
+    if (!known_at_load(ld, op, "target_size_height") || !known_at_load(ld, op, "target_size_width"))
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
     double h = mil_num(ld, op, "target_size_height", 1), w = mil_num(ld, op, "target_size_width", 1);
     if (!(h >= 1 && w >= 1 && h <= 1 << 20 && w <= 1 << 20) || h != (int64_t)h || w != (int64_t)w)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible target size %g x %g", h, w);
@@ -298,6 +310,8 @@ cs_status mil_topk(cm_loader *ld, const mil_op *op)
     const char *n0 = op->outputs[0]->name, *n1 = op->outputs[1]->name;
     if (!n0 || !n1 || cs_lower_layer(&ld->lw, n0, op->type, -1) != CS_OK)
         return n0 && n1 ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk outputs need names");
+    if (!known_at_load(ld, op, "k") || !known_at_load(ld, op, "axis") || !known_at_load(ld, op, "ascending"))
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
     double kd = mil_num(ld, op, "k", 1);
     if (!(kd >= 0 && kd <= (double)INT32_MAX) || kd != (int64_t)kd)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk k = %g is not a count", kd);
