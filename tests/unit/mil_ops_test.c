@@ -52,7 +52,10 @@ TEST(mil_single_op_programs_match_numpy_references)
     static const char *names[] = {"tan", "asin", "acos", "atan", "sinh", "cosh", "atanh", "square", "exp2",
                                   "floor_div", "mod", "cumsum_exclusive_reverse", "slice_by_size", "reverse_axes",
                                   "band_part", "flatten2d", "shape", "gather_along_axis", "gather_nd",
-                                  "scatter_along_axis_max", "scatter_nd_add", "square_fp16", "cumsum_fp16"};
+                                  "scatter_along_axis_max", "scatter_nd_add", "square_fp16", "cumsum_fp16",
+                                  "topk_values", "topk_indices", "topk_ascending_indices", "resize_bilinear_default",
+                                  "resize_bilinear_strict_align_corners", "resize_bilinear_unalign_corners",
+                                  "resize_nearest_neighbor"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         EXPECT(run_op(names[i]) == 0);
 }

@@ -59,8 +59,9 @@ const mil_row *mil_find(const char *name);
  * for coverage listings: returns the count and points *names at a static array. */
 int mil_supported_ops(const char *const **names);
 
-/* Multi-output operations: split (coreml_mil_more.c) and lstm (coreml_mil_rnn.c). */
+/* Multi-output operations: split, topk (coreml_mil_more.c) and lstm (coreml_mil_rnn.c). */
 cs_status mil_split(cm_loader *ld, const mil_op *op);
 cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
+cs_status mil_topk(cm_loader *ld, const mil_op *op); /* (values, int32 indices), coreml_mil_more.c */
 
 #endif

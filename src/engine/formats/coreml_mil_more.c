@@ -1,6 +1,6 @@
 /* coreml_mil_more.c — further MIL operations PyTorch and TensorFlow conversions emit: activations with
  * parameters, epsilon-guarded unary functions, reduce_*, layer_norm, instance_norm, slice_by_index,
- * upsample_nearest_neighbor / upsample_bilinear and conv_transpose. Semantics follow coremltools'
+ * upsample_* / resize_bilinear / resize_nearest_neighbor, conv_transpose and topk. Semantics follow coremltools'
  * converters/mil/mil/ops/defs/iOS15 docstrings (activation.py, elementwise_unary.py, reduction.py,
  * normalization.py, tensor_transformation.py, image_resizing.py, conv.py). */
 #include <stdint.h>
@@ -253,6 +253,72 @@ static cs_status op_upsample(cm_loader *ld, const mil_op *op, bool linear, int y
     return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
+/* Resize of the last two axes to sizes [h, w] (Resize with axes [-2, -1]) in coordinate mode ct. */
+static cs_status resize_to(cm_loader *ld, int x, int64_t h, int64_t w, bool linear, const char *ct, int y)
+{
+    int64_t hw[2] = {h, w}, axes[2] = {-2, -1};
+    int sz = cs_lower_const_i64(&ld->lw, "sizes", hw, 2);
+    int n = sz < 0 ? -1 : cs_lower_node(&ld->lw, "Resize", (int[]){x, -1, -1, sz}, 4, &y, 1);
+    if (n < 0)
+        return done(ld, -1);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
+    bool ok = cs_attrs_add_ints(a, "axes", axes, 2) && cs_attrs_add_string(a, "mode", linear ? "linear" : "nearest") &&
+              cs_attrs_add_string(a, "coordinate_transformation_mode", ct) &&
+              (linear || cs_attrs_add_string(a, "nearest_mode", "floor"));
+    return ok ? CS_OK : cs_lower_nomem(&ld->lw);
+}
+
+/* resize_bilinear(x, target_size_height/width = 1, sampling_mode = DEFAULT) and resize_nearest_neighbor(x,
+ * target_size_height/width). iOS15 grid points (clamped to [0, in - 1]): DEFAULT i * in / out (asymmetric),
+ * UNALIGN_CORNERS (i + 0.5) * in / out - 0.5 (half_pixel), [STRICT_]ALIGN_CORNERS i * (in - 1) / (out - 1)
+ * (align_corners); OFFSET_CORNERS has no ONNX equivalent. Nearest: floor(i * in / out), as TensorFlow's. */
+static cs_status op_resize(cm_loader *ld, mil_state *ms, const mil_op *op, bool linear, int y)
+{
+    int x = mil_need(ld, op, "x");
+    if (x < 0)
+        return ld->lw.err->status;
+    double h = mil_num(ld, op, "target_size_height", 1), w = mil_num(ld, op, "target_size_width", 1);
+    if (!(h >= 1 && w >= 1 && h <= 1 << 20 && w <= 1 << 20) || h != (int64_t)h || w != (int64_t)w)
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible target size %g x %g", h, w);
+    const char *mode = linear ? mil_str(ms, op, "sampling_mode") : NULL, *ct = "asymmetric";
+    if (mode && strcmp(mode, "UNALIGN_CORNERS") == 0)
+        ct = "half_pixel";
+    else if (mode && (strcmp(mode, "ALIGN_CORNERS") == 0 || strcmp(mode, "STRICT_ALIGN_CORNERS") == 0)) {
+        if (h < 2 || w < 2) /* ALIGN_CORNERS and STRICT_ALIGN_CORNERS differ on a size-1 output */
+            return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear %s to a size-1 output", mode);
+        ct = "align_corners";
+    } else if (mode && strcmp(mode, "DEFAULT") != 0)
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear sampling_mode '%s'", mode);
+    return resize_to(ld, x, (int64_t)h, (int64_t)w, linear, ct, y);
+}
+
+/* topk(x, k = 1, axis = -1, ascending = False) -> (values, int32 indices): ONNX TopK, indices cast to int32. */
+cs_status mil_topk(cm_loader *ld, const mil_op *op)
+{
+    const char *n0 = op->outputs[0]->name, *n1 = op->outputs[1]->name;
+    if (!n0 || !n1 || cs_lower_layer(&ld->lw, n0, op->type, -1) != CS_OK)
+        return n0 && n1 ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk outputs need names");
+    double kd = mil_num(ld, op, "k", 1);
+    if (!(kd >= 0 && kd <= (double)INT32_MAX) || kd != (int64_t)kd)
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk k = %g is not a count", kd);
+    int64_t k = (int64_t)kd;
+    int x = mil_need(ld, op, "x"), vals = x < 0 ? -1 : cm_blob(ld, n0), idx = vals < 0 ? -1 : cm_blob(ld, n1);
+    int kv = idx < 0 ? -1 : cs_lower_const_i64(&ld->lw, "k", &k, 1);
+    int wide = kv < 0 ? -1 : cs_lower_tmp(&ld->lw, "indices_i64"), n, c;
+    if (wide < 0 || (n = cs_lower_node(&ld->lw, "TopK", (int[]){x, kv}, 2, (int[]){vals, wide}, 2)) < 0 ||
+        (c = cs_lower_node1(&ld->lw, "Cast", wide, idx)) < 0)
+        return done(ld, -1);
+    cs_attrs *a = cs_lower_attrs(&ld->lw, n);
+    if (!cs_attrs_add_int(a, "axis", (int64_t)mil_num(ld, op, "axis", -1)) ||
+        !cs_attrs_add_int(a, "largest", mil_num(ld, op, "ascending", 0) == 0) ||
+        !cs_attrs_add_int(cs_lower_attrs(&ld->lw, c), "to", CS_DT_I32))
+        return cs_lower_nomem(&ld->lw);
+    mil_declare(ld, vals, op->outputs[0]->type);
+    mil_declare(ld, idx, op->outputs[1]->type);
+    return cs_layer_add_output(ld->lw.g, ld->lw.layer, vals) && cs_layer_add_output(ld->lw.g, ld->lw.layer, idx)
+               ? CS_OK : cs_lower_nomem(&ld->lw);
+}
+
 /* conv_transpose: weight [C_in, C_out/groups, kH, kW]; custom pad [t, b, l, r] crops the output. */
 static cs_status op_conv_transpose(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
 {
@@ -381,6 +447,7 @@ ROW(row_layer_norm) { (void)ms, (void)arg; return op_layer_norm(ld, op, y); }
 ROW(row_instance_norm) { (void)ms, (void)arg; return op_instance_norm(ld, op, y); }
 ROW(row_slice) { (void)ms, (void)arg; return op_slice(ld, op, y); }
 ROW(row_upsample) { (void)ms; return op_upsample(ld, op, arg != NULL, y); }
+ROW(row_resize) { return op_resize(ld, ms, op, arg != NULL, y); }
 ROW(row_conv_transpose) { (void)arg; return op_conv_transpose(ld, ms, op, y); }
 
 const mil_row mil_rows_more[] = {
@@ -397,5 +464,6 @@ const mil_row mil_rows_more[] = {
     {"layer_norm", row_layer_norm, NULL}, {"instance_norm", row_instance_norm, NULL},
     {"slice_by_index", row_slice, NULL}, {"upsample_nearest_neighbor", row_upsample, NULL},
     {"upsample_bilinear", row_upsample, "linear"}, {"conv_transpose", row_conv_transpose, NULL},
+    {"resize_bilinear", row_resize, "linear"}, {"resize_nearest_neighbor", row_resize, NULL},
     {NULL, NULL, NULL},
 };

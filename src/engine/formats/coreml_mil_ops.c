@@ -480,7 +480,7 @@ int mil_supported_ops(const char *const **names)
     static int n = 0;
     if (n == 0) {
         static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor};
-        static const char *const multi[] = {"classify", "split", "lstm"};
+        static const char *const multi[] = {"classify", "split", "lstm", "topk"};
         for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
             for (const mil_row *r = tables[t]; r->name && n < 250; r++)
                 list[n++] = r->name;
@@ -523,6 +523,8 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
         return mil_split(ld, op);
     if (op->type && strcmp(op->type, "lstm") == 0 && op->n_outputs == 3)
         return mil_lstm(ld, ms, op);
+    if (op->type && strcmp(op->type, "topk") == 0 && op->n_outputs == 2)
+        return mil_topk(ld, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
                              "MIL operation '%s' with %zu outputs (convscope maps single-output "
