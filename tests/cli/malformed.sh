@@ -60,6 +60,8 @@ bad_model malformed_ts_recursion_fanout "ts_recursion\.pt: (the script runs more
     $M/ts_recursion.pt
 bad_model malformed_ts_subscript_error "ts_subscript_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
     $M/ts_subscript_error.pt
+bad_model malformed_ts_elif_error "ts_elif_error\.pt: code/__torch__\.py:[0-9]+: TorchScript syntax error" \
+    $M/ts_elif_error.pt
 bad_model malformed_ts_memo_shared_lists "ts_memo_lists\.pt: attribute .* expands to more than" $M/ts_memo_lists.pt
 bad_model malformed_ckpt_shared_dicts "ckpt_shared_dicts\.pt: checkpoint holds no tensors" $M/ckpt_shared_dicts.pt
 bad_model malformed_ckpt_shared_dicts_legacy "ckpt_shared_dicts_legacy\.pt: checkpoint holds no tensors" \

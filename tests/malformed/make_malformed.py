@@ -90,6 +90,8 @@ def torchscript_cases():
                 "  def f(self: __torch__.M,\n    n: int) -> int:\n    if n > 0:\n"
                 "      a = self.f(n - 1)\n      b = self.f(n - 1)\n    return n\n")
     torchscript("ts_subscript_error.pt", HEAD + FWD + "    a = x[1, 2\n    return x\n")
+    # a syntax error inside an elif branch (found by fuzz_ts_source: the elif's block node leaked)
+    torchscript("ts_elif_error.pt", HEAD + FWD + "    if x:\n      pass\n    elif x:\n      a = x[1, 2\n    return x\n")
 
     def shared_lists(p):  # a 31-level list whose levels share the level below through the memo
         p.s("a").op(b"]").i(1).op(b"a")

@@ -55,7 +55,9 @@ TEST(mil_single_op_programs_match_numpy_references)
                                   "scatter_along_axis_max", "scatter_nd_add", "square_fp16", "cumsum_fp16",
                                   "topk_values", "topk_indices", "topk_ascending_indices", "resize_bilinear_default",
                                   "resize_bilinear_strict_align_corners", "resize_bilinear_unalign_corners",
-                                  "resize_nearest_neighbor"};
+                                  "resize_nearest_neighbor", "conv_transpose_3d",
+                                  "upsample_bilinear_align_true", "upsample_bilinear_align_false",
+                                  "upsample_nearest_neighbor"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         EXPECT(run_op(names[i]) == 0);
 }

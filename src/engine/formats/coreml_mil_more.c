@@ -319,34 +319,40 @@ cs_status mil_topk(cm_loader *ld, const mil_op *op)
                ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
-/* conv_transpose: weight [C_in, C_out/groups, kH, kW]; custom pad [t, b, l, r] crops the output. */
+/* conv_transpose: weight [C_in, C_out/groups, k...] with 1 to 3 spatial axes (the weight's rank - 2, 2 when
+ * unknown); custom pad [begin, end] per spatial axis crops the output (ONNX pads: all begins, then all ends). */
 static cs_status op_conv_transpose(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
 {
-    int64_t v[8], pads[4] = {0, 0, 0, 0};
+    int64_t v[8], pads[6] = {0, 0, 0, 0, 0, 0};
     bool bad;
     int x = mil_need(ld, op, "x"), w = x < 0 ? -2 : mil_need(ld, op, "weight"), b = w < 0 ? -2 : mil_opt(ld, op, "bias");
     if (x < 0 || w < 0 || b == -2)
         return ld->lw.err->status;
+    const cs_tensor *wt = ld->lw.g->values[w].data;
+    int sp = wt ? wt->rank - 2 : ld->lw.g->values[w].rank > 0 ? ld->lw.g->values[w].rank - 2 : 2;
+    if (sp < 1 || sp > 3)
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "conv_transpose weight of rank %d (expected 3 to 5)", sp + 2);
     int n = cs_lower_node(&ld->lw, "ConvTranspose", (int[]){x, w, b}, b >= 0 ? 3 : 2, &y, 1);
     if (n < 0)
         return done(ld, -1);
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
-    int k = mil_ints(ld, op, "strides", v, 2, &bad);
-    if (bad || (k == 2 && !cs_attrs_add_ints(a, "strides", v, 2)))
+    int k = mil_ints(ld, op, "strides", v, sp, &bad);
+    if (bad || (k == sp && !cs_attrs_add_ints(a, "strides", v, sp)))
         return done(ld, -1);
-    k = mil_ints(ld, op, "dilations", v, 2, &bad);
-    if (bad || (k == 2 && !cs_attrs_add_ints(a, "dilations", v, 2)) ||
+    k = mil_ints(ld, op, "dilations", v, sp, &bad);
+    if (bad || (k == sp && !cs_attrs_add_ints(a, "dilations", v, sp)) ||
         !cs_attrs_add_int(a, "group", (int64_t)mil_num(ld, op, "groups", 1)))
         return done(ld, -1);
     const char *pt = mil_str(ms, op, "pad_type");
     if (pt && strcmp(pt, "same") == 0)
         return cs_attrs_add_string(a, "auto_pad", "SAME_UPPER") ? CS_OK : cs_lower_nomem(&ld->lw);
-    if (pt && strcmp(pt, "custom") == 0 && mil_ints(ld, op, "pad", v, 4, &bad) == 4)
-        pads[0] = v[0], pads[2] = v[1], pads[1] = v[2], pads[3] = v[3];
-    if (bad || !cs_attrs_add_ints(a, "pads", pads, 4))
+    if (pt && strcmp(pt, "custom") == 0 && mil_ints(ld, op, "pad", v, 2 * sp, &bad) == 2 * sp)
+        for (int i = 0; i < sp; i++)
+            pads[i] = v[2 * i], pads[sp + i] = v[2 * i + 1];
+    if (bad || !cs_attrs_add_ints(a, "pads", pads, 2 * sp))
         return done(ld, -1);
-    k = mil_ints(ld, op, "output_shape", v, 4, &bad);
-    if (bad || (k >= 2 && !cs_attrs_add_ints(a, "output_shape", v + k - 2, 2)))
+    k = mil_ints(ld, op, "output_shape", v, sp + 2, &bad);
+    if (bad || (k >= sp && !cs_attrs_add_ints(a, "output_shape", v + k - sp, sp)))
         return done(ld, -1);
     return CS_OK;
 }

@@ -401,7 +401,12 @@ static ts_node *if_stmt(parser *p)
     }
     if (cs_ts_is_kw(p, "elif")) {
         ts_node *b = mk(p, TS_BLOCK);
-        if (!add_kid(p, b, if_stmt(p), NULL) || !add_kid(p, n, b, NULL)) {
+        if (!add_kid(p, b, if_stmt(p), NULL)) { /* the elif failed to parse: b holds nothing yet */
+            node_free(b);
+            node_free(n);
+            return NULL;
+        }
+        if (!add_kid(p, n, b, NULL)) { /* add_kid frees b when it fails */
             node_free(n);
             return NULL;
         }
@@ -527,7 +532,11 @@ static ts_node *def(parser *p)
     }
     while (!p->failed && p->t.kind == T_NAME) {
         ts_node *prm = mk(p, TS_PARAM);
-        if (!set_name(p, prm, p->t.text) || !add_kid(p, d, prm, NULL))
+        if (!set_name(p, prm, p->t.text)) {
+            node_free(prm);
+            break;
+        }
+        if (!add_kid(p, d, prm, NULL)) /* frees prm when it fails */
             break;
         cs_ts_next(p);
         if (cs_ts_is_op(p, ":")) {
@@ -605,8 +614,17 @@ static bool class_member(parser *p, ts_node *c)
             ok = name_list(p, value, &c->buffers, &c->n_buffers);
         else {
             ts_node *a = mk(p, TS_ASSIGN);
-            ok = set_name(p, a, lhs->name) && add_kid(p, a, value, NULL) && add_kid(p, c, a, NULL);
-            value = NULL;
+            if (!set_name(p, a, lhs->name)) { /* value is still ours: freed below */
+                node_free(a);
+                ok = false;
+            } else {
+                ok = add_kid(p, a, value, NULL); /* add_kid frees value when it fails */
+                value = NULL;
+                if (!ok)
+                    node_free(a);
+                else
+                    ok = add_kid(p, c, a, NULL); /* frees a when it fails */
+            }
         }
     }
     node_free(lhs);
