@@ -27,7 +27,8 @@ int main(int argc, char **argv)
     cs_cli_omp_passive(argc, argv);
     if (cs_cli_global_opts(&argc, argv) != CS_EXIT_OK)
         return CS_EXIT_ERROR;
-    if (argc < 2 || (argv[1][0] != '-' && !cs_cli_is_command(argv[1])) || strncmp(argv[1], "--input", 7) == 0)
+    if (argc < 2 || (argv[1][0] != '-' && !cs_cli_is_command(argv[1])) || strncmp(argv[1], "--input", 7) == 0 ||
+        strncmp(argv[1], "--max-memory", 12) == 0)
         return cs_ui_main(argc, argv);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         cs_cli_help();

@@ -61,8 +61,8 @@ const char cs_cli_input_forms[] =
 void cs_cli_help(void)
 {
     printf("convscope — a terminal debugger for converted deep-learning models\n\n");
-    printf("usage: convscope COMMAND [ARGS...]\n       convscope [A [B]] [--input SPEC]   (the explorer; no models: "
-           "the bundled sample pair)\n       convscope --help | --version\n\ncommands:\n");
+    printf("usage: convscope COMMAND [ARGS...]\n       convscope [A [B]] [--input SPEC] [--max-memory SIZE]   (the "
+           "explorer; no models: the bundled sample pair)\n       convscope --help | --version\n\ncommands:\n");
     for (int i = 0; i < cs_n_commands; i++)
         printf("  %s\n      %s\n", cs_commands[i].usage, cs_commands[i].summary);
     printf("%.*s", (int)(strstr(cs_cli_input_forms, "\nmodel options") - cs_cli_input_forms), cs_cli_input_forms);
@@ -74,7 +74,8 @@ void cs_cli_help(void)
            "  --precision fp32|fp16|model  compute precision: fp16 rounds every float op output to half precision\n"
            "               (nearest even); model (default) does so where an ML Program declares fp16 types\n"
            "  --max-memory SIZE  memory budget for running a model (512M, 4G; default 3/4 of RAM): a plan\n"
-           "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures\n");
+           "               whose weights + activation peak exceed it, or a tensor that would, exits 2 with the figures;\n"
+           "               the explorer takes it too: a diff or job over it fails with the figures, the session goes on\n");
     printf("\nglobal options (any command, and the explorer):\n"
            "  --kernels fast|reference  fast (default): oneDNN convolutions and matrix products with fused\n"
            "               Conv+BN+residual+activation chains and vectorised exp/sigmoid/tanh/erf (float32\n"

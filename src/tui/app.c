@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/membudget.h"
 #include "engine/model.h"
 #include "tui.h"
 #include "ui.h"
@@ -317,12 +318,20 @@ typedef struct ui_args {
 static int parse_args(int argc, char **argv, ui_args *g, cs_ui *ui)
 {
     for (int i = 1; i < argc; i++) {
+        size_t budget = 0;
         if (strcmp(argv[i], "--input") == 0 && i + 1 < argc)
             g->spec = argv[++i];
         else if (strncmp(argv[i], "--input=", 8) == 0)
             g->spec = argv[i] + 8;
-        else if (argv[i][0] == '-' || (g->a && g->b))
-            return fprintf(stderr, "convscope: unexpected '%s' (usage: convscope [A [B]] [--input SPEC])\n", argv[i]), 2;
+        else if (strcmp(argv[i], "--max-memory") == 0 || strncmp(argv[i], "--max-memory=", 13) == 0) {
+            /* the commands' --max-memory: one process-wide budget, so the session's diffs and jobs obey it */
+            const char *v = argv[i][12] == '=' ? argv[i] + 13 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v || !cs_mem_parse(v, &budget))
+                return fprintf(stderr, "convscope: --max-memory needs a size such as 512M or 4G\n"), 2;
+            cs_mem_set_budget(budget);
+        } else if (argv[i][0] == '-' || (g->a && g->b))
+            return fprintf(stderr, "convscope: unexpected '%s' (usage: convscope [A [B]] [--input SPEC] "
+                                   "[--max-memory SIZE])\n", argv[i]), 2;
         else if (!g->a)
             g->a = argv[i];
         else

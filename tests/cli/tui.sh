@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tui.sh — drives the explorer in a real terminal (tmux, 80x24): the sample pair opens, walking shows weights
-# and activations, f finds the first divergence, jobs stream and cancel, help, resize, quit restores the terminal.
+# and activations, f finds the first divergence, jobs stream and cancel, a job over --max-memory fails and the
+# session goes on, help, resize, quit restores the terminal.
 set -u
 cd "$(dirname "$0")/../.."
 CS=${CS:-$PWD/build/convscope}
@@ -440,6 +441,35 @@ if [ -f "$rw/mnist.h5" ] && [ -f "$rw/onnx_mnist.onnx" ]; then
     keys q
 else
     echo "# ../shared/realworld/nharish-onnx is absent: the Keras attribute-table checks are skipped"
+fi
+
+# --- --max-memory: a job over the budget fails in the jobs pane, and the session goes on under the same budget.
+# LeNet-5's diff on one image needs about 290 KiB (0.24 MiB of weights + batch-1 activations) and opens under
+# 400 KiB; an eval job runs batches of 32, whose first conv output alone is 0.4 MiB: it fails. 200 columns: the
+# job's status line holds the whole error. A malformed size is refused before the screen is taken.
+out=$("$CS" samples/lenet5/lenet5.pt --max-memory 0 </dev/null 2>&1); rc=$?
+if [ "$rc" = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -q -- "--max-memory needs a size" <<<"$out"; then
+    echo "ok tui_max_memory_malformed_refused"
+else
+    echo "FAIL tui_max_memory_malformed_refused (exit $rc: $out)"
+fi
+start_at 200 30 samples/lenet5/lenet5.pt samples/lenet5/lenet5.onnx --max-memory 400K
+expect_screen tui_budget_pair_opens "match \(output" 100
+keys : 'eval fashion-mnist:test 20' Enter
+expect_screen tui_budget_job_fails "^#1 eval .* failed .*error: .*over the memory budget \(.*--max-memory\)" 100
+keys : 'input samples/lenet5/images/1_trouser.png' Enter
+expect_screen tui_budget_then_input_diffs "^input 1_trouser.png .*match \(output" 100
+expect_screen tui_budget_then_input_predicts "^B lenet5.onnx +→ 1 'Trouser'"
+keys : 'bench 5' Enter
+expect_screen tui_budget_then_job_runs "^#2 timing, 5 runs +done .*B lenet5.onnx: 5 runs, median" 100
+keys j j
+expect_screen tui_budget_keys_still_move "^> pool1 "
+keys q
+for ((i = 0; i < 50; i++)); do [ -f "$TMP/tui-exit" ] && break; sleep 0.1; done
+if grep -q "EXITED 0" "$TMP/tui-exit" 2>/dev/null && ! cap | grep -q "Layers ("; then
+    echo "ok tui_budget_quit_restores_terminal"
+else
+    echo "FAIL tui_budget_quit_restores_terminal"; cap | sed 's/^/    /'
 fi
 
 # --- SIGHUP ends the explorer cleanly: the attack job's temporary folder is removed
