@@ -13,10 +13,17 @@
 #include <stb_image.h>
 #include <stb_image_resize.h>
 
+static int64_t max_pixels = CS_IMAGE_MAX_PIXELS;
+
+void cs_image_set_max_pixels(int64_t limit)
+{
+    max_pixels = limit > 0 && limit < CS_IMAGE_MAX_PIXELS ? limit : CS_IMAGE_MAX_PIXELS;
+}
+
 static bool valid_size(int h, int w, int c)
 {
     return h > 0 && w > 0 && c >= 1 && c <= 4 && h <= CS_IMAGE_MAX_SIDE && w <= CS_IMAGE_MAX_SIDE &&
-           (int64_t)h * w <= CS_IMAGE_MAX_PIXELS;
+           (int64_t)h * w <= max_pixels;
 }
 
 static cs_status image_alloc(int h, int w, int c, cs_image *out, const char *where, cs_error *err)

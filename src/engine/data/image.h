@@ -17,6 +17,9 @@ typedef struct cs_image {
 } cs_image;
 
 /* Reads an image file in its own channel count; every error names path and reason. */
+/* Lowers the pixel limit below CS_IMAGE_MAX_PIXELS (never above; <= 0 restores it): the fuzz harness uses it so
+ * that decoding cost stays small. Checked from the header, before decoding, like the default. */
+void cs_image_set_max_pixels(int64_t limit);
 cs_status cs_image_read(const char *path, cs_image *out, cs_error *err);
 /* An owned copy of h*w*c pixels. */
 cs_status cs_image_from_pixels(const uint8_t *px, int h, int w, int c, cs_image *out, cs_error *err);
