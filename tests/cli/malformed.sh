@@ -158,6 +158,8 @@ expect_ok h5_sandbox_valid_file_loads "total parameters: 155" "$CS" inspect test
 # found by fuzz_image: a PNG chunk declaring 1.2 GB in a 490-byte file (stb_image reallocates before reading)
 bad_input malformed_png_chunk_huge "png_chunk_huge\.png: corrupt PNG \(a chunk runs past the end of the file\)" \
     $M/png_chunk_huge.png
+bad_input malformed_png_empty_idat "png_empty_idat\.png: corrupt PNG \(an empty IDAT chunk before any image data\)" \
+    $M/png_empty_idat.png
 
 # found by fuzz_ts_source: a syntax error after a tuple's first item, and a class listing __buffers__ twice,
 # each leaked parser memory (make asan's leak check asserts the fix; here: exit 2 or 0, never a crash)

@@ -70,20 +70,28 @@ static bool jpeg_tables_ok(const uint8_t *b, size_t n)
 }
 
 /* stb_image reallocates a PNG's IDAT buffer to each chunk's declared length before reading it: a chunk
- * claiming more bytes than the file holds is refused here first (found by fuzz_image: 1.2 GB from 60 bytes). */
-static bool png_chunks_ok(const uint8_t *b, size_t n)
+ * claiming more bytes than the file holds is refused here first (found by fuzz_image: 1.2 GB from 60 bytes).
+ * An empty IDAT before any image data makes stb offset its still-NULL buffer (undefined behaviour, also found
+ * by fuzz_image): refused too. Returns NULL when the file is not a PNG or passes, else the reason. */
+static const char *png_chunks_problem(const uint8_t *b, size_t n)
 {
     if (n < 8 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) != 0)
-        return true; /* not a PNG */
+        return NULL; /* not a PNG */
+    bool have_data = false;
     for (size_t p = 8; p + 8 <= n;) {
         size_t len = (size_t)b[p] << 24 | (size_t)b[p + 1] << 16 | (size_t)b[p + 2] << 8 | b[p + 3];
         if (len > n - p - 8)
-            return false;
+            return "a chunk runs past the end of the file";
         if (memcmp(b + p + 4, "IEND", 4) == 0)
             break;
+        if (memcmp(b + p + 4, "IDAT", 4) == 0) {
+            if (len == 0 && !have_data)
+                return "an empty IDAT chunk before any image data";
+            have_data = true;
+        }
         p += 12 + len; /* length, type, data, CRC */
     }
-    return true;
+    return NULL;
 }
 
 /* stb_image 2.27 reads a PNM header's width, height and maxval into an int without an overflow check: a PGM/PPM
@@ -116,8 +124,9 @@ static cs_status read_checked(const uint8_t *buf, size_t len, const char *path, 
                             path);
     if (!pnm_header_ok(buf, len))
         return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt PGM/PPM (a header number over 9 digits)", path);
-    if (!png_chunks_ok(buf, len))
-        return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt PNG (a chunk runs past the end of the file)", path);
+    const char *png_problem = png_chunks_problem(buf, len);
+    if (png_problem)
+        return cs_error_set(err, CS_ERR_FORMAT, "%s: corrupt PNG (%s)", path, png_problem);
     if (len > INT32_MAX || !stbi_info_from_memory(buf, (int)len, &w, &h, &c))
         return cs_error_set(err, CS_ERR_FORMAT, "%s: not a readable image (%s)", path, stbi_failure_reason());
     if (!valid_size(h, w, c))
