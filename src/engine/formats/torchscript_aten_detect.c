@@ -165,6 +165,23 @@ static tv *shape_as_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n
     return r;
 }
 
+/* A 0-d constant of dtype dt holding d (converted as cs_tensor_set_f64 does), through cs_ts_const. */
+static tv *scalar_constant(ts_ctx *c, double d, cs_dtype dt)
+{
+    cs_tensor *scratch = cs_tensor_new(dt, 0, NULL, c->err);
+    if (!scratch)
+        return NULL;
+    cs_tensor_set_f64(scratch, 0, d);
+    int k = cs_ts_const(c, dt, scratch->data, 1, true);
+    cs_tensor_free(scratch);
+    if (k < 0)
+        return cs_ts_oom(c);
+    tv *r = cs_ts_tensor(c, k, 0);
+    if (r)
+        r->dt = dt;
+    return r;
+}
+
 /* torch.tensor(number, dtype=...): a 0-d constant (ints i64, floats f32 unless dtype says otherwise). */
 static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
@@ -173,21 +190,7 @@ static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     if (!cs_ts_get_num(v, &d))
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than a load-time number", name);
     cs_dtype dt = torch_dtype(A(1, "dtype"), v->kind == TV_FLOAT ? CS_DT_F32 : CS_DT_I64);
-    cs_tensor *t = cs_tensor_new(dt, 0, NULL, c->err);
-    if (!t)
-        return NULL;
-    cs_tensor_set_f64(t, 0, d);
-    int val = cs_graph_new_value(c->g, "const");
-    int k = val < 0 ? -1 : cs_graph_add_constant(c->g, c->g->values[val].name, t);
-    if (k < 0) {
-        if (val < 0)
-            cs_tensor_free(t);
-        return cs_ts_oom(c);
-    }
-    tv *r = cs_ts_tensor(c, k, 0);
-    if (r)
-        r->dt = dt;
-    return r;
+    return scalar_constant(c, d, dt);
 }
 
 /* scalar_tensor(s, dtype=...): a 0-d tensor of a load-time number (a constant) or of a run-time int (cast). */
@@ -208,21 +211,7 @@ static tv *scalar_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     if (!cs_ts_get_num(v, &d))
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than a number", name);
     cs_dtype dt = torch_dtype(A(1, "dtype"), CS_DT_F32);
-    cs_tensor *t = cs_tensor_new(dt, 0, NULL, c->err);
-    if (!t)
-        return NULL;
-    cs_tensor_set_f64(t, 0, d);
-    int val = cs_graph_new_value(c->g, "const");
-    int k = val < 0 ? -1 : cs_graph_add_constant(c->g, c->g->values[val].name, t);
-    if (k < 0) {
-        if (val < 0)
-            cs_tensor_free(t);
-        return cs_ts_oom(c);
-    }
-    tv *r = cs_ts_tensor(c, k, 0);
-    if (r)
-        r->dt = dt;
-    return r;
+    return scalar_constant(c, d, dt);
 }
 
 /* empty(size, dtype=...): zeros of that shape (what torch leaves uninitialised, convscope fills with 0). */
