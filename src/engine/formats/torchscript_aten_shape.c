@@ -16,7 +16,11 @@ static tv *reshape(ts_ctx *c, tv *x, tv *shape)
     int s = cs_ts_shape_value(c, shape);
     int ins[2] = {x->value, s};
     int r = shape && (shape->kind == TV_LIST || shape->kind == TV_TUPLE) ? shape->n : -1;
-    return s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), r);
+    tv *out = s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), r);
+    for (int k = 0; out && k < r; k++) /* ONNX reads a 0 as "copy the input's": no size to note then */
+        if (shape->items[k]->kind == TV_INT && !shape->items[k]->dyn && shape->items[k]->i == 0)
+            return out;
+    return cs_ts_note_sizes(c, out, shape);
 }
 
 static tv *flatten(ts_ctx *c, tv *x, tv *start, tv *end)

@@ -179,7 +179,8 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
 static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
 {
     if (strcmp(fn, "dim") == 0)
-        return a->kind == TV_TENSOR && a->rank >= 0 ? cs_ts_int(c, a->rank) : cs_ts_unknown(c);
+        return a->kind == TV_TENSOR && cs_ts_known_rank(c, a) >= 0 ? cs_ts_int(c, cs_ts_known_rank(c, a))
+                                                                    : cs_ts_unknown(c);
     if (a->kind == TV_LIST || a->kind == TV_TUPLE)
         return cs_ts_int(c, a->n);
     if (a->kind == TV_STR)
@@ -187,6 +188,9 @@ static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
     const cs_tensor *t = a->kind == TV_TENSOR && a->value >= 0 ? c->g->values[a->value].data : NULL;
     if (t && t->rank >= 1) /* len() of a constant tensor (an empty state buffer): its first dim */
         return cs_ts_int(c, t->dims[0]);
+    int64_t known;
+    if (a->kind == TV_TENSOR && cs_ts_known_dim(c, a, 0, &known)) /* a batch size known at load */
+        return cs_ts_int(c, known);
     return cs_ts_unknown(c);
 }
 

@@ -57,11 +57,13 @@ tv *cs_ts_write(ts_ctx *c, tv *x, int value)
     if (value < 0)
         return NULL;
     c->writes++;
+    cs_ts_same_shape(c, x->value, value); /* an in-place op keeps the shape */
     x->value = value;
     for (tv *v = x; v->view_of; v = v->view_of) {
         int nb = splice(c, v);
         if (nb < 0)
             return NULL;
+        cs_ts_same_shape(c, v->view_of->value, nb);
         v->view_of->value = nb;
     }
     return x;

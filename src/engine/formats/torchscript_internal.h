@@ -83,6 +83,8 @@ typedef struct ts_ctx {
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
     int64_t writes;     /* in-place tensor writes and list mutations so far (a run-time 'if' allows none) */
     int q_per_tensor, q_per_channel; /* quantized conv/linear weights seen of each scheme (QNNPACK's are per tensor) */
+    struct cs_shape *shp; /* shadow shape of each IR value known at load (torchscript_shape.c) */
+    int n_shp, shp_nodes; /* values covered, nodes inferred so far */
 } ts_ctx;
 
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
@@ -186,6 +188,16 @@ int cs_ts_operand(ts_ctx *c, const tv *v);
 tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v);
 /* A shape list (static and run-time ints) as an i64 1-D value; -1 with err set. */
 int cs_ts_shape_value(ts_ctx *c, const tv *list);
+
+/* ---- sizes known at load (torchscript_shape.c) ---- */
+/* Dimension d (negative: from the end) of tensor t when known at load: its size in *out, true. */
+bool cs_ts_known_dim(ts_ctx *c, const tv *t, int64_t d, int64_t *out);
+/* The rank of t when known at load (its own, or inferred from the IR so far), else -1. */
+int cs_ts_known_rank(ts_ctx *c, const tv *t);
+/* Tells the shadow that IR value `value` has this rank and these dims (-1 unknown; dims NULL: all unknown). */
+void cs_ts_seed_shape(ts_ctx *c, int value, int rank, const int64_t *dims);
+/* Value `to` has value `from`'s shape (an in-place write's result). */
+void cs_ts_same_shape(ts_ctx *c, int from, int to);
 
 /* ---- in-place ops (torchscript_inplace.c) ---- */
 /* Records that view was cut from base along dim: base[lo:hi] (hi -1: to the end) or base[lo] (select: hi is
