@@ -350,6 +350,7 @@ typedef struct run_state {
     bool *skip;              /* per node: computed by a fused call of an earlier node */
     bool *nhwc;              /* per value: stored channels-last (see exec_layout.h) */
     bool fuse_on;            /* fast kernels, and the observer (if any) says what it needs */
+    bool shapes_only;        /* the observer reads dims only: observed values stay in their layout */
     const bool *observe;
 } run_state;
 
@@ -627,7 +628,7 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
             int v = fused && o == 0 ? f->out_value : node->outputs[o];
             if (v < 0 || (rs->observe && !rs->observe[v]) || (rs->plan->takes_values && !cs_value_plain(rs->live[v])))
                 continue;
-            if ((st = canonicalise(rs, v, err)) != CS_OK)
+            if (!rs->shapes_only && (st = canonicalise(rs, v, err)) != CS_OK)
                 return st;
             opts->observer(opts->observer_user, g, fused && o == 0 ? f->tail_node : n, v, rs->live[v]);
         }
@@ -664,17 +665,17 @@ static cs_status collect_outputs(run_state *rs, cs_tensor **outputs, cs_error *e
 
 static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                           const cs_tensor *const *captured, cs_tensor **outputs, const cs_exec_opts *opts,
-                          const bool *observe, cs_exec_stats *stats, cs_error *err)
+                          const bool *observe, bool shapes_only, cs_exec_stats *stats, cs_error *err)
 {
     /* the plan is const to callers; its pool is a cache this run borrows and puts back */
     _Atomic(cs_bufpool *) *pool_slot = &((cs_plan *)plan)->pool;
-    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0, NULL, NULL, false, NULL};
+    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0, NULL, NULL, false, shapes_only, NULL};
     rs.live = calloc((size_t)g->n_values + 1, sizeof(*rs.live));
     rs.owned = calloc((size_t)g->n_values + 1, sizeof(bool));
     rs.skip = calloc((size_t)g->n_nodes + 1, sizeof(bool));
     rs.nhwc = calloc((size_t)g->n_values + 1, sizeof(bool));
     rs.observe = observe;
-    rs.fuse_on = cs_kernels_fast() && (!opts || !opts->observer || observe);
+    rs.fuse_on = cs_kernels_fast() && (!opts || !opts->observer || observe || shapes_only);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->node_ms = calloc((size_t)g->n_nodes + 1, sizeof(double));
@@ -730,20 +731,26 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
 cs_status cs_exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                       const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
 {
-    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, stats, err);
+    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, false, stats, err);
+}
+
+cs_status cs_exec_run_shapes(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
+                             const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
+{
+    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, true, stats, err);
 }
 
 cs_status cs_exec_run_observing(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                                 cs_tensor **outputs, const cs_exec_opts *opts, const bool *observe,
                                 cs_exec_stats *stats, cs_error *err)
 {
-    return exec_run(g, plan, inputs, NULL, outputs, opts, observe, stats, err);
+    return exec_run(g, plan, inputs, NULL, outputs, opts, observe, false, stats, err);
 }
 
 cs_status cs_exec_subgraph(const cs_graph *sub, const cs_plan *plan, const cs_tensor *const *inputs,
                            const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err)
 {
-    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, NULL, err);
+    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, false, NULL, err);
 }
 
 void cs_exec_stats_free(cs_exec_stats *stats)
