@@ -533,6 +533,37 @@ static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tenso
     return rs->plan->kernels[n]->run(ctx);
 }
 
+/* Mul of a channels-last value by one factor per channel (squeeze-and-excitation blocks): one vectorised pass
+ * into a buffer of x's layout, written over x itself when this is x's last use. *done is false (nothing
+ * written) when node n is not that. */
+static cs_status scale_channels(run_state *rs, int n, cs_kernel_ctx *ctx, bool *done)
+{
+    const cs_node *node = &rs->g->nodes[n];
+    *done = false;
+    if (!rs->fuse_on || node->n_inputs != 2 || cs_layout_use_of(node) != CS_USE_BINARY || strcmp(node->op, "Mul") != 0)
+        return CS_OK;
+    int a = node->inputs[0], b = node->inputs[1];
+    if (a < 0 || b < 0 || a == b || rs->nhwc[a] == rs->nhwc[b])
+        return CS_OK;
+    int xv = rs->nhwc[a] ? a : b, sv = xv == a ? b : a;
+    const cs_tensor *x = rs->live[xv], *s = rs->live[sv];
+    if (!x || !s || !cs_layout_scale_fits(x, s))
+        return CS_OK;
+    cs_tensor *y;
+    if (rs->owned[xv] && !rs->plan->is_output[xv] && rs->plan->last_use[xv] == rs->plan->pos[n]) {
+        y = (cs_tensor *)x; /* taken over: x is no longer live, its buffer becomes the output */
+        rs->live_bytes -= x->nbytes;
+        rs->live[xv] = NULL, rs->owned[xv] = false, rs->nhwc[xv] = false;
+    } else if (!(y = cs_bufpool_take(rs->pool, CS_DT_F32, 4, x->dims, false, ctx->err))) {
+        return ctx->err->status;
+    }
+    cs_layout_scale_channels(x, s, y);
+    ctx->out[0] = y;
+    ctx->out_nhwc = true;
+    *done = true;
+    return CS_OK;
+}
+
 /* The subgraph runner lent to control-flow kernels (ops.h): plans and runs with this executor. */
 static cs_status sub_plan(const cs_graph *sub, void **plan, cs_error *err)
 {
@@ -588,8 +619,11 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     double t0 = now_ms();
     size_t saved_left = cs_mem_left; /* a subgraph run inside this node restores the outer figure */
     cs_mem_left = rs->mem_base > rs->live_bytes ? rs->mem_base - rs->live_bytes : 1;
-    cs_status st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
-    if (st == CS_OK)
+    bool done = false;
+    cs_status st = f ? CS_OK : scale_channels(rs, n, &ctx, &done);
+    if (st == CS_OK && !done)
+        st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
+    if (st == CS_OK && !done)
         st = invoke(rs, n, &ctx, in_buf);
     cs_mem_left = saved_left;
     if (st == CS_OK)
