@@ -92,6 +92,18 @@ TEST(mil_more_rows_match_references)
         EXPECT(run_op(names[i]) == 0);
 }
 
+/* iOS16 compressed weights (parameters as attributes, as coremltools writes them) decompress at load time: int8 and
+ * uint8 affine (per-axis and scalar zero points, an fp16 scale rounding its output), fp16 cast, 2- and 6-bit
+ * palettes (indices straddling bytes) and a sparse bit mask; each weight is added to x. */
+TEST(mil_constexpr_weights_decompress)
+{
+    static const char *names[] = {"constexpr_affine_dequantize", "constexpr_affine_dequantize_fp16_axis1",
+                                  "constexpr_cast", "constexpr_lut_to_dense_2bit", "constexpr_lut_to_dense_6bit",
+                                  "constexpr_sparse_to_dense"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
 /* Run in fp32, the fp16-typed square no longer overflows: the precision switch really changes arithmetic. */
 TEST(mil_fp16_program_in_fp32_does_not_round)
 {

@@ -56,6 +56,7 @@ extern const mil_row mil_rows_logic[]; /* coreml_mil_logic.c */
 extern const mil_row mil_rows_tensor[]; /* coreml_mil_tensor.c */
 extern const mil_row mil_rows_detect[]; /* coreml_mil_detect.c */
 extern const mil_row mil_rows_extra[];  /* coreml_mil_extra.c */
+extern const mil_row mil_rows_constexpr[]; /* coreml_mil_constexpr.c */
 const mil_row *mil_find(const char *name);
 /* Every MIL op name convscope converts (single-output rows, plus the multi-output lstm, split and classify),
  * for coverage listings: returns the count and points *names at a static array. */
