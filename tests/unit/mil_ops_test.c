@@ -104,6 +104,19 @@ TEST(mil_constexpr_weights_decompress)
         EXPECT(run_op(names[i]) == 0);
 }
 
+/* space_to_batch / batch_to_space (TensorFlow order), sliding_windows, resample through GridSample in three
+ * padding and coordinate modes, quantize -> dequantize (iOS17, per-axis int8 and per-tensor uint8), and lstm in both
+ * directions (a reverse one lists its sequence in processing order, as Core ML does). */
+TEST(mil_space_quantization_and_lstm_programs_match_references)
+{
+    static const char *names[] = {"space_to_batch", "batch_to_space", "sliding_windows", "resample_border_unnormalized",
+                                  "resample_constant_normalized_minus_one_to_one",
+                                  "resample_reflection_normalized_zero_to_one", "quantize_dequantize_int8_axis",
+                                  "quantize_dequantize_uint8", "lstm_forward_sequence", "lstm_reverse_sequence"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
 /* Run in fp32, the fp16-typed square no longer overflows: the precision switch really changes arithmetic. */
 TEST(mil_fp16_program_in_fp32_does_not_round)
 {

@@ -99,8 +99,7 @@ static int reaxis(cm_loader *ld, const char *op, int v, int64_t axis, int out)
     return ax < 0 || out < 0 || cs_lower_node(&ld->lw, op, (int[]){v, ax}, 2, &out, 1) < 0 ? -1 : out;
 }
 
-/* v reversed along axis 0 into out (Slice with step -1). */
-static int flip_time(cm_loader *ld, int v, int out)
+int mil_flip_time(cm_loader *ld, int v, int out)
 {
     int64_t b = -1, e = INT64_MIN, ax = 0, st = -1;
     int bv = cs_lower_const_i64(&ld->lw, "starts", &b, 1), ev = cs_lower_const_i64(&ld->lw, "ends", &e, 1);
@@ -147,7 +146,7 @@ static cs_status mil_recurrent(cm_loader *ld, mil_state *ms, const mil_op *op, b
     /* MIL's reverse output sequence is in processing order (coremltools' reference), ONNX's aligned with x */
     bool rev = dir && strcmp(dir, "reverse") == 0;
     int ys = seq ? reaxis(ld, "Squeeze", y, 1, rev ? -1 : outs[0]) : 0;
-    if (ys < 0 || (seq && rev && flip_time(ld, ys, outs[0]) < 0) || reaxis(ld, "Squeeze", yh, 0, outs[1]) < 0)
+    if (ys < 0 || (seq && rev && mil_flip_time(ld, ys, outs[0]) < 0) || reaxis(ld, "Squeeze", yh, 0, outs[1]) < 0)
         return done(ld, -1);
     for (int k = 0; k < 2; k++) {
         mil_declare(ld, outs[k], op->outputs[k]->type);

@@ -468,7 +468,8 @@ const mil_row mil_rows_core[] = {
 const mil_row *mil_find(const char *name)
 {
     static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
-                                            mil_rows_detect, mil_rows_extra, mil_rows_constexpr};
+                                            mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
+                                            mil_rows_space};
     for (size_t t = 0; name && t < sizeof tables / sizeof tables[0]; t++)
         for (const mil_row *r = tables[t]; r->name; r++)
             if (strcmp(r->name, name) == 0)
@@ -482,7 +483,8 @@ int mil_supported_ops(const char *const **names)
     static int n = 0;
     if (n == 0) {
         static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
-                                                mil_rows_detect, mil_rows_extra, mil_rows_constexpr};
+                                                mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
+                                            mil_rows_space};
         static const char *const multi[] = {"classify", "split", "lstm", "topk", "gru", "rnn",
                                             "non_maximum_suppression"};
         for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
