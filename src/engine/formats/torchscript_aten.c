@@ -10,6 +10,16 @@
 
 #define A(pos, name) cs_ts_arg(a, kw, n, pos, name)
 
+/* A tensor holding floats as far as load time knows (activations: dtype unknown but not an int kind). */
+static bool float_tensor(ts_ctx *c, const tv *v)
+{
+    if (v->kind != TV_TENSOR)
+        return false;
+    const cs_tensor *k = c->g->values[v->value].data;
+    cs_dtype dt = k ? k->dtype : v->dt;
+    return dt == CS_DT_F32 || dt == CS_DT_F64 || dt == CS_DT_F16 || (dt == CS_DT_UNDEFINED && v->qdt == 0);
+}
+
 static tv *unary(ts_ctx *c, const char *onnx, tv *x)
 {
     if (!cs_ts_need_tensor(c, onnx, x))
@@ -182,7 +192,8 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         }
     }
     for (int k = 0; k < 2 && n > 1; k++) /* a run-time int meeting a float: computed in f32 (sizes ** -0.5) */
-        if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0)) {
+        if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0 ||
+                                                  float_tensor(c, a[1 - k]))) {
             int node, f = cs_ts_emit(c, "Cast", &a[k]->value, 1, &node);
             if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[k] = cs_ts_tensor(c, f, 0)))
                 return f < 0 ? NULL : cs_ts_oom(c);
@@ -229,6 +240,24 @@ static tv *lower_clamps(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         return clip(c, x, lo ? cs_ts_get_f(b, -INFINITY) : -INFINITY, lo ? INFINITY : cs_ts_get_f(b, INFINITY), true, !lo);
     }
     tv *lo = A(1, "min"), *hi = A(2, "max");
+    double d;
+    if ((cs_ts_present(lo) && !cs_ts_get_num(lo, &d)) || (cs_ts_present(hi) && !cs_ts_get_num(hi, &d)) ||
+        (cs_ts_present(lo) && lo->kind == TV_TENSOR) || (cs_ts_present(hi) && hi->kind == TV_TENSOR) ||
+        (lo && lo->kind == TV_INT && lo->dyn) || (hi && hi->kind == TV_INT && hi->dyn)) {
+        /* bounds known at run time (an image's width): Clip with them cast to x's dtype */
+        if (!cs_ts_need_tensor(c, name, x))
+            return NULL;
+        int ins[3] = {x->value, -1, -1};
+        for (int k = 0; k < 2; k++) {
+            tv *b = k ? hi : lo;
+            if (!cs_ts_present(b))
+                continue;
+            int cl[2] = {cs_ts_operand(c, b), x->value};
+            if (cl[0] < 0 || (ins[k + 1] = cs_ts_emit(c, "CastLike", cl, 2, NULL)) < 0)
+                return NULL;
+        }
+        return cs_ts_result(c, cs_ts_emit(c, "Clip", ins, 3, NULL), x->rank);
+    }
     return clip(c, x, cs_ts_get_f(lo, -INFINITY), cs_ts_get_f(hi, INFINITY), cs_ts_present(lo) || cs_ts_present(hi),
                 cs_ts_present(hi));
 }

@@ -199,6 +199,38 @@ void cs_ts_seed_shape(ts_ctx *c, int value, int rank, const int64_t *dims);
 /* Value `to` has value `from`'s shape (an in-place write's result). */
 void cs_ts_same_shape(ts_ctx *c, int from, int to);
 
+/* ---- 'for' over a run-time count (torchscript_loop.c) ---- */
+/* range(lo, hi) with hi (or lo) only known at run time: TV_UNKNOWN with s == CS_TS_DYN_RANGE, value = the trip
+ * count (an i64 scalar, never negative), items[0] = lo. */
+#define CS_TS_DYN_RANGE "run-time range"
+typedef struct ts_loop_mark {
+    int n_nodes, n_values, n_layers; /* the graph when the body began */
+} ts_loop_mark;
+void cs_ts_loop_begin(ts_ctx *c, ts_loop_mark *m);
+/* Forgets the nodes emitted since m (a trial run of the body); false with err set when it made layers. */
+bool cs_ts_loop_rollback(ts_ctx *c, const ts_loop_mark *m);
+/* A value with no producer standing for a body input (the iteration number, the condition, a carried value). */
+int cs_ts_placeholder(ts_ctx *c, const char *hint, cs_dtype dt);
+/* Moves the nodes emitted since m into a Loop body whose inputs are in_ph (iteration, condition, n_carried carried
+ * placeholders) and outputs carried_out, and emits Loop(trip, true, init...) into outs; the node, or -1. */
+int cs_ts_loop_end(ts_ctx *c, const ts_loop_mark *m, int trip, const int *in_ph, const int *init,
+                   const int *carried_out, int n_carried, int *outs);
+
+/* The tensors (and their IR values) and the lists (and their lengths) reachable from a frame before a loop body. */
+typedef struct ts_loop_run {
+    ts_loop_mark m;
+    struct tv **t;
+    int *tval, nt;
+    struct tv **l;
+    int *ln, nl;
+} ts_loop_run;
+bool cs_ts_loop_track(ts_ctx *c, ts_loop_run *r, struct tv *const *vals, int n);
+/* False with err set when a tracked list changed its length (appends in the body: not a Loop state). */
+bool cs_ts_loop_lists_same(ts_ctx *c, const ts_loop_run *r);
+/* Puts the tracked tensors' values back (after a trial run of the body). */
+void cs_ts_loop_restore(ts_loop_run *r);
+void cs_ts_loop_free(ts_loop_run *r);
+
 /* ---- in-place ops (torchscript_inplace.c) ---- */
 /* Records that view was cut from base along dim: base[lo:hi] (hi -1: to the end) or base[lo] (select: hi is
  * lo + 1, -1 when lo is the last index); lo and hi are 1-D i64 values. */

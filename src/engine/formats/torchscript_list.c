@@ -186,6 +186,17 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
             len = (int64_t)(((uint64_t)x - (uint64_t)y - 1) / ((uint64_t)0 - (uint64_t)z) + 1);
         return cs_ts_int(c, len);
     }
+    bool rl = strcmp(name, "torch.__range_length") == 0, di = strcmp(name, "torch.__derive_index") == 0;
+    if ((rl || di) && n == 3 && args[0]->kind == TV_INT && args[1]->kind == TV_INT && static_int(args[2], &z) &&
+        (args[0]->dyn || args[1]->dyn)) { /* run-time bounds (a Loop's count and index), step 1 */
+        if (z != 1)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: range() over a run-time value with a "
+                              "step other than 1");
+        if (di) /* start + index */
+            return cs_ts_dyn_int_op(c, "add", args[1], args[0]);
+        tv *zero = cs_ts_int(c, 0), *len = zero ? cs_ts_dyn_int_op(c, "sub", args[1], args[0]) : NULL;
+        return len ? cs_ts_dyn_int_op(c, "max", len, zero) : NULL;
+    }
     if (strcmp(name, "torch.__derive_index") == 0 && n == 3 && static_int(args[0], &x) && static_int(args[1], &y) &&
         static_int(args[2], &z))
         return cs_ts_int(c, (int64_t)((uint64_t)y + (uint64_t)x * (uint64_t)z)); /* wraps, never traps */
