@@ -360,9 +360,50 @@ static cs_dtype inherited_dt(const char *name, tv **a, int n)
     return x->dt;
 }
 
+static tv *cs_ts_aten_op(ts_ctx *c, const char *name, tv **a, char **kw, int n);
+
+static bool dyn_float(const tv *v)
+{
+    return v && v->kind == TV_TENSOR && v->rank == 0 && v->s && strcmp(v->s, CS_TS_DYN_FLOAT) == 0;
+}
+
+/* Arithmetic on Python numbers where one is a float known only at run time: floor/ceil give ints, the rest
+ * stays a run-time float. NULL without error when `name` is not such a call. */
+static tv *number_op(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    bool any = false, numbers = n >= 1;
+    for (int k = 0; k < n; k++) {
+        any |= dyn_float(a[k]);
+        numbers &= !kw[k] && (dyn_float(a[k]) || a[k]->kind == TV_INT || a[k]->kind == TV_FLOAT);
+    }
+    if (!any || !numbers)
+        return NULL;
+    bool to_int = strcmp(name, "floor") == 0 || strcmp(name, "ceil") == 0 || strcmp(name, "round") == 0;
+    tv *r = cs_ts_aten_op(c, name, a, kw, n);
+    if (!r || r->kind != TV_TENSOR)
+        return r;
+    if (!to_int) {
+        r->rank = 0, r->s = CS_TS_DYN_FLOAT, r->dt = CS_DT_F32;
+        return r;
+    }
+    int node, out = cs_ts_emit(c, "Cast", &r->value, 1, &node);
+    if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", CS_DT_I64))
+        return out < 0 ? NULL : cs_ts_oom(c);
+    tv *i = cs_ts_new(c, TV_INT);
+    if (i)
+        i->dyn = true, i->value = out;
+    return i;
+}
+
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
-    tv *r = cs_ts_aten_op(c, name, a, kw, n);
+    for (int k = 0; k < n; k++) /* ranks the IR so far implies (a row of a [1, N, 4] batch...) */
+        if (a[k]->kind == TV_TENSOR && a[k]->rank < 0)
+            a[k]->rank = cs_ts_known_rank(c, a[k]);
+    tv *r = number_op(c, name, a, kw, n);
+    if (r || c->err->status)
+        return r;
+    r = cs_ts_aten_op(c, name, a, kw, n);
     if (r && r->kind == TV_TENSOR && r->dt == CS_DT_UNDEFINED && !r->qdt)
         r->dt = inherited_dt(name, a, n);
     return r;

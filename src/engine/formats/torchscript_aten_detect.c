@@ -490,7 +490,27 @@ static tv *unique2(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return r;
 }
 
+/* x.item(): a Python number known at run time (ints: a run-time int; floats: a run-time float). */
+static tv *item(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int64_t none = 0;
+    int rs[2] = {x->value, cs_ts_const_ints(c, &none, 0, false)};
+    int out = rs[1] < 0 ? -1 : cs_ts_emit(c, "Reshape", rs, 2, NULL);
+    const cs_tensor *k = c->g->values[x->value].data;
+    cs_dtype dt = k ? k->dtype : x->dt;
+    tv *r = out < 0 ? NULL : cs_ts_new(c, dt == CS_DT_I64 || dt == CS_DT_BOOL ? TV_INT : TV_TENSOR);
+    if (r && r->kind == TV_INT)
+        r->dyn = true, r->value = out;
+    else if (r)
+        r->value = out, r->rank = 0, r->dt = CS_DT_F32, r->s = CS_TS_DYN_FLOAT;
+    return r;
+}
+
 const ts_aten_def cs_ts_aten_detect[] = {
+    {"item", item},
     {"_unique2", unique2},
     {"scatter", scatter},
     {"log2", log2_},

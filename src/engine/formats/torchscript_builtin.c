@@ -148,6 +148,8 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
             v->f = cs_tensor_get_f64(k, 0);
         return strcmp(fn, "float") == 0 ? v : v ? builtin_int(c, fn, v) : NULL;
     }
+    if (a->kind == TV_TENSOR && a->s && strcmp(a->s, CS_TS_DYN_FLOAT) == 0 && strcmp(fn, "float") == 0)
+        return a;
     if (a->kind == TV_TENSOR) { /* int(NumToTensor(size)) and friends: a runtime scalar */
         int val = a->value, node;
         if (strcmp(fn, "int") == 0 && a->dt != CS_DT_I64) { /* int(floor(h * scale)): truncated to i64 */
@@ -167,7 +169,7 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
             return val < 0 ? NULL : cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
         tv *v = cs_ts_tensor(c, val, 0);
         if (v)
-            v->dt = CS_DT_F32;
+            v->dt = CS_DT_F32, v->s = CS_TS_DYN_FLOAT;
         return v;
     }
     if (a->kind == TV_INT && a->dyn)
@@ -366,6 +368,25 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
         if (s)
             s->s = "cpu";
         return s;
+    }
+    if (strcmp(name, "isinstance") == 0 && n == 2) { /* isinstance(x, T) / (T1, T2): by the value's kind */
+        const tv *t = args[1];
+        int nt = t->kind == TV_TUPLE ? t->n : 1;
+        bool any = false;
+        for (int k = 0; k < nt; k++) {
+            const tv *ty = t->kind == TV_TUPLE ? t->items[k] : t;
+            const char *tn = ty->kind == TV_NS && ty->s ? ty->s : "";
+            const char *dot = strrchr(tn, '.');
+            tn = dot ? dot + 1 : tn;
+            tv_kind v = args[0]->kind;
+            any |= (!strcmp(tn, "list") && v == TV_LIST) || (!strcmp(tn, "tuple") && v == TV_TUPLE) ||
+                   (!strcmp(tn, "Tensor") && v == TV_TENSOR) || (!strcmp(tn, "int") && v == TV_INT) ||
+                   (!strcmp(tn, "float") && v == TV_FLOAT) || (!strcmp(tn, "str") && v == TV_STR) ||
+                   (!strcmp(tn, "dict") && v == TV_DICT) || (!strcmp(tn, "bool") && v == TV_BOOL);
+            if (ty->kind != TV_NS)
+                return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "isinstance with a type convscope does not know");
+        }
+        return cs_ts_bool(c, any);
     }
     if (strcmp(name, "ops.prim.type") == 0 && n == 1 && args[0]->kind == TV_STR) /* device.type: "cpu" */
         return args[0];

@@ -263,6 +263,9 @@ tv *cs_ts_int_divmod(ts_ctx *c, const char *op, tv *a, tv *b);
 /* s of a TV_TENSOR holding x.size() of a tensor of unknown rank (a List[int] at run time). */
 #define CS_TS_SIZE_LIST "size list"
 tv *cs_ts_split_lazy(ts_ctx *c, const tv *lazy, int parts);
+/* s of a 0-d f32 TV_TENSOR standing for a Python float known only at run time (x.item(), float(size) * scale):
+ * floor()/ceil() of it is a run-time int, arithmetic with numbers keeps it one. */
+#define CS_TS_DYN_FLOAT "run-time float"
 /* add/sub/mul/floordiv of ints where one is only known at run time: an i64 scalar computed in the graph. */
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b);
 /* List and int builtins of the interpreter (append, __contains__, list(), list + list, list slices,

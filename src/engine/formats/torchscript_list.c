@@ -1,5 +1,5 @@
 /* torchscript_list.c — list and index builtins of the TorchScript interpreter, as scripted torch.nn.functional
- * code uses them at load time: append, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
+ * code uses them at load time: append, insert, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +150,22 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
                               (long long)x, args[0]->n);
         args[0]->items[x < 0 ? x + args[0]->n : x] = args[2];
         return cs_ts_new(c, TV_NONE);
+    }
+    if (strcmp(name, "torch.insert") == 0 && n == 3 && args[0]->kind == TV_LIST) { /* l.insert(i, v), in place */
+        c->writes++;
+        if (!static_int(args[1], &x))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: list index only known at run time");
+        tv *l = args[0];
+        x = x < 0 ? (x + l->n < 0 ? 0 : x + l->n) : x > l->n ? l->n : x; /* Python clamps the position */
+        tv *tail = list_from(c, l, x, l->n, 1, NULL);
+        if (!tail || !append(c, l, args[2]))
+            return NULL;
+        l->n = (int)x;
+        tv *r = NULL;
+        for (int k = 0; k <= tail->n; k++)
+            if (!(r = append(c, l, k == 0 ? args[2] : tail->items[k - 1])))
+                return NULL;
+        return r;
     }
     if (strcmp(name, "torch.__contains__") == 0 && n == 2 && is_seq(args[0]))
         return contains(c, args[0], args[1]);

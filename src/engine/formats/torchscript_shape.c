@@ -1,6 +1,7 @@
 /* torchscript_shape.c — sizes known at load in the TorchScript reader: a shadow shape of every IR value, inferred
  * lazily over the nodes emitted so far (the engine's infer rules, plus index/shape ops here) and seeded with the
  * static items of shape lists, so that scripted code's x.size(d), len(x) and x.dim() are numbers when they can be. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,49 @@ static void local_rule(const ts_ctx *c, const cs_node *nd, const cs_shape *in, c
         }
         const cs_attr *val = cs_attrs_find(&nd->attrs, "value");
         o.dtype = val && val->tensor ? val->tensor->dtype : CS_DT_F32;
+    } else if (!strcmp(op, "Expand")) { /* to a constant shape or to Shape(y) (expand_as): broadcast with it */
+        const cs_tensor *k = known_ints(c, nd, 1);
+        int sv = nd->n_inputs > 1 ? nd->inputs[1] : -1, p = sv >= 0 ? c->g->values[sv].producer : -1;
+        cs_shape t = {CS_DT_UNDEFINED, -1, {0}};
+        if (k && k->rank == 1 && k->dims[0] <= CS_MAX_RANK) {
+            t.rank = (int)k->dims[0];
+            memcpy(t.dims, k->data, sizeof(int64_t) * (size_t)t.rank);
+        } else if (p >= 0 && !strcmp(c->g->nodes[p].op, "Shape") && c->g->nodes[p].n_inputs == 1 &&
+                   c->g->nodes[p].inputs[0] >= 0 && c->g->nodes[p].inputs[0] < c->n_shp &&
+                   cs_attrs_find(&c->g->nodes[p].attrs, "start") == NULL) {
+            t = c->shp[c->g->nodes[p].inputs[0]];
+        }
+        if (x->rank < 0 || t.rank < 0)
+            return;
+        o.rank = x->rank > t.rank ? x->rank : t.rank;
+        for (int d = 0; d < o.rank; d++) {
+            int dx = d - (o.rank - x->rank), dt = d - (o.rank - t.rank);
+            int64_t a = dx >= 0 ? x->dims[dx] : 1, b = dt >= 0 ? t.dims[dt] : 1;
+            o.dims[d] = a == 1 ? b : b == 1 ? a : a >= 0 ? a : b;
+        }
+    } else if (!strcmp(op, "Range")) { /* arange of load-time numbers */
+        const cs_tensor *k[3];
+        for (int i = 0; i < 3; i++)
+            if (!(k[i] = i < nd->n_inputs && nd->inputs[i] >= 0 ? c->g->values[nd->inputs[i]].data : NULL) ||
+                cs_tensor_numel(k[i]) != 1)
+                return;
+        double lo = cs_tensor_get_f64(k[0], 0), hi = cs_tensor_get_f64(k[1], 0), st = cs_tensor_get_f64(k[2], 0);
+        double len = st != 0 ? ceil((hi - lo) / st) : -1;
+        if (!(len >= 0 && len < 1e15))
+            return;
+        o = (cs_shape){k[0]->dtype, 1, {(int64_t)len}};
+    } else if (!strcmp(op, "GatherND")) { /* indices [..., k] into data: indices' leading dims + data's after k */
+        const cs_shape *ix = &in[1];
+        int64_t k = ix->rank > 0 ? ix->dims[ix->rank - 1] : -1;
+        if (x->rank < 0 || ix->rank < 1 || k < 0 || k > x->rank || ix->rank - 1 + x->rank - k > CS_MAX_RANK ||
+            cs_attrs_int(&nd->attrs, "batch_dims", 0) != 0)
+            return;
+        o.rank = ix->rank - 1 + x->rank - (int)k;
+        int j = 0;
+        for (int d = 0; d < ix->rank - 1; d++)
+            o.dims[j++] = ix->dims[d];
+        for (int d = (int)k; d < x->rank; d++)
+            o.dims[j++] = x->dims[d];
     } else if (!strcmp(op, "Gather")) {
         const cs_shape *ix = &in[1];
         int64_t axis = norm_axis(cs_attrs_int(&nd->attrs, "axis", 0), x->rank);
@@ -134,11 +178,18 @@ static void local_rule(const ts_ctx *c, const cs_node *nd, const cs_shape *in, c
             const cs_tensor *ax = known_ints(c, nd, 3);
             if (nd->n_inputs > 3 && !ax)
                 return;
+            const cs_tensor *st = known_ints(c, nd, 1), *en = known_ints(c, nd, 2), *sp = known_ints(c, nd, 4);
             for (int k = 0; ax && k < (ax->rank ? ax->dims[0] : 1); k++) {
                 int64_t d = norm_axis(((const int64_t *)ax->data)[k], x->rank);
                 if (d < 0 || d >= x->rank)
                     return;
-                o.dims[d] = -1;
+                bool whole = st && en && (int64_t)cs_tensor_numel(st) > k && (int64_t)cs_tensor_numel(en) > k &&
+                             ((const int64_t *)st->data)[k] == 0 && x->dims[d] >= 0 &&
+                             ((const int64_t *)en->data)[k] >= x->dims[d] &&
+                             (nd->n_inputs < 5 || (sp && (int64_t)cs_tensor_numel(sp) > k &&
+                                                   ((const int64_t *)sp->data)[k] == 1));
+                if (!whole) /* x[:] keeps its size; other cuts are only known at run time */
+                    o.dims[d] = -1;
             }
             if (!ax) /* no axes: the leading ones */
                 for (int d = 0; d < o.rank; d++)
