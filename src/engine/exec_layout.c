@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bufpool.h"
+#include "ops/parallel.h"
 
 static bool default_domain(const cs_node *n)
 {
@@ -136,6 +137,26 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void add_row
         acc[k] += row[k];
 }
 
+typedef struct gap_job {
+    const float *src;
+    float *dst;
+    int64_t ch, hw;
+} gap_job;
+
+/* The means of images [begin, end) of the batch: each writes only its own row of ch outputs. */
+static void gap_part(void *user, int64_t begin, int64_t end)
+{
+    const gap_job *j = user;
+    for (int64_t b = begin; b < end; b++) {
+        float *acc = j->dst + b * j->ch;
+        for (int64_t p = 0; p < j->hw; p++)
+            add_row(acc, j->src + (b * j->hw + p) * j->ch, j->ch);
+        float inv = j->hw ? 1.0f / (float)j->hw : 0.0f;
+        for (int64_t k = 0; k < j->ch; k++)
+            acc[k] *= inv;
+    }
+}
+
 cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err)
 {
     if (x->dtype != CS_DT_F32 || x->rank != 4)
@@ -144,15 +165,8 @@ cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *
     cs_tensor *y = cs_bufpool_take(pool, CS_DT_F32, 4, dims, true, err);
     if (!y)
         return NULL;
-    const float *src = x->data;
-    float *dst = y->data;
-    for (int64_t b = 0; b < n; b++) {
-        float *acc = dst + b * ch;
-        for (int64_t p = 0; p < hw; p++)
-            add_row(acc, src + (b * hw + p) * ch, ch);
-        float inv = hw ? 1.0f / (float)hw : 0.0f;
-        for (int64_t k = 0; k < ch; k++)
-            acc[k] *= inv;
-    }
+    gap_job job = {x->data, y->data, ch, hw};
+    int64_t per_image = ch * hw > 0 ? ch * hw : 1;
+    cs_parallel_for(n, (CS_PAR_MIN_ELEMS + per_image - 1) / per_image, gap_part, &job);
     return y;
 }

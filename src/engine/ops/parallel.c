@@ -1,0 +1,50 @@
+/* parallel.c — cs_parallel_for (see parallel.h) on GNU OpenMP's team through its stable entry point, so no
+ * file needs -fopenmp (clang-built fuzzers link the same objects against libgomp). */
+#include "parallel.h"
+
+#include <omp.h>
+
+#include "fastpath.h"
+
+/* libgomp's entry point for `#pragma omp parallel` (GCC >= 4.9 ABI): runs fn(data) on a team of
+ * num_threads (0: the default count) with the caller as thread 0, and returns when all have finished. */
+extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+
+typedef struct par_job {
+    cs_par_fn fn;
+    void *user;
+    int64_t n;
+} par_job;
+
+static void par_body(void *p)
+{
+    const par_job *j = p;
+    int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+    int64_t begin = j->n * t / k, end = j->n * (t + 1) / k;
+    if (begin < end)
+        j->fn(j->user, begin, end);
+}
+
+int cs_parallel_threads(int64_t n, int64_t min_per_thread)
+{
+    int threads = cs_threads_get();
+    if (threads <= 1 || n <= 0 || omp_in_parallel())
+        return 1;
+    if (min_per_thread < 1)
+        min_per_thread = 1;
+    int64_t fit = n / min_per_thread;
+    return fit < threads ? (fit < 1 ? 1 : (int)fit) : threads;
+}
+
+void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user)
+{
+    if (n <= 0)
+        return;
+    int threads = cs_parallel_threads(n, min_per_thread);
+    if (threads <= 1) {
+        fn(user, 0, n);
+        return;
+    }
+    par_job job = {fn, user, n};
+    GOMP_parallel(par_body, &job, (unsigned)threads, 0);
+}

@@ -1,0 +1,24 @@
+/* parallel.h — the engine's own parallel loops: a range split over the --threads count (fastpath.h) on the
+ * calling thread's OpenMP team, the one oneDNN uses, so engine loops and oneDNN never oversubscribe. */
+#ifndef CS_PARALLEL_H
+#define CS_PARALLEL_H
+
+#include <stdint.h>
+
+/* Work on items [begin, end) of a range; called from several threads at once on disjoint parts. */
+typedef void (*cs_par_fn)(void *user, int64_t begin, int64_t end);
+
+/* Items one thread should have at least before a loop is shared: a fork/join of the team costs about
+ * 5-50 us (more where waiting workers sleep, OMP_WAIT_POLICY=PASSIVE), a memory-bound f32 element about
+ * 1 ns, so a share under ~32K elements loses more to the fork than it gains. */
+#define CS_PAR_MIN_ELEMS ((int64_t)32768)
+
+/* Calls fn over [0, n) in contiguous parts, one per thread, using at most cs_threads_get() threads and
+ * giving each thread at least min_per_thread items; runs fn(user, 0, n) on the caller when one thread would
+ * do (small n, --threads 1, already inside a parallel region). fn must only write what its part owns. */
+void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user);
+
+/* The thread count cs_parallel_for would use for n items. */
+int cs_parallel_threads(int64_t n, int64_t min_per_thread);
+
+#endif
