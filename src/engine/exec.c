@@ -183,6 +183,9 @@ static cs_status find_kernels(const cs_graph *g, cs_plan *plan, bool strict, cs_
         if (!plan->kernels[n] && strict)
             return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s%s%s'", g->path,
                                 node_label(g, n), node->domain, node->domain[0] ? "." : "", node->op);
+        cs_status st = plan->kernels[n] && plan->kernels[n]->check ? plan->kernels[n]->check(g, n, err) : CS_OK;
+        if (st != CS_OK)
+            return st;
     }
     return CS_OK;
 }
@@ -213,7 +216,7 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
 static bool op_takes_values(const cs_node *node)
 {
     static const char *const ops[] = {
-        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "StringConcat", "StringSplit", "Optional",
+        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "StringConcat", "StringSplit", "RegexFullMatch", "Optional",
         "OptionalHasElement", "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
         "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
     };
