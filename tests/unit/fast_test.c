@@ -342,8 +342,8 @@ TEST(parallel_for_covers_every_item_once_on_the_thread_count)
 }
 
 /* Elementwise ops on a value big enough to be shared by two threads (6 x 40 x 36 x 36 = 311040 elements):
- * a broadcast multiply and add, Sigmoid, Tanh, Exp, GELU (one fused kernel) and a channels-last global pool
- * after a convolution. */
+ * a broadcast multiply and add, Sigmoid, Tanh, Exp, GELU (one fused kernel), a channels-last global pool
+ * after a convolution, and a transpose (a strided copy). */
 static cs_graph *big_elementwise_graph(void)
 {
     cs_graph *g = cs_graph_new("threads_elementwise", "onnx");
@@ -369,12 +369,16 @@ static cs_graph *big_elementwise_graph(void)
     cs_graph_add_output(g, gelu);
     cs_graph_add_output(g, node(g, "GlobalAveragePool", (int[]){gated}, 1, "tgap"));
     cs_graph_add_output(g, gated);
+    int tr = node(g, "Transpose", (int[]){shifted}, 1, "tperm"); /* a strided copy, rows shared out */
+    int64_t perm[4] = {0, 2, 3, 1};
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", perm, 4);
+    cs_graph_add_output(g, tr);
     return g;
 }
 
-/* The same graph at --threads 1 and 2 (fast kernels): the elementwise outputs equal bit for bit (parts start
- * on 64-element blocks, rows are computed whole), and both match the reference kernels to float32
- * reassociation (1e-5 relative: the convolutions may split their sums differently per thread count). */
+/* The same graph at --threads 1 and 2 (fast kernels): the elementwise and copied outputs equal bit for bit
+ * (parts start on 64-element blocks, rows are computed whole), and both match the reference kernels to
+ * float32 reassociation (1e-5 relative: the convolutions may split their sums differently per thread count). */
 TEST(two_threads_give_the_one_thread_results)
 {
     cs_graph *g = big_elementwise_graph();
@@ -382,7 +386,7 @@ TEST(two_threads_give_the_one_thread_results)
     cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
     for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
         ((float *)in->data)[i] = (float)(2.0 * sin((double)i * 0.0137));
-    cs_tensor *one[3] = {0}, *two[3] = {0};
+    cs_tensor *one[4] = {0}, *two[4] = {0};
     EXPECT(run_with(g, CS_KERNELS_FAST, in, one));
     cs_threads_set(2);
     EXPECT(run_with(g, CS_KERNELS_FAST, in, two));
@@ -392,7 +396,9 @@ TEST(two_threads_give_the_one_thread_results)
            memcmp(one[0]->data, two[0]->data, one[0]->nbytes) == 0);
     for (int i = 1; i < 3; i++)
         EXPECT(rel_diff(two[i], one[i]) < 1e-5);
-    for (int i = 0; i < 3; i++)
+    EXPECT(one[3] && two[3] && cs_tensor_same_shape(one[3], two[3]) &&
+           memcmp(one[3]->data, two[3]->data, one[3]->nbytes) == 0);
+    for (int i = 0; i < 4; i++)
         cs_tensor_free(one[i]), cs_tensor_free(two[i]);
     cs_tensor_free(in);
     cs_graph_free(g);

@@ -3,6 +3,7 @@
 #include "parallel.h"
 
 #include <omp.h>
+#include <string.h>
 
 #include "fastpath.h"
 
@@ -47,4 +48,27 @@ void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user
     }
     par_job job = {fn, user, n};
     GOMP_parallel(par_body, &job, (unsigned)threads, 0);
+}
+
+typedef struct copy_job {
+    char *dst;
+    const char *src;
+    size_t bytes;
+} copy_job;
+
+#define COPY_BLOCK 4096 /* bytes per item: parts start on page-sized blocks */
+
+static void copy_part(void *user, int64_t begin, int64_t end)
+{
+    const copy_job *j = user;
+    size_t b = (size_t)begin * COPY_BLOCK, e = (size_t)end * COPY_BLOCK < j->bytes ? (size_t)end * COPY_BLOCK : j->bytes;
+    memcpy(j->dst + b, j->src + b, e - b);
+}
+
+void cs_parallel_memcpy(void *dst, const void *src, size_t bytes)
+{
+    copy_job job = {dst, src, bytes};
+    int64_t blocks = (int64_t)((bytes + COPY_BLOCK - 1) / COPY_BLOCK);
+    /* a memory-bound copy: each thread should move at least ~4 bytes per element of CS_PAR_MIN_ELEMS */
+    cs_parallel_for(blocks, CS_PAR_MIN_ELEMS * 4 / COPY_BLOCK, copy_part, &job);
 }

@@ -3,6 +3,7 @@
 #ifndef CS_PARALLEL_H
 #define CS_PARALLEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Work on items [begin, end) of a range; called from several threads at once on disjoint parts. */
@@ -17,6 +18,9 @@ typedef void (*cs_par_fn)(void *user, int64_t begin, int64_t end);
  * giving each thread at least min_per_thread items; runs fn(user, 0, n) on the caller when one thread would
  * do (small n, --threads 1, already inside a parallel region). fn must only write what its part owns. */
 void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user);
+
+/* memcpy(dst, src, bytes) with big copies shared over the --threads count. */
+void cs_parallel_memcpy(void *dst, const void *src, size_t bytes);
 
 /* The thread count cs_parallel_for would use for n items. */
 int cs_parallel_threads(int64_t n, int64_t min_per_thread);

@@ -9,12 +9,15 @@
 
 #include "shape_util.h"
 #include "infer.h"
+#include "parallel.h"
 #include "../grad/backward.h"
 
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
 static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int rank, const int64_t *dims)
 {
-    cs_tensor *out = cs_kernel_output(ctx, 0, in->dtype, rank, dims);
+    bool plain = in->dtype != CS_DT_STRING; /* every byte is copied: no clearing first */
+    cs_tensor *out = plain ? cs_kernel_output_raw(ctx, 0, in->dtype, rank, dims)
+                           : cs_kernel_output(ctx, 0, in->dtype, rank, dims);
     if (!out)
         return ctx->err->status;
     if (out->nbytes != in->nbytes) {
@@ -23,7 +26,7 @@ static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int 
                               cs_shape_str(in->rank, in->dims, a, sizeof a), cs_shape_str(rank, dims, b, sizeof b));
     }
     if (in->nbytes)
-        memcpy(out->data, in->data, in->nbytes);
+        cs_parallel_memcpy(out->data, in->data, in->nbytes);
     return CS_OK;
 }
 
