@@ -273,6 +273,42 @@ TEST(fast_gelu_subgraph_is_one_kernel_and_matches_reference)
     cs_graph_free(g);
 }
 
+/* Squeeze-and-excitation scaling of channels-last values (24 channels: a 16-wide vector and a tail of 8): by a
+ * constant [24,1,1] over x, which a later Add still reads (x kept), and by a computed [1,24,1,1] shared by
+ * the batch, where the Mul is x's last use (written over x). */
+static cs_graph *scale_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_scale", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 4;
+    xv->dims[0] = 2, xv->dims[1] = 24, xv->dims[2] = 7, xv->dims[3] = 5;
+    cs_graph_add_input(g, x);
+    int a = conv(g, x, 24, 24, 1, 1, "c1");
+    int64_t fd[3] = {24, 1, 1};
+    int s1 = node(g, "Mul", (int[]){add_const(g, "f", 3, fd, 1.0, 5), a}, 2, "s1");
+    int b = conv(g, node(g, "Add", (int[]){s1, a}, 2, "sum"), 24, 24, 3, 1, "c2");
+    int64_t axes[1] = {0};
+    int gate = node(g, "ReduceMean", (int[]){node(g, "GlobalAveragePool", (int[]){b}, 1, "gap")}, 1, "gate");
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "axes", axes, 1);
+    int s2 = node(g, "Mul", (int[]){b, gate}, 2, "s2");
+    cs_graph_add_output(g, conv(g, s2, 24, 8, 1, 1, "c3"));
+    return g;
+}
+
+TEST(fast_channel_scaling_of_channels_last_values_matches_reference)
+{
+    cs_graph *g = scale_graph();
+    int64_t dims[4] = {2, 24, 7, 5};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)cos((double)i * 0.29);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_the_sample_models)
 {
     const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",
@@ -343,7 +379,7 @@ TEST(parallel_for_covers_every_item_once_on_the_thread_count)
 
 /* Elementwise ops on a value big enough to be shared by two threads (6 x 40 x 36 x 36 = 311040 elements):
  * a broadcast multiply and add, Sigmoid, Tanh, Exp, GELU (one fused kernel), a channels-last global pool
- * after a convolution, and a transpose (a strided copy). */
+ * after a convolution, a squeeze-and-excitation scaling, and a transpose (a strided copy). */
 static cs_graph *big_elementwise_graph(void)
 {
     cs_graph *g = cs_graph_new("threads_elementwise", "onnx");
@@ -367,8 +403,10 @@ static cs_graph *big_elementwise_graph(void)
     int d = conv(g, c, 48, 48, 3, 48, "tdw");
     int gated = node(g, "Mul", (int[]){d, node(g, "Sigmoid", (int[]){d}, 1, "tsig")}, 2, "tsilu");
     cs_graph_add_output(g, gelu);
-    cs_graph_add_output(g, node(g, "GlobalAveragePool", (int[]){gated}, 1, "tgap"));
-    cs_graph_add_output(g, gated);
+    int gap = node(g, "GlobalAveragePool", (int[]){gated}, 1, "tgap");
+    cs_graph_add_output(g, gap);
+    /* squeeze-and-excitation: the channels-last value times one factor per channel and image */
+    cs_graph_add_output(g, node(g, "Mul", (int[]){gated, node(g, "Sigmoid", (int[]){gap}, 1, "tgate")}, 2, "tse"));
     int tr = node(g, "Transpose", (int[]){shifted}, 1, "tperm"); /* a strided copy, rows shared out */
     int64_t perm[4] = {0, 2, 3, 1};
     cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", perm, 4);
@@ -394,7 +432,7 @@ TEST(two_threads_give_the_one_thread_results)
     cs_threads_set(1);
     EXPECT(one[0] && two[0] && cs_tensor_same_shape(one[0], two[0]) &&
            memcmp(one[0]->data, two[0]->data, one[0]->nbytes) == 0);
-    for (int i = 1; i < 3; i++)
+    for (int i = 1; i < 3; i++) /* after the convolutions */
         EXPECT(rel_diff(two[i], one[i]) < 1e-5);
     EXPECT(one[3] && two[3] && cs_tensor_same_shape(one[3], two[3]) &&
            memcmp(one[3]->data, two[3]->data, one[3]->nbytes) == 0);
