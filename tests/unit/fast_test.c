@@ -379,7 +379,7 @@ TEST(parallel_for_covers_every_item_once_on_the_thread_count)
 
 /* Elementwise ops on a value big enough to be shared by two threads (6 x 40 x 36 x 36 = 311040 elements):
  * a broadcast multiply and add, Sigmoid, Tanh, Exp, GELU (one fused kernel), a channels-last global pool
- * after a convolution, a squeeze-and-excitation scaling, and a transpose (a strided copy). */
+ * after a convolution, a squeeze-and-excitation scaling, a transpose (a strided copy), a split and a concat. */
 static cs_graph *big_elementwise_graph(void)
 {
     cs_graph *g = cs_graph_new("threads_elementwise", "onnx");
@@ -411,6 +411,12 @@ static cs_graph *big_elementwise_graph(void)
     int64_t perm[4] = {0, 2, 3, 1};
     cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", perm, 4);
     cs_graph_add_output(g, tr);
+    /* Split in two along the channels and Concat back swapped: row-wise copies, rows shared out */
+    int halves[2] = {cs_graph_value(g, "half_a"), cs_graph_value(g, "half_b")};
+    cs_graph_add_node(g, "Split", "tsplit", (int[]){shifted}, 1, halves, 2);
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 1);
+    cs_graph_add_output(g, node(g, "Concat", (int[]){halves[1], halves[0]}, 2, "tcat"));
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 1);
     return g;
 }
 
@@ -424,7 +430,7 @@ TEST(two_threads_give_the_one_thread_results)
     cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
     for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
         ((float *)in->data)[i] = (float)(2.0 * sin((double)i * 0.0137));
-    cs_tensor *one[4] = {0}, *two[4] = {0};
+    cs_tensor *one[5] = {0}, *two[5] = {0};
     EXPECT(run_with(g, CS_KERNELS_FAST, in, one));
     cs_threads_set(2);
     EXPECT(run_with(g, CS_KERNELS_FAST, in, two));
@@ -434,9 +440,12 @@ TEST(two_threads_give_the_one_thread_results)
            memcmp(one[0]->data, two[0]->data, one[0]->nbytes) == 0);
     for (int i = 1; i < 3; i++) /* after the convolutions */
         EXPECT(rel_diff(two[i], one[i]) < 1e-5);
-    EXPECT(one[3] && two[3] && cs_tensor_same_shape(one[3], two[3]) &&
-           memcmp(one[3]->data, two[3]->data, one[3]->nbytes) == 0);
-    for (int i = 0; i < 4; i++)
+    for (int i = 3; i < 5; i++) /* the transpose, the split and concat */
+        EXPECT(one[i] && two[i] && cs_tensor_same_shape(one[i], two[i]) &&
+               memcmp(one[i]->data, two[i]->data, one[i]->nbytes) == 0);
+    /* the swapped halves: channel 0 of the result is channel 20 of the input to the split */
+    EXPECT(one[3] && one[4] && ((float *)one[4]->data)[0] == ((float *)one[3]->data)[20]);
+    for (int i = 0; i < 5; i++)
         cs_tensor_free(one[i]), cs_tensor_free(two[i]);
     cs_tensor_free(in);
     cs_graph_free(g);

@@ -72,3 +72,26 @@ void cs_parallel_memcpy(void *dst, const void *src, size_t bytes)
     /* a memory-bound copy: each thread should move at least ~4 bytes per element of CS_PAR_MIN_ELEMS */
     cs_parallel_for(blocks, CS_PAR_MIN_ELEMS * 4 / COPY_BLOCK, copy_part, &job);
 }
+
+typedef struct rows_job {
+    char *dst;
+    const char *src;
+    size_t dst_stride, src_stride, chunk;
+} rows_job;
+
+static void rows_part(void *user, int64_t begin, int64_t end)
+{
+    const rows_job *j = user;
+    for (int64_t r = begin; r < end; r++)
+        memcpy(j->dst + (size_t)r * j->dst_stride, j->src + (size_t)r * j->src_stride, j->chunk);
+}
+
+void cs_parallel_copy_rows(void *dst, size_t dst_stride, const void *src, size_t src_stride, int64_t rows,
+                           size_t chunk)
+{
+    if (chunk == 0 || rows <= 0)
+        return;
+    rows_job job = {dst, src, dst_stride, src_stride, chunk};
+    int64_t min_rows = (int64_t)((size_t)(CS_PAR_MIN_ELEMS * 4) / chunk);
+    cs_parallel_for(rows, min_rows > 0 ? min_rows : 1, rows_part, &job);
+}

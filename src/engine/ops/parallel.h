@@ -22,6 +22,11 @@ void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user
 /* memcpy(dst, src, bytes) with big copies shared over the --threads count. */
 void cs_parallel_memcpy(void *dst, const void *src, size_t bytes);
 
+/* rows chunks of chunk bytes: row r from src + r * src_stride to dst + r * dst_stride (the row-wise copy of
+ * Split and Concat), the rows shared over the --threads count when the copy is big. */
+void cs_parallel_copy_rows(void *dst, size_t dst_stride, const void *src, size_t src_stride, int64_t rows,
+                           size_t chunk);
+
 /* The thread count cs_parallel_for would use for n items. */
 int cs_parallel_threads(int64_t n, int64_t min_per_thread);
 
