@@ -124,6 +124,12 @@ NO_COVERAGE bool fuzz_h5_heaps_terminate(const uint8_t *image, size_t len)
 }
 
 static char artifact_prefix[4096] = "./";
+static unsigned long lib_failures, lib_saved;
+
+static void report_failures(void)
+{
+    fprintf(stderr, "fuzz: libhdf5 failed in the sandbox server on %lu input(s), %lu saved\n", lib_failures, lib_saved);
+}
 
 void fuzz_sandbox_server(int *argc, char ***argv)
 {
@@ -132,14 +138,28 @@ void fuzz_sandbox_server(int *argc, char ***argv)
         if (strncmp((*argv)[i], "-artifact_prefix=", 17) == 0)
             snprintf(artifact_prefix, sizeof artifact_prefix, "%s", (*argv)[i] + 17);
     /* CS_FUZZ_SANDBOX=1: the real sandbox (a fork per input), as run.sh replays each input saved below */
-    if (getenv("CS_FUZZ_SANDBOX") == NULL && !cs_sandbox_server_start(CS_FUZZ_SERVER_CPU_SECONDS))
+    if (getenv("CS_FUZZ_SANDBOX") != NULL)
+        return;
+    if (cs_sandbox_server_start(CS_FUZZ_SERVER_CPU_SECONDS))
+        atexit(report_failures);
+    else
         fprintf(stderr, "fuzz: no sandbox server (%s): a fork per input\n", strerror(errno));
 }
 
-/* Copies the input at path to ARTIFACT_PREFIX "hdf5-" REASON "-" FNV-1a hash, unless that file exists. Not
- * instrumented for coverage, which would make inputs libhdf5 fails on "interesting" by their size or reason. */
+/* Copies the input at path to ARTIFACT_PREFIX "hdf5-" REASON "-" FNV-1a hash, unless that file exists or this
+ * process saved CS_FUZZ_SAVE_PER_REASON inputs for that reason already. Not instrumented for coverage, which would
+ * make inputs libhdf5 fails on "interesting" by their size or reason. */
 NO_COVERAGE static void save_library_failure(const char *path, const char *why)
 {
+    static char reasons[16][96];
+    static unsigned saved[16];
+    int r = 0;
+    while (r < 16 && reasons[r][0] && strcmp(reasons[r], why) != 0)
+        r++;
+    if (r == 16 || saved[r] >= CS_FUZZ_SAVE_PER_REASON)
+        return;
+    snprintf(reasons[r], sizeof reasons[r], "%s", why);
+    saved[r]++, lib_saved++;
     uint8_t *data = NULL;
     size_t n = 0;
     FILE *f = fopen(path, "rb");
@@ -174,7 +194,9 @@ int fuzz_model(const char *path)
     }
     if (cs_sandbox_failures(&why) == failed)
         return 0;
-    if (cs_sandbox_server_active()) /* not while run.sh replays one */
+    if (cs_sandbox_server_active()) { /* not while run.sh replays one */
+        lib_failures++;
         save_library_failure(path, why);
+    }
     return -1;
 }

@@ -28,9 +28,8 @@ max_len() {
 # the sandbox's clean errors, and the target saves each such input as an artifact "hdf5-REASON-HASH". Each one
 # saved is then replayed with the real sandbox (a fork per file, CS_FUZZ_SANDBOX=1): an input the real sandbox
 # turns into a clean error is "contained", any other is a finding. Any other artifact is a finding in our code.
-# Inputs stopped at the server's CPU limit (libhdf5's endless loops, ~5% of the mutants; each replay costs the real
-# sandbox's 1 CPU second) are replayed up to REPLAY_LOOPS per run (default 5) and the others only counted: the
-# server is confined by the same code as the real sandbox, whose RLIMIT_CPU stops any loop.
+# The target saves the first 20 inputs per reason ("signal 11"...; about 7% of the mutants break libhdf5) and
+# prints how many there were in all: the server is confined by the same code as the real sandbox.
 sandboxed() { [ "$1" = keras_h5 ] || [ "$1" = keras ]; }
 fail=0
 printf '%-12s %12s %8s %8s %s\n' target executions cov ft findings
@@ -45,13 +44,9 @@ for t in "${targets[@]}"; do
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     if sandboxed "$t"; then
-        contained=0 open=0 loops=0 unreplayed=0
+        contained=0 open=0
+        failed=$(grep -oE 'libhdf5 failed in the sandbox server on [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
         for a in $(ls -tr "$art" 2>/dev/null | tail -n +$((before + 1)) | grep '^hdf5-'); do
-            case $a in hdf5-over-its-*-CPU-limit-*) loops=$((loops + 1)) ;; esac
-            if [ "$loops" -gt "${REPLAY_LOOPS:-5}" ] && [[ $a == hdf5-over-its-*-CPU-limit-* ]]; then
-                unreplayed=$((unreplayed + 1))
-                continue
-            fi
             if CS_FUZZ_SANDBOX=1 timeout 60 "$B/fuzz_$t" "$art$a" >"$B/logs/$t-$a.sandboxed.log" 2>&1; then
                 contained=$((contained + 1))
             else
@@ -59,14 +54,14 @@ for t in "${targets[@]}"; do
             fi
         done
         [ "$open" -eq 0 ] || rc=1
-        [ $((contained + open)) -eq 0 ] || echo "$t: $contained input(s) on which libhdf5 failed, contained by the sandbox; $open open; $unreplayed more CPU-limit input(s) not replayed" >>"$log"
+        [ $((contained + open)) -eq 0 ] || echo "$t: libhdf5 failed on ${failed:-?} input(s); $contained saved one(s) contained by the real sandbox, $open open" >>"$log"
     fi
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
     found=$(ls "$art" 2>/dev/null | wc -l)
     result=$([ $rc -eq 0 ] && echo "none" || echo "exit $rc, $found artifact(s) in $art, see $log")
     sandboxed "$t" && [ $((contained + open)) -gt 0 ] &&
-        result="$result; libhdf5 failed on $((contained + unreplayed)) input(s), $contained replayed: contained by the sandbox"
+        result="$result; libhdf5 failed on ${failed:-?} input(s), $contained saved and replayed: contained by the sandbox"
     printf '%-12s %12s %8s %8s %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$result"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$SECS" "${execs:-0}" "${cov:-?}" "${ft:-?}" \
         "$result" >>"$RUNLOG"
