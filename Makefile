@@ -9,14 +9,14 @@ OPT      ?= -O2
 SANITIZE ?=
 
 VERSION  := 0.1.0
-PKGS     := openblas libprotobuf-c libzip zlib stb jansson hdf5
+PKGS     := openblas libprotobuf-c libzip zlib stb jansson hdf5 libpcre2-8
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 
 # Debian packages the build and the tests need (python3-torch, -torchvision and -onnx make the zoo of tests/zoo/).
 DEB_PKGS := gcc make pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata \
 	        libopenblas-dev libzip-dev zlib1g-dev libstb-dev libncurses-dev libreadline-dev \
 	        libhdf5-dev libjansson-dev libseccomp-dev dataset-fashion-mnist tmux libdnnl-dev \
-	        python3-torch python3-torchvision python3-onnx
+	        python3-torch python3-torchvision python3-onnx libpcre2-dev
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 SAMPLE_DEB_PKGS := python3-torch python3-numpy python3-protobuf python3-h5py python3-onnx protobuf-compiler
 

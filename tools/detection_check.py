@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # detection_check.py — torchvision detection models (torch 1.13 / torchvision 0.14) traced to TorchScript, run by
 # convscope and compared with torch's own outputs of the same script: boxes, scores, labels (and masks/keypoints).
-# usage: tools/detection_check.py OUTDIR [CONVSCOPE] [model ...]   (models are written to OUTDIR, never the repo)
+# usage: tools/detection_check.py [--script] OUTDIR [CONVSCOPE] [model ...]   (models are written to OUTDIR, never the
+# repo); --script exports with torch.jit.script (control flow kept as written) instead of torch.jit.trace.
 import json, os, subprocess, sys, time
 import numpy as np
 import torch
@@ -27,6 +28,17 @@ class Wrap(torch.nn.Module):
         return tuple([d["boxes"], d["scores"], d["labels"]] + extra)
 
 
+class ScriptWrap(torch.nn.Module):
+    """The same for torch.jit.script, where a detector returns (losses, detections) instead of detections."""
+    def __init__(s, m):
+        super().__init__()
+        s.m = m
+
+    def forward(s, x):
+        d = s.m([x])[1][0]
+        return d["boxes"], d["scores"], d["labels"]
+
+
 def build(name):
     torch.manual_seed(0)
     kw = dict(weights=None, weights_backbone=None)
@@ -46,13 +58,15 @@ def build(name):
     return m
 
 
-def export(name, out):
-    m = Wrap(build(name)).eval()
+def export(name, out, script):
     x = torch.rand(3, 320, 320, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        ts = torch.jit.trace(m, x, strict=False, check_trace=False)
+        if script:
+            ts = torch.jit.script(ScriptWrap(build(name)).eval())
+        else:
+            ts = torch.jit.trace(Wrap(build(name)).eval(), x, strict=False, check_trace=False)
         ref = [r.numpy() for r in ts(x)]
-    path = os.path.join(out, name + "_trace.pt")
+    path = os.path.join(out, name + ("_script.pt" if script else "_trace.pt"))
     ts.save(path)
     np.save(path + ".in.npy", x.numpy())
     return path, ref
@@ -87,25 +101,29 @@ def compare(got, ref):
 
 
 def main():
-    out = sys.argv[1]
-    cs = sys.argv[2] if len(sys.argv) > 2 else "build/convscope"
-    names = sys.argv[3:] or MODELS
+    argv = sys.argv[1:]
+    script = "--script" in argv
+    argv = [a for a in argv if a != "--script"]
+    mode = "scripted" if script else "traced"
+    out = argv[0]
+    cs = argv[1] if len(argv) > 1 else "build/convscope"
+    names = argv[2:] or MODELS
     os.makedirs(out, exist_ok=True)
     failed = 0
     for name in names:
         t0 = time.time()
-        path, ref = export(name, out)
+        path, ref = export(name, out, script)
         t1 = time.time()
         r = subprocess.run([cs, "run", path, "--input", path + ".in.npy", "--json"], capture_output=True, text=True)
         t2 = time.time()
         if r.returncode:
-            print("FAIL %s traced: %s" % (name, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode))
+            print("FAIL %s %s: %s" % (name, mode, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode))
             failed += 1
             continue
         outs = json.loads(r.stdout)["outputs"]
         got = [np.array(o["data"], dtype=np.float64).reshape(o["shape"]) for o in outs]
         msg, ok = compare(got, [np.asarray(x, dtype=np.float64) for x in ref])
-        print("%s %s traced: %s (export %.0fs, convscope %.0fs)" % ("ok" if ok else "FAIL", name, msg, t1 - t0, t2 - t1))
+        print("%s %s %s: %s (export %.0fs, convscope %.0fs)" % ("ok" if ok else "FAIL", name, mode, msg, t1 - t0, t2 - t1))
         failed += not ok
     return 1 if failed else 0
 

@@ -183,6 +183,9 @@ static cs_status find_kernels(const cs_graph *g, cs_plan *plan, bool strict, cs_
         if (!plan->kernels[n] && strict)
             return cs_error_set(err, CS_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s%s%s'", g->path,
                                 node_label(g, n), node->domain, node->domain[0] ? "." : "", node->op);
+        cs_status st = plan->kernels[n] && plan->kernels[n]->check ? plan->kernels[n]->check(g, n, err) : CS_OK;
+        if (st != CS_OK)
+            return st;
     }
     return CS_OK;
 }
@@ -213,7 +216,7 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
 static bool op_takes_values(const cs_node *node)
 {
     static const char *const ops[] = {
-        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "StringConcat", "StringSplit", "Optional",
+        "Identity", "If", "Loop", "Cast", "CastLike", "StringNormalizer", "StringConcat", "StringSplit", "RegexFullMatch", "Optional",
         "OptionalHasElement", "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
         "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
     };
@@ -350,6 +353,7 @@ typedef struct run_state {
     bool *skip;              /* per node: computed by a fused call of an earlier node */
     bool *nhwc;              /* per value: stored channels-last (see exec_layout.h) */
     bool fuse_on;            /* fast kernels, and the observer (if any) says what it needs */
+    bool shapes_only;        /* the observer reads dims only: observed values stay in their layout */
     const bool *observe;
 } run_state;
 
@@ -532,6 +536,37 @@ static cs_status invoke(run_state *rs, int n, cs_kernel_ctx *ctx, const cs_tenso
     return rs->plan->kernels[n]->run(ctx);
 }
 
+/* Mul of a channels-last value by one factor per channel (squeeze-and-excitation blocks): one vectorised pass
+ * into a buffer of x's layout, written over x itself when this is x's last use. *done is false (nothing
+ * written) when node n is not that. */
+static cs_status scale_channels(run_state *rs, int n, cs_kernel_ctx *ctx, bool *done)
+{
+    const cs_node *node = &rs->g->nodes[n];
+    *done = false;
+    if (!rs->fuse_on || node->n_inputs != 2 || cs_layout_use_of(node) != CS_USE_BINARY || strcmp(node->op, "Mul") != 0)
+        return CS_OK;
+    int a = node->inputs[0], b = node->inputs[1];
+    if (a < 0 || b < 0 || a == b || rs->nhwc[a] == rs->nhwc[b])
+        return CS_OK;
+    int xv = rs->nhwc[a] ? a : b, sv = xv == a ? b : a;
+    const cs_tensor *x = rs->live[xv], *s = rs->live[sv];
+    if (!x || !s || !cs_layout_scale_fits(x, s))
+        return CS_OK;
+    cs_tensor *y;
+    if (rs->owned[xv] && !rs->plan->is_output[xv] && rs->plan->last_use[xv] == rs->plan->pos[n]) {
+        y = (cs_tensor *)x; /* taken over: x is no longer live, its buffer becomes the output */
+        rs->live_bytes -= x->nbytes;
+        rs->live[xv] = NULL, rs->owned[xv] = false, rs->nhwc[xv] = false;
+    } else if (!(y = cs_bufpool_take(rs->pool, CS_DT_F32, 4, x->dims, false, ctx->err))) {
+        return ctx->err->status;
+    }
+    cs_layout_scale_channels(x, s, y);
+    ctx->out[0] = y;
+    ctx->out_nhwc = true;
+    *done = true;
+    return CS_OK;
+}
+
 /* The subgraph runner lent to control-flow kernels (ops.h): plans and runs with this executor. */
 static cs_status sub_plan(const cs_graph *sub, void **plan, cs_error *err)
 {
@@ -587,8 +622,11 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     double t0 = now_ms();
     size_t saved_left = cs_mem_left; /* a subgraph run inside this node restores the outer figure */
     cs_mem_left = rs->mem_base > rs->live_bytes ? rs->mem_base - rs->live_bytes : 1;
-    cs_status st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
-    if (st == CS_OK)
+    bool done = false;
+    cs_status st = f ? CS_OK : scale_channels(rs, n, &ctx, &done);
+    if (st == CS_OK && !done)
+        st = place_inputs(rs, node, f, &ctx, in_buf, views, &keep, err);
+    if (st == CS_OK && !done)
         st = invoke(rs, n, &ctx, in_buf);
     cs_mem_left = saved_left;
     if (st == CS_OK)
@@ -627,7 +665,7 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
             int v = fused && o == 0 ? f->out_value : node->outputs[o];
             if (v < 0 || (rs->observe && !rs->observe[v]) || (rs->plan->takes_values && !cs_value_plain(rs->live[v])))
                 continue;
-            if ((st = canonicalise(rs, v, err)) != CS_OK)
+            if (!rs->shapes_only && (st = canonicalise(rs, v, err)) != CS_OK)
                 return st;
             opts->observer(opts->observer_user, g, fused && o == 0 ? f->tail_node : n, v, rs->live[v]);
         }
@@ -664,17 +702,17 @@ static cs_status collect_outputs(run_state *rs, cs_tensor **outputs, cs_error *e
 
 static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                           const cs_tensor *const *captured, cs_tensor **outputs, const cs_exec_opts *opts,
-                          const bool *observe, cs_exec_stats *stats, cs_error *err)
+                          const bool *observe, bool shapes_only, cs_exec_stats *stats, cs_error *err)
 {
     /* the plan is const to callers; its pool is a cache this run borrows and puts back */
     _Atomic(cs_bufpool *) *pool_slot = &((cs_plan *)plan)->pool;
-    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0, NULL, NULL, false, NULL};
+    run_state rs = {g, plan, NULL, NULL, 0, 0, atomic_exchange(pool_slot, NULL), 0, NULL, NULL, false, shapes_only, NULL};
     rs.live = calloc((size_t)g->n_values + 1, sizeof(*rs.live));
     rs.owned = calloc((size_t)g->n_values + 1, sizeof(bool));
     rs.skip = calloc((size_t)g->n_nodes + 1, sizeof(bool));
     rs.nhwc = calloc((size_t)g->n_values + 1, sizeof(bool));
     rs.observe = observe;
-    rs.fuse_on = cs_kernels_fast() && (!opts || !opts->observer || observe);
+    rs.fuse_on = cs_kernels_fast() && (!opts || !opts->observer || observe || shapes_only);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->node_ms = calloc((size_t)g->n_nodes + 1, sizeof(double));
@@ -730,20 +768,26 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
 cs_status cs_exec_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                       const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
 {
-    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, stats, err);
+    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, false, stats, err);
+}
+
+cs_status cs_exec_run_shapes(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
+                             const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err)
+{
+    return exec_run(g, plan, inputs, NULL, outputs, opts, NULL, true, stats, err);
 }
 
 cs_status cs_exec_run_observing(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
                                 cs_tensor **outputs, const cs_exec_opts *opts, const bool *observe,
                                 cs_exec_stats *stats, cs_error *err)
 {
-    return exec_run(g, plan, inputs, NULL, outputs, opts, observe, stats, err);
+    return exec_run(g, plan, inputs, NULL, outputs, opts, observe, false, stats, err);
 }
 
 cs_status cs_exec_subgraph(const cs_graph *sub, const cs_plan *plan, const cs_tensor *const *inputs,
                            const cs_tensor *const *captured, cs_tensor **outputs, cs_error *err)
 {
-    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, NULL, err);
+    return exec_run(sub, plan, inputs, captured, outputs, NULL, NULL, false, NULL, err);
 }
 
 void cs_exec_stats_free(cs_exec_stats *stats)

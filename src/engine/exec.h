@@ -51,6 +51,13 @@ cs_status cs_exec_run_observing(const cs_graph *g, const cs_plan *plan, const cs
                                 cs_tensor **outputs, const cs_exec_opts *opts, const bool *observe,
                                 cs_exec_stats *stats, cs_error *err);
 
+/* cs_exec_run for an observer that reads only the dtype and dims of what it is given: the run fuses and keeps
+ * channels-last values as an unobserved one does (dims stay logical; the data is not converted), so it builds
+ * no primitives or buffers an unobserved run would not. A fused chain's result is seen once, as its tail
+ * node's output; the values inside the chain are not seen. */
+cs_status cs_exec_run_shapes(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs,
+                             cs_tensor **outputs, const cs_exec_opts *opts, cs_exec_stats *stats, cs_error *err);
+
 /* Runs a subgraph (the GRAPH attribute of an If/Loop/Scan node) once: inputs[i] feeds sub->inputs[i] and
  * captured[i] feeds sub->captures[i], a value of the enclosing graph read by name (both borrowed).
  * plan comes from cs_plan_build(sub) and serves every iteration. outputs (sub->n_outputs slots) get owned tensors. */

@@ -129,11 +129,45 @@ void cs_layout_relabel(cs_tensor *t)
     t->dims[1] = t->dims[3], t->dims[2] = h, t->dims[3] = w;
 }
 
-/* acc[k] += row[k] over one channels-last position: a contiguous, vectorisable loop. */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void add_row(float *restrict acc, const float *restrict row, int64_t ch)
+/* Sixteen floats as one vector (GCC's vector extension: one AVX-512 register in the avx512f clone below). */
+typedef float v16 __attribute__((vector_size(64)));
+
+/* (through a pointer: a vector returned by value would change the ABI between the clones) */
+static inline void add16(v16 *acc, const float *p)
 {
-    for (int64_t k = 0; k < ch; k++)
-        acc[k] += row[k];
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    *acc += v;
+}
+
+/* acc[k] = sum over hw channels-last positions of src[p * ch + k]: 64 channels at a time summed in registers
+ * across the positions, so each element is read once and each sum stored once. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void sum_positions(float *restrict acc,
+                                                                                      const float *restrict src,
+                                                                                      int64_t hw, int64_t ch)
+{
+    int64_t k0 = 0;
+    for (; k0 + 64 <= ch; k0 += 64) {
+        v16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+        for (int64_t p = 0; p < hw; p++) {
+            const float *row = src + p * ch + k0;
+            add16(&s0, row), add16(&s1, row + 16), add16(&s2, row + 32), add16(&s3, row + 48);
+        }
+        memcpy(acc + k0, &s0, sizeof s0), memcpy(acc + k0 + 16, &s1, sizeof s1);
+        memcpy(acc + k0 + 32, &s2, sizeof s2), memcpy(acc + k0 + 48, &s3, sizeof s3);
+    }
+    for (; k0 + 16 <= ch; k0 += 16) {
+        v16 s0 = {0};
+        for (int64_t p = 0; p < hw; p++)
+            add16(&s0, src + p * ch + k0);
+        memcpy(acc + k0, &s0, sizeof s0);
+    }
+    for (; k0 < ch; k0++) {
+        float s0 = 0;
+        for (int64_t p = 0; p < hw; p++)
+            s0 += src[p * ch + k0];
+        acc[k0] = s0;
+    }
 }
 
 cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err)
@@ -141,18 +175,68 @@ cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *
     if (x->dtype != CS_DT_F32 || x->rank != 4)
         return NULL;
     int64_t dims[4] = {x->dims[0], x->dims[1], 1, 1}, n = x->dims[0], ch = x->dims[1], hw = x->dims[2] * x->dims[3];
-    cs_tensor *y = cs_bufpool_take(pool, CS_DT_F32, 4, dims, true, err);
+    cs_tensor *y = cs_bufpool_take(pool, CS_DT_F32, 4, dims, false, err);
     if (!y)
         return NULL;
     const float *src = x->data;
     float *dst = y->data;
     for (int64_t b = 0; b < n; b++) {
         float *acc = dst + b * ch;
-        for (int64_t p = 0; p < hw; p++)
-            add_row(acc, src + (b * hw + p) * ch, ch);
+        sum_positions(acc, src + b * hw * ch, hw, ch);
         float inv = hw ? 1.0f / (float)hw : 0.0f;
         for (int64_t k = 0; k < ch; k++)
             acc[k] *= inv;
     }
     return y;
+}
+
+/* y[p * ch + k] = x[p * ch + k] * s[k] over hw positions (y may be x). */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void scale_positions(float *y, const float *x,
+                                                                                        const float *restrict s,
+                                                                                        int64_t hw, int64_t ch)
+{
+    for (int64_t p = 0; p < hw; p++) {
+        const float *xr = x + p * ch;
+        float *yr = y + p * ch;
+        int64_t k = 0;
+        for (; k + 16 <= ch; k += 16) {
+            v16 v, f;
+            memcpy(&v, xr + k, sizeof v), memcpy(&f, s + k, sizeof f);
+            v *= f;
+            memcpy(yr + k, &v, sizeof v);
+        }
+        for (; k < ch; k++)
+            yr[k] = xr[k] * s[k];
+    }
+}
+
+/* Whether s is one factor per channel of x ([N or 1, C, 1, 1] or [C, 1, 1]); *per_image: s has N rows. */
+static bool channel_factors(const cs_tensor *x, const cs_tensor *s, bool *per_image)
+{
+    int64_t n = x->dims[0], ch = x->dims[1];
+    *per_image = false;
+    if (s->dtype != CS_DT_F32 || cs_tensor_numel(s) == 0)
+        return false;
+    if (s->rank == 3)
+        return s->dims[0] == ch && s->dims[1] == 1 && s->dims[2] == 1;
+    if (s->rank != 4 || s->dims[1] != ch || s->dims[2] != 1 || s->dims[3] != 1 || (s->dims[0] != 1 && s->dims[0] != n))
+        return false;
+    *per_image = s->dims[0] == n && n > 1;
+    return true;
+}
+
+bool cs_layout_scale_fits(const cs_tensor *x, const cs_tensor *s)
+{
+    bool per_image;
+    return x->dtype == CS_DT_F32 && x->rank == 4 && channel_factors(x, s, &per_image);
+}
+
+void cs_layout_scale_channels(const cs_tensor *x, const cs_tensor *s, cs_tensor *y)
+{
+    bool per_image;
+    channel_factors(x, s, &per_image);
+    int64_t n = x->dims[0], ch = x->dims[1], hw = x->dims[2] * x->dims[3];
+    for (int64_t b = 0; b < n; b++)
+        scale_positions((float *)y->data + b * hw * ch, (const float *)x->data + b * hw * ch,
+                        (const float *)s->data + (per_image ? b * ch : 0), hw, ch);
 }

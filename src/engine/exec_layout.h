@@ -32,5 +32,10 @@ bool cs_layout_binary_views(const cs_tensor *a, bool a_nhwc, const cs_tensor *b,
 void cs_layout_relabel(cs_tensor *t);
 /* GlobalAveragePool of channels-last f32 x into a new [N,C,1,1]; NULL when x is not f32 rank 4 or on failure. */
 cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err);
+/* Whether x * s is channels-last f32 x [N,C,H,W] times one f32 factor per channel (s: [N or 1, C, 1, 1] or
+ * [C, 1, 1]), as squeeze-and-excitation blocks scale their features. */
+bool cs_layout_scale_fits(const cs_tensor *x, const cs_tensor *s);
+/* y = x * s for such a pair (cs_layout_scale_fits), y channels-last like x, of x's shape; y may be x itself. */
+void cs_layout_scale_channels(const cs_tensor *x, const cs_tensor *s, cs_tensor *y);
 
 #endif

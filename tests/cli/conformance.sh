@@ -35,7 +35,7 @@ done
 
 # Operators and versions of opsets 18-21 (fixtures from the operator documentation, make_opset18_fixtures.py).
 s=$("$CS" conform tests/fixtures/onnx/opset18 --report "$TMP/report_opset18.md" | tail -n 1)
-if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 29 ]; then
+if [ "$(field "$s" failed)" = 0 ] && [ "$(field "$s" skipped)" = 0 ] && [ "$(field "$s" passed)" -ge 37 ]; then
     echo "ok conformance_opset18_to_21_fixtures ($s)"
 else echo "FAIL conformance_opset18_to_21_fixtures ($s)"; grep -E '\| failed \|' "$TMP/report_opset18.md" | head; fi
 
@@ -55,3 +55,11 @@ expect_ok run_reads_an_empty_optional_input 'output output bool \[\]: 0' \
 # a string tensor fed to an op that computes on numbers: one line naming the node and the kind, exit 2
 expect_fail run_refuses_a_string_tensor_at_a_numeric_op "node .*: input 0 is a string tensor, which this op does not take" \
     "$CS" run tests/fixtures/onnx/string_to_relu.onnx --input $N/test_strnormalizer_nostopwords_nochangecase/test_data_set_0/input_0.pb
+
+# RegexFullMatch: a pattern RE2 rejects (a backreference) is refused when the model is planned, before any input;
+# one that backtracks exponentially in PCRE2 stops at the match limit instead of hanging (exit 2 both).
+F=tests/fixtures/onnx
+expect_fail regex_refuses_a_pattern_re2_rejects "node 'RegexFullMatch_0' \(RegexFullMatch\): pattern refused .*backreferences" \
+    "$CS" inspect $F/regex_backref.onnx
+expect_fail regex_stops_a_hostile_pattern_at_the_match_limit "string 0: the pattern backtracks past the match limit" \
+    timeout 20 "$CS" run $F/regex_hostile.onnx --input $F/regex_hostile_input.pb

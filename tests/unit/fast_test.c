@@ -270,6 +270,42 @@ TEST(fast_gelu_subgraph_is_one_kernel_and_matches_reference)
     cs_graph_free(g);
 }
 
+/* Squeeze-and-excitation scaling of channels-last values (24 channels: a 16-wide vector and a tail of 8): by a
+ * constant [24,1,1] over x, which a later Add still reads (x kept), and by a computed [1,24,1,1] shared by
+ * the batch, where the Mul is x's last use (written over x). */
+static cs_graph *scale_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_scale", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 4;
+    xv->dims[0] = 2, xv->dims[1] = 24, xv->dims[2] = 7, xv->dims[3] = 5;
+    cs_graph_add_input(g, x);
+    int a = conv(g, x, 24, 24, 1, 1, "c1");
+    int64_t fd[3] = {24, 1, 1};
+    int s1 = node(g, "Mul", (int[]){add_const(g, "f", 3, fd, 1.0, 5), a}, 2, "s1");
+    int b = conv(g, node(g, "Add", (int[]){s1, a}, 2, "sum"), 24, 24, 3, 1, "c2");
+    int64_t axes[1] = {0};
+    int gate = node(g, "ReduceMean", (int[]){node(g, "GlobalAveragePool", (int[]){b}, 1, "gap")}, 1, "gate");
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "axes", axes, 1);
+    int s2 = node(g, "Mul", (int[]){b, gate}, 2, "s2");
+    cs_graph_add_output(g, conv(g, s2, 24, 8, 1, 1, "c3"));
+    return g;
+}
+
+TEST(fast_channel_scaling_of_channels_last_values_matches_reference)
+{
+    cs_graph *g = scale_graph();
+    int64_t dims[4] = {2, 24, 7, 5};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)cos((double)i * 0.29);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_the_sample_models)
 {
     const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",

@@ -65,10 +65,9 @@ static double quantum_of(const char *path)
 TEST(torchscript_quantized_zoo_matches_torch_int8)
 {
     /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` (build/zoo/quant; not in the
-     * repository: 4-12 MB each). Measured when written: MobileNetV2 exact (both recipes); ResNet-18 FBGEMM recipe
-     * 99.9% exact, at most 1 quantum; ResNet-18 QNNPACK at most 2 quanta (QNNPACK's fixed-point add and pooling
-     * round differently from float requantization, one step per op, compounding over the residual adds). The
-     * bound asserted: 2 quanta, and the same top class. */
+     * repository: 4-12 MB each). Measured when written: MobileNetV2 exact (both recipes), ResNet-18 QNNPACK exact,
+     * ResNet-18 FBGEMM recipe (run by oneDNN, whose requantization convscope does not reproduce bit for bit) 99.9%
+     * exact. The bound asserted: 1 quantum (one rounding step of the last layer), and the same top class. */
     static const char *const names[] = {"q_mobilenet_v2_fbgemm", "q_mobilenet_v2_qnnpack", "q_resnet18_fbgemm",
                                         "q_resnet18_qnnpack"};
     const char *dir = "build/zoo/quant/";
@@ -87,7 +86,7 @@ TEST(torchscript_quantized_zoo_matches_torch_int8)
         bool top = false;
         EXPECT(quantum > 0 && run_quant_in(dir, names[k], quantum, &worst, &exact, &params, &top));
         fprintf(stderr, "  %s: worst %g quanta, %.4f exact, top-1 %s\n", names[k], worst, exact, top ? "same" : "differs");
-        EXPECT(worst <= 2.001);
+        EXPECT(worst <= 1.001);
         EXPECT(top);
     }
 }

@@ -182,15 +182,79 @@ static tv *scalar_constant(ts_ctx *c, double d, cs_dtype dt)
     return r;
 }
 
-/* torch.tensor(number, dtype=...): a 0-d constant (ints i64, floats f32 unless dtype says otherwise). */
+/* A 1-D constant of dtype dt from a list of load-time numbers (ints i64, any float: f32 unless dt says). */
+static tv *list_constant(ts_ctx *c, const char *name, const tv *l, const tv *dtype)
+{
+    bool any_float = false, any_dyn = false;
+    for (int k = 0; k < l->n; k++)
+        any_dyn |= l->items[k]->kind == TV_INT && l->items[k]->dyn;
+    if (any_dyn) { /* ints known at run time (sizes): concatenated in the graph */
+        cs_dtype dt = torch_dtype(dtype, CS_DT_I64);
+        int v = dt == CS_DT_I64 ? cs_ts_shape_value(c, l) : -1;
+        if (dt != CS_DT_I64)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of run-time ints as a non-integer dtype", name);
+        tv *r = v < 0 ? NULL : cs_ts_tensor(c, v, 1);
+        if (r)
+            r->dt = CS_DT_I64;
+        return r;
+    }
+    for (int k = 0; k < l->n; k++) {
+        double d;
+        if (!cs_ts_get_num(l->items[k], &d) || l->items[k]->kind == TV_TENSOR)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of a list holding something other than load-time "
+                              "numbers (item %d)", name, k);
+        any_float |= l->items[k]->kind == TV_FLOAT;
+    }
+    cs_dtype dt = torch_dtype(dtype, any_float ? CS_DT_F32 : CS_DT_I64);
+    int64_t dims[1] = {l->n};
+    cs_tensor *scratch = cs_tensor_new(dt, 1, dims, c->err);
+    if (!scratch)
+        return NULL;
+    for (int k = 0; k < l->n; k++) {
+        double d = 0;
+        cs_ts_get_num(l->items[k], &d);
+        cs_tensor_set_f64(scratch, k, d);
+    }
+    int v = cs_ts_const(c, dt, scratch->data, l->n, false);
+    cs_tensor_free(scratch);
+    tv *r = v < 0 ? cs_ts_oom(c) : cs_ts_tensor(c, v, 1);
+    if (r)
+        r->dt = dt;
+    return r;
+}
+
+/* torch.tensor(number or list of numbers, dtype=...): a constant (ints i64, floats f32 unless dtype says). */
 static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     tv *v = A(0, "data");
+    if (v && (v->kind == TV_LIST || v->kind == TV_TUPLE))
+        return list_constant(c, name, v, A(1, "dtype"));
     double d;
-    if (!cs_ts_get_num(v, &d))
-        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than a load-time number", name);
+    if (!cs_ts_get_num(v, &d) || v->kind == TV_TENSOR)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than load-time numbers", name);
     cs_dtype dt = torch_dtype(A(1, "dtype"), v->kind == TV_FLOAT ? CS_DT_F32 : CS_DT_I64);
     return scalar_constant(c, d, dt);
+}
+
+/* as_tensor(data, dtype=..., device=...): a tensor as it is (cast when dtype names another kind), numbers and
+ * lists of numbers as constants like torch.tensor. */
+static tv *as_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *v = A(0, "data"), *dtype = A(1, "dtype");
+    if (!v || v->kind != TV_TENSOR)
+        return tensor_of(c, name, a, kw, n);
+    cs_dtype want = torch_dtype(dtype, CS_DT_UNDEFINED);
+    const cs_tensor *k = c->g->values[v->value].data;
+    cs_dtype have = k ? k->dtype : v->dt == CS_DT_UNDEFINED ? CS_DT_F32 : v->dt;
+    if (want == CS_DT_UNDEFINED || want == have)
+        return v;
+    int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
+    if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "to", want))
+        return cs_ts_oom(c);
+    tv *r = cs_ts_result(c, out, v->rank);
+    if (r)
+        r->dt = want;
+    return r;
 }
 
 /* scalar_tensor(s, dtype=...): a 0-d tensor of a load-time number (a constant) or of a run-time int (cast). */
@@ -236,7 +300,7 @@ static tv *empty(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     tv *r = cs_ts_result(c, out, size && (size->kind == TV_LIST || size->kind == TV_TUPLE) ? size->n : -1);
     if (r)
         r->dt = dt;
-    return r;
+    return cs_ts_note_sizes(c, r, size);
 }
 
 tv *cs_ts_index_mask(ts_ctx *c, tv *x, tv *mask, int dim)
@@ -399,4 +463,4 @@ const ts_aten_def cs_ts_aten_detect[] = {
     {"__and__", logic}, {"__or__", logic}, {"bitwise_and", logic}, {"bitwise_or", logic},
     {"is_floating_point", is_floating_point},
     {"arange", arange}, {"meshgrid", meshgrid}, {"unbind", unbind}, {"_shape_as_tensor", shape_as_tensor},
-    {"tensor", tensor_of}, {"empty", empty}, {"scalar_tensor", scalar_tensor}, {NULL, NULL}};
+    {"tensor", tensor_of}, {"as_tensor", as_tensor}, {"empty", empty}, {"scalar_tensor", scalar_tensor}, {NULL, NULL}};

@@ -224,6 +224,7 @@ tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b)
 {
     static const char *const ops[][2] = {{"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"floordiv", "Div"},
                                          {"remainder", "Mod"}, /* int64 Mod (fmod 0): the divisor's sign, as % */
+                                         {"min", "Min"}, {"max", "Max"},
                                          {"eq", "Equal"}, {"ne", "Equal"}, {"lt", "Less"}, {"gt", "Greater"},
                                          {"le", "LessOrEqual"}, {"ge", "GreaterOrEqual"}}; /* from "eq": bools */
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
@@ -234,7 +235,7 @@ tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b)
         int out = ins[0] < 0 || ins[1] < 0 ? -1 : cs_ts_emit(c, ops[k][1], ins, 2, NULL);
         if (out >= 0 && strcmp(name, "ne") == 0)
             out = cs_ts_emit(c, "Not", &out, 1, NULL);
-        tv *v = out < 0 ? NULL : cs_ts_new(c, k >= 5 ? TV_BOOL : TV_INT);
+        tv *v = out < 0 ? NULL : cs_ts_new(c, k >= 7 ? TV_BOOL : TV_INT);
         if (v)
             v->dyn = true, v->value = out;
         return v;

@@ -503,7 +503,7 @@ static tv *lower_filled(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         return out < 0 ? NULL : cs_ts_oom(c);
     }
     int r = like ? src->rank : size && (size->kind == TV_LIST || size->kind == TV_TUPLE) ? size->n : -1;
-    return cs_ts_result(c, out, r);
+    return like ? cs_ts_result(c, out, r) : cs_ts_note_sizes(c, cs_ts_result(c, out, r), size);
 }
 
 /* index(x, [None, ..., idx, None...]): advanced indexing by one integer tensor along its dim (a Gather). */

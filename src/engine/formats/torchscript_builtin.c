@@ -243,6 +243,29 @@ static tv *dict_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *han
     *handled = true;
     if (strcmp(name, "torch.dict") == 0 && n == 0)
         return cs_ts_new(c, TV_DICT);
+    if (strcmp(name, "torch.dict") == 0 && n == 1 && (args[0]->kind == TV_LIST || args[0]->kind == TV_DICT)) {
+        tv *r = cs_ts_new(c, TV_DICT); /* dict([(k, v), ...]) or a copy of a dict */
+        for (int k = 0; r && k < args[0]->n; k++) {
+            const tv *kv = args[0]->items[k];
+            if (args[0]->kind == TV_DICT) {
+                if (!cs_ts_push_item(c, r, args[0]->items[k]))
+                    return NULL;
+                continue;
+            }
+            if ((kv->kind != TV_TUPLE && kv->kind != TV_LIST) || kv->n != 2)
+                return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "dict() of a list item that is not a (key, value) pair");
+            if (kv->items[0]->kind != TV_STR && (kv->items[0]->kind != TV_INT || kv->items[0]->dyn))
+                return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "dict key only known at run time");
+            int j = 0; /* a repeated key: the last value wins */
+            while (j + 1 < r->n && !same_key(r->items[j], kv->items[0]))
+                j += 2;
+            if (j + 1 < r->n)
+                r->items[j + 1] = kv->items[1];
+            else if (!cs_ts_push_item(c, r, kv->items[0]) || !cs_ts_push_item(c, r, kv->items[1]))
+                return NULL;
+        }
+        return r;
+    }
     tv *d = n > 0 && args[0]->kind == TV_DICT ? args[0] : NULL;
     if (!d) {
         *handled = false;
@@ -351,6 +374,18 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
     }
     if (strcmp(name, "torch.warn") == 0 || strcmp(name, "print") == 0)
         return cs_ts_new(c, TV_NONE);
+    if (strcmp(name, "str") == 0 && n == 1 && (args[0]->kind == TV_INT || args[0]->kind == TV_BOOL) &&
+        !args[0]->dyn) { /* str(i): feature-map names of detection backbones ("0", "1"...) */
+        char buf[32];
+        if (args[0]->kind == TV_BOOL)
+            snprintf(buf, sizeof buf, "%s", args[0]->i ? "True" : "False");
+        else
+            snprintf(buf, sizeof buf, "%lld", (long long)args[0]->i);
+        tv *s = cs_ts_new(c, TV_STR);
+        if (s && !(s->s = cs_ts_strdup(c, buf)))
+            return NULL;
+        return s;
+    }
     if (strcmp(name, "torch.format") == 0 || strcmp(name, "str") == 0) {
         tv *s = cs_ts_new(c, TV_STR);
         if (s)

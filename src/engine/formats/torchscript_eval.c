@@ -179,8 +179,33 @@ static tv *call_free(ts_ctx *c, const char *qual, tv **args, char **kw, int n)
     return r;
 }
 
+/* __torch__.a.b.C.__new__(C): a fresh instance of script class C (ImageList...), attributes set by its code. */
+static tv *new_object(ts_ctx *c, const char *name)
+{
+    const char *end = name + strlen(name) - strlen(".__new__"), *dot = end - 1;
+    while (dot > name && *dot != '.')
+        dot--;
+    cs_pv *pv = cs_ts_alloc(c, sizeof *pv);
+    tv *v = pv ? cs_ts_new(c, TV_MODULE) : NULL;
+    if (!v)
+        return NULL;
+    memset(pv, 0, sizeof *pv);
+    pv->kind = CS_PV_OBJECT;
+    char buf[600];
+    snprintf(buf, sizeof buf, "%.*s", (int)(dot - name), name);
+    pv->module = cs_ts_strdup(c, buf);
+    snprintf(buf, sizeof buf, "%.*s", (int)(end - dot - 1), dot + 1);
+    pv->name = cs_ts_strdup(c, buf);
+    v->obj = pv;
+    v->s = "";
+    return pv->module && pv->name ? v : NULL;
+}
+
 static tv *call_ns(ts_ctx *c, const char *name, tv **args, char **kw, int n)
 {
+    size_t len = strlen(name);
+    if (strncmp(name, "__torch__.", 10) == 0 && len > 18 && strcmp(name + len - 8, ".__new__") == 0)
+        return new_object(c, name);
     if (strcmp(name, "torch.size") == 0 && n >= 1 && args[0]->kind == TV_TENSOR)
         return cs_ts_size(c, args[0], n > 1 ? args[1] : NULL);
     bool handled;

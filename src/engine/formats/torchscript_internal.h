@@ -46,6 +46,7 @@ typedef struct tv {
     int vlo, vhi;       /* or view_of[lo] when vselect (vlo a 1-D i64 value, vhi that index + 1, -1 when last) */
     bool vselect;
     cs_dtype dt;        /* TENSOR: its dtype when known at load (comparisons: bool, arange: i64), else UNDEFINED */
+    const int64_t *sdims; /* TENSOR of known rank: sizes known at load (-1: only at run time), or NULL */
 } tv;
 
 typedef struct ts_ctx {
@@ -153,6 +154,8 @@ bool cs_ts_quant_wants(const char *name, tv **args, int n);
 tv *cs_ts_quant_aten(ts_ctx *c, const char *name, tv **args, char **kw, int n);
 /* Shape helpers usable from the interpreter (torchscript_lower.c). */
 tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim);
+/* Records on tensor t (rank > 0) the sizes of `shape` (a list of ints) that are known at load; t itself. */
+tv *cs_ts_note_sizes(ts_ctx *c, tv *t, const tv *shape);
 int cs_ts_const_ints(ts_ctx *c, const int64_t *v, int n, bool scalar);
 
 /* ---- the lowering kit (torchscript_lower.c) ---- */

@@ -1,5 +1,5 @@
 /* torchscript_list.c — list and index builtins of the TorchScript interpreter, as scripted torch.nn.functional
- * code uses them at load time: append, __contains__, list(), list + list, list slices, range helpers, string ==. */
+ * code uses them at load time: append, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,8 +94,40 @@ static tv *contains(ts_ctx *c, const tv *seq, const tv *v)
     return cs_ts_new(c, any_unknown ? TV_UNKNOWN : TV_BOOL);
 }
 
+/* prim.min / prim.max of two numbers or of a list: static when all are, run-time ints through Min/Max. */
+static tv *min_max(ts_ctx *c, bool is_min, tv **items, int n)
+{
+    if (n < 1)
+        return cs_ts_fail(c, CS_ERR_FORMAT, "%s of an empty list", is_min ? "min" : "max");
+    tv *best = items[0];
+    for (int k = 1; k < n; k++) {
+        tv *v = items[k];
+        double a, b;
+        bool dyn = (best->kind == TV_INT && best->dyn) || (v->kind == TV_INT && v->dyn);
+        if (dyn && (best->kind != TV_INT || v->kind != TV_INT))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "min/max of a run-time int and a non-int");
+        if (dyn) {
+            if (!(best = cs_ts_dyn_int_op(c, is_min ? "min" : "max", best, v)))
+                return NULL;
+            continue;
+        }
+        if (!cs_ts_get_num(best, &a) || !cs_ts_get_num(v, &b) || best->kind == TV_TENSOR || v->kind == TV_TENSOR)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "min/max of something other than numbers");
+        if (is_min ? b < a : b > a)
+            best = v;
+    }
+    return best;
+}
+
 tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *handled)
 {
+    bool is_min = strcmp(name, "ops.prim.min") == 0;
+    if (is_min || strcmp(name, "ops.prim.max") == 0) {
+        if (n == 1 && is_seq(args[0]))
+            return *handled = true, min_max(c, is_min, args[0]->items, args[0]->n);
+        if (n == 2)
+            return *handled = true, min_max(c, is_min, args, 2);
+    }
     *handled = true;
     int64_t x, y, z;
     if ((strcmp(name, "torch.eq") == 0 || strcmp(name, "torch.ne") == 0) && n == 2 && args[0]->kind == TV_STR &&
@@ -109,12 +141,40 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
         c->writes++;
         return append(c, args[0], args[1]);
     }
+    if (strcmp(name, "torch._set_item") == 0 && n == 3 && args[0]->kind == TV_LIST) { /* l[i] = v, in place */
+        c->writes++;
+        if (!static_int(args[1], &x))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: list index only known at run time");
+        if (x < -(int64_t)args[0]->n || x >= args[0]->n)
+            return cs_ts_fail(c, CS_ERR_FORMAT, "list index %lld out of range for a list of %d",
+                              (long long)x, args[0]->n);
+        args[0]->items[x < 0 ? x + args[0]->n : x] = args[2];
+        return cs_ts_new(c, TV_NONE);
+    }
     if (strcmp(name, "torch.__contains__") == 0 && n == 2 && is_seq(args[0]))
         return contains(c, args[0], args[1]);
     if ((strcmp(name, "torch.list") == 0 || strcmp(name, "list") == 0) && n == 1 && is_seq(args[0]))
         return list_from(c, args[0], 0, args[0]->n, 1, NULL);
     if (strcmp(name, "torch.add") == 0 && n == 2 && is_seq(args[0]) && is_seq(args[1]))
         return list_from(c, args[0], 0, args[0]->n, 1, args[1]);
+    if (strcmp(name, "torch.mul") == 0 && n == 2 && (is_seq(args[0]) || is_seq(args[1]))) { /* list * count */
+        const tv *l = is_seq(args[0]) ? args[0] : args[1];
+        if (!static_int(is_seq(args[0]) ? args[1] : args[0], &x))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: list repeated a run-time number of times");
+        if (x < 0)
+            x = 0;
+        if (l->n && x > TS_MAX_LOOP / l->n)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "list repeated %lld times", (long long)x);
+        tv *r = cs_ts_new(c, TV_LIST);
+        tv **items = r ? cs_ts_alloc(c, (size_t)(x * l->n + 1) * sizeof *items) : NULL;
+        if (!items)
+            return NULL;
+        for (int64_t k = 0; k < x * l->n; k++)
+            items[k] = l->items[k % l->n];
+        r->items = items;
+        r->n = (int)(x * l->n);
+        return r;
+    }
     if (strcmp(name, "torch.slice") == 0 && n >= 1 && is_seq(args[0]))
         return slice_list(c, args[0], args, n);
     if (strcmp(name, "torch.__range_length") == 0 && n == 3 && static_int(args[0], &x) && static_int(args[1], &y) &&

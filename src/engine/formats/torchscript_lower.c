@@ -173,14 +173,19 @@ tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v)
 
 /* ---- shapes ---- */
 
-/* x.size() of a tensor of known rank: a list of run-time ints, one Gather of the Shape per dimension. */
-static tv *size_list(ts_ctx *c, int shape, int rank)
+/* x.size() of a tensor of known rank: a list of ints, one Gather of the Shape per dimension not known at load. */
+static tv *size_list(ts_ctx *c, int shape, int rank, const int64_t *sdims)
 {
     tv *l = cs_ts_new(c, TV_LIST);
     tv **items = l ? cs_ts_keep(c, calloc((size_t)rank, sizeof *items)) : NULL;
     if (!items)
         return cs_ts_oom(c);
     for (int64_t k = 0; k < rank; k++) {
+        if (sdims && sdims[k] >= 0) {
+            if (!(items[k] = cs_ts_int(c, sdims[k])))
+                return NULL;
+            continue;
+        }
         int node, ins[2] = {shape, cs_ts_const_ints(c, &k, 1, true)};
         int out = ins[1] < 0 ? -1 : cs_ts_emit(c, "Gather", ins, 2, &node);
         if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0) || !(items[k] = cs_ts_new(c, TV_INT)))
@@ -193,9 +198,30 @@ static tv *size_list(ts_ctx *c, int shape, int rank)
     return l;
 }
 
+tv *cs_ts_note_sizes(ts_ctx *c, tv *t, const tv *shape)
+{
+    if (!t || t->kind != TV_TENSOR || !shape || (shape->kind != TV_LIST && shape->kind != TV_TUPLE) ||
+        shape->n != t->rank || t->rank < 1 || t->rank > CS_MAX_RANK)
+        return t;
+    int64_t *d = cs_ts_alloc(c, (size_t)t->rank * sizeof *d);
+    if (!d)
+        return NULL;
+    bool any = false;
+    for (int k = 0; k < t->rank; k++) {
+        const tv *it = shape->items[k];
+        d[k] = it->kind == TV_INT && !it->dyn && it->i >= 0 ? it->i : -1;
+        any |= d[k] >= 0;
+    }
+    t->sdims = any ? d : NULL;
+    return t;
+}
+
 tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim)
 {
     const cs_value *val = &c->g->values[t->value];
+    if (t->sdims && dim && dim->kind == TV_INT && !dim->dyn && dim->i >= -t->rank && dim->i < t->rank &&
+        t->sdims[dim->i < 0 ? dim->i + t->rank : dim->i] >= 0) /* a size known at load */
+        return cs_ts_int(c, t->sdims[dim->i < 0 ? dim->i + t->rank : dim->i]);
     if (val->data && dim && dim->kind == TV_INT && !dim->dyn) { /* constant tensor: static */
         int64_t d = dim->i < 0 ? dim->i + val->data->rank : dim->i;
         if (d < 0 || d >= val->data->rank)
@@ -208,7 +234,7 @@ tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim)
     if ((!dim || dim->kind == TV_NONE) && t->rank < 0 && c->want_n > 0 && c->want_n <= CS_MAX_RANK)
         t->rank = c->want_n; /* B, T, C = x.size(): unpacking names the rank */
     if ((!dim || dim->kind == TV_NONE) && t->rank > 0 && t->rank <= CS_MAX_RANK)
-        return size_list(c, shape, t->rank);
+        return size_list(c, shape, t->rank, t->sdims);
     if (!dim || dim->kind == TV_NONE) {
         tv *v = cs_ts_tensor(c, shape, 1);
         if (v) /* a List[int] held as a tensor: list slicing applies to it */

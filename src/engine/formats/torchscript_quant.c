@@ -73,7 +73,11 @@ static tv *quantize(ts_ctx *c, int x, int rank, double scale, int64_t zp, cs_dty
     int ins[3] = {x, scale_const(c, scale), zp_const(c, zp, dt)};
     if (x < 0 || ins[1] < 0 || ins[2] < 0)
         return NULL;
-    tv *r = cs_ts_result(c, cs_ts_emit(c, "QuantizeLinear", ins, 3, NULL), rank);
+    int node, y = cs_ts_emit(c, "QuantizeLinear", ins, 3, &node);
+    /* torch's quantize_val multiplies by the float32 inverse of the scale instead of dividing (ties differ) */
+    if (y >= 0 && !cs_attrs_add_int(&c->g->nodes[node].attrs, "inverse_scale", 1))
+        return oom(c);
+    tv *r = cs_ts_result(c, y, rank);
     if (r)
         r->qdt = dt, r->qscale = scale, r->qzp = zp;
     return r;
@@ -345,6 +349,8 @@ static tv *qlinear_conv(ts_ctx *c, const tv *x, int wv, const tv *w, const tv *b
     int ins[9] = {x->value, scale_const(c, x->qscale), zp_const(c, x->qzp, x->qdt), wv, -1, -1,
                   scale_const(c, ys), zp_const(c, yzp, x->qdt), -1};
     bool ok = weight_qparams(c, w, M, &ins[4], &ins[5], scales);
+    /* per-tensor weights: the QNNPACK recipe (FBGEMM's is per channel), and QNNPACK's form of the multiplier */
+    bool per_tensor = !w->qpv || w->qpv->qscheme != CS_PV_Q_CHANNEL;
     ins[8] = ok ? bias_acc(c, b, M, x->qscale, scales) : -1;
     free(scales);
     if (!ok || ins[8] == -1 || ins[1] < 0 || ins[2] < 0 || ins[6] < 0 || ins[7] < 0)
@@ -358,7 +364,7 @@ static tv *qlinear_conv(ts_ctx *c, const tv *x, int wv, const tv *w, const tv *b
     cs_attrs *at = &c->g->nodes[node].attrs;
     if (!cs_attrs_add_ints(at, "strides", q->stride, q->sd) || !cs_attrs_add_ints(at, "dilations", q->dil, q->sd) ||
         !cs_attrs_add_ints(at, "pads", pads, 2 * q->sd) || !cs_attrs_add_int(at, "group", q->groups) ||
-        !cs_attrs_add_int(at, "requant_f32", 1)) /* torch's kernels requantize in float32 */
+        !cs_attrs_add_int(at, "requant_f32", per_tensor ? 2 : 1)) /* torch's kernels requantize in float32 */
         return oom(c);
     if (relu) {
         int ci[2] = {y, zp_const(c, yzp, x->qdt)};

@@ -79,6 +79,9 @@ typedef struct cs_op_def {
     cs_infer_fn infer;           /* output dtypes and shapes from the inputs' (NULL: known only by running) */
     cs_status (*backward)(struct cs_grad_ctx *ctx); /* NULL: not differentiable (grad/backward.h) */
     const char *domain;          /* NULL: the ONNX default domain ("convscope" ops live in ext*.c) */
+    /* checks node n's attributes when the graph is planned, before any input (a pattern RegexFullMatch
+     * refuses): an error names the file and the node; NULL: nothing to check */
+    cs_status (*check)(const cs_graph *g, int n, cs_error *err);
 } cs_op_def;
 
 /* Looks up the kernel for (domain, op); NULL when unknown. "" and "ai.onnx" are the default domain. */

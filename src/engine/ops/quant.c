@@ -57,6 +57,7 @@ static cs_status op_quantize(cs_kernel_ctx *ctx)
     const cs_tensor *x = cs_kernel_input(ctx, 0), *zp = cs_kernel_input(ctx, 2);
     cs_dtype out_dt = zp ? zp->dtype : CS_DT_U8;
     quant_axis q = {0};
+    bool inverse = cs_attrs_int(&ctx->node->attrs, "inverse_scale", 0) != 0;
     if (st == CS_OK && (!cs_quant_is_int8(out_dt) && out_dt != CS_DT_I32 && out_dt != CS_DT_U16 && out_dt != CS_DT_I16))
         st = cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "output dtype %s is not supported", cs_dtype_name(out_dt));
     if (st == CS_OK)
@@ -64,9 +65,11 @@ static cs_status op_quantize(cs_kernel_ctx *ctx)
     cs_tensor *y = st == CS_OK ? cs_kernel_output(ctx, 0, out_dt, x->rank, x->dims) : NULL;
     for (int64_t i = 0; y && i < cs_tensor_numel(x); i++) {
         int64_t k = axis_index(&q, i);
-        /* f32 data and scale divide in f32 as the ONNX reference does (it matters at .5 ties). */
+        /* f32 data and scale divide in f32 as the ONNX reference does (it matters at .5 ties); with attribute
+         * inverse_scale (set by the TorchScript reader) they multiply by the f32 inverse, as torch's quantize_val. */
         double v = x->dtype == CS_DT_F32 && cs_kernel_input(ctx, 1)->dtype == CS_DT_F32
-                       ? (double)(((const float *)x->data)[i] / (float)q.scale[k])
+                       ? (double)(inverse ? ((const float *)x->data)[i] * (1.0f / (float)q.scale[k])
+                                          : ((const float *)x->data)[i] / (float)q.scale[k])
                        : cs_tensor_get_f64(x, i) / q.scale[k];
         cs_tensor_set_i64(y, i, cs_quant_saturate(nearbyint(v) + q.zero[k], out_dt));
     }
@@ -225,9 +228,11 @@ static cs_status qconv_params_read(cs_kernel_ctx *ctx, int64_t M, qconv_params *
     return st;
 }
 
-/* Requantizes the accumulators; with f32 (attribute requant_f32, set by the TorchScript reader) the multiplier
- * x_scale * w_scale / y_scale and the product are rounded to float32 first, as QNNPACK and FBGEMM compute. */
-static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_params *q, bool f32, cs_tensor *y)
+/* Requantizes the accumulators. Attribute requant_f32 (set by the TorchScript reader): 1 rounds the multiplier
+ * x_scale * w_scale / y_scale and the product to float32 first, as torch's FBGEMM/oneDNN kernels do; 2 forms it as
+ * QNNPACK does (generate_requantization_scales: (w_scale * x_scale) * (1 / y_scale), all float32), which differs
+ * from the quotient in the last bit and so at rounding ties; 0 (ONNX) requantizes in double. */
+static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_params *q, int64_t f32, cs_tensor *y)
 {
     int64_t out = cs_window_out_size(&s->win);
     for (int64_t i = 0; i < cs_tensor_numel(y); i++) {
@@ -235,7 +240,7 @@ static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_p
         double scale = q->x_scale * q->w_scale[m] / q->y_scale;
         if (f32) {
             float sf = (float)q->x_scale * (float)q->w_scale[m];
-            sf = sf / (float)q->y_scale;
+            sf = f32 == 2 ? sf * (1.0f / (float)q->y_scale) : sf / (float)q->y_scale;
             float v = (float)(acc[i] + q->bias[m]) * sf;
             cs_tensor_set_i64(y, i, cs_quant_saturate(nearbyintf(v) + q->y_zero, y->dtype));
             continue;
@@ -265,7 +270,7 @@ static cs_status op_qlinear_conv(cs_kernel_ctx *ctx)
         memcpy(dims + 2, s.win.out, (size_t)s.win.n * sizeof *dims);
     cs_tensor *y = st == CS_OK ? cs_kernel_output(ctx, 0, yzp ? yzp->dtype : CS_DT_U8, s.win.n + 2, dims) : NULL;
     if (y)
-        qconv_store(&s, acc, &q, cs_attrs_int(&ctx->node->attrs, "requant_f32", 0) != 0, y);
+        qconv_store(&s, acc, &q, cs_attrs_int(&ctx->node->attrs, "requant_f32", 0), y);
     free(acc), free(q.w_scale), free(q.w_zero), free(q.bias);
     return st != CS_OK ? st : y ? CS_OK : ctx->err->status;
 }

@@ -26,6 +26,7 @@ extern const cs_op_def cs_ops_control[];    /* control.c: If, Loop, Scan, Sequen
 extern const cs_op_def cs_ops_sequence[];   /* sequence.c: Sequence*, SplitToSequence, ConcatFromSequence */
 extern const cs_op_def cs_ops_optional[];   /* optional.c: Optional, OptionalHasElement, OptionalGetElement */
 extern const cs_op_def cs_ops_recent[];     /* recent.c: GroupNormalization, Col2Im, Bitwise*, CenterCropPad, AffineGrid */
+extern const cs_op_def cs_ops_regex[];      /* regex.c: RegexFullMatch (RE2 syntax, run by PCRE2) */
 extern const cs_op_def cs_ops_text[];       /* text.c: TfIdfVectorizer (integer tokens), String* */
 extern const cs_op_def cs_ops_training[];   /* training.c: Adagrad, Momentum, Adam, Gradient (ai.onnx.preview.training) */
 /* The Gradient op's kernel: it runs the graph and the gradient module, so it lives in grad/grad_op.c. */

@@ -2,6 +2,8 @@
  * MACs from Conv/Gemm/MatMul shapes seen by an observer, and time per source layer from node timings. */
 #include "bench.h"
 
+#include "../ops/fusion.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "../exec.h"
 #include "../ops/dnnl_backend.h"
+#include "../ops/fusion.h"
 
 void cs_bench_opts_default(cs_bench_opts *o)
 {
@@ -71,6 +74,7 @@ typedef struct mac_counter {
     int8_t *rank;
     int64_t (*dims)[CS_MAX_RANK];
     int64_t macs, conv_macs;
+    const cs_plan *plan; /* its fusions: a fused Conv chain is seen once, at its tail */
 } mac_counter;
 
 static const int64_t *dims_of(const mac_counter *mc, const cs_graph *g, int v, int *rank)
@@ -83,11 +87,28 @@ static const int64_t *dims_of(const mac_counter *mc, const cs_graph *g, int v, i
     return mc->dims[v];
 }
 
+/* The Conv heading the fused chain whose result value is, when that Conv's own output was not seen (the chain
+ * ran fused, or unfused with its inner values unobserved): its MACs are counted at the chain's result, whose
+ * shape is the Conv's (BatchNormalization, a same-shape residual and activations keep it). -1 otherwise. */
+static int fused_conv_head(const mac_counter *mc, const cs_graph *g, int node, int value)
+{
+    const cs_plan *p = mc->plan;
+    int k = p && p->fusion_of ? p->fusion_of[node] : -1;
+    if (k < 0 || p->fusions[k].out_value != value || p->fusions[k].head == node)
+        return -1;
+    const cs_node *h = &g->nodes[p->fusions[k].head];
+    bool seen = h->n_outputs >= 1 && h->outputs[0] >= 0 && mc->rank[h->outputs[0]] > 0;
+    return strcmp(h->op, "Conv") == 0 && !seen ? p->fusions[k].head : -1;
+}
+
 static void count_macs(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
 {
     mac_counter *mc = user;
     mc->rank[value] = (int8_t)t->rank;
     memcpy(mc->dims[value], t->dims, sizeof mc->dims[value]);
+    int head = fused_conv_head(mc, g, node, value);
+    if (head >= 0)
+        node = head, value = g->nodes[head].outputs[0];
     const cs_node *nd = &g->nodes[node];
     if (value != nd->outputs[0] || nd->n_inputs < 2 || nd->inputs[0] < 0 || nd->inputs[1] < 0)
         return;
@@ -212,12 +233,10 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_ten
     for (int r = 0; st == CS_OK && outs && r < o->warmup + o->runs && !cs_job_cancelled(job); r++) {
         cs_exec_stats stats = {0};
         double c0 = cpu_ms_now();
-        st = cs_exec_run(g, plan, ins, outs, &eo, &stats, err);
+        st = cs_exec_run_shapes(g, plan, ins, outs, &eo, &stats, err);
         double c1 = cpu_ms_now();
         for (int i = 0; i < g->n_outputs; i++)
             cs_tensor_free(outs[i]), outs[i] = NULL;
-        if (st == CS_OK && r == 0)
-            res->first_ms = stats.total_ms;
         if (st == CS_OK && r >= o->warmup) {
             cpu[res->runs] = c1 - c0;
             lat[res->runs++] = stats.total_ms;
@@ -238,24 +257,30 @@ static cs_status timed_runs(const cs_graph *g, const cs_plan *plan, const cs_ten
     return st;
 }
 
-/* One observed run counting MACs (it also proves the inputs fit). */
+/* The first run, observed for its shapes to count MACs (it also proves the inputs fit); timed as the cold run. */
 static cs_status count_run(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *ins, cs_job *job,
-                           int64_t *macs, int64_t *conv_macs, cs_error *err)
+                           cs_bench_result *res, cs_error *err)
 {
-    mac_counter mc = {calloc((size_t)g->n_values + 1, 1), calloc((size_t)g->n_values + 1, sizeof *mc.dims), 0, 0};
+    mac_counter mc = {calloc((size_t)g->n_values + 1, 1), calloc((size_t)g->n_values + 1, sizeof *mc.dims), 0, 0,
+                      plan};
     cs_tensor **outs = calloc((size_t)g->n_outputs + 1, sizeof *outs);
     cs_status st = mc.rank && mc.dims && outs ? CS_OK : cs_error_set(err, CS_ERR_NOMEM, "out of memory");
     for (int v = 0; st == CS_OK && v < g->n_inputs; v++) {
         mc.rank[g->inputs[v]] = (int8_t)ins[v]->rank;
         memcpy(mc.dims[g->inputs[v]], ins[v]->dims, sizeof mc.dims[0]);
     }
+    /* shapes only: this run fuses and keeps layouts as the timed ones do, so it adds no primitives or
+     * buffers of its own to what the process holds (the resident set reported after the runs) */
     cs_exec_opts eo = {count_macs, &mc, &job->cancel};
+    cs_exec_stats stats = {0};
     if (st == CS_OK)
-        st = cs_exec_run(g, plan, ins, outs, &eo, NULL, err);
+        st = cs_exec_run_shapes(g, plan, ins, outs, &eo, &stats, err);
     for (int i = 0; outs && i < g->n_outputs; i++)
         cs_tensor_free(outs[i]);
-    *macs = mc.macs;
-    *conv_macs = mc.conv_macs;
+    res->macs = mc.macs;
+    res->conv_macs = mc.conv_macs;
+    res->first_ms = stats.total_ms; /* the cold run: primitives built, weights packed */
+    cs_exec_stats_free(&stats);
     free(outs), free(mc.rank), free(mc.dims);
     return st;
 }
@@ -298,7 +323,7 @@ static cs_status fit_inputs(const cs_model *m, const cs_bench_opts *o, cs_job *j
             ins[0] = (cs_tensor *)o->input;
         st = make_inputs(g, o, res->batch, probe_sizes[k], ins, res->input_shape, sizeof res->input_shape, err);
         if (st == CS_OK)
-            st = count_run(g, m->plan, (const cs_tensor *const *)ins, job, &res->macs, &res->conv_macs, err);
+            st = count_run(g, m->plan, (const cs_tensor *const *)ins, job, res, err);
         if (st == CS_OK || st == CS_ERR_CANCELLED || st == CS_ERR_NOMEM)
             break;
     }

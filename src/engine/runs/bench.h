@@ -45,7 +45,7 @@ typedef struct cs_bench_result {
     int64_t file_bytes, params, macs;
     int64_t conv_macs;     /* the Conv share of macs */
     double conv_ms;        /* mean time per run in Conv nodes (fused post-ops included) */
-    double first_ms;       /* the first timed run (before warm-up): primitives built, weights packed */
+    double first_ms;       /* the first run (counting MACs, before warm-up): primitives built, weights packed */
     cs_bench_layer *layers;
     int n_layers;
     cs_bench_op *ops;      /* time per op type, slowest first: where a run's time goes */
