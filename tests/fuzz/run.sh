@@ -3,7 +3,8 @@
 # files of the repository and the target's dictionary; prints executions, coverage and findings per target
 # and fails when any target crashed, leaked, timed out or ran out of memory. Usage: run.sh BUILD_DIR SECONDS [TARGET...]
 # env: FUZZ_CORPUS (corpus root, default BUILD_DIR/corpus: keep it between runs so executions accumulate),
-#      FUZZ_LOG (a TSV each run appends "date target seconds executions cov ft result" to, default BUILD_DIR/fuzz-runs.tsv).
+#      FUZZ_LOG (a TSV each run appends "date target seconds executions cov ft result" to, default BUILD_DIR/fuzz-runs.tsv),
+#      FUZZ_NICE (the fuzzers' nice increment, default 10).
 set -u
 cd "$(dirname "$0")/../.."
 B=$1
@@ -39,7 +40,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$art" "$B/logs"
     ./tests/fuzz/seeds.sh "$t" "$corpus"
     before=$(ls "$art" 2>/dev/null | wc -l)
-    nice -n 10 "$B/fuzz_$t" -max_total_time="$SECS" -dict="tests/fuzz/dict/$t.dict" -timeout=10 -rss_limit_mb=2048 \
+    nice -n "${FUZZ_NICE:-10}" "$B/fuzz_$t" -max_total_time="$SECS" -dict="tests/fuzz/dict/$t.dict" -timeout=10 -rss_limit_mb=2048 \
         -malloc_limit_mb=1024 -max_len="$(max_len "$t")" -use_value_profile=0 -print_final_stats=1 -artifact_prefix="$art" \
         "$corpus" >"$log" 2>&1
     rc=$?
