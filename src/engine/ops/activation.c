@@ -413,6 +413,12 @@ const cs_op_def cs_ops_activation[] = {
 
 /* ---- activation subgraphs the executor fuses (exec_fuse.c) ---- */
 
+/* cs_vgelu as a cs_ew_f32_loop: p->a the scale (a float, exact in a double), p->b 1 when it divides. */
+static void gelu_subgraph_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    cs_vgelu(x, y, n, (float)p->a, p->b != 0);
+}
+
 cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
 {
     const cs_fusion *f = ctx->fuse;
@@ -421,7 +427,8 @@ cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
     if (!y)
         return ctx->err->status;
-    cs_vgelu(x->data, y->data, cs_tensor_numel(x), f->scale, f->scale_divides);
+    cs_ew_params p = {f->scale, f->scale_divides};
+    cs_ew_f32_loop_parallel(gelu_subgraph_loop, x->data, y->data, cs_tensor_numel(x), &p);
     ctx->fuse_done = true;
     return CS_OK;
 }
