@@ -147,3 +147,33 @@ if [ -f "$R/dtln-keras/model.h5" ]; then
         else echo "FAIL diff_dtln_${1//\//_}_${2//\//_} (exit $rc: $(printf '%s' "$out" | grep -m2 -E 'different|verdict'))"; fi
     done
 fi
+
+# A decomposed LSTM (the MatMul/Add/Split/Sigmoid/Tanh/Mul cells keras2onnx writes, unrolled over two steps, Keras
+# gate order, layer 2 with In == H) against the same LSTM as ONNX LSTM nodes: weights compared as one function
+# (fixtures and their numpy check: tests/fixtures/onnx/make_lstm_cell_fixtures.py).
+LC=tests/fixtures/onnx/lstm_cell
+out=$("$CS" diff $LC/lstm_cells.onnx $LC/lstm_node.onnx --weights-only 2>&1)
+rc=$?
+n=$(printf '%s\n' "$out" | grep -cE ' lstm[01] .*identical after layout change')
+if [ $rc -eq 0 ] && [ "$n" = 2 ]; then echo "ok diff_decomposed_lstm_cells_match_lstm_nodes"
+else echo "FAIL diff_decomposed_lstm_cells_match_lstm_nodes (exit $rc, $n of 2 LSTM rows identical)"; fi
+"$CS" diff $LC/lstm_cells_fo_swapped.onnx $LC/lstm_node.onnx --weights-only --json >"$TMP/cells_swap.json" 2>/dev/null
+rc=$?
+if [ $rc -eq 1 ] && grep -q "gate order differs: A's i,f,g,o are B's i,o,g,f" "$TMP/cells_swap.json"; then
+    echo "ok diff_decomposed_lstm_swapped_gates_named"
+else echo "FAIL diff_decomposed_lstm_swapped_gates_named (exit $rc, want 1 and the f/o swap named)"; fi
+LI="--input x=$LC/x.npy --input h0_0=$LC/h0_0.npy --input c0_0=$LC/c0_0.npy --input h0_1=$LC/h0_1.npy --input c0_1=$LC/c0_1.npy"
+y1=$("$CS" run $LC/lstm_cells.onnx $LI 2>&1 | grep '^output y')
+y2=$("$CS" run $LC/lstm_node.onnx $LI 2>&1 | grep '^output y')
+if [ -n "$y1" ] && [ "$y1" = "$y2" ]; then echo "ok run_decomposed_lstm_cells_compute_the_lstm ($y1)"
+else echo "FAIL run_decomposed_lstm_cells_compute_the_lstm ('$y1' vs '$y2')"; fi
+if [ -f "$R/dtln-keras/model_2.onnx" ]; then
+    # keras2onnx wrote DTLN part 2's LSTMs as decomposed cells, torch.onnx as LSTM nodes; the weights-only
+    # .h5 holds all four LSTMs of which part 2 has the last two (found by shape)
+    for pair in "dtln-keras/model_2.onnx dtln-pytorch/model_p2.onnx LSTM_1[35]" "dtln-keras/model.h5 dtln-keras/model_2.onnx lstm_[23]"; do
+        set -- $pair
+        n=$("$CS" diff $R/$1 $R/$2 --weights-only 2>&1 | grep -cE "^$3 .*identical after layout change|[ +]$3 .*identical after layout change")
+        if [ "$n" = 2 ]; then echo "ok diff_dtln_decomposed_lstm_${1//\//_}_${2//\//_}"
+        else echo "FAIL diff_dtln_decomposed_lstm_${1//\//_}_${2//\//_} ($n of 2 LSTMs identical)"; fi
+    done
+fi

@@ -2,6 +2,7 @@
  * layout) are rewritten into one canonical form (PyTorch gate order, [gates*H, In] kernels, input and recurrent
  * bias) and compared there; bias splits compare by their sums, swapped gates are named. */
 #include "rnn_weights.h"
+#include "rnn_unrolled.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #define RNN_MAX_CELLS 8
 #define RNN_MAX_GATES 4
+#define RNN_MAX_UNITS 64 /* recurrent layers (or decomposed cells) per graph looked at for a counterpart */
 
 typedef struct rnn_cell {
     double *wx;  /* [G*H, In], canonical gate order */
@@ -28,6 +30,9 @@ typedef struct rnn_form {
     const char *order;      /* the format's gate order */
     bool transposed;        /* kernels stored [In, G*H] */
     const char *name;       /* the source's name of its first tensor (borrowed) */
+    const int *map;         /* gate map found in the graph (decomposed cells); NULL: the style's */
+    int map_buf[RNN_MAX_GATES];
+    char order_buf[16];
 } rnn_form;
 
 /* Canonical gate k (LSTM i,f,g,o; GRU r,z,n) is block map[k] of the source. */
@@ -39,6 +44,8 @@ static const char *const lstm_names[4] = {"i", "f", "g", "o"}, *const gru_names[
 static const int *gate_map(const rnn_form *f)
 {
     bool torch = strcmp(f->style, "PyTorch") == 0;
+    if (f->map)
+        return f->map;
     if (f->gates == 4)
         return strcmp(f->style, "ONNX") == 0 ? lstm_onnx : lstm_torch;
     if (f->gates == 3)
@@ -429,27 +436,178 @@ static void compare_forms(const rnn_form *fa, const rnn_form *fb, cs_weight_cmp 
     set_rnn_relation(fa, fb, out, swap);
 }
 
-static bool first_form(const cs_graph *g, const int *layers, int n, rnn_form *f)
+/* The first of the layers with a recurrent form in f: its index, or -1. */
+static int first_form(const cs_graph *g, const int *layers, int n, rnn_form *f)
 {
     for (int i = 0; i < n; i++)
         if (read_layer(g, layers[i], f))
+            return layers[i];
+    return -1;
+}
+
+/* A decomposed LSTM cell as a form: kernels [In, 4H] and [H, 4H] (stored transposed), the gate order the cell's
+ * data flow gave, the constant bias terms summed. */
+static bool read_unrolled(const cs_graph *g, const cs_rnn_unrolled *u, rnn_form *f)
+{
+    static const char *const gate[4] = {"i", "f", "g", "o"};
+    memset(f, 0, sizeof *f);
+    f->style = "decomposed cell";
+    f->gates = 4, f->hidden = u->hidden, f->in = u->in, f->transposed = true;
+    int len = 0;
+    for (int k = 0; k < 4; k++)
+        f->map_buf[k] = u->chunk_of[k];
+    for (int part = 0; part < 4; part++)
+        for (int k = 0; k < 4; k++)
+            if (u->chunk_of[k] == part)
+                len += snprintf(f->order_buf + len, sizeof f->order_buf - (size_t)len, "%s%s", part ? "," : "",
+                                gate[k]);
+    f->map = f->map_buf, f->order = f->order_buf;
+    f->name = g->values[u->w_value].name;
+    f->n_cells = 1;
+    rnn_cell *c = &f->cells[0];
+    c->wx = gather_matrix(g->values[u->w_value].data, 0, f, f->in, true);
+    c->wh = gather_matrix(g->values[u->r_value].data, 0, f, f->hidden, true);
+    c->bx = gather_bias(NULL, 0, f);
+    c->bh = gather_bias(NULL, 0, f);
+    if (!c->wx || !c->wh || !c->bx || !c->bh) {
+        form_free(f);
+        return false;
+    }
+    for (int b = 0; b < u->n_bias; b++) {
+        double *t = gather_bias(g->values[u->bias_values[b]].data, 0, f);
+        if (!t) {
+            form_free(f);
+            return false;
+        }
+        for (int64_t j = 0; j < 4 * f->hidden; j++)
+            c->bx[j] += t[j];
+        free(t);
+    }
+    return true;
+}
+
+/* A layer that holds a recurrent layer as its format writes one (cheap test, no weights read). */
+static bool is_recurrent_layer(const cs_layer *l)
+{
+    if (is_rnn_op(l->type))
+        return true;
+    for (int w = 0; w < l->n_weights; w++)
+        if (l->weights[w].name && (strstr(l->weights[w].name, "weight_ih_") || leaf_is(l->weights[w].name,
+                                                                                         "recurrent_kernel")))
             return true;
+    return false;
+}
+
+typedef struct rnn_unit {
+    int key;   /* position in the graph: first node (or the layer index in a weights-only file) */
+    int layer; /* a recurrent layer, or -1 */
+    int cell;  /* index of a decomposed cell, or -1 */
+} rnn_unit;
+
+static int unit_cmp(const void *x, const void *y)
+{
+    return ((const rnn_unit *)x)->key - ((const rnn_unit *)y)->key;
+}
+
+/* The recurrent units of g in graph order: recurrent layers and decomposed cells (time steps sharing W and R
+ * count once). cells gets the decomposed cells. Returns the count, -1 when there are too many. */
+static int units_of(const cs_graph *g, rnn_unit *units, cs_rnn_unrolled *cells, int *n_cells)
+{
+    int n = 0;
+    for (int l = 0; l < g->n_layers; l++)
+        if (is_recurrent_layer(&g->layers[l])) {
+            if (n >= RNN_MAX_UNITS)
+                return -1;
+            const cs_layer *ly = &g->layers[l];
+            units[n++] = (rnn_unit){ly->n_nodes > 0 ? ly->nodes[0] : l, l, -1};
+        }
+    *n_cells = g->weights_only ? 0 : cs_rnn_unrolled_find(g, cells, RNN_MAX_UNITS);
+    for (int c = 0; c < *n_cells; c++) {
+        bool seen = false;
+        for (int k = 0; k < c && !seen; k++)
+            seen = cells[k].w_value == cells[c].w_value && cells[k].r_value == cells[c].r_value;
+        if (seen)
+            continue;
+        if (n >= RNN_MAX_UNITS)
+            return -1;
+        units[n++] = (rnn_unit){cells[c].first_node, -1, c};
+    }
+    qsort(units, (size_t)n, sizeof *units, unit_cmp);
+    return n;
+}
+
+/* Gates, hidden and input size of a unit (0s when its layer cannot be read). */
+static void unit_shape(const cs_graph *g, const rnn_unit *u, const cs_rnn_unrolled *cells, int64_t shape[3])
+{
+    shape[0] = shape[1] = shape[2] = 0;
+    if (u->cell >= 0) {
+        shape[0] = 4, shape[1] = cells[u->cell].hidden, shape[2] = cells[u->cell].in;
+        return;
+    }
+    rnn_form f = {0};
+    if (read_layer(g, u->layer, &f))
+        shape[0] = f.gates, shape[1] = f.hidden, shape[2] = f.in;
+    form_free(&f);
+}
+
+/* Where the units of the shorter list sit in the longer one: 0 when both are as long, else the one offset at
+ * which every unit of the shorter has the shape of its place in the longer (a file holding part of a model);
+ * -1 when there is none or more than one. */
+static int window(const cs_graph *gs, const rnn_unit *us, const cs_rnn_unrolled *cs, int ns, const cs_graph *gl,
+                  const rnn_unit *ul, const cs_rnn_unrolled *cl, int nl)
+{
+    if (ns == nl)
+        return 0;
+    int found = -1;
+    for (int d = 0; d + ns <= nl; d++) {
+        bool fits = true;
+        for (int i = 0; i < ns && fits; i++) {
+            int64_t x[3], y[3];
+            unit_shape(gs, &us[i], cs, x);
+            unit_shape(gl, &ul[i + d], cl, y);
+            fits = x[0] && memcmp(x, y, sizeof x) == 0;
+        }
+        if (fits && found >= 0)
+            return -1;
+        if (fits)
+            found = d;
+    }
+    return found;
+}
+
+/* The counterpart in `other` of recurrent layer `layer` of `known`: the decomposed cell at the same place in the
+ * order of recurrent units (when one file holds part of the other's, the place of the one window where the
+ * shapes agree). Fills f; false when there is none. */
+static bool decomposed_counterpart(const cs_graph *other, const cs_graph *known, int layer, rnn_form *f)
+{
+    rnn_unit uk[RNN_MAX_UNITS], uo[RNN_MAX_UNITS];
+    cs_rnn_unrolled ck[RNN_MAX_UNITS], co[RNN_MAX_UNITS];
+    int nck, nco, nk = units_of(known, uk, ck, &nck), no = units_of(other, uo, co, &nco);
+    if (nk <= 0 || no <= 0 || nco == 0)
+        return false;
+    int d = no <= nk ? window(other, uo, co, no, known, uk, ck, nk) : window(known, uk, ck, nk, other, uo, co, no);
+    if (d < 0)
+        return false;
+    for (int i = 0; i < nk; i++) {
+        int j = no <= nk ? i - d : i + d; /* place in other */
+        if (uk[i].layer == layer)
+            return j >= 0 && j < no && uo[j].cell >= 0 && read_unrolled(other, &co[uo[j].cell], f);
+    }
     return false;
 }
 
 bool cs_rnn_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
                             int n_b, cs_weight_cmp *out)
 {
-    rnn_form fa, fb;
-    if (!first_form(a, layers_a, n_a, &fa))
-        return false;
-    if (!first_form(b, layers_b, n_b, &fb)) {
-        form_free(&fa);
-        return false;
+    rnn_form fa = {0}, fb = {0};
+    int la = first_form(a, layers_a, n_a, &fa), lb = first_form(b, layers_b, n_b, &fb);
+    bool ok = (la >= 0 || (lb >= 0 && decomposed_counterpart(a, b, lb, &fa))) &&
+              (lb >= 0 || (la >= 0 && decomposed_counterpart(b, a, la, &fb)));
+    if (ok) {
+        memset(out, 0, sizeof *out);
+        compare_forms(&fa, &fb, out);
     }
-    memset(out, 0, sizeof *out);
-    compare_forms(&fa, &fb, out);
-    form_free(&fa);
+    form_free(&fa); /* safe on a form that was never filled: its cells are zero */
     form_free(&fb);
-    return true;
+    return ok;
 }
