@@ -1,6 +1,7 @@
 /* exec_fuse.c — finds, at plan time, the chains a fast-path convolution can compute in one call:
  * Conv [-> BatchNormalization] [-> Add residual] [-> Relu | LeakyRelu | Clip | SiLU | HardSwish | Sigmoid | Tanh],
- * and subgraphs one vectorised kernel computes from a single input (GELU's Erf form, layer normalisation). */
+ * MatMul -> Add bias, and subgraphs one vectorised kernel computes from a single input (GELU's Erf form, layer
+ * normalisation). */
 #include "exec_fuse.h"
 
 #include "exec_layout.h"
@@ -153,7 +154,7 @@ static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
     if (!is_op(g, head, "Conv") || node->n_inputs < 2 || node->inputs[1] < 0 || node->n_outputs != 1)
         return false;
     memset(f, 0, sizeof *f);
-    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head, f->in_value = -1;
+    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head, f->in_value = -1, f->bias_value = -1;
     int v = node->outputs[0], c = sole_consumer(u, v);
     if (c >= 0 && bn_foldable(g, c)) {
         f->bn_node = c;
@@ -241,7 +242,7 @@ static bool gelu_at(const cs_graph *g, const uses *u, int e, cs_fusion *f)
             nodes[j] = nodes[j - 1], nodes[j - 1] = t;
         }
     memset(f, 0, sizeof *f);
-    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x;
+    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x, f->bias_value = -1;
     f->act = CS_ACT_GELU, f->scale = c, f->scale_divides = divides;
     for (int i = 1; i < 5; i++)
         f->nodes[f->n_nodes++] = nodes[i];
@@ -335,12 +336,31 @@ static bool layernorm_at(const cs_graph *g, const uses *u, int m, cs_fusion *f)
             nodes[j] = nodes[j - 1], nodes[j - 1] = t;
         }
     memset(f, 0, sizeof *f);
-    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x;
+    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x, f->bias_value = -1;
     f->act = CS_ACT_LAYERNORM, f->scale = eps, f->gamma_value = gamma, f->beta_value = beta;
     for (int i = 1; i < n_nodes; i++)
         f->nodes[f->n_nodes++] = nodes[i];
     f->tail_node = g->values[out].producer;
     f->out_value = out;
+    return true;
+}
+
+/* MatMul -> Add of a constant f32 tensor (the bias of a linear layer): the product starts from the bias. */
+static bool matmul_bias_at(const cs_graph *g, const uses *u, int n, cs_fusion *f)
+{
+    const cs_node *node = &g->nodes[n];
+    int bias = -1;
+    if (!is_op(g, n, "MatMul") || node->n_inputs != 2 || node->n_outputs != 1 || node->inputs[0] < 0 ||
+        node->inputs[1] < 0)
+        return false;
+    int add = with_param(g, u, node->outputs[0], "Add", &bias);
+    if (add < 0)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->head = n, f->bn_node = -1, f->sum_value = -1, f->in_value = -1, f->bias_value = bias;
+    f->nodes[f->n_nodes++] = add;
+    f->tail_node = add;
+    f->out_value = g->nodes[add].outputs[0];
     return true;
 }
 
@@ -413,7 +433,8 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
         int n = plan->order[p];
         cs_fusion f;
         if (plan->fusion_of[n] >= 0 ||
-            !(chain_from(g, &u, n, &f) || gelu_at(g, &u, n, &f) || layernorm_at(g, &u, n, &f)))
+            !(chain_from(g, &u, n, &f) || gelu_at(g, &u, n, &f) || layernorm_at(g, &u, n, &f) ||
+              matmul_bias_at(g, &u, n, &f)))
             continue;
         if (plan->fusion_of[f.head] >= 0)
             continue;

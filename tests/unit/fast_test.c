@@ -368,6 +368,48 @@ TEST(fast_layer_normalisation_is_one_kernel_and_matches_reference)
     cs_graph_free(g);
 }
 
+/* Linear layers as MatMul -> Add: a [24] bias (bias first), a [1,8] bias, and a [5,8] constant that is no row
+ * bias (planned as a fusion, run unfused). */
+static cs_graph *matmul_bias_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_matmul_bias", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 3;
+    xv->dims[0] = 2, xv->dims[1] = 5, xv->dims[2] = 16;
+    cs_graph_add_input(g, x);
+    int64_t w1[2] = {16, 24}, b1[1] = {24}, w2[2] = {24, 8}, b2[2] = {1, 8}, b3[2] = {5, 8};
+    int h = node(g, "MatMul", (int[]){x, add_const(g, "w1", 2, w1, 0.0, 31)}, 2, "mm1");
+    h = node(g, "Relu", (int[]){node(g, "Add", (int[]){add_const(g, "b1", 1, b1, 0.2, 32), h}, 2, "add1")}, 1, "r");
+    int y = node(g, "MatMul", (int[]){h, add_const(g, "w2", 2, w2, 0.0, 33)}, 2, "mm2");
+    y = node(g, "Add", (int[]){y, add_const(g, "b2", 2, b2, 0.1, 34)}, 2, "add2");
+    int z = node(g, "MatMul", (int[]){h, add_const(g, "w3", 2, w2, 0.0, 35)}, 2, "mm3");
+    z = node(g, "Add", (int[]){z, add_const(g, "b3", 2, b3, 0.1, 36)}, 2, "add3");
+    cs_graph_add_output(g, y);
+    cs_graph_add_output(g, z);
+    return g;
+}
+
+TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
+{
+    cs_graph *g = matmul_bias_graph();
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    EXPECT(plan && plan->n_fusions == 3);
+    for (int k = 0; plan && k < plan->n_fusions; k++)
+        EXPECT(plan->fusions[k].bias_value >= 0 && plan->fusions[k].n_nodes == 1);
+    cs_plan_free(plan);
+    int64_t dims[3] = {2, 5, 16};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.53);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_the_sample_models)
 {
     const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",

@@ -1,5 +1,5 @@
 /* fusion.h — a chain of nodes the executor asks a fast-path kernel to compute in one call:
- * Conv [-> BatchNormalization] [-> Add residual] [-> activation], or a subgraph that is one function of a
+ * Conv [-> BatchNormalization] [-> Add residual] [-> activation], MatMul -> Add constant bias, or a subgraph that is one function of a
  * single input (GELU's Erf form, a decomposed layer normalisation), found at plan time (see exec_fuse.c). */
 #ifndef CS_FUSION_H
 #define CS_FUSION_H
@@ -26,6 +26,7 @@ typedef struct cs_fusion {
     float scale;         /* GELU: the constant x is divided by (Div) or multiplied by (Mul) before Erf;
                           * layer normalisation: epsilon */
     int gamma_value, beta_value; /* layer normalisation: the constant scale and shift, -1 none */
+    int bias_value;      /* MatMul: a constant row added to every row of the product (the Add folded in); -1 none */
     bool scale_divides;
     int bn_node;         /* BatchNormalization folded into the weights and bias; -1 none */
     int sum_value;       /* residual added to the result before the activation; -1 none */
