@@ -10,7 +10,7 @@ B=$1
 SECS=${2:-60}
 shift 2
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(onnx pb torchscript pickle ts_source checkpoint keras_h5 keras mlmodel mlpackage milblob npy image idx)
+[ ${#targets[@]} -eq 0 ] && targets=(onnx pb torchscript pickle ts_source checkpoint keras_h5 keras mlmodel mlpackage milblob npy image idx regex)
 export CS_FUZZ_ROOT=$PWD OPENBLAS_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp
 CORPUS=${FUZZ_CORPUS:-$B/corpus}
@@ -20,6 +20,7 @@ RUNLOG=${FUZZ_LOG:-$B/fuzz-runs.tsv}
 max_len() {
     case $1 in
     npy | idx | pb | pickle | ts_source) echo 4096 ;;
+    regex) echo 512 ;;
     image | onnx | mlmodel | milblob) echo 16384 ;;
     *) echo 65536 ;;
     esac

@@ -50,6 +50,13 @@ idx)
         [ -f "$f" ] && zcat "$f" | head -c 64 >"$d/labels.idx" && break
     done
     printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04' >"$d/images.idx" ;;
+regex) # the patterns of the RegexFullMatch fixtures (make_opset18_fixtures.py), each followed by a subject
+    n=0
+    for p in '(\W|^)[\w.\-]{0,25}@(yahoo|gmail)\.com(\W|$)' 'www\.[\w.-]+\.\bcom\b' '\p{Greek}+ [a-z]+ .' \
+             '(?i)\w+\d?' 'a\sb|c\Sd' 'x{,2}|y{2}' '[[:alpha:]]\Qa.b\E(?P<n>x)*' '(a+)+b'; do
+        printf '%s\0%s' "$p" 'account@gmail.com' >"$d/regex_$n"
+        n=$((n + 1))
+    done ;;
 *) echo "seeds.sh: unknown target $t" >&2; exit 2 ;;
 esac
 exit 0

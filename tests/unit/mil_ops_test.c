@@ -7,6 +7,7 @@
 
 #include "engine/data/npy.h"
 #include "engine/exec.h"
+#include "engine/formats/coreml_mil.h"
 #include "engine/model.h"
 #include "engine/precision.h"
 #include "test.h"
@@ -62,6 +63,60 @@ TEST(mil_single_op_programs_match_numpy_references)
         EXPECT(run_op(names[i]) == 0);
 }
 
+/* Issue #14's MIL ops (make_mil_op_fixtures2.py): gru/rnn, crop_resize (coremltools' own Core ML cases among them),
+ * non_maximum_suppression's four padded outputs, argsort, topk with a run-time k, resize_bilinear on MIL-only grids. */
+TEST(mil_recurrent_detection_and_sorting_programs_match_references)
+{
+    static const char *names[] = {
+        "gru_sequence", "gru_state", "gru_reverse_sequence", "gru_last_step_swapped_activations", "rnn_relu_sequence",
+        "resize_bilinear_offset_corners", "resize_bilinear_align_corners_size1", "crop_resize_coremltools_align",
+        "crop_resize_coremltools_pad_value", "crop_resize_roi_align", "crop_resize_center_normalized_all_images",
+        "crop_resize_default_mode", "nms_coremltools_boxes", "nms_coremltools_scores", "nms_coremltools_indices",
+        "nms_coremltools_count", "nms_all_boxes", "nms_all_scores", "nms_all_indices", "nms_all_count",
+        "nms_per_class_boxes", "nms_per_class_scores", "nms_per_class_indices", "nms_per_class_count",
+        "nms_none_above_threshold_indices", "argsort_axis1", "argsort_ascending", "topk_runtime_k"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
+/* More MIL rows (make_mil_op_fixtures2.py make_extra): normalisations, activations, tensor builders, scatter with
+ * coremltools' default mode (add) and sub, pixel_unshuffle, l2_pool and iOS18 scaled_dot_product_attention. */
+TEST(mil_more_rows_match_references)
+{
+    static const char *names[] = {
+        "l2_norm", "local_response_norm", "clamped_relu", "softplus_parametric", "threshold", "one_hot",
+        "one_hot_axis0_int", "fill_runtime_shape", "non_zero", "crop", "reverse_sequence", "pixel_unshuffle",
+        "scatter_default_add", "scatter_update", "scatter_along_axis_default_add", "scatter_nd_sub", "sdpa_bool_mask",
+        "sdpa_float_mask", "l2_pool"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
+/* iOS16 compressed weights (parameters as attributes, as coremltools writes them) decompress at load time: int8 and
+ * uint8 affine (per-axis and scalar zero points, an fp16 scale rounding its output), fp16 cast, 2- and 6-bit
+ * palettes (indices straddling bytes) and a sparse bit mask; each weight is added to x. */
+TEST(mil_constexpr_weights_decompress)
+{
+    static const char *names[] = {"constexpr_affine_dequantize", "constexpr_affine_dequantize_fp16_axis1",
+                                  "constexpr_cast", "constexpr_lut_to_dense_2bit", "constexpr_lut_to_dense_6bit",
+                                  "constexpr_sparse_to_dense"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
+/* space_to_batch / batch_to_space (TensorFlow order), sliding_windows, resample through GridSample in three
+ * padding and coordinate modes, quantize -> dequantize (iOS17, per-axis int8 and per-tensor uint8), and lstm in both
+ * directions (a reverse one lists its sequence in processing order, as Core ML does). */
+TEST(mil_space_quantization_and_lstm_programs_match_references)
+{
+    static const char *names[] = {"space_to_batch", "batch_to_space", "sliding_windows", "resample_border_unnormalized",
+                                  "resample_constant_normalized_minus_one_to_one",
+                                  "resample_reflection_normalized_zero_to_one", "quantize_dequantize_int8_axis",
+                                  "quantize_dequantize_uint8", "lstm_forward_sequence", "lstm_reverse_sequence"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        EXPECT(run_op(names[i]) == 0);
+}
+
 /* Run in fp32, the fp16-typed square no longer overflows: the precision switch really changes arithmetic. */
 TEST(mil_fp16_program_in_fp32_does_not_round)
 {
@@ -69,4 +124,40 @@ TEST(mil_fp16_program_in_fp32_does_not_round)
     int bad = run_op("square_fp16");
     cs_precision_set_default(CS_PREC_MODEL);
     EXPECT(bad > 0);
+}
+
+/* docs/MIL_COVERAGE.md stays true: every operation its table lists as supported is one the reader converts, and its
+ * headline count is the number of such operations. */
+TEST(mil_coverage_doc_matches_converter_table)
+{
+    FILE *f = fopen("docs/MIL_COVERAGE.md", "r");
+    EXPECT(f != NULL);
+    if (!f)
+        return;
+    const char *const *names;
+    int n_conv = mil_supported_ops(&names), listed = 0, headline = -1;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "Supported: **%d of", &headline);
+        char *cols[4] = {0};
+        int nc = 0;
+        for (char *p = strchr(line, '|'); p && nc < 4; p = strchr(p + 1, '|'))
+            cols[nc++] = p + 1;
+        if (line[0] != '|' || nc < 4 || strncmp(line, "| group", 7) == 0 || strncmp(line, "|---", 4) == 0)
+            continue;
+        cols[2][-1] = '\0'; /* the supported column ends at the third bar */
+        for (char *w = strtok(cols[1], " "); w; w = strtok(NULL, " ")) {
+            if (strcmp(w, "-") == 0)
+                continue;
+            bool found = false;
+            for (int i = 0; i < n_conv && !found; i++)
+                found = strcmp(names[i], w) == 0;
+            if (!found)
+                fprintf(stderr, "  listed as supported but not converted: %s\n", w);
+            EXPECT(found);
+            listed++;
+        }
+    }
+    fclose(f);
+    EXPECT(headline == listed);
 }

@@ -75,6 +75,8 @@ TEST(re2_refuses_what_only_pcre2_accepts)
     EXPECT(refused("a{1001}", "bad repeat"));
     EXPECT(refused("(a{100}){100}", "multiply"));
     EXPECT(refused("\\p{Xan}", "Unicode class"));
+    EXPECT(refused("(?i)\\p{Lu}", "folds its case"));                  /* PCRE2 keeps \p{Lu} case-sensitive */
+    EXPECT(translates_to("\\p{Lu}(?s:.)", "\\p{Lu}(?s:.)"));
     EXPECT(refused("*a", "missing argument"));
     EXPECT(refused("(a", "missing )"));
     EXPECT(refused("[a", "missing ]"));

@@ -18,6 +18,9 @@ cs_dtype mil_dtype(int t)
     case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__BOOL: return CS_DT_BOOL;
     case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8: return CS_DT_I8;
     case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT8: return CS_DT_U8;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT16:
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT16: return CS_DT_I32;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT32: return CS_DT_I64; /* constexpr shapes */
     default: return CS_DT_UNDEFINED;
     }
 }
@@ -55,6 +58,32 @@ void mil_declare(cm_loader *ld, int v, const mil_type *vt)
         val->layout = CS_LAYOUT_NCHW;
 }
 
+/* Element size of an immediate stored as bytes (fp16, 8-, 16- and 32-bit integers little-endian). */
+static size_t bytes_per(int dt)
+{
+    switch (dt) {
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16:
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT16:
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT16: return 2;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT32: return 4;
+    default: return 1;
+    }
+}
+
+static double bytes_value(const uint8_t *b, int64_t i, int dt)
+{
+    size_t w = bytes_per(dt);
+    uint32_t u = 0;
+    for (size_t k = 0; k < w; k++)
+        u |= (uint32_t)b[i * (int64_t)w + (int64_t)k] << (8 * k);
+    switch (dt) {
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16: return cs_f16_to_f32((uint16_t)u);
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8: return (double)(int8_t)u;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT16: return (double)(int16_t)u;
+    default: return (double)u;
+    }
+}
+
 static cs_status immediate(cm_loader *ld, const CoreML__Specification__MILSpec__TensorValue *tv, int dt, cs_tensor *t)
 {
     int64_t n = cs_tensor_numel(t);
@@ -66,7 +95,7 @@ static cs_status immediate(cm_loader *ld, const CoreML__Specification__MILSpec__
     case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_LONG_INTS: have = tv->longints->n_values; break;
     case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_DOUBLES: have = tv->doubles->n_values; break;
     case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES:
-        have = tv->bytes->values.len / (dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ? 2 : 1);
+        have = tv->bytes->values.len / bytes_per(dt);
         break;
     default: return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "a constant of an unsupported kind");
     }
@@ -85,8 +114,7 @@ static cs_status immediate(cm_loader *ld, const CoreML__Specification__MILSpec__
         case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_DOUBLES: v = tv->doubles->values[i]; break;
         default: {
             const uint8_t *b = tv->bytes->values.data;
-            v = dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ? cs_f16_to_f32((uint16_t)(b[2 * i] | b[2 * i + 1] << 8))
-                : dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 ? (double)(int8_t)b[i] : (double)b[i];
+            v = bytes_value(b, i, dt);
         }
         }
         cs_tensor_set_f64(t, i, v);

@@ -54,6 +54,10 @@ extern const mil_row mil_rows_core[];  /* coreml_mil_ops.c */
 extern const mil_row mil_rows_more[];  /* coreml_mil_more.c */
 extern const mil_row mil_rows_logic[]; /* coreml_mil_logic.c */
 extern const mil_row mil_rows_tensor[]; /* coreml_mil_tensor.c */
+extern const mil_row mil_rows_detect[]; /* coreml_mil_detect.c */
+extern const mil_row mil_rows_extra[];  /* coreml_mil_extra.c */
+extern const mil_row mil_rows_constexpr[]; /* coreml_mil_constexpr.c */
+extern const mil_row mil_rows_space[];  /* coreml_mil_space.c */
 const mil_row *mil_find(const char *name);
 /* Every MIL op name convscope converts (single-output rows, plus the multi-output lstm, split and classify),
  * for coverage listings: returns the count and points *names at a static array. */
@@ -63,5 +67,14 @@ int mil_supported_ops(const char *const **names);
 cs_status mil_split(cm_loader *ld, const mil_op *op);
 cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op);
 cs_status mil_topk(cm_loader *ld, const mil_op *op); /* (values, int32 indices), coreml_mil_more.c */
+/* gru / rnn (output_sequence, h) (coreml_mil_gru.c); non_maximum_suppression's 4 outputs (coreml_mil_detect.c). */
+cs_status mil_gru(cm_loader *ld, mil_state *ms, const mil_op *op);
+cs_status mil_rnn(cm_loader *ld, mil_state *ms, const mil_op *op);
+cs_status mil_nms(cm_loader *ld, const mil_op *op);
+/* v reversed along axis 0 into out (a Slice with step -1): MIL lists a reverse recurrence's outputs in processing
+ * order, ONNX aligned with the input. Returns the node or -1. */
+int mil_flip_time(cm_loader *ld, int v, int out);
+/* resize_bilinear of x's last two axes to h x w on a MIL sampling grid ONNX Resize lacks (coreml_mil_detect.c). */
+cs_status mil_resize_grid(cm_loader *ld, int x, int64_t h, int64_t w, const char *mode, int y);
 
 #endif

@@ -281,7 +281,8 @@ static cs_status resize_to(cm_loader *ld, int x, int64_t h, int64_t w, bool line
 /* resize_bilinear(x, target_size_height/width = 1, sampling_mode = DEFAULT) and resize_nearest_neighbor(x,
  * target_size_height/width). iOS15 grid points (clamped to [0, in - 1]): DEFAULT i * in / out (asymmetric),
  * UNALIGN_CORNERS (i + 0.5) * in / out - 0.5 (half_pixel), [STRICT_]ALIGN_CORNERS i * (in - 1) / (out - 1)
- * (align_corners); OFFSET_CORNERS has no ONNX equivalent. Nearest: floor(i * in / out), as TensorFlow's. */
+ * (align_corners); OFFSET_CORNERS (0.5 + i) * max(1, in - 1) / out and ALIGN_CORNERS to size 1 have no ONNX
+ * equivalent and run as convscope's MilResizeBilinear. Nearest: floor(i * in / out), as TensorFlow's. */
 static cs_status op_resize(cm_loader *ld, mil_state *ms, const mil_op *op, bool linear, int y)
 {
     int x = mil_need(ld, op, "x");
@@ -296,12 +297,28 @@ static cs_status op_resize(cm_loader *ld, mil_state *ms, const mil_op *op, bool 
     if (mode && strcmp(mode, "UNALIGN_CORNERS") == 0)
         ct = "half_pixel";
     else if (mode && (strcmp(mode, "ALIGN_CORNERS") == 0 || strcmp(mode, "STRICT_ALIGN_CORNERS") == 0)) {
-        if (h < 2 || w < 2) /* ALIGN_CORNERS and STRICT_ALIGN_CORNERS differ on a size-1 output */
+        if ((h < 2 || w < 2) && mode[0] == 'A') /* ALIGN_CORNERS samples a size-1 axis in its middle */
+            return mil_resize_grid(ld, x, (int64_t)h, (int64_t)w, mode, y);
+        if (h < 2 || w < 2) /* STRICT_ALIGN_CORNERS's spacing (in - 1) / (out - 1) is undefined there */
             return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear %s to a size-1 output", mode);
         ct = "align_corners";
-    } else if (mode && strcmp(mode, "DEFAULT") != 0)
+    } else if (mode && strcmp(mode, "OFFSET_CORNERS") == 0)
+        return mil_resize_grid(ld, x, (int64_t)h, (int64_t)w, mode, y);
+    else if (mode && strcmp(mode, "DEFAULT") != 0)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear sampling_mode '%s'", mode);
     return resize_to(ld, x, (int64_t)h, (int64_t)w, linear, ct, y);
+}
+
+/* A k computed at run time (a scalar or [1] int32) as the int64 [1] ONNX TopK reads: Cast, then Reshape. */
+static int runtime_k(cm_loader *ld, int k)
+{
+    int64_t one = 1;
+    int wide = cs_lower_tmp(&ld->lw, "k_i64"), shape = cs_lower_const_i64(&ld->lw, "k_shape", &one, 1);
+    int out = cs_lower_tmp(&ld->lw, "k"), n = wide < 0 || shape < 0 || out < 0 ? -1 : cs_lower_node1(&ld->lw, "Cast",
+                                                                                                   k, wide);
+    if (n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "to", CS_DT_I64))
+        return -1;
+    return cs_lower_node(&ld->lw, "Reshape", (int[]){wide, shape}, 2, &out, 1) < 0 ? -1 : out;
 }
 
 /* topk(x, k = 1, axis = -1, ascending = False) -> (values, int32 indices): ONNX TopK, indices cast to int32. */
@@ -310,14 +327,18 @@ cs_status mil_topk(cm_loader *ld, const mil_op *op)
     const char *n0 = op->outputs[0]->name, *n1 = op->outputs[1]->name;
     if (!n0 || !n1 || cs_lower_layer(&ld->lw, n0, op->type, -1) != CS_OK)
         return n0 && n1 ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk outputs need names");
-    if (!known_at_load(ld, op, "k") || !known_at_load(ld, op, "axis") || !known_at_load(ld, op, "ascending"))
+    if (!known_at_load(ld, op, "axis") || !known_at_load(ld, op, "ascending"))
         return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
-    double kd = mil_num(ld, op, "k", 1);
+    int kin = mil_opt(ld, op, "k");
+    if (kin == -2)
+        return ld->lw.err->status;
+    bool dynamic = kin >= 0 && !ld->lw.g->values[kin].data; /* iOS16+: k may be computed at run time */
+    double kd = dynamic ? 0 : mil_num(ld, op, "k", 1);
     if (!(kd >= 0 && kd <= (double)INT32_MAX) || kd != (int64_t)kd)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "topk k = %g is not a count", kd);
     int64_t k = (int64_t)kd;
     int x = mil_need(ld, op, "x"), vals = x < 0 ? -1 : cm_blob(ld, n0), idx = vals < 0 ? -1 : cm_blob(ld, n1);
-    int kv = idx < 0 ? -1 : cs_lower_const_i64(&ld->lw, "k", &k, 1);
+    int kv = idx < 0 ? -1 : dynamic ? runtime_k(ld, kin) : cs_lower_const_i64(&ld->lw, "k", &k, 1);
     int wide = kv < 0 ? -1 : cs_lower_tmp(&ld->lw, "indices_i64"), n, c;
     if (wide < 0 || (n = cs_lower_node(&ld->lw, "TopK", (int[]){x, kv}, 2, (int[]){vals, wide}, 2)) < 0 ||
         (c = cs_lower_node1(&ld->lw, "Cast", wide, idx)) < 0)

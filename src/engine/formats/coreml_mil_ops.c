@@ -207,10 +207,10 @@ static cs_status op_conv(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
                                                                                   1)) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
-/* max_pool (arg NULL) and avg_pool (arg "avg"). */
+/* max_pool (arg NULL), avg_pool (arg "avg") and l2_pool (arg "l2": LpPool with p = 2). */
 static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, const char *arg)
 {
-    bool avg = arg != NULL;
+    bool avg = arg && strcmp(arg, "avg") == 0, l2 = arg && strcmp(arg, "l2") == 0;
     int64_t k[4];
     bool bad;
     int x = mil_need(ld, op, "x");
@@ -220,11 +220,11 @@ static cs_status op_pool(cm_loader *ld, mil_state *ms, const mil_op *op, int y, 
     if (nk < 1 || k[0] < 1 || (nk > 1 && k[1] < 1) || (nk > 2 && k[2] < 1))
         return bad ? ld->lw.err->status : cs_lower_fail(&ld->lw, CS_ERR_FORMAT,
                                                         "impossible kernel: kernel_sizes needs 1 to 3 values >= 1");
-    int n = cs_lower_node1(&ld->lw, avg ? "AveragePool" : "MaxPool", x, y);
+    int n = cs_lower_node1(&ld->lw, avg ? "AveragePool" : l2 ? "LpPool" : "MaxPool", x, y);
     if (n < 0 || attr_ints(ld, n, "kernel_shape", k, nk) != CS_OK || window(ld, ms, op, n, false, nk) != CS_OK)
         return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
-    bool ok = cs_attrs_add_int(a, "ceil_mode", mil_num(ld, op, "ceil_mode", 0) != 0);
+    bool ok = l2 ? cs_attrs_add_int(a, "p", 2) : cs_attrs_add_int(a, "ceil_mode", mil_num(ld, op, "ceil_mode", 0) != 0);
     if (avg)
         ok = ok && cs_attrs_add_int(a, "count_include_pad", mil_num(ld, op, "exclude_padding_from_average", 0) == 0);
     return ok ? CS_OK : cs_lower_nomem(&ld->lw);
@@ -458,6 +458,7 @@ const mil_row mil_rows_core[] = {
     {"sqrt", op_unary, "Sqrt"}, {"identity", op_unary, "Identity"}, {"abs", op_unary, "Abs"},
     {"const", op_const, NULL}, {"conv", op_conv, NULL}, {"linear", op_matmul, "linear"}, {"matmul", op_matmul, NULL},
     {"softmax", op_axis, "Softmax"}, {"max_pool", op_pool, NULL}, {"avg_pool", op_pool, "avg"},
+    {"l2_pool", op_pool, "l2"},
     {"reshape", op_reshape, NULL}, {"transpose", op_transpose, NULL}, {"squeeze", op_squeeze, NULL},
     {"expand_dims", op_expand_dims, NULL}, {"reduce_mean", op_reduce_mean, NULL}, {"batch_norm", op_batch_norm, NULL},
     {"concat", op_concat, NULL}, {"cast", op_cast, NULL}, {"clip", op_clip, NULL}, {"pad", op_pad, NULL},
@@ -466,7 +467,9 @@ const mil_row mil_rows_core[] = {
 
 const mil_row *mil_find(const char *name)
 {
-    static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor};
+    static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
+                                            mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
+                                            mil_rows_space};
     for (size_t t = 0; name && t < sizeof tables / sizeof tables[0]; t++)
         for (const mil_row *r = tables[t]; r->name; r++)
             if (strcmp(r->name, name) == 0)
@@ -479,8 +482,11 @@ int mil_supported_ops(const char *const **names)
     static const char *list[256];
     static int n = 0;
     if (n == 0) {
-        static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor};
-        static const char *const multi[] = {"classify", "split", "lstm", "topk"};
+        static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
+                                                mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
+                                            mil_rows_space};
+        static const char *const multi[] = {"classify", "split", "lstm", "topk", "gru", "rnn",
+                                            "non_maximum_suppression"};
         for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
             for (const mil_row *r = tables[t]; r->name && n < 250; r++)
                 list[n++] = r->name;
@@ -525,6 +531,12 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
         return mil_lstm(ld, ms, op);
     if (op->type && strcmp(op->type, "topk") == 0 && op->n_outputs == 2)
         return mil_topk(ld, op);
+    if (op->type && strcmp(op->type, "gru") == 0 && op->n_outputs == 2)
+        return mil_gru(ld, ms, op);
+    if (op->type && strcmp(op->type, "rnn") == 0 && op->n_outputs == 2)
+        return mil_rnn(ld, ms, op);
+    if (op->type && strcmp(op->type, "non_maximum_suppression") == 0 && op->n_outputs == 4)
+        return mil_nms(ld, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
                              "MIL operation '%s' with %zu outputs (convscope maps single-output "

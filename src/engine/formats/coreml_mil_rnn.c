@@ -177,6 +177,10 @@ cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op)
         int ax = cs_lower_const_i64(&ld->lw, "axes", (int64_t[]){0}, 1);
         if (ax < 0 || cs_lower_node(&ld->lw, "Unsqueeze", (int[]){last, ax}, 2, &outs[0], 1) < 0)
             return done(ld, -1);
+    } else if (strcmp(dir, "reverse") == 0) { /* MIL: processing order (coremltools' reference runs torch on flip(x)) */
+        int t = cs_lower_tmp(&ld->lw, "sequence");
+        if (t < 0 || state_out(ld, ys[0], t, &w, true) < 0 || mil_flip_time(ld, t, outs[0]) < 0)
+            return done(ld, -1);
     } else if (state_out(ld, ys[0], outs[0], &w, true) < 0) {
         return done(ld, -1);
     }

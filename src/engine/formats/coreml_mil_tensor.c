@@ -204,23 +204,52 @@ ROW(row_gather_nd)
                                                (int64_t)mil_num(ld, op, "batch_dims", 0)) ? -1 : 0);
 }
 
-/* scatter_along_axis / scatter_nd: mode update|add|mul|max|min map to ONNX reductions (sub, div do not). */
+/* Plain scatter's 1-D indices [C] spread to the updates' shape along `axis` (Reshape to [1.., C, ..1], Expand to
+ * Shape(updates)), so ScatterElements computes it; -1 on failure. */
+static int spread_indices(cm_loader *ld, int i, int u, int r, int64_t axis)
+{
+    int64_t shape[CS_MAX_RANK];
+    if (r < 1 || axis < -r || axis >= r) {
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "scatter axis %lld of an input of rank %d", (long long)axis, r);
+        return -1;
+    }
+    for (int k = 0; k < r; k++)
+        shape[k] = k == (axis < 0 ? axis + r : axis) ? -1 : 1;
+    int sv = cs_lower_const_i64(&ld->lw, "indices_shape", shape, r), ri = cs_lower_tmp(&ld->lw, "indices_axis");
+    int us = cs_lower_tmp(&ld->lw, "updates_shape"), out = cs_lower_tmp(&ld->lw, "indices_spread");
+    if (sv < 0 || ri < 0 || us < 0 || out < 0 || cs_lower_node(&ld->lw, "Reshape", (int[]){i, sv}, 2, &ri, 1) < 0 ||
+        cs_lower_node1(&ld->lw, "Shape", u, us) < 0 || cs_lower_node(&ld->lw, "Expand", (int[]){ri, us}, 2, &out, 1) < 0)
+        return -1;
+    return out;
+}
+
+/* scatter, scatter_along_axis, scatter_nd (mode add by default, as coremltools' default_inputs): update, add,
+ * mul, max and min map to ONNX reductions, sub to add of -updates, div to mul of 1/updates (one rounding more). */
 ROW(row_scatter)
 {
     int x = mil_need(ld, op, "data"), i = x < 0 ? -2 : mil_need(ld, op, "indices");
     int u = i < 0 ? -2 : mil_need(ld, op, "updates");
     if (u < 0)
         return ld->lw.err->status;
-    const char *mode = mil_str(ms, op, "mode"), *red = !mode || strcmp(mode, "update") == 0 ? "none" : mode;
+    const char *mode = mil_str(ms, op, "mode"), *red = !mode ? "add" : strcmp(mode, "update") == 0 ? "none" : mode;
+    bool sub = strcmp(red, "sub") == 0, div = strcmp(red, "div") == 0;
+    if (sub || div) {
+        int t = cs_lower_tmp(&ld->lw, sub ? "neg_updates" : "inv_updates");
+        if (t < 0 || cs_lower_node1(&ld->lw, sub ? "Neg" : "Reciprocal", u, t) < 0)
+            return done(ld, -1);
+        u = t, red = sub ? "add" : "mul";
+    }
     if (strcmp(red, "none") && strcmp(red, "add") && strcmp(red, "mul") && strcmp(red, "max") && strcmp(red, "min"))
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
-                             "scatter mode '%s' (update, add, mul, max and min are supported)", mode);
-    bool nd = arg != NULL;
+                             "scatter mode '%s' (update, add, sub, mul, div, max and min are supported)", mode);
+    bool nd = arg && strcmp(arg, "nd") == 0;
+    int64_t axis = (int64_t)mil_num(ld, op, "axis", 0);
+    if (arg && strcmp(arg, "plain") == 0 && (i = spread_indices(ld, i, u, ld->lw.g->values[x].rank, axis)) < 0)
+        return done(ld, -1);
     int n = cs_lower_node(&ld->lw, nd ? "ScatterND" : "ScatterElements", (int[]){x, i, u}, 3, &y, 1);
     if (n < 0 || !cs_attrs_add_string(cs_lower_attrs(&ld->lw, n), "reduction", red))
         return done(ld, -1);
-    return nd || cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
-                                                                                       0)) ? CS_OK : cs_lower_nomem(&ld->lw);
+    return nd || cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", axis) ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
 const mil_row mil_rows_tensor[] = {
@@ -231,5 +260,6 @@ const mil_row mil_rows_tensor[] = {
     {"reverse", row_reverse, NULL}, {"band_part", row_band_part, NULL}, {"flatten2d", row_flatten2d, NULL},
     {"shape", row_shape, NULL}, {"range_1d", row_range_1d, NULL}, {"gather_along_axis", row_gather_along_axis, NULL},
     {"gather_nd", row_gather_nd, NULL}, {"scatter_along_axis", row_scatter, NULL}, {"scatter_nd", row_scatter, "nd"},
+    {"scatter", row_scatter, "plain"},
     {NULL, NULL, NULL},
 };

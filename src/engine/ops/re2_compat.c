@@ -23,6 +23,7 @@ typedef struct tr {
     int depth;
     long atom;              /* repeat product of the last atom (0: nothing to repeat) */
     bool quantified;        /* the last thing was a repeat: another one is a stacked/possessive repeat */
+    bool caseless;          /* a (?i) flag appears somewhere in the pattern */
 } tr;
 
 static bool refuse(tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -118,9 +119,13 @@ static bool unicode_class(tr *t)
         if (!close)
             return refuse(t, "\\%c{ without a closing }", peek(t, 1));
         end = (size_t)(close - t->p) + 1;
-        if (!known_class(t->p + start + 3, end - start - 4))
-            return refuse(t, "Unicode class \\%c{%.*s} is not one RE2 and PCRE2 read alike", peek(t, 1),
-                          (int)(end - start - 4), t->p + start + 3);
+        const char *name = t->p + start + 3 + (peek(t, 3) == '^');
+        size_t nlen = end - start - 4 - (peek(t, 3) == '^');
+        bool cased = nlen == 2 && name[0] == 'L' && (name[1] == 'u' || name[1] == 'l' || name[1] == 't');
+        if (!known_class(t->p + start + 3, end - start - 4) || (cased && t->caseless))
+            return refuse(t, "Unicode class \\%c{%.*s} is not one RE2 and PCRE2 read alike%s", peek(t, 1),
+                          (int)(end - start - 4), t->p + start + 3,
+                          cased && t->caseless ? " under (?i) (RE2 folds its case, PCRE2 does not)" : "");
     } else {
         if (!known_class(t->p + start + 2, 1))
             return refuse(t, "Unicode class \\%c%c is not one RE2 knows", peek(t, 1), peek(t, 2));
@@ -446,6 +451,9 @@ char *cs_re2_to_pcre2(const char *re2, char *why, size_t why_size)
         return NULL;
     }
     t.prod[0] = 1;
+    for (const char *q = strstr(re2, "(?"); q && !t.caseless; q = strstr(q + 2, "(?"))
+        for (const char *f = q + 2; (*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') || *f == '-'; f++)
+            t.caseless |= *f == 'i'; /* over-approximate: also a (?-i) or an escaped "\(?i" refuse Lu/Ll/Lt */
     put(&t, "", 0);
     while (t.i < t.n && !t.oom)
         if (!step(&t)) {

@@ -7,7 +7,7 @@
 static const cs_op_def *const families[] = {
     cs_ops_math, cs_ops_activation, cs_ops_softmax, cs_ops_conv, cs_ops_matmul, cs_ops_pool,
     cs_ops_norm, cs_ops_quant, cs_ops_shape, cs_ops_index, cs_ops_reduce, cs_ops_resize, cs_ops_misc,
-    cs_ops_ext, cs_ops_coreml, cs_ops_keras,
+    cs_ops_ext, cs_ops_coreml, cs_ops_mil, cs_ops_keras,
     cs_ops_rnn, cs_ops_control, cs_ops_optional, cs_ops_sequence, cs_ops_text, cs_ops_regex, cs_ops_recent,
 };
 

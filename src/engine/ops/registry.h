@@ -20,6 +20,7 @@ extern const cs_op_def cs_ops_resize[];     /* resize.c: Resize, Upsample, Depth
 extern const cs_op_def cs_ops_misc[];       /* misc.c: everything else ONNX */
 extern const cs_op_def cs_ops_ext[];        /* ext.c: convscope-domain ops for PyTorch semantics */
 extern const cs_op_def cs_ops_coreml[];     /* ext_coreml.c: convscope-domain ops for CoreML semantics */
+extern const cs_op_def cs_ops_mil[];         /* ext_mil.c: convscope-domain ops for MIL (ML Program) semantics */
 extern const cs_op_def cs_ops_keras[];       /* ext_keras.c: convscope-domain ops for Keras semantics */
 extern const cs_op_def cs_ops_rnn[];        /* rnn.c: RNN, GRU, LSTM */
 extern const cs_op_def cs_ops_control[];    /* control.c: If, Loop, Scan, SequenceMap (subgraphs) */
