@@ -19,14 +19,14 @@ def torch_values(m, x, ours=None):
             if not (isinstance(out, torch.Tensor) and out.is_quantized) or name in rec:
                 return None
             rec[name] = (out.int_repr().numpy().astype(np.int64), out.q_scale(), out.q_zero_point())
-            o = ours.get(name) if ours is not None else None
+            o = ours_of(ours, name) if ours is not None else None
             if o is None or o.shape != tuple(out.shape) or out.dtype != torch.quint8:
                 return None
             return torch._make_per_tensor_quantized_tensor(torch.from_numpy(o.astype(np.uint8)), out.q_scale(),
                                                            out.q_zero_point())
         return f
     for name, mod in m.named_modules():
-        if name and not list(mod.children()) or name.endswith("activation_post_process"):
+        if name:  # containers too: only names convscope also has are compared
             mod.register_forward_hook(hook(name.replace(".activation_post_process", "")))
     with torch.no_grad():
         y = m(x)
@@ -36,7 +36,7 @@ def report(ref, ours, title):
     print("==", title)
     first = None
     for name, (q, s, zp) in ref.items():
-        o = ours.get(name)
+        o = ours_of(ours, name)
         if o is None or o.shape != q.shape:
             continue
         d = np.abs(o.astype(np.int64) - q)
@@ -60,6 +60,13 @@ def convscope_values(binary, pt, x, out):
         if mt and (mt.group(1) not in last or int(mt.group(2)) > last[mt.group(1)][0]):
             last[mt.group(1)] = (int(mt.group(2)), f)
     return {k: np.load(os.path.join(dump, f)) for k, (_, f) in last.items()}
+
+def ours_of(ours, name):
+    """convscope's value for torch module `name`: its own, or that of its one inner name (fc -> fc.linear)."""
+    if name in ours:
+        return ours[name]
+    inner = [k for k in ours if k.startswith(name + ".")]
+    return ours[inner[0]] if len(inner) == 1 else None
 
 def main():
     arch, qconfig, engine, out = sys.argv[1:5]

@@ -65,9 +65,12 @@ static double quantum_of(const char *path)
 TEST(torchscript_quantized_zoo_matches_torch_int8)
 {
     /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` (build/zoo/quant; not in the
-     * repository: 4-12 MB each). Measured when written: MobileNetV2 exact (both recipes), ResNet-18 QNNPACK exact,
-     * ResNet-18 FBGEMM recipe (run by oneDNN, whose requantization convscope does not reproduce bit for bit) 99.9%
-     * exact. The bound asserted: 1 quantum (one rounding step of the last layer), and the same top class. */
+     * repository: 4-12 MB each; BatchNorm statistics set from random batches so the outputs are not all zeros).
+     * Measured when written: the QNNPACK recipe exact on both (convscope reproduces QNNPACK's float32 rounding
+     * forms); the FBGEMM recipe, which Debian's torch runs on oneDNN, whose requantization convscope does not
+     * reproduce bit for bit: MobileNetV2 1 quantum (92.3% exact), ResNet-18 2 quanta (54.4% exact; one-step
+     * differences at a few tens of elements per convolution, compounding over the residual adds). Asserted:
+     * QNNPACK exact, FBGEMM within 2 quanta, the same top class. */
     static const char *const names[] = {"q_mobilenet_v2_fbgemm", "q_mobilenet_v2_qnnpack", "q_resnet18_fbgemm",
                                         "q_resnet18_qnnpack"};
     const char *dir = "build/zoo/quant/";
@@ -86,7 +89,7 @@ TEST(torchscript_quantized_zoo_matches_torch_int8)
         bool top = false;
         EXPECT(quantum > 0 && run_quant_in(dir, names[k], quantum, &worst, &exact, &params, &top));
         fprintf(stderr, "  %s: worst %g quanta, %.4f exact, top-1 %s\n", names[k], worst, exact, top ? "same" : "differs");
-        EXPECT(worst <= 1.001);
+        EXPECT(worst <= (strstr(names[k], "qnnpack") ? 0.001 : 2.001));
         EXPECT(top);
     }
 }
@@ -117,6 +120,31 @@ TEST(torchscript_quantized_fixtures_match_torch_int8)
             EXPECT(params == 525);
         }
     }
+}
+
+TEST(torchscript_quantized_qnnpack_rounding_forms_exact)
+{
+    /* quant_qnnpack_ties (make_quant_fixtures.py --ties): torch's int values of quantize, a 1x1 conv and a bias-only
+     * conv, at inputs, scales and biases where QNNPACK's float32 forms (x * (1/s); (w_s * x_s) * (1/y_s);
+     * b * (1/(x_s * w_s))) and the plain quotients round to different integers. Integer outputs: exact, no
+     * tolerance. Layout: 12 quantized inputs, 8 x 12 conv outputs, then the bias-only conv's outputs. */
+    static const char *const parts[3] = {"quantize_per_tensor", "conv requantization", "conv bias"};
+    ts_case c;
+    EXPECT(ts_case_open(&c, FIX "quant_qnnpack_ties"));
+    bool ran = c.g && ts_case_run(&c);
+    EXPECT(ran);
+    int64_t n = ran ? cs_tensor_numel(c.in) : 0, bad[3] = {0, 0, 0};
+    for (int64_t i = 0; ran && i < cs_tensor_numel(c.ref); i++) {
+        int part = i < n ? 0 : i < 9 * n ? 1 : 2;
+        bad[part] += cs_tensor_get_f64(c.out[0], i) != ((const float *)c.ref->data)[i];
+    }
+    for (int k = 0; k < 3; k++) {
+        if (bad[k])
+            fprintf(stderr, "  %s: %lld values differ from torch\n", parts[k], (long long)bad[k]);
+        EXPECT(bad[k] == 0);
+    }
+    EXPECT(!ran || cs_tensor_numel(c.ref) > 9 * n);
+    ts_case_close(&c);
 }
 
 TEST(torchscript_quantized_convs_are_integer_ops)

@@ -301,9 +301,11 @@ static bool weight_qparams(ts_ctx *c, const tv *w, int64_t M, int *ws, int *wzp,
     return *ws >= 0 && *wzp >= 0;
 }
 
-/* Bias in accumulator units, round(b / (x_scale * w_scale)) as i32: QNNPACK's (and ONNX QLinearConv's) form;
- * FBGEMM adds the float bias instead, which differs from this by under half a unit of x_scale * w_scale. */
-static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const double *w_scales)
+/* Bias in accumulator units as i32: round(b / (x_scale * w_scale)) in double (ONNX QLinearConv's form), or with
+ * qnnpack set as torch's QNNPACK path quantizes it (quantize_per_tensor to qint32 through quantize_val):
+ * float32 b times the float32 inverse of the double product, rounded half to even. FBGEMM adds the float bias
+ * instead, which differs from these by under half a unit of x_scale * w_scale. */
+static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const double *w_scales, bool qnnpack)
 {
     const cs_tensor *bt = const_of(c, b);
     if (!cs_ts_present(b))
@@ -318,7 +320,8 @@ static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const dou
         return -1;
     }
     for (int64_t k = 0; k < M; k++) {
-        double q = nearbyint(cs_tensor_get_f64(bt, k) / (x_scale * w_scales[k]));
+        double q = qnnpack ? (double)nearbyintf((float)cs_tensor_get_f64(bt, k) * (1.0f / (float)(x_scale * w_scales[k])))
+                           : nearbyint(cs_tensor_get_f64(bt, k) / (x_scale * w_scales[k]));
         if (isnan(q)) { /* a zero scale or a NaN value: no integer to clamp to (found by fuzz_torchscript) */
             free(v);
             cs_ts_fail(c, CS_ERR_FORMAT, "quantized op bias %lld is not a number once scaled", (long long)k);
@@ -351,7 +354,7 @@ static tv *qlinear_conv(ts_ctx *c, const tv *x, int wv, const tv *w, const tv *b
     bool ok = weight_qparams(c, w, M, &ins[4], &ins[5], scales);
     /* per-tensor weights: the QNNPACK recipe (FBGEMM's is per channel), and QNNPACK's form of the multiplier */
     bool per_tensor = !w->qpv || w->qpv->qscheme != CS_PV_Q_CHANNEL;
-    ins[8] = ok ? bias_acc(c, b, M, x->qscale, scales) : -1;
+    ins[8] = ok ? bias_acc(c, b, M, x->qscale, scales, per_tensor) : -1;
     free(scales);
     if (!ok || ins[8] == -1 || ins[1] < 0 || ins[2] < 0 || ins[6] < 0 || ins[7] < 0)
         return NULL;
