@@ -176,4 +176,9 @@ if [ -f "$R/dtln-keras/model_2.onnx" ]; then
         if [ "$n" = 2 ]; then echo "ok diff_dtln_decomposed_lstm_${1//\//_}_${2//\//_}"
         else echo "FAIL diff_dtln_decomposed_lstm_${1//\//_}_${2//\//_} ($n of 2 LSTMs identical)"; fi
     done
+    # the cells are matched as one layer with the LSTM node, so the dense layer after them pairs with B's dense
+    out=$("$CS" diff $R/dtln-keras/model_2.onnx $R/dtln-pytorch/model_p2.onnx --weights-only 2>&1)
+    if printf '%s' "$out" | grep -q 'Tensordot/MatMul_add  *MatMul_18 .*identical' && ! printf '%s' "$out" | grep -q incomparable
+    then echo "ok diff_dtln_decomposed_lstm_cells_matched_as_one_layer"
+    else echo "FAIL diff_dtln_decomposed_lstm_cells_matched_as_one_layer ($(printf '%s' "$out" | grep -m2 -E 'incomparable|MatMul_18'))"; fi
 fi

@@ -66,11 +66,9 @@ TEST(torchscript_quantized_zoo_matches_torch_int8)
 {
     /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` (build/zoo/quant; not in the
      * repository: 4-12 MB each; BatchNorm statistics set from random batches so the outputs are not all zeros).
-     * Measured when written: the QNNPACK recipe exact on both (convscope reproduces QNNPACK's float32 rounding
-     * forms); the FBGEMM recipe, which Debian's torch runs on oneDNN, whose requantization convscope does not
-     * reproduce bit for bit: MobileNetV2 1 quantum (92.3% exact), ResNet-18 2 quanta (54.4% exact; one-step
-     * differences at a few tens of elements per convolution, compounding over the residual adds). Asserted:
-     * QNNPACK exact, FBGEMM within 2 quanta, the same top class. */
+     * Measured when written: all four exact (QNNPACK recipe on QNNPACK, FBGEMM recipe on oneDNN, Debian torch's
+     * engines). Asserted: at most 1 quantum (one rounding step of the last layer; the file does not record the
+     * engine, and FBGEMM proper rounds its float bias differently from oneDNN) and the same top class. */
     static const char *const names[] = {"q_mobilenet_v2_fbgemm", "q_mobilenet_v2_qnnpack", "q_resnet18_fbgemm",
                                         "q_resnet18_qnnpack"};
     const char *dir = "build/zoo/quant/";
@@ -89,7 +87,7 @@ TEST(torchscript_quantized_zoo_matches_torch_int8)
         bool top = false;
         EXPECT(quantum > 0 && run_quant_in(dir, names[k], quantum, &worst, &exact, &params, &top));
         fprintf(stderr, "  %s: worst %g quanta, %.4f exact, top-1 %s\n", names[k], worst, exact, top ? "same" : "differs");
-        EXPECT(worst <= (strstr(names[k], "qnnpack") ? 0.001 : 2.001));
+        EXPECT(worst <= 1.001);
         EXPECT(top);
     }
 }
@@ -144,6 +142,24 @@ TEST(torchscript_quantized_qnnpack_rounding_forms_exact)
         EXPECT(bad[k] == 0);
     }
     EXPECT(!ran || cs_tensor_numel(c.ref) > 9 * n);
+    ts_case_close(&c);
+}
+
+TEST(torchscript_quantized_onednn_requantization_exact)
+{
+    /* quant_onednn_ties (make_quant_fixtures.py --ties): torch's int values of quantize and a per-channel 3x3 conv run
+     * by oneDNN (Debian torch's engine for the FBGEMM recipe): float bias in accumulator units, per-channel float32
+     * multipliers, zero point added in float32. Integer outputs: exact, no tolerance. */
+    ts_case c;
+    EXPECT(ts_case_open(&c, FIX "quant_onednn_ties"));
+    bool ran = c.g && ts_case_run(&c);
+    EXPECT(ran);
+    int64_t bad = 0;
+    for (int64_t i = 0; ran && i < cs_tensor_numel(c.ref); i++)
+        bad += cs_tensor_get_f64(c.out[0], i) != ((const float *)c.ref->data)[i];
+    if (bad)
+        fprintf(stderr, "  %lld of %lld values differ from torch\n", (long long)bad, (long long)cs_tensor_numel(c.ref));
+    EXPECT(bad == 0);
     ts_case_close(&c);
 }
 

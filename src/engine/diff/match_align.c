@@ -7,6 +7,7 @@
 #include "diff_files.h"
 #include "match.h"
 #include "match_internal.h"
+#include "rnn_weights.h"
 
 typedef struct side {
     const cs_graph *g;
@@ -237,9 +238,10 @@ static void anchor_bounds(builder *bd)
     for (int i = 0; i < n; i++) {
         bpos[i] = -1, len[i] = 0, prev[i] = -1;
         int p = bd->a.pair_of[i];
-        if (p < 0)
-            continue;
-        bpos[i] = position_of(&bd->b, bd->m->pairs[p].b[0]);
+        const cs_match_pair *pp = p >= 0 ? &bd->m->pairs[p] : NULL;
+        if (!pp || pp->n_b < 1 || pp->a[pp->n_a - 1] != bd->a.seq[i])
+            continue; /* a group (an LSTM written out as cells) anchors at its output: its last layers */
+        bpos[i] = position_of(&bd->b, pp->b[pp->n_b - 1]);
         len[i] = 1;
         for (int k = 0; k < i; k++)
             if (bpos[k] >= 0 && bpos[k] < bpos[i] && len[k] + 1 > len[i])
@@ -266,6 +268,8 @@ static void anchor_bounds(builder *bd)
 }
 
 /* ---- global alignment (Needleman-Wunsch with free gaps, maximising total confidence) ---- */
+
+static void anchor_recurrent(builder *bd);
 
 static cs_status align(builder *bd, cs_error *err)
 {
@@ -437,6 +441,42 @@ static void join_pair(builder *bd, side *s, bool is_a, int pos, int pair)
     else
         pair_insert_ordered(s, &p->b, &p->n_b, s->seq[pos]);
     s->pair_of[pos] = pair;
+}
+
+/* Recurrent layers and the LSTM cells the other side wrote out as plain ops (rnn_weights.h, cs_rnn_links): each
+ * pair is made first, the cell's layers as one group, so the alignment neither splits the cell nor pairs its
+ * MatMuls with other layers (a dense layer after it). */
+static void anchor_recurrent(builder *bd)
+{
+    cs_rnn_link *links = malloc(8 * sizeof *links);
+    int n = links ? cs_rnn_links(bd->a.g, bd->b.g, links, 8) : 0;
+    for (int k = 0; k < n; k++) {
+        const cs_rnn_link *l = &links[k];
+        side *cs = l->cell_in_a ? &bd->a : &bd->b, *ls = l->cell_in_a ? &bd->b : &bd->a;
+        int pl = position_of(ls, l->layer), free_cells = 0;
+        for (int c = 0; c < l->n_cell_layers; c++) {
+            int pc = position_of(cs, l->cell_layers[c]);
+            free_cells += pc >= 0 && cs->pair_of[pc] < 0;
+        }
+        if (pl < 0 || ls->pair_of[pl] >= 0 || free_cells == 0)
+            continue;
+        int idx = bd->m->n_pairs;
+        cs_match_pair *p = new_pair(bd);
+        p->confidence = 0.9;
+        snprintf(p->evidence, sizeof p->evidence, "recurrent layer and an LSTM cell written out as MatMul/Add/"
+                 "Split/Sigmoid/Tanh/Mul ops, by the order of the recurrent layers");
+        if (l->cell_in_a)
+            pair_add(&p->b, &p->n_b, l->layer);
+        else
+            pair_add(&p->a, &p->n_a, l->layer);
+        ls->pair_of[pl] = idx;
+        for (int c = 0; c < l->n_cell_layers; c++) {
+            int pc = position_of(cs, l->cell_layers[c]);
+            if (pc >= 0 && cs->pair_of[pc] < 0)
+                join_pair(bd, cs, l->cell_in_a, pc, idx);
+        }
+    }
+    free(links);
 }
 
 /* A precision change a converter inserted (Cast to float16 and back): never part of the module it follows. */
@@ -700,6 +740,7 @@ cs_status cs_match_layers(const cs_graph *a, const cs_graph *b, const char *map_
         st = load_map(&bd, map_path, err);
     if (st == CS_OK) {
         find_owners(&bd);
+        anchor_recurrent(&bd);
         anchor_exact(&bd);
         anchor_bounds(&bd);
         st = align(&bd, err);

@@ -6,6 +6,12 @@
 
 #define MAX_TERMS 8
 
+static void add_node(cs_rnn_unrolled *c, int n)
+{
+    if (n >= 0 && c->n_nodes < CS_UNROLLED_MAX_NODES)
+        c->nodes[c->n_nodes++] = n;
+}
+
 static bool op_is(const cs_graph *g, int n, const char *op)
 {
     return n >= 0 && n < g->n_nodes && (!g->nodes[n].domain[0] || strcmp(g->nodes[n].domain, "ai.onnx") == 0) &&
@@ -72,12 +78,15 @@ static int root(const cs_graph *g, int v)
     return v;
 }
 
-/* The additive terms of v (expanding Add nodes a few levels deep); false when more than MAX_TERMS. */
-static bool terms(const cs_graph *g, int v, int depth, int *t, int *n)
+/* The additive terms of v (expanding Add nodes a few levels deep, noted in c); false when more than MAX_TERMS. */
+static bool terms(const cs_graph *g, int v, int depth, int *t, int *n, cs_rnn_unrolled *c)
 {
     int p = producer(g, v);
-    if (depth < 6 && op_is(g, p, "Add") && g->nodes[p].n_inputs == 2)
-        return terms(g, g->nodes[p].inputs[0], depth + 1, t, n) && terms(g, g->nodes[p].inputs[1], depth + 1, t, n);
+    if (depth < 6 && op_is(g, p, "Add") && g->nodes[p].n_inputs == 2) {
+        add_node(c, p);
+        return terms(g, g->nodes[p].inputs[0], depth + 1, t, n, c) &&
+               terms(g, g->nodes[p].inputs[1], depth + 1, t, n, c);
+    }
     if (*n >= MAX_TERMS)
         return false;
     t[(*n)++] = v;
@@ -92,7 +101,7 @@ typedef struct kernel_term {
 static bool split_terms(const cs_graph *g, int z, kernel_term k[2], cs_rnn_unrolled *c)
 {
     int t[MAX_TERMS], n = 0, nk = 0;
-    if (!terms(g, z, 0, t, &n))
+    if (!terms(g, z, 0, t, &n, c))
         return false;
     c->n_bias = 0;
     for (int i = 0; i < n; i++) {
@@ -105,6 +114,7 @@ static bool split_terms(const cs_graph *g, int z, kernel_term k[2], cs_rnn_unrol
             if (w->rank != 2 || w->dims[1] < 4 || w->dims[1] % 4)
                 return false;
             k[nk++] = (kernel_term){p, g->nodes[p].inputs[1], g->nodes[p].inputs[0]};
+            add_node(c, p);
         } else {
             return false;
         }
@@ -165,6 +175,7 @@ static bool gate_roles(const cs_graph *g, int s, cs_rnn_unrolled *c, int *c_prev
         if (n < 0)
             return false;
         act[o] = out0(g, n);
+        add_node(c, n);
     }
     if (tanh_part < 0)
         return false;
@@ -185,6 +196,7 @@ static bool gate_roles(const cs_graph *g, int s, cs_rnn_unrolled *c, int *c_prev
     if (hn < 0)
         return false;
     c->chunk_of[0] = i, c->chunk_of[1] = f, c->chunk_of[2] = tanh_part, c->chunk_of[3] = o_gate;
+    add_node(c, s), add_node(c, ig), add_node(c, fcn), add_node(c, cn), add_node(c, tc), add_node(c, hn);
     c->c_value = out0(g, cn), c->h_value = out0(g, hn);
     return true;
 }

@@ -8,6 +8,7 @@
 #include "../graph.h"
 
 #define CS_UNROLLED_MAX_BIAS 4
+#define CS_UNROLLED_MAX_NODES 32
 
 /* One decomposed LSTM cell:
  *   z = x @ W + h @ R (+ constant biases, any association of Adds);  z0..z3 = Split(z, 4 equal parts, last axis)
@@ -25,6 +26,8 @@ typedef struct cs_rnn_unrolled {
     int64_t hidden, in;
     int first_node;                       /* smallest node index of the cell's MatMuls (order in the graph) */
     int h_value, c_value;                 /* the cell's outputs h' and c' */
+    int nodes[CS_UNROLLED_MAX_NODES];     /* the nodes computing the cell, MatMuls to h' */
+    int n_nodes;
 } cs_rnn_unrolled;
 
 /* Fills out[0..max) with the decomposed LSTM cells of g in graph order; returns how many were found. Time steps

@@ -575,25 +575,88 @@ static int window(const cs_graph *gs, const rnn_unit *us, const cs_rnn_unrolled 
     return found;
 }
 
-/* The counterpart in `other` of recurrent layer `layer` of `known`: the decomposed cell at the same place in the
- * order of recurrent units (when one file holds part of the other's, the place of the one window where the
- * shapes agree). Fills f; false when there is none. */
+typedef struct rnn_units {
+    rnn_unit u[RNN_MAX_UNITS];
+    cs_rnn_unrolled cells[RNN_MAX_UNITS];
+    int n, n_cells;
+} rnn_units;
+
+/* The place in o of unit i of k (-1 when none): the same place, or shifted by the window of agreeing shapes. */
+static int place(const cs_graph *gk, const rnn_units *k, const cs_graph *go, const rnn_units *o, int i)
+{
+    if (k->n <= 0 || o->n <= 0)
+        return -1;
+    int d = o->n <= k->n ? window(go, o->u, o->cells, o->n, gk, k->u, k->cells, k->n)
+                         : window(gk, k->u, k->cells, k->n, go, o->u, o->cells, o->n);
+    int j = d < 0 ? -1 : o->n <= k->n ? i - d : i + d;
+    return j >= 0 && j < o->n ? j : -1;
+}
+
+/* The counterpart in `other` of recurrent layer `layer` of `known`: the decomposed cell at its place in the
+ * order of recurrent units. Fills f; false when there is none. */
 static bool decomposed_counterpart(const cs_graph *other, const cs_graph *known, int layer, rnn_form *f)
 {
-    rnn_unit uk[RNN_MAX_UNITS], uo[RNN_MAX_UNITS];
-    cs_rnn_unrolled ck[RNN_MAX_UNITS], co[RNN_MAX_UNITS];
-    int nck, nco, nk = units_of(known, uk, ck, &nck), no = units_of(other, uo, co, &nco);
-    if (nk <= 0 || no <= 0 || nco == 0)
-        return false;
-    int d = no <= nk ? window(other, uo, co, no, known, uk, ck, nk) : window(known, uk, ck, nk, other, uo, co, no);
-    if (d < 0)
-        return false;
-    for (int i = 0; i < nk; i++) {
-        int j = no <= nk ? i - d : i + d; /* place in other */
-        if (uk[i].layer == layer)
-            return j >= 0 && j < no && uo[j].cell >= 0 && read_unrolled(other, &co[uo[j].cell], f);
+    rnn_units *k = malloc(sizeof *k), *o = malloc(sizeof *o);
+    bool ok = false;
+    if (k && o) {
+        k->n = units_of(known, k->u, k->cells, &k->n_cells);
+        o->n = units_of(other, o->u, o->cells, &o->n_cells);
+        for (int i = 0; i < k->n && o->n_cells > 0; i++)
+            if (k->u[i].layer == layer) {
+                int j = place(known, k, other, o, i);
+                ok = j >= 0 && o->u[j].cell >= 0 && read_unrolled(other, &o->cells[o->u[j].cell], f);
+                break;
+            }
     }
-    return false;
+    free(k), free(o);
+    return ok;
+}
+
+/* The layers holding the nodes of cell c and of every time step sharing its kernels. */
+static void cell_layers(const cs_graph *g, const rnn_units *s, int c, cs_rnn_link *l)
+{
+    for (int k = 0; k < s->n_cells; k++) {
+        if (s->cells[k].w_value != s->cells[c].w_value || s->cells[k].r_value != s->cells[c].r_value)
+            continue;
+        for (int n = 0; n < s->cells[k].n_nodes; n++) {
+            int layer = g->nodes[s->cells[k].nodes[n]].layer;
+            bool seen = layer < 0;
+            for (int j = 0; j < l->n_cell_layers && !seen; j++)
+                seen = l->cell_layers[j] == layer;
+            if (!seen && l->n_cell_layers < CS_RNN_LINK_MAX_LAYERS)
+                l->cell_layers[l->n_cell_layers++] = layer;
+        }
+    }
+}
+
+/* Links from the recurrent layers of k to the decomposed cells of o. */
+static int links_from(const cs_graph *gk, const rnn_units *k, const cs_graph *go, const rnn_units *o, bool cell_in_a,
+                      cs_rnn_link *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < k->n && n < max && o->n_cells > 0; i++) {
+        int j = k->u[i].layer >= 0 ? place(gk, k, go, o, i) : -1;
+        if (j < 0 || o->u[j].cell < 0)
+            continue;
+        cs_rnn_link *l = &out[n++];
+        l->cell_in_a = cell_in_a, l->layer = k->u[i].layer, l->n_cell_layers = 0;
+        cell_layers(go, o, o->u[j].cell, l);
+    }
+    return n;
+}
+
+int cs_rnn_links(const cs_graph *a, const cs_graph *b, cs_rnn_link *out, int max)
+{
+    rnn_units *ua = malloc(sizeof *ua), *ub = malloc(sizeof *ub);
+    int n = 0;
+    if (ua && ub) {
+        ua->n = units_of(a, ua->u, ua->cells, &ua->n_cells);
+        ub->n = units_of(b, ub->u, ub->cells, &ub->n_cells);
+        n = links_from(a, ua, b, ub, false, out, max);
+        n += links_from(b, ub, a, ua, true, out + n, max - n);
+    }
+    free(ua), free(ub);
+    return n;
 }
 
 bool cs_rnn_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,

@@ -18,4 +18,17 @@
 bool cs_rnn_weights_compare(const cs_graph *a, const int *layers_a, int n_a, const cs_graph *b, const int *layers_b,
                             int n_b, cs_weight_cmp *out);
 
+/* A recurrent layer of one graph and its counterpart in the other, an LSTM written out as plain ops
+ * (rnn_unrolled.h): the recurrent units (layers, decomposed cells) of both graphs in order, paired by place
+ * (when one graph holds part of the other's, in the one window where their shapes agree). */
+#define CS_RNN_LINK_MAX_LAYERS 256
+typedef struct cs_rnn_link {
+    bool cell_in_a;                           /* the decomposed cell is A's (the layer B's), or the reverse */
+    int layer;                                /* the recurrent layer */
+    int cell_layers[CS_RNN_LINK_MAX_LAYERS];  /* the layers holding the cell's nodes, every time step's */
+    int n_cell_layers;
+} cs_rnn_link;
+/* Fills out[0..max) with such links; returns how many. */
+int cs_rnn_links(const cs_graph *a, const cs_graph *b, cs_rnn_link *out, int max);
+
 #endif

@@ -301,11 +301,21 @@ static bool weight_qparams(ts_ctx *c, const tv *w, int64_t M, int *ws, int *wzp,
     return *ws >= 0 && *wzp >= 0;
 }
 
-/* Bias in accumulator units as i32: round(b / (x_scale * w_scale)) in double (ONNX QLinearConv's form), or with
- * qnnpack set as torch's QNNPACK path quantizes it (quantize_per_tensor to qint32 through quantize_val):
- * float32 b times the float32 inverse of the double product, rounded half to even. FBGEMM adds the float bias
- * instead, which differs from these by under half a unit of x_scale * w_scale. */
-static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const double *w_scales, bool qnnpack)
+/* How torch's engine requantizes a convolution/linear; the file does not say which engine ran it, so the weights
+ * decide: per-tensor is the QNNPACK recipe, per-channel FBGEMM's, which Debian's torch (built without FBGEMM)
+ * runs on oneDNN, its default x86 engine. */
+typedef enum { RQ_QNNPACK, RQ_ONEDNN } requant_form;
+
+/* oneDNN's accumulator scale 1/(x_scale * w_scale), as torch hands it reciprocal float32 scales. */
+static float onednn_acc_scale(double x_scale, double w_scale)
+{
+    return (float)(1.0 / x_scale) * (float)(1.0 / w_scale);
+}
+
+/* Bias in accumulator units. QNNPACK: i32, torch's quantize_per_tensor to qint32 (quantize_val): float32 b times
+ * the float32 inverse of the double x_scale * w_scale, rounded half to even. oneDNN: f32, b times the float32
+ * accumulator scale, added to the float accumulator unrounded. */
+static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const double *w_scales, requant_form form)
 {
     const cs_tensor *bt = const_of(c, b);
     if (!cs_ts_present(b))
@@ -315,23 +325,45 @@ static int bias_acc(ts_ctx *c, const tv *b, int64_t M, double x_scale, const dou
         return -1;
     }
     int32_t *v = malloc((size_t)M * sizeof *v);
+    float *vf = (float *)v;
     if (!v) {
         oom(c);
         return -1;
     }
     for (int64_t k = 0; k < M; k++) {
-        double q = qnnpack ? (double)nearbyintf((float)cs_tensor_get_f64(bt, k) * (1.0f / (float)(x_scale * w_scales[k])))
-                           : nearbyint(cs_tensor_get_f64(bt, k) / (x_scale * w_scales[k]));
+        float bf = (float)cs_tensor_get_f64(bt, k);
+        double q = form == RQ_QNNPACK ? (double)nearbyintf(bf * (1.0f / (float)(x_scale * w_scales[k])))
+                                      : (double)(bf * onednn_acc_scale(x_scale, w_scales[k]));
         if (isnan(q)) { /* a zero scale or a NaN value: no integer to clamp to (found by fuzz_torchscript) */
             free(v);
             cs_ts_fail(c, CS_ERR_FORMAT, "quantized op bias %lld is not a number once scaled", (long long)k);
             return -1;
         }
-        v[k] = (int32_t)(q > 2147483647.0 ? 2147483647.0 : q < -2147483648.0 ? -2147483648.0 : q);
+        if (form == RQ_ONEDNN)
+            vf[k] = (float)q;
+        else
+            v[k] = (int32_t)(q > 2147483647.0 ? 2147483647.0 : q < -2147483648.0 ? -2147483648.0 : q);
     }
-    int out = const_tensor(c, CS_DT_I32, 1, &M, v);
+    int out = const_tensor(c, form == RQ_ONEDNN ? CS_DT_F32 : CS_DT_I32, 1, &M, v);
     free(v);
     return out;
+}
+
+/* The requantization attributes of a QLinearConv: QNNPACK's multiplier form (requant_f32 2), or oneDNN's
+ * (requant_f32 3, per-channel float32 multipliers (1/y_scale) / accumulator scale). */
+static bool requant_attrs(cs_attrs *at, requant_form form, int64_t M, double x_scale, const double *w_scales,
+                          double y_scale)
+{
+    if (form == RQ_QNNPACK)
+        return cs_attrs_add_int(at, "requant_f32", 2);
+    double *mult = malloc((size_t)M * sizeof *mult);
+    if (!mult)
+        return false;
+    for (int64_t k = 0; k < M; k++)
+        mult[k] = (float)(1.0 / y_scale) / onednn_acc_scale(x_scale, w_scales[k]);
+    bool ok = M <= INT32_MAX && cs_attrs_add_int(at, "requant_f32", 3) && cs_attrs_add_floats(at, "multipliers", mult, (int)M);
+    free(mult);
+    return ok;
 }
 
 static void add_weight(ts_ctx *c, const tv *w, cs_layout lay)
@@ -352,22 +384,22 @@ static tv *qlinear_conv(ts_ctx *c, const tv *x, int wv, const tv *w, const tv *b
     int ins[9] = {x->value, scale_const(c, x->qscale), zp_const(c, x->qzp, x->qdt), wv, -1, -1,
                   scale_const(c, ys), zp_const(c, yzp, x->qdt), -1};
     bool ok = weight_qparams(c, w, M, &ins[4], &ins[5], scales);
-    /* per-tensor weights: the QNNPACK recipe (FBGEMM's is per channel), and QNNPACK's form of the multiplier */
-    bool per_tensor = !w->qpv || w->qpv->qscheme != CS_PV_Q_CHANNEL;
-    ins[8] = ok ? bias_acc(c, b, M, x->qscale, scales, per_tensor) : -1;
-    free(scales);
-    if (!ok || ins[8] == -1 || ins[1] < 0 || ins[2] < 0 || ins[6] < 0 || ins[7] < 0)
-        return NULL;
-    int node, y = cs_ts_emit(c, "QLinearConv", ins, ins[8] >= 0 ? 9 : 8, &node);
-    if (y < 0)
-        return NULL;
+    requant_form form = !w->qpv || w->qpv->qscheme != CS_PV_Q_CHANNEL ? RQ_QNNPACK : RQ_ONEDNN;
+    ins[8] = ok ? bias_acc(c, b, M, x->qscale, scales, form) : -1;
+    int node, y = -1;
+    if (ok && ins[8] != -1 && ins[1] >= 0 && ins[2] >= 0 && ins[6] >= 0 && ins[7] >= 0)
+        y = cs_ts_emit(c, "QLinearConv", ins, ins[8] >= 0 ? 9 : 8, &node);
     int64_t pads[6];
     for (int k = 0; k < q->sd; k++)
         pads[k] = pads[q->sd + k] = q->pad[k];
-    cs_attrs *at = &c->g->nodes[node].attrs;
-    if (!cs_attrs_add_ints(at, "strides", q->stride, q->sd) || !cs_attrs_add_ints(at, "dilations", q->dil, q->sd) ||
-        !cs_attrs_add_ints(at, "pads", pads, 2 * q->sd) || !cs_attrs_add_int(at, "group", q->groups) ||
-        !cs_attrs_add_int(at, "requant_f32", per_tensor ? 2 : 1)) /* torch's kernels requantize in float32 */
+    cs_attrs *at = y >= 0 ? &c->g->nodes[node].attrs : NULL;
+    ok = at && cs_attrs_add_ints(at, "strides", q->stride, q->sd) && cs_attrs_add_ints(at, "dilations", q->dil, q->sd) &&
+         cs_attrs_add_ints(at, "pads", pads, 2 * q->sd) && cs_attrs_add_int(at, "group", q->groups) &&
+         requant_attrs(at, form, M, x->qscale, scales, ys);
+    free(scales);
+    if (y < 0)
+        return NULL;
+    if (!ok)
         return oom(c);
     if (relu) {
         int ci[2] = {y, zp_const(c, yzp, x->qdt)};

@@ -205,6 +205,7 @@ static cs_status op_qlinear_matmul(cs_kernel_ctx *ctx)
 typedef struct qconv_params {
     double x_scale, x_zero, y_scale, y_zero;
     double *w_scale, *w_zero, *bias; /* one per output channel */
+    const double *mult;              /* requant_f32 3: one multiplier per output channel (the node's attribute) */
 } qconv_params;
 
 static cs_status qconv_params_read(cs_kernel_ctx *ctx, int64_t M, qconv_params *q)
@@ -229,23 +230,28 @@ static cs_status qconv_params_read(cs_kernel_ctx *ctx, int64_t M, qconv_params *
 }
 
 /* Requantizes the accumulators. Attribute requant_f32 (set by the TorchScript reader): 1 rounds the multiplier
- * x_scale * w_scale / y_scale and the product to float32 first, as torch's FBGEMM/oneDNN kernels do; 2 forms it as
- * QNNPACK does (generate_requantization_scales: (w_scale * x_scale) * (1 / y_scale), all float32), which differs
- * from the quotient in the last bit and so at rounding ties; 0 (ONNX) requantizes in double. */
+ * x_scale * w_scale / y_scale and the product to float32 first; 2 forms it as QNNPACK does
+ * (generate_requantization_scales: (w_scale * x_scale) * (1 / y_scale), all float32), which differs from the
+ * quotient in the last bit and so at rounding ties; 3 is oneDNN's: the f32 bias B (already in accumulator units)
+ * added to the float accumulator, times the node's per-channel float32 multipliers, plus the output zero point in
+ * float32, rounded half to even. 0 (ONNX) requantizes in double. */
 static void qconv_store(const cs_conv_shape *s, const double *acc, const qconv_params *q, int64_t f32, cs_tensor *y)
 {
     int64_t out = cs_window_out_size(&s->win);
     for (int64_t i = 0; i < cs_tensor_numel(y); i++) {
         int64_t m = (i / (out > 0 ? out : 1)) % s->out_channels;
         double scale = q->x_scale * q->w_scale[m] / q->y_scale;
-        if (f32) {
+        if (f32 == 3) {
+            float v = ((float)acc[i] + (float)q->bias[m]) * (float)q->mult[m];
+            cs_tensor_set_i64(y, i, cs_quant_saturate(nearbyintf(v + (float)q->y_zero), y->dtype));
+        } else if (f32) {
             float sf = (float)q->x_scale * (float)q->w_scale[m];
             sf = f32 == 2 ? sf * (1.0f / (float)q->y_scale) : sf / (float)q->y_scale;
             float v = (float)(acc[i] + q->bias[m]) * sf;
             cs_tensor_set_i64(y, i, cs_quant_saturate(nearbyintf(v) + q->y_zero, y->dtype));
-            continue;
+        } else {
+            cs_tensor_set_i64(y, i, requantize(acc[i] + q->bias[m], scale, q->y_zero, y->dtype));
         }
-        cs_tensor_set_i64(y, i, requantize(acc[i] + q->bias[m], scale, q->y_zero, y->dtype));
     }
 }
 
@@ -261,8 +267,11 @@ static cs_status op_qlinear_conv(cs_kernel_ctx *ctx)
     st = cs_conv_prepare(ctx, x, w, &s);
     if (st == CS_OK)
         st = cs_window_setup(ctx, x, w->dims + 2, false, &s.win);
+    int64_t form = cs_attrs_int(&ctx->node->attrs, "requant_f32", 0);
     if (st == CS_OK)
         st = qconv_params_read(ctx, s.out_channels, &q);
+    if (st == CS_OK && form == 3 && cs_attrs_floats(&ctx->node->attrs, "multipliers", &q.mult) != s.out_channels)
+        st = cs_kernel_fail(ctx, CS_ERR_SHAPE, "requant_f32 3 needs one multiplier per output channel");
     if (st == CS_OK)
         st = cs_conv_integer_acc(ctx, &s, x, q.x_zero, w, q.w_zero, &acc);
     int64_t dims[CS_MAX_RANK] = {s.batch, s.out_channels};
@@ -270,7 +279,7 @@ static cs_status op_qlinear_conv(cs_kernel_ctx *ctx)
         memcpy(dims + 2, s.win.out, (size_t)s.win.n * sizeof *dims);
     cs_tensor *y = st == CS_OK ? cs_kernel_output(ctx, 0, yzp ? yzp->dtype : CS_DT_U8, s.win.n + 2, dims) : NULL;
     if (y)
-        qconv_store(&s, acc, &q, cs_attrs_int(&ctx->node->attrs, "requant_f32", 0), y);
+        qconv_store(&s, acc, &q, form, y);
     free(acc), free(q.w_scale), free(q.w_zero), free(q.bias);
     return st != CS_OK ? st : y ? CS_OK : ctx->err->status;
 }
