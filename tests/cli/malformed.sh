@@ -89,6 +89,17 @@ bad_model malformed_h5_huge_dataset "h5_huge_dataset\.h5: layer .* claims 214748
 bad_model malformed_coreml_immediate_tuple "coreml_immediate_tuple\.mlpackage: .*immediate value is not a tensor" \
     $M/coreml_immediate_tuple.mlpackage
 
+# MIL operations of issue 14 on bad arguments (make_mil_op_fixtures2.py make_bad): refused, never guessed
+O=tests/fixtures/coreml/ops
+expect_fail malformed_mil_crop_resize_box_index "bad_crop_resize_box_index\.mlpackage: .*box 0 names image 5 of a batch of 1" \
+    "$CS" run $O/bad_crop_resize_box_index.mlpackage --input $O/bad_crop_resize_box_index.x.npy
+expect_fail malformed_mil_nms_runtime_max_boxes "bad_nms_runtime_max_boxes\.mlpackage: .*'max_boxes' computed at run time" \
+    "$CS" run $O/bad_nms_runtime_max_boxes.mlpackage --input $O/bad_nms_runtime_max_boxes.x.npy
+expect_fail malformed_mil_lut_index_bytes "bad_lut_index_bytes\.mlpackage: .*lut of 4 entries and 2 index bytes" \
+    "$CS" run $O/bad_lut_index_bytes.mlpackage --input $O/bad_lut_index_bytes.x.npy
+expect_fail malformed_mil_gru_weights "bad_gru_weights\.mlpackage: layer 'y' \(gru\): gru weights disagree" \
+    "$CS" run $O/bad_gru_weights.mlpackage --input $O/bad_gru_weights.x.npy
+
 # .mlpackage members: a symlink out of the package, FIFOs as the spec and as weight.bin, a FIFO as the model
 P=tests/fixtures/coreml/tiny_program.mlpackage
 for k in link fifo_spec fifo_blob; do cp -r $P "$TMP/$k.mlpackage"; done

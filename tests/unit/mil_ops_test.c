@@ -71,7 +71,7 @@ TEST(mil_recurrent_detection_and_sorting_programs_match_references)
         "gru_sequence", "gru_state", "gru_reverse_sequence", "gru_last_step_swapped_activations", "rnn_relu_sequence",
         "resize_bilinear_offset_corners", "resize_bilinear_align_corners_size1", "crop_resize_coremltools_align",
         "crop_resize_coremltools_pad_value", "crop_resize_roi_align", "crop_resize_center_normalized_all_images",
-        "crop_resize_default_mode", "nms_coremltools_boxes", "nms_coremltools_scores", "nms_coremltools_indices",
+        "crop_resize_default_mode", "crop_resize_ios17_boxes", "nms_coremltools_boxes", "nms_coremltools_scores", "nms_coremltools_indices",
         "nms_coremltools_count", "nms_all_boxes", "nms_all_scores", "nms_all_indices", "nms_all_count",
         "nms_per_class_boxes", "nms_per_class_scores", "nms_per_class_indices", "nms_per_class_count",
         "nms_none_above_threshold_indices", "argsort_axis1", "argsort_ascending", "topk_runtime_k"};
@@ -105,14 +105,17 @@ TEST(mil_constexpr_weights_decompress)
 }
 
 /* space_to_batch / batch_to_space (TensorFlow order), sliding_windows, resample through GridSample in three
- * padding and coordinate modes, quantize -> dequantize (iOS17, per-axis int8 and per-tensor uint8), and lstm in both
- * directions (a reverse one lists its sequence in processing order, as Core ML does). */
+ * padding and coordinate modes, quantize -> dequantize (iOS17, per-axis int8 and per-tensor uint8), lstm in both
+ * directions (a reverse one lists its sequence in processing order, as Core ML does), iOS17 resize, reshape_like
+ * and affine. */
 TEST(mil_space_quantization_and_lstm_programs_match_references)
 {
     static const char *names[] = {"space_to_batch", "batch_to_space", "sliding_windows", "resample_border_unnormalized",
                                   "resample_constant_normalized_minus_one_to_one",
                                   "resample_reflection_normalized_zero_to_one", "quantize_dequantize_int8_axis",
-                                  "quantize_dequantize_uint8", "lstm_forward_sequence", "lstm_reverse_sequence"};
+                                  "quantize_dequantize_uint8", "lstm_forward_sequence", "lstm_reverse_sequence",
+                                  "resize_ios17_linear_unalign", "resize_ios17_nearest_last_axis", "reshape_like",
+                                  "affine"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         EXPECT(run_op(names[i]) == 0);
 }

@@ -38,6 +38,13 @@ static inline int mil_opt(cm_loader *ld, const mil_op *op, const char *name)
     return mil_arg_value(ld, op, name, 0);
 }
 double mil_num(cm_loader *ld, const mil_op *op, const char *name, double dflt);
+/* mil_num as an integer clamped to +-1e12 (NaN: -1e12), so that a hostile value never overflows a cast; callers
+ * still check the range they need. */
+static inline int64_t mil_int(cm_loader *ld, const mil_op *op, const char *name, double dflt)
+{
+    double d = mil_num(ld, op, name, dflt);
+    return !(d >= -1e12) ? (int64_t)-1e12 : d > 1e12 ? (int64_t)1e12 : (int64_t)d;
+}
 int mil_ints(cm_loader *ld, const mil_op *op, const char *name, int64_t *out, int max, bool *bad);
 const char *mil_str(mil_state *ms, const mil_op *op, const char *name);
 

@@ -90,7 +90,7 @@ static cs_status op_crop_resize(cm_loader *ld, mil_state *ms, const mil_op *op, 
 static cs_status op_argsort(cm_loader *ld, const mil_op *op, int y)
 {
     int x = mil_need(ld, op, "x");
-    int64_t axis = (int64_t)mil_num(ld, op, "axis", -1);
+    int64_t axis = mil_int(ld, op, "axis", -1);
     int ax = x < 0 ? -1 : cs_lower_const_i64(&ld->lw, "axis", &axis, 1);
     int shp = ax < 0 ? -1 : cs_lower_tmp(&ld->lw, "shape"), k = shp < 0 ? -1 : cs_lower_tmp(&ld->lw, "k");
     int vals = k < 0 ? -1 : cs_lower_tmp(&ld->lw, "sorted"), wide = vals < 0 ? -1 : cs_lower_tmp(&ld->lw, "indices");

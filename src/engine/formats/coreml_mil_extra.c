@@ -53,7 +53,7 @@ ROW(row_lrn)
     if (n < 0)
         return done(ld, -1);
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
-    return cs_attrs_add_int(a, "size", (int64_t)mil_num(ld, op, "size", 0)) &&
+    return cs_attrs_add_int(a, "size", mil_int(ld, op, "size", 0)) &&
                    cs_attrs_add_float(a, "alpha", mil_num(ld, op, "alpha", 1e-4)) &&
                    cs_attrs_add_float(a, "beta", mil_num(ld, op, "beta", 0.75)) &&
                    cs_attrs_add_float(a, "bias", mil_num(ld, op, "k", 1)) ? CS_OK : cs_lower_nomem(&ld->lw);
@@ -134,7 +134,7 @@ ROW(row_one_hot)
     int v = cs_lower_const(&ld->lw, "values", vals);
     int n = v < 0 ? -1 : cs_lower_node(&ld->lw, "OneHot", (int[]){i, d, v}, 3, &y, 1);
     return done(ld, n < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis",
-                                               (int64_t)mil_num(ld, op, "axis", -1)) ? -1 : 0);
+                                               mil_int(ld, op, "axis", -1)) ? -1 : 0);
 }
 
 /* fill(shape, value = 0.0): value broadcast (Expand) to the int32 shape, cast to int64. */
@@ -199,8 +199,8 @@ ROW(row_reverse_sequence)
     if (n < 0)
         return done(ld, -1);
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
-    return cs_attrs_add_int(a, "time_axis", (int64_t)mil_num(ld, op, "seq_axis", 0)) &&
-                   cs_attrs_add_int(a, "batch_axis", (int64_t)mil_num(ld, op, "batch_axis", 0)) ? CS_OK
+    return cs_attrs_add_int(a, "time_axis", mil_int(ld, op, "seq_axis", 0)) &&
+                   cs_attrs_add_int(a, "batch_axis", mil_int(ld, op, "batch_axis", 0)) ? CS_OK
                                                                                                : cs_lower_nomem(&ld->lw);
 }
 
@@ -213,8 +213,8 @@ ROW(row_pixel_unshuffle)
     if (x < 0)
         return ld->lw.err->status;
     const cs_value *xv = &ld->lw.g->values[x];
-    int64_t f = (int64_t)mil_num(ld, op, "downscale_factor", 0);
-    if (xv->rank != 4 || f < 1 || xv->dims[1] < 0 || xv->dims[2] < 0 || xv->dims[3] < 0 || xv->dims[2] % f ||
+    int64_t f = mil_int(ld, op, "downscale_factor", 0);
+    if (xv->rank != 4 || f < 1 || f > 4096 || xv->dims[1] < 0 || xv->dims[2] < 0 || xv->dims[3] < 0 || xv->dims[2] % f ||
         xv->dims[3] % f)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
                              "pixel_unshuffle needs an input [N, C, H, W] of known C, H, W divisible by the factor");

@@ -278,6 +278,8 @@ static cs_status resize_to(cm_loader *ld, int x, int64_t h, int64_t w, bool line
     return ok ? CS_OK : cs_lower_nomem(&ld->lw);
 }
 
+static cs_status resize_mode(cm_loader *ld, int x, int64_t h, int64_t w, bool linear, const char *mode, int y);
+
 /* resize_bilinear(x, target_size_height/width = 1, sampling_mode = DEFAULT) and resize_nearest_neighbor(x,
  * target_size_height/width). iOS15 grid points (clamped to [0, in - 1]): DEFAULT i * in / out (asymmetric),
  * UNALIGN_CORNERS (i + 0.5) * in / out - 0.5 (half_pixel), [STRICT_]ALIGN_CORNERS i * (in - 1) / (out - 1)
@@ -293,20 +295,59 @@ static cs_status op_resize(cm_loader *ld, mil_state *ms, const mil_op *op, bool 
     double h = mil_num(ld, op, "target_size_height", 1), w = mil_num(ld, op, "target_size_width", 1);
     if (!(h >= 1 && w >= 1 && h <= 1 << 20 && w <= 1 << 20) || h != (int64_t)h || w != (int64_t)w)
         return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "impossible target size %g x %g", h, w);
-    const char *mode = linear ? mil_str(ms, op, "sampling_mode") : NULL, *ct = "asymmetric";
+    return resize_mode(ld, x, (int64_t)h, (int64_t)w, linear, linear ? mil_str(ms, op, "sampling_mode") : NULL, y);
+}
+
+/* The last two axes of x resized to h x w by MIL sampling mode `mode` (NULL: DEFAULT; nearest: DEFAULT only). */
+static cs_status resize_mode(cm_loader *ld, int x, int64_t h, int64_t w, bool linear, const char *mode, int y)
+{
+    const char *ct = "asymmetric";
+    if (!linear && mode && strcmp(mode, "DEFAULT") != 0)
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "nearest-neighbour resize with sampling_mode '%s'", mode);
     if (mode && strcmp(mode, "UNALIGN_CORNERS") == 0)
         ct = "half_pixel";
     else if (mode && (strcmp(mode, "ALIGN_CORNERS") == 0 || strcmp(mode, "STRICT_ALIGN_CORNERS") == 0)) {
         if ((h < 2 || w < 2) && mode[0] == 'A') /* ALIGN_CORNERS samples a size-1 axis in its middle */
-            return mil_resize_grid(ld, x, (int64_t)h, (int64_t)w, mode, y);
+            return mil_resize_grid(ld, x, h, w, mode, y);
         if (h < 2 || w < 2) /* STRICT_ALIGN_CORNERS's spacing (in - 1) / (out - 1) is undefined there */
             return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear %s to a size-1 output", mode);
         ct = "align_corners";
     } else if (mode && strcmp(mode, "OFFSET_CORNERS") == 0)
-        return mil_resize_grid(ld, x, (int64_t)h, (int64_t)w, mode, y);
+        return mil_resize_grid(ld, x, h, w, mode, y);
     else if (mode && strcmp(mode, "DEFAULT") != 0)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize_bilinear sampling_mode '%s'", mode);
-    return resize_to(ld, x, (int64_t)h, (int64_t)w, linear, ct, y);
+    return resize_to(ld, x, h, w, linear, ct, y);
+}
+
+/* resize (iOS17): the last resized_dims (1 or 2) axes of x to the last entries of a constant `shape` (0: keep x's
+ * size), LINEAR in any sampling mode or NEAREST_NEIGHBOR; a shape computed at run time is refused. */
+static cs_status op_resize17(cm_loader *ld, mil_state *ms, const mil_op *op, int y)
+{
+    int64_t shape[CS_MAX_RANK];
+    bool bad;
+    int x = mil_need(ld, op, "x");
+    if (x < 0 || !known_at_load(ld, op, "shape"))
+        return ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
+    int64_t rd = mil_int(ld, op, "resized_dims", -1);
+    int k = mil_ints(ld, op, "shape", shape, CS_MAX_RANK, &bad);
+    const cs_value *xv = &ld->lw.g->values[x];
+    if (bad)
+        return ld->lw.err->status;
+    if (k < 1 || rd < 1 || rd > 2 || rd > k || k > xv->rank || xv->rank < 2)
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize with %lld resized dims of a %d-value shape (1 or 2 "
+                             "dims of an input of known rank)", (long long)rd, k);
+    int64_t hw[2] = {xv->dims[xv->rank - 2], xv->dims[xv->rank - 1]};
+    for (int i = 0; i < rd; i++) {
+        int64_t v = shape[k - rd + i], *dst = &hw[2 - rd + i];
+        *dst = v == 0 ? *dst : v;
+        if (*dst < 1 || *dst > (1 << 20))
+            return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize to an unknown or impossible size");
+    }
+    const char *im = mil_str(ms, op, "interpolation_mode");
+    bool linear = !im || strcmp(im, "LINEAR") == 0;
+    if (!linear && strcmp(im, "NEAREST_NEIGHBOR") != 0)
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "resize interpolation_mode '%s'", im);
+    return resize_mode(ld, x, hw[0], hw[1], linear, mil_str(ms, op, "sampling_mode"), y);
 }
 
 /* A k computed at run time (a scalar or [1] int32) as the int64 [1] ONNX TopK reads: Cast, then Reshape. */
@@ -489,6 +530,7 @@ ROW(row_instance_norm) { (void)ms, (void)arg; return op_instance_norm(ld, op, y)
 ROW(row_slice) { (void)ms, (void)arg; return op_slice(ld, op, y); }
 ROW(row_upsample) { (void)ms; return op_upsample(ld, op, arg != NULL, y); }
 ROW(row_resize) { return op_resize(ld, ms, op, arg != NULL, y); }
+ROW(row_resize17) { (void)arg; return op_resize17(ld, ms, op, y); }
 ROW(row_conv_transpose) { (void)arg; return op_conv_transpose(ld, ms, op, y); }
 
 const mil_row mil_rows_more[] = {
@@ -506,5 +548,6 @@ const mil_row mil_rows_more[] = {
     {"slice_by_index", row_slice, NULL}, {"upsample_nearest_neighbor", row_upsample, NULL},
     {"upsample_bilinear", row_upsample, "linear"}, {"conv_transpose", row_conv_transpose, NULL},
     {"resize_bilinear", row_resize, "linear"}, {"resize_nearest_neighbor", row_resize, NULL},
+    {"resize", row_resize17, NULL},
     {NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /* coreml_mil_space.c — MIL rows that rearrange or resample space, after coremltools' iOS15/17 definitions
  * (tensor_transformation.py, image_resizing.py, quantization_ops.py): space_to_batch, batch_to_space,
- * sliding_windows, resample (ONNX GridSample), quantize and dequantize (ONNX QuantizeLinear / DequantizeLinear). */
+ * sliding_windows, reshape_like, resample and affine (ONNX GridSample), quantize and dequantize (ONNX
+ * QuantizeLinear / DequantizeLinear). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,11 @@ static bool block_args(cm_loader *ld, const mil_op *op, const char *pads_name, i
                           pads_name);
         return false;
     }
-    if (xv->rank != 4 || xv->dims[1] < 0 || xv->dims[2] < 0 || xv->dims[3] < 0 || bs[0] < 1 || bs[1] < 1 ||
-        pads[0] < 0 || pads[1] < 0 || pads[2] < 0 || pads[3] < 0) {
-        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s needs x [N, C, H, W] of known C, H, W and positive blocks",
+    bool small = true; /* blocks and pads up to 2^20 keep every product below int64's range */
+    for (int i = 0; i < 4; i++)
+        small = small && pads[i] >= 0 && pads[i] <= (1 << 20) && (i > 1 || (bs[i] >= 1 && bs[i] <= (1 << 20)));
+    if (xv->rank != 4 || xv->dims[1] < 0 || xv->dims[2] < 0 || xv->dims[3] < 0 || !small) {
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s needs x [N, C, H, W] of known C, H, W, blocks in [1, 2^20] and pads in [0, 2^20]",
                       op->type);
         return false;
     }
@@ -101,8 +104,8 @@ ROW(row_sliding_windows)
     if (x < 0)
         return ld->lw.err->status;
     const cs_value *xv = &ld->lw.g->values[x];
-    int64_t axis = (int64_t)mil_num(ld, op, "axis", 0), size = (int64_t)mil_num(ld, op, "size", 0);
-    int64_t stride = (int64_t)mil_num(ld, op, "stride", 1);
+    int64_t axis = mil_int(ld, op, "axis", 0), size = mil_int(ld, op, "size", 0);
+    int64_t stride = mil_int(ld, op, "stride", 1);
     axis += axis < 0 ? xv->rank : 0;
     int64_t len = axis >= 0 && axis < xv->rank ? xv->dims[axis] : -1;
     if (len < 0 || size < 1 || stride < 1 || size > len || len > (1 << 24))
@@ -210,13 +213,100 @@ ROW(row_quantize)
     int n = z < 0 ? -1 : cs_lower_node(&ld->lw, quant ? "QuantizeLinear" : "DequantizeLinear", (int[]){x, s, z}, 3,
                                        &y, 1);
     int axv = mil_opt(ld, op, "axis");
-    if (n < 0 || (axv >= 0 && !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", (int64_t)mil_num(ld, op, "axis",
+    if (n < 0 || (axv >= 0 && !cs_attrs_add_int(cs_lower_attrs(&ld->lw, n), "axis", mil_int(ld, op, "axis",
                                                                                                      0))))
         return done(ld, -1);
     return CS_OK;
 }
 
+/* Entries [b, e) of Shape(v) (e INT64_MAX: to the end) as a new int64 value; -1 on failure. */
+static int shape_part(cm_loader *ld, int v, int64_t b, int64_t e)
+{
+    int s = cs_lower_tmp(&ld->lw, "shape"), part = s < 0 ? -1 : cs_lower_tmp(&ld->lw, "shape_part");
+    int bv = part < 0 ? -1 : cs_lower_const_i64(&ld->lw, "starts", &b, 1);
+    int ev = bv < 0 ? -1 : cs_lower_const_i64(&ld->lw, "ends", &e, 1);
+    if (ev < 0 || cs_lower_node1(&ld->lw, "Shape", v, s) < 0 ||
+        cs_lower_node(&ld->lw, "Slice", (int[]){s, bv, ev}, 3, &part, 1) < 0)
+        return -1;
+    return part;
+}
+
+/* reshape_like(x, ref_tensors, begins, ends, end_masks) (iOS16): x reshaped to the concatenation of
+ * ref_tensors[i].shape[begins[i]:ends[i]] (to the end where end_masks[i]), read at run time. */
+ROW(row_reshape_like)
+{
+    (void)ms, (void)arg;
+    int x = mil_need(ld, op, "x"), parts[32], n = 0;
+    if (x < 0)
+        return ld->lw.err->status;
+    for (; n < 32; n++) {
+        int r = mil_arg_value(ld, op, "ref_tensors", (size_t)n);
+        if (r == -1)
+            break;
+        int b = r < 0 ? -2 : mil_arg_value(ld, op, "begins", (size_t)n), e = b < 0 ? -2 : mil_arg_value(ld, op, "ends",
+                                                                                                     (size_t)n);
+        int m = e < 0 ? -2 : mil_arg_value(ld, op, "end_masks", (size_t)n);
+        if (m < 0 || !ld->lw.g->values[b].data || !ld->lw.g->values[e].data || !ld->lw.g->values[m].data)
+            return m == -2 ? ld->lw.err->status
+                           : cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "reshape_like needs constant begins, ends and "
+                                           "end_masks for each ref_tensor");
+        int64_t bi = (int64_t)cs_tensor_get_f64(ld->lw.g->values[b].data, 0);
+        int64_t ei = cs_tensor_get_f64(ld->lw.g->values[m].data, 0) != 0
+                         ? INT64_MAX : (int64_t)cs_tensor_get_f64(ld->lw.g->values[e].data, 0);
+        if ((parts[n] = shape_part(ld, r, bi, ei)) < 0)
+            return done(ld, -1);
+    }
+    if (n < 1 || n == 32)
+        return cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "reshape_like needs 1 to 31 ref_tensors");
+    int shape = cs_lower_tmp(&ld->lw, "target_shape");
+    int c = shape < 0 ? -1 : cs_lower_node(&ld->lw, "Concat", parts, n, &shape, 1);
+    if (c < 0 || !cs_attrs_add_int(cs_lower_attrs(&ld->lw, c), "axis", 0))
+        return done(ld, -1);
+    return done(ld, cs_lower_node(&ld->lw, "Reshape", (int[]){x, shape}, 2, &y, 1));
+}
+
+/* affine(x [B, C, H, W], transform_matrix [B|1, 6], output_height, output_width, bilinear, constant 0,
+ * normalized_minus_one_to_one, align_corners True): ONNX AffineGrid of theta [[a0 a1 a2] [b0 b1 b2]] (broadcast
+ * to the batch), then GridSample. */
+ROW(row_affine)
+{
+    int x = mil_need(ld, op, "x"), tm = x < 0 ? -2 : mil_need(ld, op, "transform_matrix");
+    if (tm < 0)
+        return ld->lw.err->status;
+    const char *sm = mil_str(ms, op, "sampling_mode"), *pm = mil_str(ms, op, "padding_mode");
+    const char *cm = mil_str(ms, op, "coordinates_mode");
+    int64_t h = mil_int(ld, op, "output_height", 0), w = mil_int(ld, op, "output_width", 0);
+    (void)arg;
+    if (!sm || strcmp(sm, "bilinear") || !pm || strcmp(pm, "constant") || mil_num(ld, op, "padding_value", 0) != 0 ||
+        !cm || strcmp(cm, "normalized_minus_one_to_one") || mil_num(ld, op, "align_corners", 1) == 0 || h < 1 ||
+        w < 1 || h > (1 << 20) || w > (1 << 20))
+        return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "affine other than bilinear, constant 0 padding, "
+                             "normalized_minus_one_to_one coordinates and align_corners, or an impossible size");
+    int64_t th[3] = {-1, 2, 3}, two3[2] = {2, 3}, hw[2] = {h, w};
+    int t3 = reshape(ld, tm, th, 3, -1), batch = t3 < 0 ? -1 : shape_part(ld, x, 0, 1);
+    int bc = batch < 0 ? -1 : shape_part(ld, x, 0, 2), c23 = bc < 0 ? -1 : cs_lower_const_i64(&ld->lw, "dims", two3, 2);
+    int chw = c23 < 0 ? -1 : cs_lower_const_i64(&ld->lw, "out_hw", hw, 2);
+    int tshape = chw < 0 ? -1 : cs_lower_tmp(&ld->lw, "theta_shape"), size = tshape < 0 ? -1 : cs_lower_tmp(&ld->lw,
+                                                                                                           "size");
+    int theta = size < 0 ? -1 : cs_lower_tmp(&ld->lw, "theta"), grid = theta < 0 ? -1 : cs_lower_tmp(&ld->lw, "grid");
+    int n1, n2, n3, n4;
+    if (grid < 0 || (n1 = cs_lower_node(&ld->lw, "Concat", (int[]){batch, c23}, 2, &tshape, 1)) < 0 ||
+        (n2 = cs_lower_node(&ld->lw, "Concat", (int[]){bc, chw}, 2, &size, 1)) < 0 ||
+        cs_lower_node(&ld->lw, "Expand", (int[]){t3, tshape}, 2, &theta, 1) < 0 ||
+        (n3 = cs_lower_node(&ld->lw, "AffineGrid", (int[]){theta, size}, 2, &grid, 1)) < 0 ||
+        (n4 = cs_lower_node(&ld->lw, "GridSample", (int[]){x, grid}, 2, &y, 1)) < 0)
+        return done(ld, -1);
+    bool ok = cs_attrs_add_int(cs_lower_attrs(&ld->lw, n1), "axis", 0) &&
+              cs_attrs_add_int(cs_lower_attrs(&ld->lw, n2), "axis", 0) &&
+              cs_attrs_add_int(cs_lower_attrs(&ld->lw, n3), "align_corners", 1) &&
+              cs_attrs_add_int(cs_lower_attrs(&ld->lw, n4), "align_corners", 1) &&
+              cs_attrs_add_string(cs_lower_attrs(&ld->lw, n4), "mode", "bilinear") &&
+              cs_attrs_add_string(cs_lower_attrs(&ld->lw, n4), "padding_mode", "zeros");
+    return ok ? CS_OK : cs_lower_nomem(&ld->lw);
+}
+
 const mil_row mil_rows_space[] = {
+    {"reshape_like", row_reshape_like, NULL}, {"affine", row_affine, NULL},
     {"space_to_batch", row_space_to_batch, NULL}, {"batch_to_space", row_batch_to_space, NULL},
     {"sliding_windows", row_sliding_windows, NULL}, {"resample", row_resample, NULL},
     {"quantize", row_quantize, "quantize"}, {"dequantize", row_quantize, NULL},

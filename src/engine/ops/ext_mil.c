@@ -108,7 +108,8 @@ static void roi_box(const cs_kernel_ctx *ctx, const double v[4], int64_t h, int6
 }
 
 /* MilCropResize(x [B, C, H, W], roi [N, 1, 4|5, 1, 1] | boxes [N, 4], box_indices [N]): with roi, output
- * [N, B|1, C, th, tw] (4 values: every image; 5: the image roi[0]); with boxes (attr boxes = 1) [N, C, th, tw]. */
+ * [N, B|1, C, th, tw] (4 values: every image; 5: the image roi[0]); with boxes (attr boxes = 1) [N, C, th, tw],
+ * box k on image box_indices[k] (k without box_indices). */
 static cs_status op_crop_resize(cs_kernel_ctx *ctx)
 {
     if (cs_kernel_need_inputs(ctx, 2) != CS_OK)
@@ -132,7 +133,7 @@ static cs_status op_crop_resize(cs_kernel_ctx *ctx)
         double v[5], box[4];
         for (int i = 0; i < width; i++)
             v[i] = cs_load_f64(roi, k * width + i);
-        double img = boxes ? (bi ? cs_load_f64(bi, k) : 0) : width == 5 ? v[0] : 0;
+        double img = boxes ? (bi ? cs_load_f64(bi, k) : (double)k) : width == 5 ? v[0] : 0; /* iOS17: arange(N) */
         if (per == 1 && !(img >= 0 && img < (double)B && img == floor(img)))
             return cs_kernel_fail(ctx, CS_ERR_ARG, "box %lld names image %g of a batch of %lld", (long long)k, img,
                                   (long long)B);
