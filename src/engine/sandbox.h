@@ -10,9 +10,9 @@
 
 #include "status.h"
 
-/* The parser: writes its result to fd (the pipe to the parent) and returns 0, or nonzero on failure.
- * It runs after the filter is on: it may not open files, so it parses from memory it already holds. */
-typedef int (*cs_sandbox_fn)(void *arg, int fd);
+/* The parser: parses the len bytes at in, writes its result to fd and returns 0, or nonzero on failure.
+ * It runs after the filter is on: it may not open files, so everything it parses is in `in`. */
+typedef int (*cs_sandbox_fn)(const uint8_t *in, size_t len, int fd);
 
 typedef struct cs_sandbox_limits {
     size_t mem_bytes;   /* RLIMIT_AS (ignored under AddressSanitizer, whose shadow map needs terabytes) */
@@ -23,14 +23,22 @@ typedef struct cs_sandbox_limits {
 /* Limits for a file of `bytes`: 1 CPU second + 1 per 10 MB, 1 GiB + 8x the file of memory, output 16x + 64 MiB. */
 cs_sandbox_limits cs_sandbox_limits_for(size_t bytes);
 
-/* Runs fn(arg, fd) in the sandbox and collects what it wrote into *out (malloc'd, *len bytes). CS_OK only when
- * the child exited 0; a crash, a limit or a nonzero exit gives CS_ERR_FORMAT:
- * "PATH: the LIB library failed on this file (signal 11)" (or "(over its N-second CPU limit)", "(exit N)"). */
-cs_status cs_sandbox_run(const char *path, const char *lib, cs_sandbox_fn fn, void *arg, const cs_sandbox_limits *lim,
-                         uint8_t **out, size_t *len, cs_error *err);
+/* Runs fn(in, in_len, fd) in the sandbox and collects what it wrote into *out (malloc'd, *len bytes). CS_OK only
+ * when the child exited 0; a crash, a limit or a nonzero exit gives CS_ERR_FORMAT:
+ * "PATH: the LIB library failed on this file (signal 11)" (or "(over its N-second CPU limit)", "(exit N)").
+ * While the persistent server of sandbox_server.h runs (fuzz targets only), fn runs there instead of a fork. */
+cs_status cs_sandbox_run(const char *path, const char *lib, cs_sandbox_fn fn, const uint8_t *in, size_t in_len,
+                         const cs_sandbox_limits *lim, uint8_t **out, size_t *len, cs_error *err);
 
-/* For the fuzz targets only (tests/fuzz): run fn in this process, its output through a temporary file, so that
- * the fuzzer sees the library's crashes and pays no fork per input. The fuzzer's process is then the sandbox. */
-void cs_sandbox_set_in_process(bool on);
+/* How many times, in this process, a library failed in the sandbox (the error above); *why (may be NULL) gets the
+ * reason of the last failure ("signal 11"), valid until the next one. The fuzz targets save those inputs. */
+unsigned long cs_sandbox_failures(const char **why);
+/* Counts a failure and sets err to the line above with `why` (sandbox.c and sandbox_server.c); CS_ERR_FORMAT. */
+cs_status cs_sandbox_failed(const char *path, const char *lib, const char *why, cs_error *err);
+
+/* Confines the calling (child) process as the sandbox does: fatal signals kill it, limits, then the seccomp
+ * filter; 0 on success. persistent (sandbox_server.c): no CPU limit (the parent measures each request's CPU) and
+ * files up to lim->max_output bytes (its output file), instead of none. */
+int cs_sandbox_confine(const cs_sandbox_limits *lim, bool persistent);
 
 #endif

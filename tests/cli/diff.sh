@@ -162,6 +162,13 @@ rc=$?
 if [ $rc -eq 1 ] && grep -q "gate order differs: A's i,f,g,o are B's i,o,g,f" "$TMP/cells_swap.json"; then
     echo "ok diff_decomposed_lstm_swapped_gates_named"
 else echo "FAIL diff_decomposed_lstm_swapped_gates_named (exit $rc, want 1 and the f/o swap named)"; fi
+# torch.onnx writes nn.LSTMCell as Gemm (transB, C = a bias) cells: the state_dict's cells (weight_ih, no layer
+# suffix) compare with them as functions, not tensor by tensor
+out=$("$CS" diff $LC/torch_cells.pth $LC/torch_cells.onnx --weights-only 2>&1)
+rc=$?
+n=$(printf '%s\n' "$out" | grep -cE '^c[12] .*identical after layout change')
+if [ $rc -eq 0 ] && [ "$n" = 2 ]; then echo "ok diff_lstmcell_state_dict_matches_its_gemm_cells"
+else echo "FAIL diff_lstmcell_state_dict_matches_its_gemm_cells (exit $rc, $n of 2 cells identical)"; fi
 LI="--input x=$LC/x.npy --input h0_0=$LC/h0_0.npy --input c0_0=$LC/c0_0.npy --input h0_1=$LC/h0_1.npy --input c0_1=$LC/c0_1.npy"
 y1=$("$CS" run $LC/lstm_cells.onnx $LI 2>&1 | grep '^output y')
 y2=$("$CS" run $LC/lstm_node.onnx $LI 2>&1 | grep '^output y')

@@ -31,7 +31,7 @@ torchscript) seed tests/fixtures/torch/*.pt tests/malformed/ts_*.pt ;;
 pickle) member '*.pkl' tests/fixtures/torch/*.pt tests/fixtures/torch/*.pth ;;
 ts_source) member '*/code/*.py' tests/fixtures/torch/*.pt ;;
 checkpoint) seed tests/fixtures/torch/*.pth tests/malformed/ckpt_*.pt ;;
-keras_h5) seed tests/fixtures/keras/*.h5 ;;
+keras_h5) seed tests/fixtures/keras/*.h5 tests/fuzz/seeds/keras_h5/*.h5 ;;
 keras) seed tests/fixtures/keras/*.keras ;;
 mlmodel) seed tests/fixtures/coreml/layers/*.mlmodel samples/*/*.mlmodel ;;
 mlpackage)

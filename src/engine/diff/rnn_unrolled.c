@@ -94,8 +94,28 @@ static bool terms(const cs_graph *g, int v, int depth, int *t, int *n, cs_rnn_un
 }
 
 typedef struct kernel_term {
-    int node, weight, mult; /* the MatMul, its constant [K, 4H] and what it multiplies */
+    int node, weight, mult; /* the MatMul or Gemm, its constant [K, 4H] (or [4H, K]) and what it multiplies */
+    bool gates_first;       /* the constant is [4H, K] */
 } kernel_term;
+
+static int64_t term_k(const cs_graph *g, const kernel_term *k)
+{
+    return g->values[k->weight].data->dims[k->gates_first ? 1 : 0];
+}
+
+static int64_t term_n(const cs_graph *g, const kernel_term *k)
+{
+    return g->values[k->weight].data->dims[k->gates_first ? 0 : 1];
+}
+
+/* A Gemm computing A @ B (+ C) with B constant and C constant or absent: no transA, alpha and beta 1. */
+static bool plain_gemm(const cs_graph *g, int p)
+{
+    const cs_node *nd = &g->nodes[p];
+    return nd->n_inputs >= 2 && is_const(g, nd->inputs[1]) && cs_attrs_int(&nd->attrs, "transA", 0) == 0 &&
+           cs_attrs_float(&nd->attrs, "alpha", 1) == 1 && cs_attrs_float(&nd->attrs, "beta", 1) == 1 &&
+           (nd->n_inputs < 3 || nd->inputs[2] < 0 || is_const(g, nd->inputs[2]));
+}
 
 /* z's terms as two kernels and constant biases of n4 elements each; false when z is not of that form. */
 static bool split_terms(const cs_graph *g, int z, kernel_term k[2], cs_rnn_unrolled *c)
@@ -108,12 +128,19 @@ static bool split_terms(const cs_graph *g, int z, kernel_term k[2], cs_rnn_unrol
         int p = producer(g, t[i]);
         if (is_const(g, t[i]) && c->n_bias < CS_UNROLLED_MAX_BIAS) {
             c->bias_values[c->n_bias++] = t[i];
-        } else if (op_is(g, p, "MatMul") && g->nodes[p].n_inputs == 2 && is_const(g, g->nodes[p].inputs[1]) &&
-                   nk < 2) {
+        } else if (((op_is(g, p, "MatMul") && g->nodes[p].n_inputs == 2 && is_const(g, g->nodes[p].inputs[1])) ||
+                    (op_is(g, p, "Gemm") && plain_gemm(g, p))) && nk < 2) {
             const cs_tensor *w = g->values[g->nodes[p].inputs[1]].data;
-            if (w->rank != 2 || w->dims[1] < 4 || w->dims[1] % 4)
+            bool gates_first = op_is(g, p, "Gemm") && cs_attrs_int(&g->nodes[p].attrs, "transB", 0) != 0;
+            k[nk] = (kernel_term){p, g->nodes[p].inputs[1], g->nodes[p].inputs[0], gates_first};
+            if (w->rank != 2 || term_n(g, &k[nk]) < 4 || term_n(g, &k[nk]) % 4)
                 return false;
-            k[nk++] = (kernel_term){p, g->nodes[p].inputs[1], g->nodes[p].inputs[0]};
+            int bias = g->nodes[p].n_inputs > 2 ? g->nodes[p].inputs[2] : -1;
+            if (bias >= 0 && c->n_bias < CS_UNROLLED_MAX_BIAS)
+                c->bias_values[c->n_bias++] = bias; /* a Gemm's C adds a bias */
+            else if (bias >= 0)
+                return false;
+            nk++;
             add_node(c, p);
         } else {
             return false;
@@ -121,8 +148,8 @@ static bool split_terms(const cs_graph *g, int z, kernel_term k[2], cs_rnn_unrol
     }
     if (nk != 2)
         return false;
-    int64_t n4 = g->values[k[0].weight].data->dims[1];
-    if (g->values[k[1].weight].data->dims[1] != n4)
+    int64_t n4 = term_n(g, &k[0]);
+    if (term_n(g, &k[1]) != n4)
         return false;
     for (int i = 0; i < c->n_bias; i++) {
         const cs_tensor *b = g->values[c->bias_values[i]].data;
@@ -230,8 +257,7 @@ static bool is_state(const cs_graph *g, int v, const candidate *x, const candida
 /* Which kernel is R: by shape ([H, 4H] against [In, 4H]) or, when In == H, by the data flow. */
 static int which_r(const cs_graph *g, const candidate *x, const candidate *all, int n)
 {
-    int64_t h = x->c.hidden, rows0 = g->values[x->k[0].weight].data->dims[0],
-            rows1 = g->values[x->k[1].weight].data->dims[0];
+    int64_t h = x->c.hidden, rows0 = term_k(g, &x->k[0]), rows1 = term_k(g, &x->k[1]);
     if ((rows0 == h) != (rows1 == h))
         return rows0 == h ? 0 : 1;
     if (rows0 != h)
@@ -265,7 +291,8 @@ int cs_rnn_unrolled_find(const cs_graph *g, cs_rnn_unrolled *out, int max)
         if (x->r < 0)
             continue;
         x->c.r_value = x->k[x->r].weight, x->c.w_value = x->k[1 - x->r].weight;
-        x->c.in = g->values[x->c.w_value].data->dims[0];
+        x->c.r_gates_first = x->k[x->r].gates_first, x->c.w_gates_first = x->k[1 - x->r].gates_first;
+        x->c.in = term_k(g, &x->k[1 - x->r]);
         x->c.first_node = x->k[0].node < x->k[1].node ? x->k[0].node : x->k[1].node;
         out[found++] = x->c;
     }

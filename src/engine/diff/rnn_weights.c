@@ -151,26 +151,34 @@ static const cs_weight *find_named(const cs_layer *l, const char *prefix, size_t
     return NULL;
 }
 
-/* PyTorch: <prefix>weight_ih_<suffix>, weight_hh_, bias_ih_, bias_hh_ (suffix l0, l0_reverse, l1...). */
+/* Where "weight_ih" starts in a PyTorch name, followed by "_<suffix>" (nn.LSTM) or nothing (nn.LSTMCell). */
+static const char *torch_ih(const char *n)
+{
+    const char *at = n ? strstr(n, "weight_ih") : NULL;
+    return at && (at[9] == '_' || at[9] == 0) ? at : NULL;
+}
+
+/* PyTorch: <prefix>weight_ih_<suffix>, weight_hh_, bias_ih_, bias_hh_ (suffix l0, l0_reverse, l1...); a cell
+ * (nn.LSTMCell, nn.GRUCell) has no suffix. */
 static bool read_torch(const cs_layer *l, rnn_form *f)
 {
     for (int w = 0; w < l->n_weights; w++) {
-        const char *n = l->weights[w].name, *at = n ? strstr(n, "weight_ih_") : NULL;
+        const char *n = l->weights[w].name, *at = torch_ih(n);
         if (!at)
             continue;
         size_t plen = (size_t)(at - n);
         char rest[96];
-        const char *suffix = at + strlen("weight_ih_");
+        const char *suffix = at[9] ? at + 9 : ""; /* "_l0" or "" */
         const cs_tensor *wih = l->weights[w].tensor, *whh, *bih = NULL, *bhh = NULL;
-        snprintf(rest, sizeof rest, "weight_hh_%s", suffix);
+        snprintf(rest, sizeof rest, "weight_hh%s", suffix);
         const cs_weight *x = find_named(l, n, plen, rest);
         if (!x)
             return false;
         whh = x->tensor;
-        snprintf(rest, sizeof rest, "bias_ih_%s", suffix);
+        snprintf(rest, sizeof rest, "bias_ih%s", suffix);
         if ((x = find_named(l, n, plen, rest)))
             bih = x->tensor;
-        snprintf(rest, sizeof rest, "bias_hh_%s", suffix);
+        snprintf(rest, sizeof rest, "bias_hh%s", suffix);
         if ((x = find_named(l, n, plen, rest)))
             bhh = x->tensor;
         if (wih->rank != 2 || whh->rank != 2 || whh->dims[1] < 1 || whh->dims[0] != wih->dims[0] ||
@@ -452,7 +460,7 @@ static bool read_unrolled(const cs_graph *g, const cs_rnn_unrolled *u, rnn_form 
     static const char *const gate[4] = {"i", "f", "g", "o"};
     memset(f, 0, sizeof *f);
     f->style = "decomposed cell";
-    f->gates = 4, f->hidden = u->hidden, f->in = u->in, f->transposed = true;
+    f->gates = 4, f->hidden = u->hidden, f->in = u->in, f->transposed = !u->w_gates_first;
     int len = 0;
     for (int k = 0; k < 4; k++)
         f->map_buf[k] = u->chunk_of[k];
@@ -465,8 +473,8 @@ static bool read_unrolled(const cs_graph *g, const cs_rnn_unrolled *u, rnn_form 
     f->name = g->values[u->w_value].name;
     f->n_cells = 1;
     rnn_cell *c = &f->cells[0];
-    c->wx = gather_matrix(g->values[u->w_value].data, 0, f, f->in, true);
-    c->wh = gather_matrix(g->values[u->r_value].data, 0, f, f->hidden, true);
+    c->wx = gather_matrix(g->values[u->w_value].data, 0, f, f->in, !u->w_gates_first);
+    c->wh = gather_matrix(g->values[u->r_value].data, 0, f, f->hidden, !u->r_gates_first);
     c->bx = gather_bias(NULL, 0, f);
     c->bh = gather_bias(NULL, 0, f);
     if (!c->wx || !c->wh || !c->bx || !c->bh) {
@@ -486,16 +494,20 @@ static bool read_unrolled(const cs_graph *g, const cs_rnn_unrolled *u, rnn_form 
     return true;
 }
 
-/* A layer that holds a recurrent layer as its format writes one (cheap test, no weights read). */
-static bool is_recurrent_layer(const cs_layer *l)
+/* A layer that holds a recurrent layer as its format writes one: an RNN node, or weights that read as one (a
+ * Gemm of a decomposed cell holding only weight_ih does not). */
+static bool is_recurrent_layer(const cs_graph *g, int layer)
 {
+    const cs_layer *l = &g->layers[layer];
     if (is_rnn_op(l->type))
         return true;
-    for (int w = 0; w < l->n_weights; w++)
-        if (l->weights[w].name && (strstr(l->weights[w].name, "weight_ih_") || leaf_is(l->weights[w].name,
-                                                                                         "recurrent_kernel")))
-            return true;
-    return false;
+    bool named = false;
+    for (int w = 0; w < l->n_weights && !named; w++)
+        named = l->weights[w].name && (torch_ih(l->weights[w].name) || leaf_is(l->weights[w].name, "recurrent_kernel"));
+    rnn_form f = {0};
+    bool ok = named && read_layer(g, layer, &f);
+    form_free(&f);
+    return ok;
 }
 
 typedef struct rnn_unit {
@@ -515,7 +527,7 @@ static int units_of(const cs_graph *g, rnn_unit *units, cs_rnn_unrolled *cells, 
 {
     int n = 0;
     for (int l = 0; l < g->n_layers; l++)
-        if (is_recurrent_layer(&g->layers[l])) {
+        if (is_recurrent_layer(g, l)) {
             if (n >= RNN_MAX_UNITS)
                 return -1;
             const cs_layer *ly = &g->layers[l];
@@ -647,6 +659,11 @@ static int links_from(const cs_graph *gk, const rnn_units *k, const cs_graph *go
 
 int cs_rnn_links(const cs_graph *a, const cs_graph *b, cs_rnn_link *out, int max)
 {
+    cs_rnn_unrolled *probe = malloc(sizeof *probe);
+    bool cells = probe && (cs_rnn_unrolled_find(a, probe, 1) > 0 || cs_rnn_unrolled_find(b, probe, 1) > 0);
+    free(probe);
+    if (!cells) /* the usual case: nothing written out as cells, no layer read */
+        return 0;
     rnn_units *ua = malloc(sizeof *ua), *ub = malloc(sizeof *ub);
     int n = 0;
     if (ua && ub) {
