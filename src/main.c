@@ -24,7 +24,7 @@ static bool cs_cli_is_command(const char *name)
 
 int main(int argc, char **argv)
 {
-    cs_cli_omp_passive(argc, argv);
+    cs_cli_omp_wait(argc, argv);
     if (cs_cli_global_opts(&argc, argv) != CS_EXIT_OK)
         return CS_EXIT_ERROR;
     if (argc < 2 || (argv[1][0] != '-' && !cs_cli_is_command(argv[1])) || strncmp(argv[1], "--input", 7) == 0 ||

@@ -7,10 +7,13 @@
  * one-line message when a value is bad, else CS_EXIT_OK. */
 int cs_cli_global_opts(int *argc, char **argv);
 
-/* With more than one thread asked for (--threads or OMP_NUM_THREADS) and OMP_WAIT_POLICY unset, restarts the
- * process with OMP_WAIT_POLICY=PASSIVE: OpenMP workers then sleep between parallel regions instead of spinning,
- * so a job never starves the explorer's screen or other processes on a busy machine. Returns when nothing
- * is to be done or the restart failed (the run then goes on with spinning workers). */
-void cs_cli_omp_passive(int argc, char **argv);
+/* With more than one thread asked for (--threads or OMP_NUM_THREADS) and neither OMP_WAIT_POLICY nor
+ * GOMP_SPINCOUNT set, restarts the process with the OpenMP wait policy that suits the machine now. Where the
+ * cores the threads need are idle (/proc/stat's runnable count), waiting workers spin for CS_OMP_SPIN_IDLE
+ * pauses (about 0.5 ms) before they sleep, so consecutive parallel regions of one run never pay a wake-up;
+ * on a busy machine they sleep at once (OMP_WAIT_POLICY=PASSIVE), so a job never starves the explorer's
+ * screen or other processes. Returns when nothing is to be done or the restart failed. */
+void cs_cli_omp_wait(int argc, char **argv);
+#define CS_OMP_SPIN_IDLE "10000"
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bufpool.h"
+#include "ops/parallel.h"
 
 static bool default_domain(const cs_node *n)
 {
@@ -170,6 +171,25 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) static void sum_pos
     }
 }
 
+typedef struct gap_job {
+    const float *src;
+    float *dst;
+    int64_t ch, hw;
+} gap_job;
+
+/* The means of images [begin, end) of the batch: each writes only its own row of ch outputs. */
+static void gap_part(void *user, int64_t begin, int64_t end)
+{
+    const gap_job *j = user;
+    for (int64_t b = begin; b < end; b++) {
+        float *acc = j->dst + b * j->ch;
+        sum_positions(acc, j->src + b * j->hw * j->ch, j->hw, j->ch);
+        float inv = j->hw ? 1.0f / (float)j->hw : 0.0f;
+        for (int64_t k = 0; k < j->ch; k++)
+            acc[k] *= inv;
+    }
+}
+
 cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *err)
 {
     if (x->dtype != CS_DT_F32 || x->rank != 4)
@@ -178,15 +198,9 @@ cs_tensor *cs_layout_gap(struct cs_bufpool *pool, const cs_tensor *x, cs_error *
     cs_tensor *y = cs_bufpool_take(pool, CS_DT_F32, 4, dims, false, err);
     if (!y)
         return NULL;
-    const float *src = x->data;
-    float *dst = y->data;
-    for (int64_t b = 0; b < n; b++) {
-        float *acc = dst + b * ch;
-        sum_positions(acc, src + b * hw * ch, hw, ch);
-        float inv = hw ? 1.0f / (float)hw : 0.0f;
-        for (int64_t k = 0; k < ch; k++)
-            acc[k] *= inv;
-    }
+    gap_job job = {x->data, y->data, ch, hw};
+    int64_t per_image = ch * hw > 0 ? ch * hw : 1;
+    cs_parallel_for(n, (CS_PAR_MIN_ELEMS + per_image - 1) / per_image, gap_part, &job);
     return y;
 }
 
@@ -231,12 +245,31 @@ bool cs_layout_scale_fits(const cs_tensor *x, const cs_tensor *s)
     return x->dtype == CS_DT_F32 && x->rank == 4 && channel_factors(x, s, &per_image);
 }
 
+typedef struct scale_job {
+    const float *x, *s;
+    float *y;
+    int64_t hw, ch;
+    bool per_image;
+} scale_job;
+
+/* Positions [begin, end) of the whole batch (image b holds positions b * hw .. b * hw + hw - 1). */
+static void scale_part(void *user, int64_t begin, int64_t end)
+{
+    const scale_job *j = user;
+    for (int64_t p = begin; p < end;) {
+        int64_t b = p / j->hw, stop = (b + 1) * j->hw < end ? (b + 1) * j->hw : end;
+        scale_positions(j->y + p * j->ch, j->x + p * j->ch, j->s + (j->per_image ? b * j->ch : 0), stop - p, j->ch);
+        p = stop;
+    }
+}
+
 void cs_layout_scale_channels(const cs_tensor *x, const cs_tensor *s, cs_tensor *y)
 {
     bool per_image;
     channel_factors(x, s, &per_image);
     int64_t n = x->dims[0], ch = x->dims[1], hw = x->dims[2] * x->dims[3];
-    for (int64_t b = 0; b < n; b++)
-        scale_positions((float *)y->data + b * hw * ch, (const float *)x->data + b * hw * ch,
-                        (const float *)s->data + (per_image ? b * ch : 0), hw, ch);
+    if (hw <= 0 || ch <= 0)
+        return;
+    scale_job job = {x->data, s->data, y->data, hw, ch, per_image};
+    cs_parallel_for(n * hw, (CS_PAR_MIN_ELEMS + ch - 1) / ch, scale_part, &job);
 }

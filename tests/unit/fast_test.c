@@ -1,6 +1,8 @@
 /* fast_test.c — the fast path (oneDNN convolutions, fused chains, channels-last values) against the
- * reference kernels: small graphs built here for every fused pattern, and the bundled sample models. */
+ * reference kernels: small graphs built here for every fused pattern, the bundled sample models, and the
+ * same results at --threads 1 and 2. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "engine/model.h"
 #include "engine/ops/fastpath.h"
 #include "engine/ops/fusion.h"
+#include "engine/ops/parallel.h"
 #include "test.h"
 
 /* A constant f32 tensor of the given shape with a deterministic spread of values around `center`. */
@@ -429,4 +432,125 @@ TEST(fast_path_matches_reference_on_the_sample_models)
         cs_tensor_free(in);
         cs_graph_free(g);
     }
+}
+
+/* ---- --threads: the engine's own parallel loops and per-primitive thread counts ---- */
+
+typedef struct cover_job {
+    int *count;
+    int threads_seen[8];
+} cover_job;
+
+static void cover_part(void *user, int64_t begin, int64_t end)
+{
+    cover_job *j = user;
+    int t = omp_get_thread_num();
+    if (t >= 0 && t < 8)
+        j->threads_seen[t] = 1;
+    for (int64_t i = begin; i < end; i++)
+        j->count[i]++;
+}
+
+TEST(parallel_for_covers_every_item_once_on_the_thread_count)
+{
+    cs_threads_set(2);
+    const int64_t sizes[] = {1, 7, 1000, 65536, 100003};
+    const int64_t mins[] = {1, 1000, CS_PAR_MIN_ELEMS};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t m = 0; m < sizeof mins / sizeof *mins; m++) {
+            cover_job j = {calloc((size_t)sizes[s], sizeof(int)), {0}};
+            if (!j.count)
+                continue;
+            cs_parallel_for(sizes[s], mins[m], cover_part, &j);
+            int bad = 0;
+            for (int64_t i = 0; i < sizes[s]; i++)
+                bad += j.count[i] != 1;
+            EXPECT(bad == 0);
+            /* two threads share the range exactly when each gets at least mins[m] items */
+            int expect_two = sizes[s] / mins[m] >= 2;
+            EXPECT(cs_parallel_threads(sizes[s], mins[m]) == (expect_two ? 2 : 1));
+            EXPECT(j.threads_seen[1] == expect_two);
+            free(j.count);
+        }
+    /* a primitive's threads follow its estimated single-thread time, cs_threads_min_us() per thread */
+    double min_us = cs_threads_min_us();
+    EXPECT(min_us == 10.0 || min_us == 50.0);
+    EXPECT(cs_threads_for_cost(min_us) == 1 && cs_threads_for_cost(2 * min_us - 1) == 1);
+    EXPECT(cs_threads_for_cost(2 * min_us) == 2 && cs_threads_for_cost(1e6) == 2);
+    cs_threads_set(1);
+    EXPECT(cs_threads_for_cost(1e6) == 1 && cs_parallel_threads(1 << 20, 1) == 1);
+}
+
+/* Elementwise ops on a value big enough to be shared by two threads (6 x 40 x 36 x 36 = 311040 elements):
+ * a broadcast multiply and add, Sigmoid, Tanh, Exp, GELU (one fused kernel), a channels-last global pool
+ * after a convolution, a squeeze-and-excitation scaling, a transpose (a strided copy), a split and a concat. */
+static cs_graph *big_elementwise_graph(void)
+{
+    cs_graph *g = cs_graph_new("threads_elementwise", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 4;
+    xv->dims[0] = 6, xv->dims[1] = 40, xv->dims[2] = 36, xv->dims[3] = 36;
+    cs_graph_add_input(g, x);
+    int64_t cd[4] = {1, 40, 1, 1};
+    int scaled = node(g, "Mul", (int[]){x, add_const(g, "scale", 4, cd, 1.0, 5)}, 2, "scaled");
+    int shifted = node(g, "Add", (int[]){scaled, add_const(g, "shift", 4, cd, 0.0, 9)}, 2, "shifted");
+    int sig = node(g, "Sigmoid", (int[]){shifted}, 1, "sig");
+    int th = node(g, "Tanh", (int[]){sig}, 1, "th");
+    int ex = node(g, "Exp", (int[]){th}, 1, "ex");
+    int one = scalar(g, "one1", 1.0f), half = scalar(g, "half1", 0.5f);
+    int e1 = node(g, "Erf", (int[]){node(g, "Div", (int[]){ex, scalar(g, "sq2", 1.41421356f)}, 2, "gd")}, 1, "ge");
+    int gelu = node(g, "Mul", (int[]){node(g, "Mul", (int[]){ex, node(g, "Add", (int[]){e1, one}, 2, "ga")}, 2, "gm"),
+                                      half}, 2, "gelu");
+    int c = conv(g, gelu, 40, 48, 3, 1, "tc"); /* ~200 MMACs: built and run for two threads */
+    int d = conv(g, c, 48, 48, 3, 48, "tdw");
+    int gated = node(g, "Mul", (int[]){d, node(g, "Sigmoid", (int[]){d}, 1, "tsig")}, 2, "tsilu");
+    cs_graph_add_output(g, gelu);
+    int gap = node(g, "GlobalAveragePool", (int[]){gated}, 1, "tgap");
+    cs_graph_add_output(g, gap);
+    /* squeeze-and-excitation: the channels-last value times one factor per channel and image */
+    cs_graph_add_output(g, node(g, "Mul", (int[]){gated, node(g, "Sigmoid", (int[]){gap}, 1, "tgate")}, 2, "tse"));
+    int tr = node(g, "Transpose", (int[]){shifted}, 1, "tperm"); /* a strided copy, rows shared out */
+    int64_t perm[4] = {0, 2, 3, 1};
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", perm, 4);
+    cs_graph_add_output(g, tr);
+    /* Split in two along the channels and Concat back swapped: row-wise copies, rows shared out */
+    int halves[2] = {cs_graph_value(g, "half_a"), cs_graph_value(g, "half_b")};
+    cs_graph_add_node(g, "Split", "tsplit", (int[]){shifted}, 1, halves, 2);
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 1);
+    cs_graph_add_output(g, node(g, "Concat", (int[]){halves[1], halves[0]}, 2, "tcat"));
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 1);
+    return g;
+}
+
+/* The same graph at --threads 1 and 2 (fast kernels): the elementwise and copied outputs equal bit for bit
+ * (parts start on 64-element blocks, rows are computed whole), and both match the reference kernels to
+ * float32 reassociation (1e-5 relative: the convolutions may split their sums differently per thread count). */
+TEST(two_threads_give_the_one_thread_results)
+{
+    cs_graph *g = big_elementwise_graph();
+    int64_t dims[4] = {6, 40, 36, 36};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)(2.0 * sin((double)i * 0.0137));
+    cs_tensor *one[5] = {0}, *two[5] = {0};
+    EXPECT(run_with(g, CS_KERNELS_FAST, in, one));
+    cs_threads_set(2);
+    EXPECT(run_with(g, CS_KERNELS_FAST, in, two));
+    compare_paths(g, in, cs_failures_); /* fast (two threads) against the reference kernels */
+    cs_threads_set(1);
+    EXPECT(one[0] && two[0] && cs_tensor_same_shape(one[0], two[0]) &&
+           memcmp(one[0]->data, two[0]->data, one[0]->nbytes) == 0);
+    for (int i = 1; i < 3; i++) /* after the convolutions */
+        EXPECT(rel_diff(two[i], one[i]) < 1e-5);
+    for (int i = 3; i < 5; i++) /* the transpose, the split and concat */
+        EXPECT(one[i] && two[i] && cs_tensor_same_shape(one[i], two[i]) &&
+               memcmp(one[i]->data, two[i]->data, one[i]->nbytes) == 0);
+    /* the swapped halves: channel 0 of the result is channel 20 of the input to the split */
+    EXPECT(one[3] && one[4] && ((float *)one[4]->data)[0] == ((float *)one[3]->data)[20]);
+    for (int i = 0; i < 5; i++)
+        cs_tensor_free(one[i]), cs_tensor_free(two[i]);
+    cs_tensor_free(in);
+    cs_graph_free(g);
 }

@@ -3,6 +3,7 @@
 #include "elementwise.h"
 #include "fastpath.h"
 #include "fusion.h"
+#include "parallel.h"
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
@@ -428,7 +429,23 @@ static bool ln_param(const cs_kernel_ctx *ctx, int v, const cs_tensor *x, int64_
     return true;
 }
 
-/* The decomposed layer normalisation over x's last axis in one pass per row (fast path). */
+typedef struct ln_job {
+    const float *x, *gamma, *beta;
+    float *y;
+    int64_t inner;
+    float eps;
+} ln_job;
+
+/* Rows [begin, end): each writes only its own row. */
+static void ln_part(void *user, int64_t begin, int64_t end)
+{
+    const ln_job *j = user;
+    cs_vlayernorm(j->x + begin * j->inner, j->y + begin * j->inner, end - begin, j->inner, j->gamma, j->beta, j->eps,
+                  1);
+}
+
+/* The decomposed layer normalisation over x's last axis in one pass per row (fast path; rows shared over the
+ * --threads count). */
 static cs_status layernorm_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
 {
     const cs_fusion *f = ctx->fuse;
@@ -441,9 +458,16 @@ static cs_status layernorm_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
     if (!y)
         return ctx->err->status;
-    cs_vlayernorm(x->data, y->data, cs_tensor_numel(x) / inner, inner, gamma, beta, f->scale, 1);
+    ln_job job = {x->data, gamma, beta, y->data, inner, f->scale};
+    cs_parallel_for(cs_tensor_numel(x) / inner, (CS_PAR_MIN_ELEMS + inner - 1) / inner, ln_part, &job);
     ctx->fuse_done = true;
     return CS_OK;
+}
+
+/* cs_vgelu as a cs_ew_f32_loop: p->a the scale (a float, exact in a double), p->b 1 when it divides. */
+static void gelu_subgraph_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
+{
+    cs_vgelu(x, y, n, (float)p->a, p->b != 0);
 }
 
 cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
@@ -456,7 +480,8 @@ cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
     if (!y)
         return ctx->err->status;
-    cs_vgelu(x->data, y->data, cs_tensor_numel(x), f->scale, f->scale_divides);
+    cs_ew_params p = {f->scale, f->scale_divides};
+    cs_ew_f32_loop_parallel(gelu_subgraph_loop, x->data, y->data, cs_tensor_numel(x), &p);
     ctx->fuse_done = true;
     return CS_OK;
 }

@@ -34,6 +34,7 @@ typedef struct conv_entry {
     packed *pk;
     bool packed_here;          /* pk was made for this entry (not shared): counted once in the cache */
     size_t src_bytes, dst_bytes;
+    int nthr;                  /* threads it was built for and runs on (conv_threads) */
 } conv_entry;
 
 static void entry_free(void *p)
@@ -264,6 +265,23 @@ static bool share_weights(const cs_kernel_ctx *ctx, dnnl_primitive_desc_t pd, co
     return true;
 }
 
+/* Threads for a convolution: its single-thread time estimated from the MACs (about 80 per ns on one AVX-512
+ * core, where oneDNN's 1x1 kernels run on a quiet machine) and the activation bytes read and written (about
+ * 40 per ns, mostly cached at batch 1), then cs_threads_for_cost. Small batch-1 layers of mobile networks
+ * then run on one thread instead of paying a fork/join of the team each. */
+static int conv_threads(const cs_conv_shape *s)
+{
+    double in = (double)s->batch * (double)s->in_channels, out = (double)s->batch * (double)s->out_channels;
+    double per_out = s->group > 0 ? (double)s->in_channels / (double)s->group : 1;
+    for (int d = 0; d < s->win.n; d++) {
+        in *= (double)s->win.in[d];
+        out *= (double)s->win.out[d];
+        per_out *= (double)s->win.kernel[d];
+    }
+    double macs = out * per_out, bytes = 4.0 * (in + out);
+    return cs_threads_for_cost(macs / 80e3 + bytes / 40e3);
+}
+
 static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tensor *x,
                                const cs_tensor *w, const cs_tensor *b)
 {
@@ -272,6 +290,8 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
     conv_entry *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->nthr = conv_threads(s);
+    cs_threads_cap(e->nthr); /* oneDNN sizes its partition to the threads seen when the primitive is made */
     dnnl_memory_desc_t any_x, any_w, any_b, any_y;
     dnnl_format_tag_t at = act_tag(cg.nsp);
     e->in_nhwc = ctx->in_nhwc && cg.rank == 4;
@@ -304,6 +324,7 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
     }
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
+    cs_threads_cap(0);
     if (!ok) {
         entry_free(e);
         return NULL;
@@ -431,7 +452,9 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
         return CS_OK; /* oneDNN has no primitive for it: the reference kernel runs */
     }
     cs_tensor *y = conv_out(ctx, s, e);
+    cs_threads_cap(e->nthr);
     bool ok = y && entry_run(ctx, e, x, y);
+    cs_threads_cap(0);
     ctx->fuse_done = ok && ctx->fuse != NULL;
     ctx->out_nhwc = ok && e->out_nhwc; /* read before an uncached entry is freed (a node run outside a plan) */
     if (fresh && e->packed_here && ctx->cache)

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "parallel.h"
+
 bool cs_ew_dtype_is_unsigned(cs_dtype dtype)
 {
     return dtype == CS_DT_U8 || dtype == CS_DT_U16 || dtype == CS_DT_U32 || dtype == CS_DT_U64;
@@ -82,18 +84,23 @@ cs_status cs_ew_plan_init(cs_kernel_ctx *ctx, const cs_tensor *const *ins, int n
     return CS_OK;
 }
 
-void cs_ew_for_rows(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user)
+/* Calls fn for rows [r0, r1) of the plan's innermost runs, in order; the row index is unravelled once. */
+static void for_rows_range(const cs_ew_plan *plan, int64_t r0, int64_t r1, cs_ew_row_fn fn, void *user)
 {
-    if (plan->numel <= 0)
-        return;
     int last = plan->rank - 1;
     cs_ew_row row = {0};
     row.len = plan->dims[last];
+    row.out_off = r0 * row.len;
     for (int k = 0; k < plan->n_in; k++)
         row.in_step[k] = plan->strides[k][last];
-    int64_t idx[CS_MAX_RANK] = {0};
-    int64_t rows = plan->numel / row.len;
-    for (int64_t r = 0; r < rows; r++) {
+    int64_t idx[CS_MAX_RANK] = {0}, q = r0;
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = q % plan->dims[d];
+        q /= plan->dims[d];
+        for (int k = 0; k < plan->n_in; k++)
+            row.in_off[k] += idx[d] * plan->strides[k][d];
+    }
+    for (int64_t r = r0; r < r1; r++) {
         fn(user, &row);
         row.out_off += row.len;
         for (int d = last - 1; d >= 0; d--) {
@@ -106,6 +113,33 @@ void cs_ew_for_rows(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user)
             idx[d] = 0;
         }
     }
+}
+
+void cs_ew_for_rows(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user)
+{
+    if (plan->numel > 0)
+        for_rows_range(plan, 0, plan->numel / plan->dims[plan->rank - 1], fn, user);
+}
+
+typedef struct rows_job {
+    const cs_ew_plan *plan;
+    cs_ew_row_fn fn;
+    void *user;
+} rows_job;
+
+static void rows_part(void *user, int64_t begin, int64_t end)
+{
+    const rows_job *j = user;
+    for_rows_range(j->plan, begin, end, j->fn, j->user);
+}
+
+void cs_ew_for_rows_parallel(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user)
+{
+    if (plan->numel <= 0)
+        return;
+    int64_t len = plan->dims[plan->rank - 1], rows = plan->numel / len;
+    rows_job job = {plan, fn, user};
+    cs_parallel_for(rows, (CS_PAR_MIN_ELEMS + len - 1) / len, rows_part, &job);
 }
 
 cs_status cs_ew_failed(const cs_kernel_ctx *ctx)
@@ -277,7 +311,11 @@ cs_tensor *cs_ew_binary_new(cs_kernel_ctx *ctx, const cs_tensor *a, const cs_ten
     if (!out)
         return NULL;
     binary_job job = {fns, a, b, out};
-    cs_ew_for_rows(&plan, binary_row, &job);
+    /* the typed rows write whole elements of their own row; the generic path stays on one thread */
+    if (a->dtype == CS_DT_F32 || a->dtype == CS_DT_F64 || a->dtype == CS_DT_I64)
+        cs_ew_for_rows_parallel(&plan, binary_row, &job);
+    else
+        cs_ew_for_rows(&plan, binary_row, &job);
     return out;
 }
 
@@ -372,6 +410,31 @@ cs_status cs_ew_unary_loop(cs_kernel_ctx *ctx, cs_ew_f32_loop loop, const cs_una
     cs_tensor *out = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
     if (!out)
         return cs_ew_failed(ctx);
-    loop(x->data, out->data, cs_tensor_numel(x), params);
+    cs_ew_f32_loop_parallel(loop, x->data, out->data, cs_tensor_numel(x), params);
     return CS_OK;
+}
+
+/* Parts of a split f32 loop start on a multiple of this many elements, so every element takes the same
+ * (vector or tail) code path whatever the thread count: results do not depend on --threads. */
+#define LOOP_BLOCK 64
+
+typedef struct loop_job {
+    cs_ew_f32_loop loop;
+    const float *x;
+    float *y;
+    int64_t n;
+    const cs_ew_params *p;
+} loop_job;
+
+static void loop_part(void *user, int64_t begin, int64_t end)
+{
+    const loop_job *j = user;
+    int64_t b = begin * LOOP_BLOCK, e = end * LOOP_BLOCK < j->n ? end * LOOP_BLOCK : j->n;
+    j->loop(j->x + b, j->y + b, e - b, j->p);
+}
+
+void cs_ew_f32_loop_parallel(cs_ew_f32_loop loop, const float *x, float *y, int64_t n, const cs_ew_params *p)
+{
+    loop_job job = {loop, x, y, n, p};
+    cs_parallel_for((n + LOOP_BLOCK - 1) / LOOP_BLOCK, CS_PAR_MIN_ELEMS / LOOP_BLOCK, loop_part, &job);
 }

@@ -36,6 +36,9 @@ typedef void (*cs_ew_row_fn)(void *user, const cs_ew_row *row);
 cs_status cs_ew_plan_init(cs_kernel_ctx *ctx, const cs_tensor *const *ins, int n_in, cs_ew_plan *plan);
 /* Calls fn once per innermost run, in row-major output order. */
 void cs_ew_for_rows(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user);
+/* The same with the rows shared over the --threads count when the plan is big (parallel.h); fn must be pure
+ * per row (it writes only its row of the output), and rows may run in any order. */
+void cs_ew_for_rows_parallel(const cs_ew_plan *plan, cs_ew_row_fn fn, void *user);
 
 /* ---- binary ops: out = f(a, b) with broadcasting ---- */
 
@@ -82,6 +85,9 @@ typedef void (*cs_ew_f32_loop)(const float *restrict x, float *restrict y, int64
 /* cs_ew_unary with a fast path: an f32 input runs loop (no call per element), other dtypes fns. */
 cs_status cs_ew_unary_loop(cs_kernel_ctx *ctx, cs_ew_f32_loop loop, const cs_unary_fns *fns,
                            const cs_ew_params *params);
+/* loop(x, y, n, p) with [0, n) shared over the --threads count when n is big (parallel.h); each part starts
+ * on a multiple of 64 elements, so the results do not depend on the thread count. */
+void cs_ew_f32_loop_parallel(cs_ew_f32_loop loop, const float *x, float *y, int64_t n, const cs_ew_params *p);
 
 /* True for u8, u16, u32, u64. */
 bool cs_ew_dtype_is_unsigned(cs_dtype dtype);

@@ -7,10 +7,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static _Atomic int kernels_mode = CS_KERNELS_FAST;
 static _Atomic int thread_count = 0; /* 0: not set yet, from the environment or 1 */
 static _Thread_local int applied = 0;
+static _Thread_local int cap = 0; /* cs_threads_cap: 0 for none */
 
 void cs_kernels_set(cs_kernels k) { atomic_store(&kernels_mode, (int)k); }
 cs_kernels cs_kernels_get(void) { return (cs_kernels)atomic_load(&kernels_mode); }
@@ -67,8 +69,31 @@ int cs_threads_get(void)
 void cs_threads_apply(void)
 {
     int n = cs_threads_get();
+    if (cap > 0 && cap < n)
+        n = cap;
     if (applied != n) {
         omp_set_num_threads(n);
         applied = n;
     }
+}
+
+void cs_threads_cap(int n)
+{
+    cap = n > 0 ? n : 0;
+    cs_threads_apply();
+}
+
+double cs_threads_min_us(void)
+{
+    const char *spin = getenv("GOMP_SPINCOUNT"), *policy = getenv("OMP_WAIT_POLICY");
+    bool passive = spin && *spin ? strtol(spin, NULL, 10) == 0 && strncasecmp(spin, "inf", 3) != 0
+                                 : policy && strcasecmp(policy, "passive") == 0;
+    return passive ? 50.0 : 10.0;
+}
+
+int cs_threads_for_cost(double cost_us)
+{
+    int n = cs_threads_get();
+    double fit = cost_us / cs_threads_min_us();
+    return fit >= n ? n : fit >= 2 ? (int)fit : 1;
 }

@@ -24,5 +24,15 @@ int cs_threads_get(void);
 /* Applies the thread count to the calling thread's OpenMP setting (OpenMP's count is per thread):
  * every fast kernel calls it before handing work to oneDNN, so job threads follow --threads too. */
 void cs_threads_apply(void);
+/* Caps the calling thread's kernels at n threads (0: no cap, the count above) until the next call: a small
+ * primitive is built and run on fewer threads than a fork/join of the whole team would cost. */
+void cs_threads_cap(int n);
+/* Threads worth using for work a single thread does in cost_us microseconds: each thread gets at least
+ * cs_threads_min_us() of it (one thread below that), at most cs_threads_get(). */
+int cs_threads_for_cost(double cost_us);
+/* One thread's share below which a fork/join of the team costs more than it saves: 10 us where waiting
+ * OpenMP workers spin (a fork costs a few us), 50 us where they sleep (OMP_WAIT_POLICY=PASSIVE or
+ * GOMP_SPINCOUNT=0: each fork and join pays a futex wake-up, tens of us on a virtual machine). */
+double cs_threads_min_us(void);
 
 #endif

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_backend.h"
+#include "fastpath.h"
+
 typedef struct dir_state {
     const cs_rnn_cfg *c;
     const cs_rnn_act *act;  /* f, g, h of this direction */
@@ -28,13 +31,23 @@ static float gate(const dir_state *s, int fn, float v)
     return cs_rnn_act_apply(&s->act[fn], clipv(s->c, v));
 }
 
+/* C[m,n] = A[m,k] B[n,k]^T (row-major): oneDNN's sgemm on the fast path, so --threads N runs one OpenMP team
+ * (no OpenBLAS pool beside it), OpenBLAS for the reference kernels. */
+static void sgemm_nt(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
+{
+    if (cs_kernels_fast())
+        cs_dnnl_sgemm(false, true, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
 /* hr = h R^T (+ Rb), for the first `rows` gate rows of R. */
 static void recurrent(dir_state *s, const float *h, int rows_from, int rows, float *out)
 {
     const cs_rnn_cfg *c = s->c;
     int64_t gh = c->gates * c->hid;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->batch, rows, (int)c->hid, 1.0f, h, (int)c->hid,
-                s->r + (int64_t)rows_from * c->hid, (int)c->hid, 0.0f, out, (int)gh);
+    sgemm_nt((int)c->batch, rows, (int)c->hid, h, (int)c->hid, s->r + (int64_t)rows_from * c->hid, (int)c->hid, out,
+             (int)gh);
     if (s->rb)
         for (int64_t b = 0; b < c->batch; b++)
             for (int j = 0; j < rows; j++)
@@ -118,8 +131,8 @@ static void step_gru(dir_state *s, const int64_t *tb)
 static void project_inputs(const cs_rnn_cfg *c, const cs_rnn_bufs *io, int d, float *xw)
 {
     int64_t gh = c->gates * c->hid;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(c->seq * c->batch), (int)gh, (int)c->in, 1.0f, io->x,
-                (int)c->in, io->w + d * gh * c->in, (int)c->in, 0.0f, xw, (int)gh);
+    sgemm_nt((int)(c->seq * c->batch), (int)gh, (int)c->in, io->x, (int)c->in, io->w + d * gh * c->in, (int)c->in, xw,
+             (int)gh);
     if (io->b)
         for (int64_t row = 0; row < c->seq * c->batch; row++)
             for (int64_t j = 0; j < gh; j++)

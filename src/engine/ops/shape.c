@@ -9,6 +9,7 @@
 
 #include "shape_util.h"
 #include "infer.h"
+#include "parallel.h"
 #include "../grad/backward.h"
 
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
@@ -26,7 +27,9 @@ static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int 
         ctx->in0_taken = true;
         return CS_OK;
     }
-    cs_tensor *out = cs_kernel_output(ctx, 0, in->dtype, rank, dims);
+    bool plain = in->dtype != CS_DT_STRING; /* every byte is copied: no clearing first */
+    cs_tensor *out = plain ? cs_kernel_output_raw(ctx, 0, in->dtype, rank, dims)
+                           : cs_kernel_output(ctx, 0, in->dtype, rank, dims);
     if (!out)
         return ctx->err->status;
     if (out->nbytes != in->nbytes) {
@@ -35,7 +38,7 @@ static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int 
                               cs_shape_str(in->rank, in->dims, a, sizeof a), cs_shape_str(rank, dims, b, sizeof b));
     }
     if (in->nbytes)
-        memcpy(out->data, in->data, in->nbytes);
+        cs_parallel_memcpy(out->data, in->data, in->nbytes);
     return CS_OK;
 }
 
@@ -223,19 +226,20 @@ static cs_status op_concat(cs_kernel_ctx *ctx)
     int64_t dims[CS_MAX_RANK];
     if ((st = concat_shape(ctx, axis, dims)))
         return st;
-    cs_tensor *out = cs_kernel_output(ctx, 0, ctx->in[0]->dtype, ctx->in[0]->rank, dims);
+    cs_dtype dt = ctx->in[0]->dtype;
+    /* every byte is copied below: no clearing first (strings keep the cleared form) */
+    cs_tensor *out = dt != CS_DT_STRING ? cs_kernel_output_raw(ctx, 0, dt, ctx->in[0]->rank, dims)
+                                        : cs_kernel_output(ctx, 0, dt, ctx->in[0]->rank, dims);
     if (!out)
         return ctx->err->status;
     size_t esize = cs_dtype_size(out->dtype);
     int64_t outer = cs_dims_prod(dims, 0, axis), inner = cs_dims_prod(dims, axis + 1, out->rank);
-    char *dst = out->data;
-    for (int64_t o = 0; o < outer; o++)
-        for (int i = 0; i < ctx->n_in; i++) {
-            size_t chunk = (size_t)(ctx->in[i]->dims[axis] * inner) * esize;
-            if (chunk)
-                memcpy(dst, (const char *)ctx->in[i]->data + (size_t)o * chunk, chunk);
-            dst += chunk;
-        }
+    size_t out_row = (size_t)(dims[axis] * inner) * esize, offset = 0;
+    for (int i = 0; i < ctx->n_in; i++) {
+        size_t chunk = (size_t)(ctx->in[i]->dims[axis] * inner) * esize;
+        cs_parallel_copy_rows((char *)out->data + offset, out_row, ctx->in[i]->data, chunk, outer, chunk);
+        offset += chunk;
+    }
     return CS_OK;
 }
 
@@ -290,12 +294,12 @@ static cs_status op_split(cs_kernel_ctx *ctx)
         int64_t dims[CS_MAX_RANK];
         memcpy(dims, in->dims, sizeof dims);
         dims[axis] = sizes.v[i];
-        cs_tensor *out = cs_kernel_output(ctx, i, in->dtype, in->rank, dims);
+        cs_tensor *out = in->dtype != CS_DT_STRING ? cs_kernel_output_raw(ctx, i, in->dtype, in->rank, dims)
+                                                   : cs_kernel_output(ctx, i, in->dtype, in->rank, dims);
         if (!out)
             return ctx->err->status;
         size_t chunk = (size_t)(sizes.v[i] * inner) * esize;
-        for (int64_t o = 0; o < outer && chunk; o++)
-            memcpy((char *)out->data + (size_t)o * chunk, (const char *)in->data + (size_t)o * in_row + offset, chunk);
+        cs_parallel_copy_rows(out->data, chunk, (const char *)in->data + offset, in_row, outer, chunk);
         offset += chunk;
     }
     return CS_OK;

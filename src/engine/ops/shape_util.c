@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "parallel.h"
+
 cs_status cs_read_int_list(cs_kernel_ctx *ctx, int input, const char *attr, cs_int_list *out)
 {
     out->n = 0;
@@ -108,6 +110,40 @@ static void copy_row(char *dst, const char *src, int64_t n, int64_t stride, size
     }
 }
 
+typedef struct strided_job {
+    char *out;
+    const char *in;
+    int rank;
+    const int64_t *odims, *istrides;
+    int64_t base;
+    size_t esize;
+} strided_job;
+
+/* Output rows [r0, r1) (runs along the last axis) of a strided copy; the start row's offset is unravelled. */
+static void strided_rows(void *user, int64_t r0, int64_t r1)
+{
+    const strided_job *j = user;
+    int rank = j->rank;
+    int64_t idx[CS_MAX_RANK] = {0}, row = j->odims[rank - 1], off = j->base, q = r0;
+    for (int a = rank - 2; a >= 0; a--) {
+        idx[a] = q % j->odims[a];
+        q /= j->odims[a];
+        off += idx[a] * j->istrides[a];
+    }
+    for (int64_t r = r0; r < r1; r++) {
+        copy_row(j->out + (size_t)(r * row) * j->esize, j->in + (size_t)off * j->esize, row, j->istrides[rank - 1],
+                 j->esize);
+        for (int a = rank - 2; a >= 0; a--) {
+            idx[a]++;
+            off += j->istrides[a];
+            if (idx[a] < j->odims[a])
+                break;
+            off -= idx[a] * j->istrides[a];
+            idx[a] = 0;
+        }
+    }
+}
+
 void cs_strided_copy(cs_tensor *dst, const cs_tensor *src, int rank, const int64_t *odims, const int64_t *istrides,
                      int64_t base)
 {
@@ -119,21 +155,10 @@ void cs_strided_copy(cs_tensor *dst, const cs_tensor *src, int rank, const int64
         cs_copy_elem(dst, 0, src, base, esize);
         return;
     }
-    int64_t idx[CS_MAX_RANK] = {0};
-    int64_t row = odims[rank - 1], off = base;
-    char *out = dst->data;
-    for (int64_t done = 0; done < total; done += row) {
-        copy_row(out + (size_t)done * esize, (const char *)src->data + (size_t)off * esize, row, istrides[rank - 1],
-                 esize);
-        for (int a = rank - 2; a >= 0; a--) {
-            idx[a]++;
-            off += istrides[a];
-            if (idx[a] < odims[a])
-                break;
-            off -= idx[a] * istrides[a];
-            idx[a] = 0;
-        }
-    }
+    strided_job job = {dst->data, src->data, rank, odims, istrides, base, esize};
+    int64_t row = odims[rank - 1];
+    /* rows are disjoint runs of whole elements: big copies (a transpose of activations) share them out */
+    cs_parallel_for(total / row, (CS_PAR_MIN_ELEMS + row - 1) / row, strided_rows, &job);
 }
 
 void cs_map_copy(cs_tensor *dst, const cs_tensor *src, int64_t *const *maps, const void *fill)

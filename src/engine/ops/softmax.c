@@ -4,6 +4,7 @@
 #include "fastpath.h"
 #include "registry.h"
 #include "infer.h"
+#include "parallel.h"
 #include "vecmath.h"
 #include "../grad/backward.h"
 
@@ -123,24 +124,37 @@ static cs_status check_float_input(cs_kernel_ctx *ctx, const cs_tensor *x, const
     return CS_OK;
 }
 
-/* Fast path: f32 softmax over contiguous lanes (the last axis), exp vectorised (vecmath.h). */
+typedef struct softmax_job {
+    const float *src;
+    float *dst;
+    int64_t n;
+} softmax_job;
+
+/* Lanes [begin, end), each computed whole (max, exp, sum, scale), so the thread count changes no result. */
+static void softmax_part(void *user, int64_t begin, int64_t end)
+{
+    const softmax_job *j = user;
+    for (int64_t o = begin; o < end; o++) {
+        const float *v = j->src + o * j->n;
+        float *y = j->dst + o * j->n, max = cs_vmax(v, j->n);
+        for (int64_t k = 0; k < j->n; k++)
+            y[k] = v[k] - max;
+        cs_vexp(y, y, j->n);
+        float inv = 1.0f / cs_vsum(y, j->n);
+        for (int64_t k = 0; k < j->n; k++)
+            y[k] *= inv;
+    }
+}
+
+/* Fast path: f32 softmax over contiguous lanes (the last axis), exp vectorised (vecmath.h), the lanes shared
+ * over the --threads count when there are many (parallel.h). */
 static cs_status softmax_f32(cs_kernel_ctx *ctx, const cs_tensor *x, const lanes *l)
 {
     cs_tensor *out = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
     if (!out)
         return cs_ew_failed(ctx);
-    const float *src = x->data;
-    float *dst = out->data;
-    for (int64_t o = 0; o < l->outer; o++) {
-        const float *v = src + o * l->n;
-        float *y = dst + o * l->n, max = cs_vmax(v, l->n);
-        for (int64_t k = 0; k < l->n; k++)
-            y[k] = v[k] - max;
-        cs_vexp(y, y, l->n);
-        float inv = 1.0f / cs_vsum(y, l->n);
-        for (int64_t k = 0; k < l->n; k++)
-            y[k] *= inv;
-    }
+    softmax_job job = {x->data, out->data, l->n};
+    cs_parallel_for(l->outer, (CS_PAR_MIN_ELEMS / 4 + l->n - 1) / l->n, softmax_part, &job);
     return CS_OK;
 }
 
