@@ -114,7 +114,9 @@ def main():
         t0 = time.time()
         path, ref = export(name, out, script)
         t1 = time.time()
-        r = subprocess.run([cs, "run", path, "--input", path + ".in.npy", "--json"], capture_output=True, text=True)
+        # scripted: the image's rank is not in the script (x: Tensor); --ts-arg states it, sizes stay run-time
+        rank = ["--ts-arg", "x=[3,-1,-1]"] if script else []
+        r = subprocess.run([cs, "run", path, "--input", path + ".in.npy", "--json"] + rank, capture_output=True, text=True)
         t2 = time.time()
         if r.returncode:
             print("FAIL %s %s: %s" % (name, mode, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode))

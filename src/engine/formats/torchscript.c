@@ -239,6 +239,7 @@ static void ctx_free(ts_ctx *c)
     free(c->sobj);
     free(c->sname);
     free(c->sval);
+    free(c->shp);
     cs_torch_archive_close(&c->ar);
 }
 

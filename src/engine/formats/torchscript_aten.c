@@ -10,6 +10,16 @@
 
 #define A(pos, name) cs_ts_arg(a, kw, n, pos, name)
 
+/* A tensor holding floats as far as load time knows (activations: dtype unknown but not an int kind). */
+static bool float_tensor(ts_ctx *c, const tv *v)
+{
+    if (v->kind != TV_TENSOR)
+        return false;
+    const cs_tensor *k = c->g->values[v->value].data;
+    cs_dtype dt = k ? k->dtype : v->dt;
+    return dt == CS_DT_F32 || dt == CS_DT_F64 || dt == CS_DT_F16 || (dt == CS_DT_UNDEFINED && v->qdt == 0);
+}
+
 static tv *unary(ts_ctx *c, const char *onnx, tv *x)
 {
     if (!cs_ts_need_tensor(c, onnx, x))
@@ -182,7 +192,8 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         }
     }
     for (int k = 0; k < 2 && n > 1; k++) /* a run-time int meeting a float: computed in f32 (sizes ** -0.5) */
-        if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0)) {
+        if (a[k]->kind == TV_INT && a[k]->dyn && (a[1 - k]->kind == TV_FLOAT || strcmp(name, "div") == 0 ||
+                                                  float_tensor(c, a[1 - k]))) {
             int node, f = cs_ts_emit(c, "Cast", &a[k]->value, 1, &node);
             if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[k] = cs_ts_tensor(c, f, 0)))
                 return f < 0 ? NULL : cs_ts_oom(c);
@@ -229,6 +240,24 @@ static tv *lower_clamps(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         return clip(c, x, lo ? cs_ts_get_f(b, -INFINITY) : -INFINITY, lo ? INFINITY : cs_ts_get_f(b, INFINITY), true, !lo);
     }
     tv *lo = A(1, "min"), *hi = A(2, "max");
+    double d;
+    if ((cs_ts_present(lo) && !cs_ts_get_num(lo, &d)) || (cs_ts_present(hi) && !cs_ts_get_num(hi, &d)) ||
+        (cs_ts_present(lo) && lo->kind == TV_TENSOR) || (cs_ts_present(hi) && hi->kind == TV_TENSOR) ||
+        (lo && lo->kind == TV_INT && lo->dyn) || (hi && hi->kind == TV_INT && hi->dyn)) {
+        /* bounds known at run time (an image's width): Clip with them cast to x's dtype */
+        if (!cs_ts_need_tensor(c, name, x))
+            return NULL;
+        int ins[3] = {x->value, -1, -1};
+        for (int k = 0; k < 2; k++) {
+            tv *b = k ? hi : lo;
+            if (!cs_ts_present(b))
+                continue;
+            int cl[2] = {cs_ts_operand(c, b), x->value};
+            if (cl[0] < 0 || (ins[k + 1] = cs_ts_emit(c, "CastLike", cl, 2, NULL)) < 0)
+                return NULL;
+        }
+        return cs_ts_result(c, cs_ts_emit(c, "Clip", ins, 3, NULL), x->rank);
+    }
     return clip(c, x, cs_ts_get_f(lo, -INFINITY), cs_ts_get_f(hi, INFINITY), cs_ts_present(lo) || cs_ts_present(hi),
                 cs_ts_present(hi));
 }
@@ -331,9 +360,50 @@ static cs_dtype inherited_dt(const char *name, tv **a, int n)
     return x->dt;
 }
 
+static tv *cs_ts_aten_op(ts_ctx *c, const char *name, tv **a, char **kw, int n);
+
+static bool dyn_float(const tv *v)
+{
+    return v && v->kind == TV_TENSOR && v->rank == 0 && v->s && strcmp(v->s, CS_TS_DYN_FLOAT) == 0;
+}
+
+/* Arithmetic on Python numbers where one is a float known only at run time: floor/ceil give ints, the rest
+ * stays a run-time float. NULL without error when `name` is not such a call. */
+static tv *number_op(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    bool any = false, numbers = n >= 1;
+    for (int k = 0; k < n; k++) {
+        any |= dyn_float(a[k]);
+        numbers &= !kw[k] && (dyn_float(a[k]) || a[k]->kind == TV_INT || a[k]->kind == TV_FLOAT);
+    }
+    if (!any || !numbers)
+        return NULL;
+    bool to_int = strcmp(name, "floor") == 0 || strcmp(name, "ceil") == 0 || strcmp(name, "round") == 0;
+    tv *r = cs_ts_aten_op(c, name, a, kw, n);
+    if (!r || r->kind != TV_TENSOR)
+        return r;
+    if (!to_int) {
+        r->rank = 0, r->s = CS_TS_DYN_FLOAT, r->dt = CS_DT_F32;
+        return r;
+    }
+    int node, out = cs_ts_emit(c, "Cast", &r->value, 1, &node);
+    if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", CS_DT_I64))
+        return out < 0 ? NULL : cs_ts_oom(c);
+    tv *i = cs_ts_new(c, TV_INT);
+    if (i)
+        i->dyn = true, i->value = out;
+    return i;
+}
+
 tv *cs_ts_aten(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
-    tv *r = cs_ts_aten_op(c, name, a, kw, n);
+    for (int k = 0; k < n; k++) /* ranks the IR so far implies (a row of a [1, N, 4] batch...) */
+        if (a[k]->kind == TV_TENSOR && a[k]->rank < 0)
+            a[k]->rank = cs_ts_known_rank(c, a[k]);
+    tv *r = number_op(c, name, a, kw, n);
+    if (r || c->err->status)
+        return r;
+    r = cs_ts_aten_op(c, name, a, kw, n);
     if (r && r->kind == TV_TENSOR && r->dt == CS_DT_UNDEFINED && !r->qdt)
         r->dt = inherited_dt(name, a, n);
     return r;

@@ -229,6 +229,16 @@ static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     tv *v = A(0, "data");
     if (v && (v->kind == TV_LIST || v->kind == TV_TUPLE))
         return list_constant(c, name, v, A(1, "dtype"));
+    if (v && (((v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn) || (v->kind == TV_TENSOR && v->rank == 0))) {
+        cs_dtype dt = torch_dtype(A(1, "dtype"), v->kind == TV_TENSOR ? CS_DT_F32 : CS_DT_I64); /* a run-time number */
+        int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
+        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", dt))
+            return out < 0 ? NULL : cs_ts_oom(c);
+        tv *r = cs_ts_result(c, out, 0);
+        if (r)
+            r->dt = dt;
+        return r;
+    }
     double d;
     if (!cs_ts_get_num(v, &d) || v->kind == TV_TENSOR)
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s of something other than load-time numbers", name);
@@ -457,7 +467,51 @@ static tv *scatter(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return r;
 }
 
+/* _unique2(x, sorted, return_inverse, return_counts): ONNX Unique over the flattened x (sorted ascending, as
+ * torch's CPU kernel returns for sorted or not); the inverse indices take x's shape. */
+static tv *unique2(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int outs[4], node = cs_ts_emit_multi(c, "Unique", &x->value, 1, outs, 4);
+    if (node < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "sorted", 1))
+        return node < 0 ? cs_ts_oom(c) : cs_ts_oom(c);
+    int sh = cs_ts_emit(c, "Shape", &x->value, 1, NULL);
+    int rs[2] = {outs[2], sh};
+    int inv = sh < 0 ? -1 : cs_ts_emit(c, "Reshape", rs, 2, NULL);
+    tv *r = inv < 0 ? NULL : cs_ts_new(c, TV_TUPLE);
+    tv *items[3] = {cs_ts_result(c, outs[0], 1), cs_ts_result(c, inv, x->rank), cs_ts_result(c, outs[3], 1)};
+    for (int k = 0; k < 3 && r; k++)
+        if (!items[k] || !cs_ts_push_item(c, r, items[k]))
+            return NULL;
+    if (r)
+        r->items[0]->dt = x->dt, r->items[1]->dt = CS_DT_I64, r->items[2]->dt = CS_DT_I64;
+    return r;
+}
+
+/* x.item(): a Python number known at run time (ints: a run-time int; floats: a run-time float). */
+static tv *item(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self");
+    if (!cs_ts_need_tensor(c, name, x))
+        return NULL;
+    int64_t none = 0;
+    int rs[2] = {x->value, cs_ts_const_ints(c, &none, 0, false)};
+    int out = rs[1] < 0 ? -1 : cs_ts_emit(c, "Reshape", rs, 2, NULL);
+    const cs_tensor *k = c->g->values[x->value].data;
+    cs_dtype dt = k ? k->dtype : x->dt;
+    tv *r = out < 0 ? NULL : cs_ts_new(c, dt == CS_DT_I64 || dt == CS_DT_BOOL ? TV_INT : TV_TENSOR);
+    if (r && r->kind == TV_INT)
+        r->dyn = true, r->value = out;
+    else if (r)
+        r->value = out, r->rank = 0, r->dt = CS_DT_F32, r->s = CS_TS_DYN_FLOAT;
+    return r;
+}
+
 const ts_aten_def cs_ts_aten_detect[] = {
+    {"item", item},
+    {"_unique2", unique2},
     {"scatter", scatter},
     {"log2", log2_},
     {"__and__", logic}, {"__or__", logic}, {"bitwise_and", logic}, {"bitwise_or", logic},

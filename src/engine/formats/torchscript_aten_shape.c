@@ -16,7 +16,11 @@ static tv *reshape(ts_ctx *c, tv *x, tv *shape)
     int s = cs_ts_shape_value(c, shape);
     int ins[2] = {x->value, s};
     int r = shape && (shape->kind == TV_LIST || shape->kind == TV_TUPLE) ? shape->n : -1;
-    return s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), r);
+    tv *out = s < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Reshape", ins, 2, NULL), r);
+    for (int k = 0; out && k < r; k++) /* ONNX reads a 0 as "copy the input's": no size to note then */
+        if (shape->items[k]->kind == TV_INT && !shape->items[k]->dyn && shape->items[k]->i == 0)
+            return out;
+    return cs_ts_note_sizes(c, out, shape);
 }
 
 static tv *flatten(ts_ctx *c, tv *x, tv *start, tv *end)
@@ -343,6 +347,16 @@ static tv *select_(ts_ctx *c, tv *x, tv *dim, tv *index)
     if (r && !(index && index->dyn))
         cs_ts_mark_view(r, x, cs_ts_get_int(dim, 0), cs_ts_const_ints(c, &lo, 1, false),
                         i == -1 ? -1 : cs_ts_const_ints(c, &hi, 1, false), true);
+    if (r && index && index->kind == TV_INT && index->dyn) { /* x[i] with i a run-time index (a Loop's): i >= 0 */
+        int64_t zero = 0, one = 1;
+        int un[2] = {index->value, cs_ts_const_ints(c, &zero, 1, false)};
+        int lo1 = un[1] < 0 ? -1 : cs_ts_emit(c, "Unsqueeze", un, 2, NULL);
+        int ad[2] = {lo1, cs_ts_const_ints(c, &one, 1, false)};
+        int hi1 = lo1 < 0 || ad[1] < 0 ? -1 : cs_ts_emit(c, "Add", ad, 2, NULL);
+        if (hi1 < 0)
+            return NULL;
+        cs_ts_mark_view(r, x, cs_ts_get_int(dim, 0), lo1, hi1, true);
+    }
     return r;
 }
 

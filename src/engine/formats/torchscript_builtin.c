@@ -148,6 +148,8 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
             v->f = cs_tensor_get_f64(k, 0);
         return strcmp(fn, "float") == 0 ? v : v ? builtin_int(c, fn, v) : NULL;
     }
+    if (a->kind == TV_TENSOR && a->s && strcmp(a->s, CS_TS_DYN_FLOAT) == 0 && strcmp(fn, "float") == 0)
+        return a;
     if (a->kind == TV_TENSOR) { /* int(NumToTensor(size)) and friends: a runtime scalar */
         int val = a->value, node;
         if (strcmp(fn, "int") == 0 && a->dt != CS_DT_I64) { /* int(floor(h * scale)): truncated to i64 */
@@ -161,6 +163,15 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
         return v;
     }
     double d;
+    if (a->kind == TV_INT && a->dyn && strcmp(fn, "float") == 0) { /* float(i) of a run-time int: a 0-d f32 */
+        int node, val = cs_ts_emit(c, "Cast", &a->value, 1, &node);
+        if (val < 0 || !cs_attrs_add_int(&c->g->nodes[node].attrs, "to", CS_DT_F32))
+            return val < 0 ? NULL : cs_ts_fail(c, CS_ERR_NOMEM, "out of memory");
+        tv *v = cs_ts_tensor(c, val, 0);
+        if (v)
+            v->dt = CS_DT_F32, v->s = CS_TS_DYN_FLOAT;
+        return v;
+    }
     if (a->kind == TV_INT && a->dyn)
         return a;
     if (!num(a, &d))
@@ -179,7 +190,8 @@ static tv *builtin_int(ts_ctx *c, const char *fn, tv *a)
 static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
 {
     if (strcmp(fn, "dim") == 0)
-        return a->kind == TV_TENSOR && a->rank >= 0 ? cs_ts_int(c, a->rank) : cs_ts_unknown(c);
+        return a->kind == TV_TENSOR && cs_ts_known_rank(c, a) >= 0 ? cs_ts_int(c, cs_ts_known_rank(c, a))
+                                                                    : cs_ts_unknown(c);
     if (a->kind == TV_LIST || a->kind == TV_TUPLE)
         return cs_ts_int(c, a->n);
     if (a->kind == TV_STR)
@@ -187,15 +199,38 @@ static tv *builtin_len_dim(ts_ctx *c, const char *fn, tv *a)
     const cs_tensor *t = a->kind == TV_TENSOR && a->value >= 0 ? c->g->values[a->value].data : NULL;
     if (t && t->rank >= 1) /* len() of a constant tensor (an empty state buffer): its first dim */
         return cs_ts_int(c, t->dims[0]);
+    int64_t known;
+    if (a->kind == TV_TENSOR && cs_ts_known_dim(c, a, 0, &known)) /* a batch size known at load */
+        return cs_ts_int(c, known);
+    tv *zero = a->kind == TV_TENSOR && a->rank != 0 ? cs_ts_int(c, 0) : NULL;
+    if (zero) /* len(x): x.size(0), a run-time int */
+        return cs_ts_size(c, (tv *)a, zero);
     return cs_ts_unknown(c);
 }
 
 static tv *builtin_range(ts_ctx *c, tv **args, int n)
 {
     int64_t lo = 0, hi = 0, step = 1;
-    for (int k = 0; k < n; k++)
-        if (args[k]->kind != TV_INT || args[k]->dyn)
-            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: range() over a run-time value");
+    bool dyn = false;
+    for (int k = 0; k < n; k++) {
+        if (args[k]->kind != TV_INT)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "range() of something other than ints");
+        dyn |= args[k]->dyn;
+    }
+    if (dyn) { /* a count only known at run time: a Loop when a 'for' runs over it */
+        if (n < 1 || n > 3 || (n == 3 && (args[2]->dyn || args[2]->i != 1)))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: range() over a run-time value with a "
+                              "step other than 1");
+        tv *zero = cs_ts_int(c, 0), *start = n == 1 ? zero : args[0];
+        tv *len = start ? cs_ts_dyn_int_op(c, "sub", n == 1 ? args[0] : args[1], start) : NULL;
+        tv *trip = len && zero ? cs_ts_dyn_int_op(c, "max", len, zero) : NULL;
+        tv *r = trip ? cs_ts_new(c, TV_UNKNOWN) : NULL;
+        if (!r || !cs_ts_push_item(c, r, start))
+            return NULL;
+        r->s = CS_TS_DYN_RANGE;
+        r->value = trip->value;
+        return r;
+    }
     if (n == 1)
         hi = args[0]->i;
     else if (n >= 2)
@@ -334,6 +369,27 @@ tv *cs_ts_builtin(ts_ctx *c, const char *name, tv **args, char **kw, int n, bool
             s->s = "cpu";
         return s;
     }
+    if (strcmp(name, "isinstance") == 0 && n == 2) { /* isinstance(x, T) / (T1, T2): by the value's kind */
+        const tv *t = args[1];
+        int nt = t->kind == TV_TUPLE ? t->n : 1;
+        bool any = false;
+        for (int k = 0; k < nt; k++) {
+            const tv *ty = t->kind == TV_TUPLE ? t->items[k] : t;
+            const char *tn = ty->kind == TV_NS && ty->s ? ty->s : "";
+            const char *dot = strrchr(tn, '.');
+            tn = dot ? dot + 1 : tn;
+            tv_kind v = args[0]->kind;
+            any |= (!strcmp(tn, "list") && v == TV_LIST) || (!strcmp(tn, "tuple") && v == TV_TUPLE) ||
+                   (!strcmp(tn, "Tensor") && v == TV_TENSOR) || (!strcmp(tn, "int") && v == TV_INT) ||
+                   (!strcmp(tn, "float") && v == TV_FLOAT) || (!strcmp(tn, "str") && v == TV_STR) ||
+                   (!strcmp(tn, "dict") && v == TV_DICT) || (!strcmp(tn, "bool") && v == TV_BOOL);
+            if (ty->kind != TV_NS)
+                return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "isinstance with a type convscope does not know");
+        }
+        return cs_ts_bool(c, any);
+    }
+    if (strcmp(name, "ops.prim.type") == 0 && n == 1 && args[0]->kind == TV_STR) /* device.type: "cpu" */
+        return args[0];
     if ((strcmp(name, "torch.all") == 0 || strcmp(name, "torch.any") == 0) && n == 1 &&
         (args[0]->kind == TV_LIST || args[0]->kind == TV_TUPLE)) { /* all()/any() of load-time bools */
         bool all = name[6] == 'a' && name[7] == 'l', r = all;

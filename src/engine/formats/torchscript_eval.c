@@ -536,6 +536,13 @@ static tv *merge_value(ts_ctx *c, int cond, const char *name, tv *a, tv *b)
 {
     if (a == b || same_static(a, b))
         return a;
+    if (a->kind == TV_BOOL && b->kind == TV_BOOL && !a->dyn && !b->dyn) { /* x = True / x = False: the condition */
+        int v = a->i ? cond : cs_ts_emit(c, "Not", &cond, 1, NULL);
+        tv *r = v < 0 ? NULL : cs_ts_new(c, TV_BOOL);
+        if (r)
+            r->dyn = true, r->value = v;
+        return r;
+    }
     bool ia = a->kind == TV_INT && !a->dyn, ib = b->kind == TV_INT && !b->dyn;
     if (!(tensor_like(a) || ia) || !(tensor_like(b) || ib) || (ia && ib))
         return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: an 'if' on a run-time value gives '%s' "
@@ -562,17 +569,30 @@ static tv *merge_value(ts_ctx *c, int cond, const char *name, tv *a, tv *b)
 static xres exec_if_runtime(ts_ctx *c, frame *f, const ts_node *s, const tv *cond)
 {
     frame fa, fb;
-    int64_t writes = c->writes;
-    if (!frame_copy(c, &fa, f) || !frame_copy(c, &fb, f)) {
+    ts_loop_run before; /* what the branches may not change: tensors and lists that exist before the 'if' */
+    if (!cs_ts_loop_track(c, &before, f->vals, f->n) || !frame_copy(c, &fa, f) || !frame_copy(c, &fb, f)) {
         frame_free(&fa);
+        cs_ts_loop_free(&before);
         return X_ERROR;
     }
-    xres xa = exec_block(c, &fa, s->kids[1]), xb = xa == X_ERROR ? X_ERROR : s->n > 2 ? exec_block(c, &fb, s->kids[2]) : X_NORMAL;
+    xres xa = exec_block(c, &fa, s->kids[1]);
+    bool changed = false;
+    for (int k = 0; k < before.nt; k++)
+        changed |= before.t[k]->value != before.tval[k];
+    for (int k = 0; k < before.nl; k++)
+        changed |= before.l[k]->n != before.ln[k];
+    xres xb = xa == X_ERROR || changed ? X_ERROR : s->n > 2 ? exec_block(c, &fb, s->kids[2]) : X_NORMAL;
+    for (int k = 0; k < before.nt; k++)
+        changed |= before.t[k]->value != before.tval[k];
+    for (int k = 0; k < before.nl; k++)
+        changed |= before.l[k]->n != before.ln[k];
+    cs_ts_loop_free(&before);
     xres r = X_NORMAL;
     c->line = s->line;
-    if (xa == X_ERROR || xb == X_ERROR) {
+    if ((xa == X_ERROR || xb == X_ERROR) && !changed) {
         r = X_ERROR;
-    } else if (c->writes != writes) {
+    } else if (changed) {
+        c->err->status = CS_OK; /* the branch's own complaint, if any, is this one */
         cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: an 'if' on a run-time value writes a tensor in "
                    "place or changes a list in a branch");
         r = X_ERROR;
@@ -625,11 +645,121 @@ static xres exec_if(ts_ctx *c, frame *f, const ts_node *s)
     return t ? exec_block(c, f, s->kids[1]) : other ? exec_block(c, f, other) : X_NORMAL;
 }
 
+/* The loop variable: the iteration number (a body input) plus the range's start. */
+static bool bind_loop_var(ts_ctx *c, frame *f, const ts_node *s, const tv *range, int iter)
+{
+    tv *i = cs_ts_new(c, TV_INT), *lo = range->items[0];
+    if (i)
+        i->dyn = true, i->value = iter;
+    if (i && !(lo->kind == TV_INT && !lo->dyn && lo->i == 0))
+        i = cs_ts_dyn_int_op(c, "add", i, lo);
+    return assign(c, f, s->kids[0], i);
+}
+
+/* Runs the body once; what it leaves in names/tvs (trial: the changes, real: the body outputs). */
+static bool loop_body(ts_ctx *c, frame *f, const ts_node *s, const tv *range, ts_loop_run *r, int iter)
+{
+    cs_ts_loop_begin(c, &r->m);
+    if (!bind_loop_var(c, f, s, range, iter))
+        return false;
+    xres x = exec_block(c, f, s->kids[2]);
+    if (x != X_NORMAL && x != X_ERROR)
+        cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: return or raise inside a 'for' over a run-time "
+                   "count");
+    return x == X_NORMAL && cs_ts_loop_lists_same(c, r);
+}
+
+/* A body output as an IR value: tensors and run-time ints as they are, static ints as i64 scalars. */
+static int carried_value(ts_ctx *c, const tv *v)
+{
+    return v->kind == TV_INT && !v->dyn ? cs_ts_const_ints(c, &v->i, 1, true) : cs_ts_operand(c, v);
+}
+
+/* 'for' over range(n) with n known at run time: a trial run of the body finds the names it rebinds and the
+ * tensors it writes in place (the loop state), then the body is lowered once more into an ONNX Loop. */
+static xres exec_for_runtime(ts_ctx *c, frame *f, const ts_node *s, const tv *range)
+{
+    ts_loop_run r;
+    frame saved = {0};
+    int nc = 0, *idx = NULL, *ph = NULL, *init = NULL, *outs = NULL, *bout = NULL;
+    bool ok = cs_ts_loop_track(c, &r, f->vals, f->n) && frame_copy(c, &saved, f), s_in = c->in_layer;
+    c->in_layer = true; /* functional calls in the body make no layers of their own */
+    int iter = ok ? cs_ts_placeholder(c, "loop_iter", CS_DT_I64) : -1;
+    ok = iter >= 0 && loop_body(c, f, s, range, &r, iter);
+    idx = ok ? calloc((size_t)(saved.n + r.nt) * 5 + 3, sizeof *idx) : NULL; /* carried: k < saved.n a name, else a tv */
+    for (int k = 0; idx && k < saved.n; k++) {
+        tv *now = lookup(f, saved.names[k]), *old = saved.vals[k];
+        bool loop_var = s->kids[0]->kind == TS_NAME && strcmp(s->kids[0]->name, saved.names[k]) == 0;
+        bool ints = old->kind == TV_INT && !old->dyn && now->kind == TV_INT; /* a counter: k = k + 2 */
+        if (!loop_var && now != old && (tensor_like(old) || ints) && (tensor_like(now) || (ints && now->i != old->i)))
+            idx[nc++] = k;
+    }
+    for (int k = 0; idx && k < r.nt; k++)
+        if (r.t[k]->value != r.tval[k])
+            idx[nc++] = saved.n + k;
+    ok = ok && idx && cs_ts_loop_rollback(c, &r.m);
+    cs_ts_loop_restore(&r);
+    for (int k = 0; k < saved.n; k++) /* the frame as before the trial (bind only overwrites or appends) */
+        f->vals[k] = saved.vals[k];
+    f->n = saved.n;
+    if (ok) {
+        ph = idx + nc, init = ph + nc + 2, outs = init + nc, bout = outs + nc;
+        ph[0] = iter, ph[1] = cs_ts_placeholder(c, "loop_cond", CS_DT_BOOL);
+        ok = ph[1] >= 0;
+    }
+    for (int k = 0; ok && k < nc; k++) { /* each state read through a body input */
+        tv *old = idx[k] < saved.n ? saved.vals[idx[k]] : r.t[idx[k] - saved.n], *p;
+        ok = (init[k] = carried_value(c, old)) >= 0 &&
+             (ph[k + 2] = cs_ts_placeholder(c, "loop_state", old->kind == TV_TENSOR ? old->dt : CS_DT_I64)) >= 0;
+        if (ok && idx[k] >= saved.n) {
+            cs_ts_same_shape(c, old->value, ph[k + 2]); /* written in place: same shape */
+            old->value = ph[k + 2];
+        } else if (ok && (ok = (p = cs_ts_new(c, old->kind == TV_TENSOR ? TV_TENSOR : TV_INT)) != NULL)) {
+            p->value = ph[k + 2], p->dyn = p->kind == TV_INT, p->rank = old->rank, p->dt = old->dt;
+            ok = bind(c, f, saved.names[idx[k]], p);
+        }
+    }
+    ok = ok && loop_body(c, f, s, range, &r, iter);
+    for (int k = 0; ok && k < nc; k++) {
+        const tv *now = idx[k] < saved.n ? lookup(f, saved.names[idx[k]]) : r.t[idx[k] - saved.n];
+        ok = (bout[k] = carried_value(c, now)) >= 0;
+    }
+    ok = ok && cs_ts_loop_end(c, &r.m, range->value, ph, init, bout, nc, outs) >= 0;
+    for (int k = 0; ok && k < nc; k++) { /* the states after the loop */
+        tv *old = idx[k] < saved.n ? saved.vals[idx[k]] : r.t[idx[k] - saved.n], *v;
+        if (idx[k] >= saved.n) {
+            old->value = outs[k];
+            cs_ts_same_shape(c, init[k], outs[k]);
+        } else if ((ok = (v = cs_ts_new(c, old->kind == TV_TENSOR ? TV_TENSOR : TV_INT)) != NULL)) {
+            v->value = outs[k], v->dyn = v->kind == TV_INT, v->dt = old->dt;
+            v->rank = old->kind == TV_TENSOR && lookup(f, saved.names[idx[k]])->rank == old->rank ? old->rank : -1;
+            ok = bind(c, f, saved.names[idx[k]], v);
+        }
+    }
+    for (int k = 0; ok && k < f->n; k++) { /* names the body made or left body values in: unusable after it */
+        bool state = false;
+        for (int j = 0; j < nc; j++)
+            state |= idx[j] < saved.n && strcmp(saved.names[idx[j]], f->names[k]) == 0;
+        if (!state && (k >= saved.n || f->vals[k] != saved.vals[k]))
+            ok = (f->vals[k] = cs_ts_unknown(c)) != NULL;
+    }
+    c->in_layer = s_in;
+    c->line = s->line;
+    free(idx);
+    frame_free(&saved);
+    cs_ts_loop_free(&r);
+    if (!ok && !c->err->status)
+        cs_ts_oom(c);
+    return ok ? X_NORMAL : X_ERROR;
+}
+
 static xres exec_for(ts_ctx *c, frame *f, const ts_node *s)
 {
     tv *it = eval(c, f, s->kids[1]);
     if (!it)
         return X_ERROR;
+    if (it->kind == TV_UNKNOWN && it->s && strcmp(it->s, CS_TS_DYN_RANGE) == 0)
+        return exec_for_runtime(c, f, s, it);
     if (it->kind != TV_LIST && it->kind != TV_TUPLE) {
         c->line = s->line;
         cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: 'for' over a value only known at run time");

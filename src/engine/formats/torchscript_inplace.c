@@ -1,5 +1,6 @@
 /* torchscript_inplace.c — fills and in-place aten ops (fill_, copy_, zero_, masked_fill, relu_...) as value
- * rebinding: the mutated tensor takes the new value and a slice/select view's write is spliced into its base. */
+ * rebinding: the mutated tensor takes the new value and a slice/select view's write is spliced into its base;
+ * index_put_ (x[idx] = v) as a ScatterND. */
 #include <stdint.h>
 #include <string.h>
 
@@ -57,11 +58,13 @@ tv *cs_ts_write(ts_ctx *c, tv *x, int value)
     if (value < 0)
         return NULL;
     c->writes++;
+    cs_ts_same_shape(c, x->value, value); /* an in-place op keeps the shape */
     x->value = value;
     for (tv *v = x; v->view_of; v = v->view_of) {
         int nb = splice(c, v);
         if (nb < 0)
             return NULL;
+        cs_ts_same_shape(c, v->view_of->value, nb);
         v->view_of->value = nb;
     }
     return x;
@@ -98,6 +101,52 @@ static tv *masked_fill(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return ins[1] < 0 ? NULL : cs_ts_result(c, cs_ts_emit(c, "Where", ins, 3, NULL), x->rank);
 }
 
+/* index_put_(x, [idx], v) / index_put: x[idx] = v with one integer index tensor on dim 0 (a ScatterND of v cast to
+ * x's dtype and broadcast to idx's shape + x's trailing dims), or a boolean mask of x's shape (a Where). */
+static tv *index_put(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = cs_ts_arg(a, kw, n, 0, "self"), *l = cs_ts_arg(a, kw, n, 1, "indices"), *v = cs_ts_arg(a, kw, n, 2, "values");
+    if (!cs_ts_need_tensor(c, name, x) || !cs_ts_present(v))
+        return v ? NULL : cs_ts_fail(c, CS_ERR_FORMAT, "aten::%s without values", name);
+    if (!l || (l->kind != TV_LIST && l->kind != TV_TUPLE) || l->n != 1 || l->items[0]->kind != TV_TENSOR)
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s with other than one index tensor", name);
+    if (cs_ts_get_int(cs_ts_arg(a, kw, n, 3, "accumulate"), 0))
+        return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "aten::%s with accumulate=True", name);
+    tv *idx = l->items[0];
+    const cs_tensor *ik = c->g->values[idx->value].data;
+    int cl[2] = {cs_ts_operand(c, v), x->value}, out;
+    int val = cl[0] < 0 ? -1 : cs_ts_emit(c, "CastLike", cl, 2, NULL);
+    if (val < 0)
+        return NULL;
+    if (idx->dt == CS_DT_BOOL || (ik && ik->dtype == CS_DT_BOOL)) { /* x[mask] = v */
+        int w[3] = {idx->value, val, x->value};
+        out = cs_ts_emit(c, "Where", w, 3, NULL);
+    } else {
+        int64_t last = -1, one = 1, big = INT64_MAX;
+        int un[2] = {idx->value, cs_ts_const_ints(c, &last, 1, false)};
+        int ind = un[1] < 0 ? -1 : cs_ts_emit(c, "Unsqueeze", un, 2, NULL);
+        int xs = cs_ts_emit(c, "Shape", &x->value, 1, NULL), is = cs_ts_emit(c, "Shape", &idx->value, 1, NULL);
+        int sl[3] = {xs, cs_ts_const_ints(c, &one, 1, false), cs_ts_const_ints(c, &big, 1, false)};
+        int tail = xs < 0 || sl[1] < 0 || sl[2] < 0 ? -1 : cs_ts_emit(c, "Slice", sl, 3, NULL);
+        int cc[2] = {is, tail}, node;
+        int shp = is < 0 || tail < 0 ? -1 : cs_ts_emit(c, "Concat", cc, 2, &node);
+        if (shp < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", 0))
+            return shp < 0 ? NULL : cs_ts_oom(c);
+        int ex[2] = {val, shp};
+        int upd = cs_ts_emit(c, "Expand", ex, 2, NULL);
+        int sc[3] = {x->value, ind, upd};
+        out = ind < 0 || upd < 0 ? -1 : cs_ts_emit(c, "ScatterND", sc, 3, NULL);
+    }
+    if (out < 0)
+        return NULL;
+    if (name[strlen(name) - 1] == '_')
+        return cs_ts_write(c, x, out);
+    tv *r = cs_ts_result(c, out, x->rank);
+    if (r)
+        r->dt = x->dt;
+    return r;
+}
+
 /* numel(x): static for a constant tensor, else a run-time int (Size). */
 static tv *numel(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
@@ -115,4 +164,5 @@ static tv *numel(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 }
 
 const ts_aten_def cs_ts_aten_inplace[] = {
+    {"index_put_", index_put}, {"index_put", index_put},
     {"fill_", fill}, {"copy_", fill}, {"zero_", fill}, {"masked_fill", masked_fill}, {"numel", numel}, {NULL, NULL}};

@@ -83,6 +83,8 @@ typedef struct ts_ctx {
     int want_n;         /* targets of the tuple assignment being evaluated (x, y = torch.split(...)), else 0 */
     int64_t writes;     /* in-place tensor writes and list mutations so far (a run-time 'if' allows none) */
     int q_per_tensor, q_per_channel; /* quantized conv/linear weights seen of each scheme (QNNPACK's are per tensor) */
+    struct cs_shape *shp; /* shadow shape of each IR value known at load (torchscript_shape.c) */
+    int n_shp, shp_nodes; /* values covered, nodes inferred so far */
 } ts_ctx;
 
 /* Load-time limits: call depth, unrolled loop length, statements executed and bytes of values (whole script). */
@@ -187,6 +189,48 @@ tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v);
 /* A shape list (static and run-time ints) as an i64 1-D value; -1 with err set. */
 int cs_ts_shape_value(ts_ctx *c, const tv *list);
 
+/* ---- sizes known at load (torchscript_shape.c) ---- */
+/* Dimension d (negative: from the end) of tensor t when known at load: its size in *out, true. */
+bool cs_ts_known_dim(ts_ctx *c, const tv *t, int64_t d, int64_t *out);
+/* The rank of t when known at load (its own, or inferred from the IR so far), else -1. */
+int cs_ts_known_rank(ts_ctx *c, const tv *t);
+/* Tells the shadow that IR value `value` has this rank and these dims (-1 unknown; dims NULL: all unknown). */
+void cs_ts_seed_shape(ts_ctx *c, int value, int rank, const int64_t *dims);
+/* Value `to` has value `from`'s shape (an in-place write's result). */
+void cs_ts_same_shape(ts_ctx *c, int from, int to);
+
+/* ---- 'for' over a run-time count (torchscript_loop.c) ---- */
+/* range(lo, hi) with hi (or lo) only known at run time: TV_UNKNOWN with s == CS_TS_DYN_RANGE, value = the trip
+ * count (an i64 scalar, never negative), items[0] = lo. */
+#define CS_TS_DYN_RANGE "run-time range"
+typedef struct ts_loop_mark {
+    int n_nodes, n_values, n_layers; /* the graph when the body began */
+} ts_loop_mark;
+void cs_ts_loop_begin(ts_ctx *c, ts_loop_mark *m);
+/* Forgets the nodes emitted since m (a trial run of the body); false with err set when it made layers. */
+bool cs_ts_loop_rollback(ts_ctx *c, const ts_loop_mark *m);
+/* A value with no producer standing for a body input (the iteration number, the condition, a carried value). */
+int cs_ts_placeholder(ts_ctx *c, const char *hint, cs_dtype dt);
+/* Moves the nodes emitted since m into a Loop body whose inputs are in_ph (iteration, condition, n_carried carried
+ * placeholders) and outputs carried_out, and emits Loop(trip, true, init...) into outs; the node, or -1. */
+int cs_ts_loop_end(ts_ctx *c, const ts_loop_mark *m, int trip, const int *in_ph, const int *init,
+                   const int *carried_out, int n_carried, int *outs);
+
+/* The tensors (and their IR values) and the lists (and their lengths) reachable from a frame before a loop body. */
+typedef struct ts_loop_run {
+    ts_loop_mark m;
+    struct tv **t;
+    int *tval, nt;
+    struct tv **l;
+    int *ln, nl;
+} ts_loop_run;
+bool cs_ts_loop_track(ts_ctx *c, ts_loop_run *r, struct tv *const *vals, int n);
+/* False with err set when a tracked list changed its length (appends in the body: not a Loop state). */
+bool cs_ts_loop_lists_same(ts_ctx *c, const ts_loop_run *r);
+/* Puts the tracked tensors' values back (after a trial run of the body). */
+void cs_ts_loop_restore(ts_loop_run *r);
+void cs_ts_loop_free(ts_loop_run *r);
+
 /* ---- in-place ops (torchscript_inplace.c) ---- */
 /* Records that view was cut from base along dim: base[lo:hi] (hi -1: to the end) or base[lo] (select: hi is
  * lo + 1, -1 when lo is the last index); lo and hi are 1-D i64 values. */
@@ -219,6 +263,9 @@ tv *cs_ts_int_divmod(ts_ctx *c, const char *op, tv *a, tv *b);
 /* s of a TV_TENSOR holding x.size() of a tensor of unknown rank (a List[int] at run time). */
 #define CS_TS_SIZE_LIST "size list"
 tv *cs_ts_split_lazy(ts_ctx *c, const tv *lazy, int parts);
+/* s of a 0-d f32 TV_TENSOR standing for a Python float known only at run time (x.item(), float(size) * scale):
+ * floor()/ceil() of it is a run-time int, arithmetic with numbers keeps it one. */
+#define CS_TS_DYN_FLOAT "run-time float"
 /* add/sub/mul/floordiv of ints where one is only known at run time: an i64 scalar computed in the graph. */
 tv *cs_ts_dyn_int_op(ts_ctx *c, const char *name, tv *a, tv *b);
 /* List and int builtins of the interpreter (append, __contains__, list(), list + list, list slices,

@@ -1,5 +1,5 @@
 /* torchscript_list.c — list and index builtins of the TorchScript interpreter, as scripted torch.nn.functional
- * code uses them at load time: append, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
+ * code uses them at load time: append, insert, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +151,22 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
         args[0]->items[x < 0 ? x + args[0]->n : x] = args[2];
         return cs_ts_new(c, TV_NONE);
     }
+    if (strcmp(name, "torch.insert") == 0 && n == 3 && args[0]->kind == TV_LIST) { /* l.insert(i, v), in place */
+        c->writes++;
+        if (!static_int(args[1], &x))
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: list index only known at run time");
+        tv *l = args[0];
+        x = x < 0 ? (x + l->n < 0 ? 0 : x + l->n) : x > l->n ? l->n : x; /* Python clamps the position */
+        tv *tail = list_from(c, l, x, l->n, 1, NULL);
+        if (!tail || !append(c, l, args[2]))
+            return NULL;
+        l->n = (int)x;
+        tv *r = NULL;
+        for (int k = 0; k <= tail->n; k++)
+            if (!(r = append(c, l, k == 0 ? args[2] : tail->items[k - 1])))
+                return NULL;
+        return r;
+    }
     if (strcmp(name, "torch.__contains__") == 0 && n == 2 && is_seq(args[0]))
         return contains(c, args[0], args[1]);
     if ((strcmp(name, "torch.list") == 0 || strcmp(name, "list") == 0) && n == 1 && is_seq(args[0]))
@@ -185,6 +201,17 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
         else if (z < 0 && y < x)
             len = (int64_t)(((uint64_t)x - (uint64_t)y - 1) / ((uint64_t)0 - (uint64_t)z) + 1);
         return cs_ts_int(c, len);
+    }
+    bool rl = strcmp(name, "torch.__range_length") == 0, di = strcmp(name, "torch.__derive_index") == 0;
+    if ((rl || di) && n == 3 && args[0]->kind == TV_INT && args[1]->kind == TV_INT && static_int(args[2], &z) &&
+        (args[0]->dyn || args[1]->dyn)) { /* run-time bounds (a Loop's count and index), step 1 */
+        if (z != 1)
+            return cs_ts_fail(c, CS_ERR_UNSUPPORTED, "data-dependent construct: range() over a run-time value with a "
+                              "step other than 1");
+        if (di) /* start + index */
+            return cs_ts_dyn_int_op(c, "add", args[1], args[0]);
+        tv *zero = cs_ts_int(c, 0), *len = zero ? cs_ts_dyn_int_op(c, "sub", args[1], args[0]) : NULL;
+        return len ? cs_ts_dyn_int_op(c, "max", len, zero) : NULL;
     }
     if (strcmp(name, "torch.__derive_index") == 0 && n == 3 && static_int(args[0], &x) && static_int(args[1], &y) &&
         static_int(args[2], &z))

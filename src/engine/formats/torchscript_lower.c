@@ -174,15 +174,17 @@ tv *cs_ts_need_tensor(ts_ctx *c, const char *op, const tv *v)
 /* ---- shapes ---- */
 
 /* x.size() of a tensor of known rank: a list of ints, one Gather of the Shape per dimension not known at load. */
-static tv *size_list(ts_ctx *c, int shape, int rank, const int64_t *sdims)
+static tv *size_list(ts_ctx *c, const tv *t, int shape)
 {
+    int rank = t->rank;
     tv *l = cs_ts_new(c, TV_LIST);
     tv **items = l ? cs_ts_keep(c, calloc((size_t)rank, sizeof *items)) : NULL;
     if (!items)
         return cs_ts_oom(c);
     for (int64_t k = 0; k < rank; k++) {
-        if (sdims && sdims[k] >= 0) {
-            if (!(items[k] = cs_ts_int(c, sdims[k])))
+        int64_t known;
+        if (cs_ts_known_dim(c, t, k, &known)) {
+            if (!(items[k] = cs_ts_int(c, known)))
                 return NULL;
             continue;
         }
@@ -213,15 +215,18 @@ tv *cs_ts_note_sizes(ts_ctx *c, tv *t, const tv *shape)
         any |= d[k] >= 0;
     }
     t->sdims = any ? d : NULL;
+    cs_ts_seed_shape(c, t->value, t->rank, d);
     return t;
 }
 
 tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim)
 {
     const cs_value *val = &c->g->values[t->value];
-    if (t->sdims && dim && dim->kind == TV_INT && !dim->dyn && dim->i >= -t->rank && dim->i < t->rank &&
-        t->sdims[dim->i < 0 ? dim->i + t->rank : dim->i] >= 0) /* a size known at load */
-        return cs_ts_int(c, t->sdims[dim->i < 0 ? dim->i + t->rank : dim->i]);
+    int64_t known;
+    if (dim && dim->kind == TV_INT && !dim->dyn && cs_ts_known_dim(c, t, dim->i, &known)) /* a size known at load */
+        return cs_ts_int(c, known);
+    if (t->rank < 0 && cs_ts_known_rank(c, t) >= 0)
+        t->rank = cs_ts_known_rank(c, t);
     if (val->data && dim && dim->kind == TV_INT && !dim->dyn) { /* constant tensor: static */
         int64_t d = dim->i < 0 ? dim->i + val->data->rank : dim->i;
         if (d < 0 || d >= val->data->rank)
@@ -234,7 +239,7 @@ tv *cs_ts_size(ts_ctx *c, tv *t, tv *dim)
     if ((!dim || dim->kind == TV_NONE) && t->rank < 0 && c->want_n > 0 && c->want_n <= CS_MAX_RANK)
         t->rank = c->want_n; /* B, T, C = x.size(): unpacking names the rank */
     if ((!dim || dim->kind == TV_NONE) && t->rank > 0 && t->rank <= CS_MAX_RANK)
-        return size_list(c, shape, t->rank, t->sdims);
+        return size_list(c, t, shape);
     if (!dim || dim->kind == TV_NONE) {
         tv *v = cs_ts_tensor(c, shape, 1);
         if (v) /* a List[int] held as a tensor: list slicing applies to it */
