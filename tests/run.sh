@@ -25,6 +25,13 @@ if [ ! -f "$ZOO_DIR/faults.tsv" ] && /usr/bin/python3 -c 'import torchvision, on
     echo "== building the zoo in $ZOO_DIR (about a minute)"
     nice -n 10 /usr/bin/python3 tools/zoo/make_zoo.py "$ZOO_DIR" >/dev/null 2>&1 || echo "FAIL zoo_generated" >>"$log"
 fi
+# quantized MobileNetV2 and ResNet-18 with torch's int8 outputs (`make zoo-quant`, about 15 s of CPU), checked by the
+# unit test torchscript_quantized_zoo_matches_torch_int8
+if [ ! -f "$ZOO_DIR/quant/q_resnet18_qnnpack.out.f32" ] && /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
+    echo "== building the quantized zoo in $ZOO_DIR/quant"
+    nice -n 10 /usr/bin/python3 tests/fixtures/make_quant_fixtures.py "$ZOO_DIR/quant" --zoo >/dev/null 2>&1 ||
+        echo "FAIL zoo_quant_generated" >>"$log"
+fi
 
 run_suite "unit tests" "$BUILD/unit_tests"
 for suite in tests/cli/*.sh tests/zoo/*.sh; do

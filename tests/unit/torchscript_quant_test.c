@@ -64,15 +64,17 @@ static double quantum_of(const char *path)
 
 TEST(torchscript_quantized_zoo_matches_torch_int8)
 {
-    /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` (build/zoo/quant; not in the
+    /* Quantized torchvision MobileNetV2 and ResNet-18 written by `make zoo-quant` ($ZOO_DIR/quant, default
+     * build/zoo/quant, which tests/run.sh generates with the zoo when torch is installed; not in the
      * repository: 4-12 MB each; BatchNorm statistics set from random batches so the outputs are not all zeros).
      * Measured when written: all four exact (QNNPACK recipe on QNNPACK, FBGEMM recipe on oneDNN, Debian torch's
      * engines). Asserted: at most 1 quantum (one rounding step of the last layer; the file does not record the
      * engine, and FBGEMM proper rounds its float bias differently from oneDNN) and the same top class. */
     static const char *const names[] = {"q_mobilenet_v2_fbgemm", "q_mobilenet_v2_qnnpack", "q_resnet18_fbgemm",
                                         "q_resnet18_qnnpack"};
-    const char *dir = "build/zoo/quant/";
-    char path[256];
+    const char *zoo = getenv("ZOO_DIR");
+    char dir[200], path[256];
+    snprintf(dir, sizeof dir, "%s/quant/", zoo && *zoo ? zoo : "build/zoo");
     snprintf(path, sizeof path, "%s%s.pt", dir, names[0]);
     FILE *f = fopen(path, "rb");
     if (!f) {
