@@ -97,6 +97,8 @@ expect_fail malformed_mil_nms_runtime_max_boxes "bad_nms_runtime_max_boxes\.mlpa
     "$CS" run $O/bad_nms_runtime_max_boxes.mlpackage --input $O/bad_nms_runtime_max_boxes.x.npy
 expect_fail malformed_mil_lut_index_bytes "bad_lut_index_bytes\.mlpackage: .*lut of 4 entries and 2 index bytes" \
     "$CS" run $O/bad_lut_index_bytes.mlpackage --input $O/bad_lut_index_bytes.x.npy
+expect_fail malformed_mil_cond_block_output "bad_cond_block_output\.mlpackage: layer 'y' \(cond\): cond block output 'ghost'" \
+    "$CS" run $O/bad_cond_block_output.mlpackage --input $O/bad_cond_block_output.x.npy
 expect_fail malformed_mil_gru_weights "bad_gru_weights\.mlpackage: layer 'y' \(gru\): gru weights disagree" \
     "$CS" run $O/bad_gru_weights.mlpackage --input $O/bad_gru_weights.x.npy
 

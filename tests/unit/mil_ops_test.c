@@ -120,6 +120,14 @@ TEST(mil_space_quantization_and_lstm_programs_match_references)
         EXPECT(run_op(names[i]) == 0);
 }
 
+/* cond as an ONNX If: the branch taken depends on the input's sign; blocks read an outer computed value (a capture),
+ * an outer const (copied in) and block-local constants. */
+TEST(mil_cond_runs_the_branch_its_predicate_picks)
+{
+    EXPECT(run_op("cond_true_branch") == 0);
+    EXPECT(run_op("cond_false_branch") == 0);
+}
+
 /* Run in fp32, the fp16-typed square no longer overflows: the precision switch really changes arithmetic. */
 TEST(mil_fp16_program_in_fp32_does_not_round)
 {

@@ -24,6 +24,7 @@ typedef struct cm_loader {
     char *alias_name[CM_MAX_ALIASES];
     int alias_value[CM_MAX_ALIASES];
     int n_aliases;
+    const struct cm_loader *outer; /* an ML Program block's enclosing loader (cond branches); NULL at top level */
 } cm_loader;
 
 /* The value for blob `name` (aliases first); -1 with err set on failure. */

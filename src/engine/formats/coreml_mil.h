@@ -81,6 +81,10 @@ cs_status mil_nms(cm_loader *ld, const mil_op *op);
 /* v reversed along axis 0 into out (a Slice with step -1): MIL lists a reverse recurrence's outputs in processing
  * order, ONNX aligned with the input. Returns the node or -1. */
 int mil_flip_time(cm_loader *ld, int v, int out);
+/* True when value v (undefined in ld's graph) is computed or constant in an enclosing block's graph; a constant is
+ * copied in (coreml_mil_ops.c). cond: an ONNX If whose branches are the two blocks (coreml_mil_cond.c). */
+bool mil_defined_outside(cm_loader *ld, int v);
+cs_status mil_cond(cm_loader *ld, mil_state *ms, const mil_op *op);
 /* resize_bilinear of x's last two axes to h x w on a MIL sampling grid ONNX Resize lacks (coreml_mil_detect.c). */
 cs_status mil_resize_grid(cm_loader *ld, int x, int64_t h, int64_t w, const char *mode, int y);
 

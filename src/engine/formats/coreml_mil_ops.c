@@ -32,6 +32,30 @@ static const mil_arg *find_arg(const mil_op *op, const char *name)
     return NULL;
 }
 
+bool mil_defined_outside(cm_loader *ld, int v)
+{
+    const char *name = ld->lw.g->values[v].name;
+    for (const cm_loader *o = ld->outer; o; o = o->outer) {
+        const cs_graph *og = o->lw.g;
+        int ov = cs_graph_find_value(og, name);
+        if (ov < 0)
+            continue;
+        if (og->values[ov].data) { /* a constant: copied in, so load-time arguments stay known */
+            const cs_tensor *t = og->values[ov].data;
+            cs_tensor *c = cs_tensor_new(t->dtype, t->rank, t->dims, ld->lw.err);
+            if (c)
+                memcpy(c->data, t->data, (size_t)cs_tensor_numel(t) * cs_dtype_size(t->dtype));
+            return c && cs_graph_add_constant(ld->lw.g, name, c) >= 0;
+        }
+        bool input = og->values[ov].producer >= 0;
+        for (int i = 0; !input && i < og->n_inputs; i++)
+            input = og->inputs[i] == ov;
+        if (input)
+            return true; /* computed outside: a capture of this block's graph */
+    }
+    return false;
+}
+
 /* The value bound to argument `name` (binding k); -1 when absent (err untouched) or -2 on error. */
 int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
 {
@@ -45,7 +69,7 @@ int mil_arg_value(cm_loader *ld, const mil_op *op, const char *name, size_t k)
             bool input = false;
             for (int i = 0; i < ld->lw.g->n_inputs; i++)
                 input |= ld->lw.g->inputs[i] == v;
-            if (!input) {
+            if (!input && !mil_defined_outside(ld, v)) {
                 cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "argument '%s' names '%s', which is not defined before", name,
                               b->name);
                 return -2;
@@ -486,7 +510,7 @@ int mil_supported_ops(const char *const **names)
                                                 mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
                                             mil_rows_space};
         static const char *const multi[] = {"classify", "split", "lstm", "topk", "gru", "rnn",
-                                            "non_maximum_suppression"};
+                                            "non_maximum_suppression", "cond"};
         for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
             for (const mil_row *r = tables[t]; r->name && n < 250; r++)
                 list[n++] = r->name;
@@ -537,6 +561,8 @@ cs_status mil_operation(cm_loader *ld, mil_state *ms, const mil_op *op)
         return mil_rnn(ld, ms, op);
     if (op->type && strcmp(op->type, "non_maximum_suppression") == 0 && op->n_outputs == 4)
         return mil_nms(ld, op);
+    if (op->type && strcmp(op->type, "cond") == 0)
+        return mil_cond(ld, ms, op);
     if (!op->type || op->n_outputs != 1 || !op->outputs[0]->name || !*op->outputs[0]->name)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
                              "MIL operation '%s' with %zu outputs (convscope maps single-output "
