@@ -8,8 +8,8 @@
  * model is planned, naming the node and the place in the pattern. The match is anchored at both ends. PCRE2
  * backtracks where RE2 does not: match, depth and heap limits stop a hostile pattern with an error instead of
  * a hang. A subject string that is not valid UTF-8 is an error (RE2 would read its bytes as U+FFFD). */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "regex.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +22,10 @@
 #define REGEX_DEPTH_LIMIT 100000u   /* nested backtracking frames per string */
 #define REGEX_HEAP_LIMIT 65536u     /* KiB of backtracking memory per string */
 
-/* Compiles the node's pattern; NULL with msg set on refusal. */
-static pcre2_code *compile(const cs_node *node, char *msg, size_t size)
+pcre2_code *cs_regex_compile(const char *re2_pattern, char *msg, size_t size)
 {
-    const cs_attr *a = cs_attrs_find(&node->attrs, "pattern");
-    if (!a) {
-        snprintf(msg, size, "RegexFullMatch needs a 'pattern' attribute");
-        return NULL;
-    }
     char why[256];
-    char *pat = cs_re2_to_pcre2(cs_attrs_string(&node->attrs, "pattern", ""), why, sizeof why);
+    char *pat = cs_re2_to_pcre2(re2_pattern, why, sizeof why);
     if (!pat) {
         snprintf(msg, size, "pattern refused (not RE2 syntax, or read differently by PCRE2): %s", why);
         return NULL;
@@ -58,6 +52,16 @@ static pcre2_code *compile(const cs_node *node, char *msg, size_t size)
     }
     free(pat);
     return re;
+}
+
+/* Compiles the node's pattern; NULL with msg set on refusal. */
+static pcre2_code *compile(const cs_node *node, char *msg, size_t size)
+{
+    if (!cs_attrs_find(&node->attrs, "pattern")) {
+        snprintf(msg, size, "RegexFullMatch needs a 'pattern' attribute");
+        return NULL;
+    }
+    return cs_regex_compile(cs_attrs_string(&node->attrs, "pattern", ""), msg, size);
 }
 
 static cs_status check_regex(const cs_graph *g, int n, cs_error *err)
