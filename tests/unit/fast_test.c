@@ -13,6 +13,19 @@
 #include "engine/ops/parallel.h"
 #include "test.h"
 
+/* A graph named name (ONNX, the given opset) with one float32 input "x" of the given shape; *x is its value. */
+static cs_graph *graph_with_input(const char *name, int opset, int rank, const int64_t *dims, int *x)
+{
+    cs_graph *g = cs_graph_new(name, "onnx");
+    g->opset = opset;
+    *x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[*x];
+    xv->dtype = CS_DT_F32, xv->rank = rank;
+    memcpy(xv->dims, dims, (size_t)rank * sizeof *dims);
+    cs_graph_add_input(g, *x);
+    return g;
+}
+
 /* A constant f32 tensor of the given shape with a deterministic spread of values around `center`. */
 static int add_const(cs_graph *g, const char *name, int rank, const int64_t *dims, double center, uint32_t seed)
 {
@@ -62,13 +75,8 @@ static int batchnorm(cs_graph *g, int x, int ch, const char *name)
  * conv-bn-relu, residual add + relu, SiLU, HardSwish (HardSigmoid * x), Clip, depthwise, squeeze-excite. */
 static cs_graph *pattern_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_patterns", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 4;
-    xv->dims[0] = 2, xv->dims[1] = 16, xv->dims[2] = 9, xv->dims[3] = 9;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_patterns", 13, 4, (const int64_t[]){2, 16, 9, 9}, &x);
     int a = node(g, "Relu", (int[]){batchnorm(g, conv(g, x, 16, 32, 3, 1, "c1"), 32, "bn1")}, 1, "r1");
     int b = conv(g, a, 32, 32, 1, 1, "c2");
     int s = node(g, "Relu", (int[]){node(g, "Add", (int[]){b, a}, 2, "add1")}, 1, "r2");
@@ -187,13 +195,8 @@ static int pool(cs_graph *g, const char *op, int x, int k, int stride, int pad, 
  * equivalent and runs the plain kernel on converted input. Outputs of both layouts are compared. */
 static cs_graph *pool_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_pools", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 4;
-    xv->dims[0] = 2, xv->dims[1] = 16, xv->dims[2] = 13, xv->dims[3] = 13;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_pools", 13, 4, (const int64_t[]){2, 16, 13, 13}, &x);
     int a = pool(g, "MaxPool", conv(g, x, 16, 16, 3, 1, "p1"), 3, 2, 1, 0, 0, 1, "max1");
     int b = pool(g, "AveragePool", conv(g, a, 16, 16, 1, 1, "p2"), 3, 2, 1, 1, 0, 1, "avg_ceil");
     int c = pool(g, "AveragePool", conv(g, a, 16, 16, 1, 1, "p3"), 2, 2, 1, 0, 1, 1, "avg_pad");
@@ -233,13 +236,8 @@ static int scalar(cs_graph *g, const char *name, float v)
  * (x * 0.5) * (1 + erf(x * 1/sqrt2)); a third whose erf value is also a graph output stays unfused. */
 static cs_graph *gelu_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_gelu", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 2;
-    xv->dims[0] = 37, xv->dims[1] = 19;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_gelu", 13, 2, (const int64_t[]){37, 19}, &x);
     int one = scalar(g, "one", 1.0f), half = scalar(g, "half", 0.5f);
     int e1 = node(g, "Erf", (int[]){node(g, "Div", (int[]){x, scalar(g, "sqrt2", 1.41421356f)}, 2, "d1")}, 1, "e1");
     int m1 = node(g, "Mul", (int[]){x, node(g, "Add", (int[]){e1, one}, 2, "a1")}, 2, "m1");
@@ -278,13 +276,8 @@ TEST(fast_gelu_subgraph_is_one_kernel_and_matches_reference)
  * the batch, where the Mul is x's last use (written over x). */
 static cs_graph *scale_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_scale", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 4;
-    xv->dims[0] = 2, xv->dims[1] = 24, xv->dims[2] = 7, xv->dims[3] = 5;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_scale", 13, 4, (const int64_t[]){2, 24, 7, 5}, &x);
     int a = conv(g, x, 24, 24, 1, 1, "c1");
     int64_t fd[3] = {24, 1, 1};
     int s1 = node(g, "Mul", (int[]){add_const(g, "f", 3, fd, 1.0, 5), a}, 2, "s1");
@@ -336,13 +329,8 @@ static int decomposed_ln(cs_graph *g, int x, const char *name, int gamma, int be
 /* Two decomposed layer normalisations (with gamma and beta; without either) and the LayerNormalization op. */
 static cs_graph *layernorm_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_layernorm", "onnx");
-    g->opset = 17;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 3;
-    xv->dims[0] = 3, xv->dims[1] = 5, xv->dims[2] = 37;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_layernorm", 17, 3, (const int64_t[]){3, 5, 37}, &x);
     int64_t d[1] = {37};
     int gamma = add_const(g, "gamma", 1, d, 1.0, 21), beta = add_const(g, "beta", 1, d, 0.0, 22);
     int a = decomposed_ln(g, x, "ln1", gamma, beta);
@@ -375,13 +363,8 @@ TEST(fast_layer_normalisation_is_one_kernel_and_matches_reference)
  * bias (planned as a fusion, run unfused). */
 static cs_graph *matmul_bias_graph(void)
 {
-    cs_graph *g = cs_graph_new("fast_matmul_bias", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 3;
-    xv->dims[0] = 2, xv->dims[1] = 5, xv->dims[2] = 16;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("fast_matmul_bias", 13, 3, (const int64_t[]){2, 5, 16}, &x);
     int64_t w1[2] = {16, 24}, b1[1] = {24}, w2[2] = {24, 8}, b2[2] = {1, 8}, b3[2] = {5, 8};
     int h = node(g, "MatMul", (int[]){x, add_const(g, "w1", 2, w1, 0.0, 31)}, 2, "mm1");
     h = node(g, "Relu", (int[]){node(g, "Add", (int[]){add_const(g, "b1", 1, b1, 0.2, 32), h}, 2, "add1")}, 1, "r");
@@ -486,13 +469,8 @@ TEST(parallel_for_covers_every_item_once_on_the_thread_count)
  * after a convolution, a squeeze-and-excitation scaling, a transpose (a strided copy), a split and a concat. */
 static cs_graph *big_elementwise_graph(void)
 {
-    cs_graph *g = cs_graph_new("threads_elementwise", "onnx");
-    g->opset = 13;
-    int x = cs_graph_value(g, "x");
-    cs_value *xv = &g->values[x];
-    xv->dtype = CS_DT_F32, xv->rank = 4;
-    xv->dims[0] = 6, xv->dims[1] = 40, xv->dims[2] = 36, xv->dims[3] = 36;
-    cs_graph_add_input(g, x);
+    int x;
+    cs_graph *g = graph_with_input("threads_elementwise", 13, 4, (const int64_t[]){6, 40, 36, 36}, &x);
     int64_t cd[4] = {1, 40, 1, 1};
     int scaled = node(g, "Mul", (int[]){x, add_const(g, "scale", 4, cd, 1.0, 5)}, 2, "scaled");
     int shifted = node(g, "Add", (int[]){scaled, add_const(g, "shift", 4, cd, 0.0, 9)}, 2, "shifted");
