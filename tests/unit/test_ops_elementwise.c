@@ -309,3 +309,27 @@ TEST(comparisons_of_u64_order_values_above_2_pow_63_correctly)
     cs_tensor_free(a);
     cs_tensor_free(b);
 }
+
+TEST(rounding_ops_pass_integers_through_and_round_floats)
+{
+    /* an integer is already whole: Floor/Ceil/Round of int64 (torch lowerings meet them) return it unchanged */
+    int64_t d[1] = {3};
+    double iv[3] = {-9007199254740993.0, -3, 5}, fv[3] = {-2.5, 2.5, 0.49};
+    cs_tensor *i = op_tensor(CS_DT_I64, 1, d, iv), *f = op_tensor(CS_DT_F32, 1, d, fv);
+    static const char *const ops[3] = {"Floor", "Ceil", "Round"};
+    static const double want[3][3] = {{-3, 2, 0}, {-2, 3, 1}, {-2, 2, 0}};
+    for (int k = 0; k < 3; k++) {
+        op_call ci = {.op = ops[k], .opset = 13, .in = {i}, .n_in = 1, .n_out = 1};
+        EXPECT(op_call_run(&ci) == CS_OK && ci.out[0]->dtype == CS_DT_I64);
+        for (int j = 0; ci.out[0] && j < 3; j++)
+            EXPECT(cs_tensor_get_i64(ci.out[0], j) == cs_tensor_get_i64(i, j));
+        op_call_free(&ci);
+        op_call cf = {.op = ops[k], .opset = 13, .in = {f}, .n_in = 1, .n_out = 1};
+        EXPECT(op_call_run(&cf) == CS_OK);
+        for (int j = 0; cf.out[0] && j < 3; j++)
+            EXPECT(((const float *)cf.out[0]->data)[j] == (float)want[k][j]);
+        op_call_free(&cf);
+    }
+    cs_tensor_free(i);
+    cs_tensor_free(f);
+}

@@ -25,13 +25,43 @@
         return cs_ew_unary(ctx, &fns, NULL);                                                    \
     }
 
+/* A rounding op: floats as FLOAT_UNARY; an integer is already whole, so integer dtypes pass through (torch
+ * rounds int tensors to themselves, and its lowering meets them where ONNX would only see floats). */
+#define ROUNDING_UNARY(op, float_fn, double_fn)                                                 \
+    static float op##_f32(float x, const cs_ew_params *p)                                      \
+    {                                                                                           \
+        (void)p;                                                                                \
+        return float_fn(x);                                                                     \
+    }                                                                                           \
+    static double op##_f64(double x, const cs_ew_params *p)                                    \
+    {                                                                                           \
+        (void)p;                                                                                \
+        return double_fn(x);                                                                    \
+    }                                                                                           \
+    cs_status cs_op_##op(cs_kernel_ctx *ctx)                                                    \
+    {                                                                                           \
+        static const cs_unary_fns fns = {op##_f32, op##_f64, whole_i64, whole_u64, false};      \
+        return cs_ew_unary(ctx, &fns, NULL);                                                    \
+    }
+
+static int64_t whole_i64(int64_t x, const cs_ew_params *p)
+{
+    (void)p;
+    return x;
+}
+static uint64_t whole_u64(uint64_t x, const cs_ew_params *p)
+{
+    (void)p;
+    return x;
+}
+
 static float reciprocal_float(float x) { return 1.0f / x; }
 static double reciprocal_double(double x) { return 1.0 / x; }
 
 FLOAT_UNARY(reciprocal, reciprocal_float, reciprocal_double)
-FLOAT_UNARY(floor, floorf, floor)
-FLOAT_UNARY(ceil, ceilf, ceil)
-FLOAT_UNARY(round, rintf, rint) /* round half to even in the default rounding mode */
+ROUNDING_UNARY(floor, floorf, floor)
+ROUNDING_UNARY(ceil, ceilf, ceil)
+ROUNDING_UNARY(round, rintf, rint) /* round half to even in the default rounding mode */
 FLOAT_UNARY(sqrt, sqrtf, sqrt)
 FLOAT_UNARY(exp_ref, expf, exp)
 FLOAT_UNARY(log, logf, log)
