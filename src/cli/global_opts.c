@@ -2,6 +2,7 @@
  * kernels (fast: oneDNN + vectorised math; reference: the oracle), --threads N the thread count. */
 #include "global_opts.h"
 
+#include <dirent.h>
 #include <omp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,12 +63,33 @@ static long wanted_threads(int argc, char **argv)
     return env ? strtol(env, NULL, 10) : 1;
 }
 
-/* Threads runnable now besides this one (/proc/stat procs_running - 1): the fewest of three looks 1 ms apart,
- * so a stray process on a quiet machine does not count, while a busy machine stays busy; -1 when unknown. */
+/* This process's threads that are runnable now (state R in /proc/self/task/N/stat): the libraries' own pools
+ * (OpenBLAS starts its workers when it loads, and they spin a while) are not other work. */
+static int own_running(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[300], line[512];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "r");
+        const char *close_paren = f && fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+        n += close_paren && close_paren[1] == ' ' && close_paren[2] == 'R';
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Threads of other processes runnable now (/proc/stat procs_running less this process's own): the fewest of
+ * three looks 1 ms apart, so a stray process on a quiet machine does not count, while a busy machine stays
+ * busy; -1 when unknown. */
 static int others_running(void)
 {
     int fewest = -1;
-    for (int look = 0; look < 3; look++) {
+    for (int look = 0; look < 6; look++) {
         FILE *f = fopen("/proc/stat", "r");
         char line[256];
         int n = -1;
@@ -76,10 +98,13 @@ static int others_running(void)
                 break;
         if (f)
             fclose(f);
-        if (n >= 1 && (fewest < 0 || n - 1 < fewest))
-            fewest = n - 1;
-        if (look < 2)
-            usleep(1000);
+        int own = own_running();
+        if (own < 1)
+            own = 1; /* this thread, reading */
+        if (n >= 1 && (fewest < 0 || n - own < fewest))
+            fewest = n - own < 0 ? 0 : n - own;
+        if (look < 5)
+            usleep(4000);
     }
     return fewest;
 }
