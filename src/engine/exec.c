@@ -445,6 +445,19 @@ static void offer_residual(run_state *rs, const cs_fusion *f, cs_kernel_ctx *ctx
         ctx->fuse_sum_owned = (cs_tensor *)rs->live[r];
 }
 
+/* Input 0 of node n offered as a buffer its kernel may take over (ops.h: in0_owned): fast path only, when n is
+ * its last use, the executor owns it, it is row-major and no other input slot of n reads it. */
+static cs_tensor *offer_input0(const run_state *rs, const cs_node *node, int pos)
+{
+    int v = node->n_inputs > 0 ? node->inputs[0] : -1;
+    if (!rs->fuse_on || v < 0 || !rs->owned[v] || rs->nhwc[v] || rs->plan->is_output[v] || rs->plan->last_use[v] != pos)
+        return NULL;
+    for (int i = 1; i < node->n_inputs; i++)
+        if (node->inputs[i] == v)
+            return NULL;
+    return (cs_tensor *)rs->live[v];
+}
+
 /* After a fused call: the followers are skipped; a residual taken as the output buffer is no longer live. */
 static void fused_done(run_state *rs, const cs_fusion *f, const cs_kernel_ctx *ctx)
 {
@@ -617,6 +630,8 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     if (f) {
         ctx.fuse = f;
         offer_residual(rs, f, &ctx);
+    } else {
+        ctx.in0_owned = offer_input0(rs, node, pos);
     }
     bool keep = false;
     double t0 = now_ms();
@@ -637,6 +652,10 @@ static cs_status run_node(run_state *rs, int pos, const cs_exec_opts *opts, cs_e
     bool fused = st == CS_OK && f && ctx.fuse_done;
     if (fused)
         fused_done(rs, f, &ctx);
+    if (ctx.in0_taken) { /* input 0's buffer is out[0] now (freed with it on failure) */
+        rs->live_bytes -= ctx.in0_owned->nbytes;
+        rs->live[node->inputs[0]] = NULL, rs->owned[node->inputs[0]] = false;
+    }
     if (st == CS_OK && keep && in_buf[0] == &views[0] && out_buf[0])
         cs_layout_relabel(out_buf[0]);
     for (int o = 0; o < node->n_outputs; o++) {

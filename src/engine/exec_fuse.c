@@ -1,5 +1,7 @@
 /* exec_fuse.c — finds, at plan time, the chains a fast-path convolution can compute in one call:
- * Conv [-> BatchNormalization] [-> Add residual] [-> Relu | LeakyRelu | Clip | SiLU | HardSwish | Sigmoid | Tanh]. */
+ * Conv [-> BatchNormalization] [-> Add residual] [-> Relu | LeakyRelu | Clip | SiLU | HardSwish | Sigmoid | Tanh],
+ * MatMul -> Add bias, and subgraphs one vectorised kernel computes from a single input (GELU's Erf form, layer
+ * normalisation). */
 #include "exec_fuse.h"
 
 #include "exec_layout.h"
@@ -152,7 +154,7 @@ static bool chain_from(const cs_graph *g, const uses *u, int head, cs_fusion *f)
     if (!is_op(g, head, "Conv") || node->n_inputs < 2 || node->inputs[1] < 0 || node->n_outputs != 1)
         return false;
     memset(f, 0, sizeof *f);
-    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head, f->in_value = -1;
+    f->head = head, f->bn_node = -1, f->sum_value = -1, f->tail_node = head, f->in_value = -1, f->bias_value = -1;
     int v = node->outputs[0], c = sole_consumer(u, v);
     if (c >= 0 && bn_foldable(g, c)) {
         f->bn_node = c;
@@ -240,12 +242,125 @@ static bool gelu_at(const cs_graph *g, const uses *u, int e, cs_fusion *f)
             nodes[j] = nodes[j - 1], nodes[j - 1] = t;
         }
     memset(f, 0, sizeof *f);
-    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x;
+    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x, f->bias_value = -1;
     f->act = CS_ACT_GELU, f->scale = c, f->scale_divides = divides;
     for (int i = 1; i < 5; i++)
         f->nodes[f->n_nodes++] = nodes[i];
     f->tail_node = g->values[out].producer;
     f->out_value = out;
+    return true;
+}
+
+/* ---- layer normalisation as exporters decompose it (torch's LayerNorm below opset 17) ---- */
+
+/* ReduceMean of value x over its last axis only, keeping it: axes [-1] (or rank - 1 of x's declared rank) as an
+ * attribute or, from opset 18, a constant input. */
+static bool mean_last(const cs_graph *g, int n, int x)
+{
+    const cs_node *node = &g->nodes[n];
+    if (!is_op(g, n, "ReduceMean") || node->n_outputs != 1 || node->n_inputs < 1 || node->inputs[0] != x ||
+        cs_attrs_int(&node->attrs, "keepdims", 1) != 1)
+        return false;
+    int64_t axis;
+    const int64_t *axes = NULL;
+    if (cs_attrs_ints(&node->attrs, "axes", &axes) == 1) {
+        axis = axes[0];
+    } else {
+        const cs_tensor *t = node->n_inputs >= 2 && node->inputs[1] >= 0 ? g->values[node->inputs[1]].data : NULL;
+        if (!t || t->dtype != CS_DT_I64 || cs_tensor_numel(t) != 1)
+            return false;
+        axis = ((const int64_t *)t->data)[0];
+    }
+    return axis == -1 || (g->values[x].rank > 0 && axis == g->values[x].rank - 1);
+}
+
+/* The node consuming v alone that is `op` of v and a constant f32 scalar, with that scalar in *c; -1 otherwise. */
+static int with_const(const cs_graph *g, const uses *u, int v, const char *op, float *c)
+{
+    int n = sole_consumer(u, v);
+    return n >= 0 && is_op(g, n, op) && other_const(g, n, v, c) ? n : -1;
+}
+
+/* The node consuming v alone that is `op` of v and a constant f32 tensor, with that constant's value in *p. */
+static int with_param(const cs_graph *g, const uses *u, int v, const char *op, int *p)
+{
+    int n = sole_consumer(u, v);
+    if (n < 0 || !is_op(g, n, op) || g->nodes[n].n_inputs != 2 || g->nodes[n].n_outputs != 1)
+        return -1;
+    const int *in = g->nodes[n].inputs;
+    int o = in[0] == v ? in[1] : in[1] == v ? in[0] : -1;
+    if (o < 0 || o == v || !g->values[o].data || g->values[o].data->dtype != CS_DT_F32)
+        return -1;
+    *p = o;
+    return n;
+}
+
+/* Matches, from ReduceMean node m: d = x - mean(x); d / sqrt(mean(d ^ 2) + eps) [* gamma] [+ beta]. Every inner
+ * value has one consumer, d two (the Pow and the Div); x may feed anything else too. */
+static bool layernorm_at(const cs_graph *g, const uses *u, int m, cs_fusion *f)
+{
+    int x = g->nodes[m].n_inputs >= 1 ? g->nodes[m].inputs[0] : -1;
+    if (x < 0 || g->values[x].data || !mean_last(g, m, x))
+        return false;
+    int mv = g->nodes[m].outputs[0], sub = sole_consumer(u, mv);
+    if (sub < 0 || !is_op(g, sub, "Sub") || g->nodes[sub].n_inputs != 2 || g->nodes[sub].inputs[0] != x ||
+        g->nodes[sub].inputs[1] != mv)
+        return false;
+    int d = g->nodes[sub].outputs[0];
+    if (u->count[d] != 2 || u->first[d] < 0 || u->second[d] < 0)
+        return false;
+    int pw = is_op(g, u->first[d], "Pow") ? u->first[d] : u->second[d], dv = pw == u->first[d] ? u->second[d] : u->first[d];
+    float two, eps;
+    if (!is_op(g, pw, "Pow") || g->nodes[pw].inputs[0] != d || !other_const(g, pw, d, &two) || two != 2.0f)
+        return false;
+    int var = sole_consumer(u, g->nodes[pw].outputs[0]);
+    if (var < 0 || !mean_last(g, var, g->nodes[pw].outputs[0]))
+        return false;
+    int add = with_const(g, u, g->nodes[var].outputs[0], "Add", &eps);
+    int sq = add >= 0 ? sole_consumer(u, g->nodes[add].outputs[0]) : -1;
+    if (sq < 0 || !is_op(g, sq, "Sqrt") || sole_consumer(u, g->nodes[sq].outputs[0]) != dv || !is_op(g, dv, "Div") ||
+        g->nodes[dv].n_inputs != 2 || g->nodes[dv].inputs[0] != d || g->nodes[dv].inputs[1] != g->nodes[sq].outputs[0] ||
+        !(eps >= 0.0f))
+        return false;
+    int nodes[CS_FUSE_MAX + 1] = {m, sub, pw, var, add, sq, dv}, n_nodes = 7;
+    int out = g->nodes[dv].outputs[0], gamma = -1, beta = -1;
+    int mul = with_param(g, u, out, "Mul", &gamma);
+    if (mul >= 0)
+        nodes[n_nodes++] = mul, out = g->nodes[mul].outputs[0];
+    int badd = mul >= 0 ? with_param(g, u, out, "Add", &beta) : -1;
+    if (badd >= 0)
+        nodes[n_nodes++] = badd, out = g->nodes[badd].outputs[0];
+    for (int i = 1; i < n_nodes; i++) /* in execution order */
+        for (int j = i; j > 0 && u->pos[nodes[j]] < u->pos[nodes[j - 1]]; j--) {
+            int t = nodes[j];
+            nodes[j] = nodes[j - 1], nodes[j - 1] = t;
+        }
+    memset(f, 0, sizeof *f);
+    f->head = nodes[0], f->bn_node = -1, f->sum_value = -1, f->in_value = x, f->bias_value = -1;
+    f->act = CS_ACT_LAYERNORM, f->scale = eps, f->gamma_value = gamma, f->beta_value = beta;
+    for (int i = 1; i < n_nodes; i++)
+        f->nodes[f->n_nodes++] = nodes[i];
+    f->tail_node = g->values[out].producer;
+    f->out_value = out;
+    return true;
+}
+
+/* MatMul -> Add of a constant f32 tensor (the bias of a linear layer): the product starts from the bias. */
+static bool matmul_bias_at(const cs_graph *g, const uses *u, int n, cs_fusion *f)
+{
+    const cs_node *node = &g->nodes[n];
+    int bias = -1;
+    if (!is_op(g, n, "MatMul") || node->n_inputs != 2 || node->n_outputs != 1 || node->inputs[0] < 0 ||
+        node->inputs[1] < 0)
+        return false;
+    int add = with_param(g, u, node->outputs[0], "Add", &bias);
+    if (add < 0)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->head = n, f->bn_node = -1, f->sum_value = -1, f->in_value = -1, f->bias_value = bias;
+    f->nodes[f->n_nodes++] = add;
+    f->tail_node = add;
+    f->out_value = g->nodes[add].outputs[0];
     return true;
 }
 
@@ -317,7 +432,9 @@ cs_status cs_plan_fuse(const cs_graph *g, cs_plan *plan, cs_error *err)
     for (int p = 0; p < plan->n_order; p++) {
         int n = plan->order[p];
         cs_fusion f;
-        if (plan->fusion_of[n] >= 0 || !(chain_from(g, &u, n, &f) || gelu_at(g, &u, n, &f)))
+        if (plan->fusion_of[n] >= 0 ||
+            !(chain_from(g, &u, n, &f) || gelu_at(g, &u, n, &f) || layernorm_at(g, &u, n, &f) ||
+              matmul_bias_at(g, &u, n, &f)))
             continue;
         if (plan->fusion_of[f.head] >= 0)
             continue;

@@ -309,6 +309,110 @@ TEST(fast_channel_scaling_of_channels_last_values_matches_reference)
     cs_graph_free(g);
 }
 
+/* x - mean(x) over the last axis, normalised by sqrt(mean(d^2) + eps), as torch exports LayerNorm below opset 17;
+ * `name` prefixes the nodes, axes is [-1]. */
+static int decomposed_ln(cs_graph *g, int x, const char *name, int gamma, int beta)
+{
+    char n[10][64];
+    for (int i = 0; i < 10; i++)
+        snprintf(n[i], sizeof n[i], "%s.%d", name, i);
+    int64_t last[1] = {-1};
+    int m = node(g, "ReduceMean", (int[]){x}, 1, n[0]);
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "axes", last, 1);
+    int d = node(g, "Sub", (int[]){x, m}, 2, n[1]);
+    int v = node(g, "ReduceMean", (int[]){node(g, "Pow", (int[]){d, scalar(g, n[2], 2.0f)}, 2, n[3])}, 1, n[4]);
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "axes", last, 1);
+    int sd = node(g, "Sqrt", (int[]){node(g, "Add", (int[]){scalar(g, n[5], 1e-5f), v}, 2, n[6])}, 1, n[7]);
+    int y = node(g, "Div", (int[]){d, sd}, 2, n[8]);
+    if (gamma >= 0)
+        y = node(g, "Mul", (int[]){gamma, y}, 2, n[9]);
+    if (beta >= 0) {
+        snprintf(n[9], sizeof n[9], "%s.beta_add", name);
+        y = node(g, "Add", (int[]){y, beta}, 2, n[9]);
+    }
+    return y;
+}
+
+/* Two decomposed layer normalisations (with gamma and beta; without either) and the LayerNormalization op. */
+static cs_graph *layernorm_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_layernorm", "onnx");
+    g->opset = 17;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 3;
+    xv->dims[0] = 3, xv->dims[1] = 5, xv->dims[2] = 37;
+    cs_graph_add_input(g, x);
+    int64_t d[1] = {37};
+    int gamma = add_const(g, "gamma", 1, d, 1.0, 21), beta = add_const(g, "beta", 1, d, 0.0, 22);
+    int a = decomposed_ln(g, x, "ln1", gamma, beta);
+    int b = decomposed_ln(g, node(g, "Relu", (int[]){a}, 1, "r"), "ln2", -1, -1);
+    cs_graph_add_output(g, node(g, "LayerNormalization", (int[]){b, gamma, beta}, 3, "ln3"));
+    cs_graph_add_output(g, b);
+    return g;
+}
+
+TEST(fast_layer_normalisation_is_one_kernel_and_matches_reference)
+{
+    cs_graph *g = layernorm_graph();
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    EXPECT(plan && plan->n_fusions == 2);
+    for (int k = 0; plan && k < plan->n_fusions; k++)
+        EXPECT(plan->fusions[k].act == CS_ACT_LAYERNORM && plan->fusions[k].n_nodes == (k == 0 ? 8 : 6));
+    cs_plan_free(plan);
+    int64_t dims[3] = {3, 5, 37};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)(3.0 * sin((double)i * 0.71) + 0.5);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
+/* Linear layers as MatMul -> Add: a [24] bias (bias first), a [1,8] bias, and a [5,8] constant that is no row
+ * bias (planned as a fusion, run unfused). */
+static cs_graph *matmul_bias_graph(void)
+{
+    cs_graph *g = cs_graph_new("fast_matmul_bias", "onnx");
+    g->opset = 13;
+    int x = cs_graph_value(g, "x");
+    cs_value *xv = &g->values[x];
+    xv->dtype = CS_DT_F32, xv->rank = 3;
+    xv->dims[0] = 2, xv->dims[1] = 5, xv->dims[2] = 16;
+    cs_graph_add_input(g, x);
+    int64_t w1[2] = {16, 24}, b1[1] = {24}, w2[2] = {24, 8}, b2[2] = {1, 8}, b3[2] = {5, 8};
+    int h = node(g, "MatMul", (int[]){x, add_const(g, "w1", 2, w1, 0.0, 31)}, 2, "mm1");
+    h = node(g, "Relu", (int[]){node(g, "Add", (int[]){add_const(g, "b1", 1, b1, 0.2, 32), h}, 2, "add1")}, 1, "r");
+    int y = node(g, "MatMul", (int[]){h, add_const(g, "w2", 2, w2, 0.0, 33)}, 2, "mm2");
+    y = node(g, "Add", (int[]){y, add_const(g, "b2", 2, b2, 0.1, 34)}, 2, "add2");
+    int z = node(g, "MatMul", (int[]){h, add_const(g, "w3", 2, w2, 0.0, 35)}, 2, "mm3");
+    z = node(g, "Add", (int[]){z, add_const(g, "b3", 2, b3, 0.1, 36)}, 2, "add3");
+    cs_graph_add_output(g, y);
+    cs_graph_add_output(g, z);
+    return g;
+}
+
+TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
+{
+    cs_graph *g = matmul_bias_graph();
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    EXPECT(plan && plan->n_fusions == 3);
+    for (int k = 0; plan && k < plan->n_fusions; k++)
+        EXPECT(plan->fusions[k].bias_value >= 0 && plan->fusions[k].n_nodes == 1);
+    cs_plan_free(plan);
+    int64_t dims[3] = {2, 5, 16};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.53);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_the_sample_models)
 {
     const char *paths[] = {"samples/resnet/resnet.onnx", "samples/resnet/resnet_bn.onnx", "samples/resnet/resnet.pt",

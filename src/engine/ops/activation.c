@@ -3,6 +3,7 @@
 #include "elementwise.h"
 #include "fastpath.h"
 #include "fusion.h"
+#include "parallel.h"
 #include "registry.h"
 #include "infer.h"
 #include "vecmath.h"
@@ -413,6 +414,56 @@ const cs_op_def cs_ops_activation[] = {
 
 /* ---- activation subgraphs the executor fuses (exec_fuse.c) ---- */
 
+/* A layer normalisation's constant gamma or beta as `inner` floats for x's last axis: a tensor of inner elements
+ * whose last dim is inner and whose rank is at most x's (it broadcasts over the rows alone). */
+static bool ln_param(const cs_kernel_ctx *ctx, int v, const cs_tensor *x, int64_t inner, const float **out)
+{
+    *out = NULL;
+    if (v < 0)
+        return true;
+    const cs_tensor *p = ctx->graph->values[v].data;
+    if (!p || p->dtype != CS_DT_F32 || p->rank < 1 || p->rank > x->rank || cs_tensor_numel(p) != inner ||
+        p->dims[p->rank - 1] != inner)
+        return false;
+    *out = p->data;
+    return true;
+}
+
+typedef struct ln_job {
+    const float *x, *gamma, *beta;
+    float *y;
+    int64_t inner;
+    float eps;
+} ln_job;
+
+/* Rows [begin, end): each writes only its own row. */
+static void ln_part(void *user, int64_t begin, int64_t end)
+{
+    const ln_job *j = user;
+    cs_vlayernorm(j->x + begin * j->inner, j->y + begin * j->inner, end - begin, j->inner, j->gamma, j->beta, j->eps,
+                  1);
+}
+
+/* The decomposed layer normalisation over x's last axis in one pass per row (fast path; rows shared over the
+ * --threads count). */
+static cs_status layernorm_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
+{
+    const cs_fusion *f = ctx->fuse;
+    const cs_value *decl = &ctx->graph->values[f->in_value];
+    int64_t inner = x->rank >= 1 ? x->dims[x->rank - 1] : 0;
+    const float *gamma, *beta;
+    if (x->rank < 1 || inner < 1 || (decl->rank > 0 && decl->rank != x->rank) || !ln_param(ctx, f->gamma_value, x, inner, &gamma) ||
+        !ln_param(ctx, f->beta_value, x, inner, &beta))
+        return CS_OK; /* the nodes run one by one */
+    cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);
+    if (!y)
+        return ctx->err->status;
+    ln_job job = {x->data, gamma, beta, y->data, inner, f->scale};
+    cs_parallel_for(cs_tensor_numel(x) / inner, (CS_PAR_MIN_ELEMS + inner - 1) / inner, ln_part, &job);
+    ctx->fuse_done = true;
+    return CS_OK;
+}
+
 /* cs_vgelu as a cs_ew_f32_loop: p->a the scale (a float, exact in a double), p->b 1 when it divides. */
 static void gelu_subgraph_loop(const float *restrict x, float *restrict y, int64_t n, const cs_ew_params *p)
 {
@@ -422,6 +473,8 @@ static void gelu_subgraph_loop(const float *restrict x, float *restrict y, int64
 cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x)
 {
     const cs_fusion *f = ctx->fuse;
+    if (f && x && x->dtype == CS_DT_F32 && f->act == CS_ACT_LAYERNORM && ctx->graph)
+        return layernorm_subgraph(ctx, x);
     if (!f || !x || x->dtype != CS_DT_F32 || f->act != CS_ACT_GELU)
         return CS_OK;
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, x->rank, x->dims);

@@ -174,9 +174,11 @@ typedef struct cache_item {
     struct cache_item *next;
 } cache_item;
 
+/* A queue in the order of use: a hit moves its item to the tail, so the runs of a plan, which ask for the
+ * same entries in the same order every time, find each one at the head. */
 struct cs_dnnl_cache {
     pthread_mutex_t mu;
-    cache_item *head;
+    cache_item *head, *tail;
     _Atomic size_t packed_bytes; /* weights packed for this plan (each copy once) */
 };
 
@@ -219,9 +221,21 @@ void *cs_dnnl_cache_get(cs_dnnl_cache *c, const void *key, bool (*match)(const v
         return NULL;
     void *found = NULL;
     pthread_mutex_lock(&c->mu);
-    for (cache_item *it = c->head; it && !found; it = it->next)
-        if (it->free_fn == free_fn && match(it->entry, key))
-            found = it->entry;
+    for (cache_item *it = c->head, *prev = NULL; it; prev = it, it = it->next) {
+        if (it->free_fn != free_fn || !match(it->entry, key))
+            continue;
+        found = it->entry;
+        if (it != c->tail) { /* to the tail */
+            if (prev)
+                prev->next = it->next;
+            else
+                c->head = it->next;
+            it->next = NULL;
+            c->tail->next = it;
+            c->tail = it;
+        }
+        break;
+    }
     pthread_mutex_unlock(&c->mu);
     return found;
 }
@@ -233,9 +247,13 @@ bool cs_dnnl_cache_put(cs_dnnl_cache *c, void *entry, void (*free_fn)(void *))
         return false;
     it->entry = entry;
     it->free_fn = free_fn;
+    it->next = NULL;
     pthread_mutex_lock(&c->mu);
-    it->next = c->head;
-    c->head = it;
+    if (c->tail)
+        c->tail->next = it;
+    else
+        c->head = it;
+    c->tail = it;
     pthread_mutex_unlock(&c->mu);
     return true;
 }

@@ -59,7 +59,7 @@ cs_status cs_ew_failed(const cs_kernel_ctx *ctx);
 /* Stores t (owned) as output i, freeing what was there. */
 void cs_ew_set_output(cs_kernel_ctx *ctx, int i, cs_tensor *t);
 
-/* Computes ctx->fuse, an activation subgraph (fusion.h, in_value >= 0), on its input x into out[0] in one
+/* Computes ctx->fuse, a subgraph of one input (fusion.h, in_value >= 0: GELU, layer normalisation), on x into out[0] in one
  * vectorised pass and sets ctx->fuse_done; leaves it unset (CS_OK, nothing written) where x is not f32. */
 cs_status cs_ew_act_subgraph(cs_kernel_ctx *ctx, const cs_tensor *x);
 

@@ -9,6 +9,7 @@
 #include "dnnl_backend.h"
 #include "einsum.h"
 #include "fastpath.h"
+#include "fusion.h"
 #include "matmul_core.h"
 #include "quant_util.h"
 #include "infer.h"
@@ -94,21 +95,51 @@ static bool b_is_shared(const cs_matmul_plan *p)
     return true;
 }
 
-static void matmul_f32(const cs_matmul_plan *p, const float *a, const float *b, float *y)
+/* y = a x b, plus y's own contents when accumulate (a bias already written into every row). */
+static void matmul_f32_acc(const cs_matmul_plan *p, const float *a, const float *b, float *y, bool accumulate)
 {
     if (p->M == 0 || p->N == 0 || p->K == 0)
         return;
+    float beta = accumulate ? 1.0f : 0.0f;
     if (b_is_shared(p)) { /* one GEMM over all rows of A */
         sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(p->batch * p->M), (int)p->N, (int)p->K, 1, a,
-                    ld(p->K), b, ld(p->N), 0, y, ld(p->N));
+                    ld(p->K), b, ld(p->N), beta, y, ld(p->N));
         return;
     }
     for (int64_t i = 0; i < p->batch; i++) {
         int64_t ao, bo;
         cs_matmul_offsets(p, i, &ao, &bo);
         sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->M, (int)p->N, (int)p->K, 1,
-                    a + ao * p->M * p->K, ld(p->K), b + bo * p->K * p->N, ld(p->N), 0, y + i * p->M * p->N, ld(p->N));
+                    a + ao * p->M * p->K, ld(p->K), b + bo * p->K * p->N, ld(p->N), beta, y + i * p->M * p->N,
+                    ld(p->N));
     }
+}
+
+static void matmul_f32(const cs_matmul_plan *p, const float *a, const float *b, float *y)
+{
+    matmul_f32_acc(p, a, b, y, false);
+}
+
+/* The fused MatMul -> Add bias (fusion.h): every output row starts as the bias and the product is accumulated
+ * onto it (a float32 reassociation of the unfused sum; an empty K leaves the bias). 1: done; 0: nothing written,
+ * the bias is not one f32 row of N values broadcast over the rows (the Add runs on its own); -1: no memory. */
+static int matmul_bias_f32(cs_kernel_ctx *ctx, const cs_matmul_plan *p, const cs_tensor *a, const cs_tensor *b)
+{
+    const cs_fusion *f = ctx->fuse;
+    const cs_tensor *bias = f && f->bias_value >= 0 && ctx->graph ? ctx->graph->values[f->bias_value].data : NULL;
+    if (!bias || a->dtype != CS_DT_F32 || b->dtype != CS_DT_F32 || bias->dtype != CS_DT_F32 || bias->rank < 1 ||
+        bias->rank > p->rank || p->rank < 1 || cs_tensor_numel(bias) != p->N || bias->dims[bias->rank - 1] != p->N ||
+        p->dims[p->rank - 1] != p->N)
+        return 0;
+    cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, p->rank, p->dims);
+    if (!y)
+        return -1;
+    int64_t rows = p->N > 0 ? cs_tensor_numel(y) / p->N : 0;
+    for (int64_t r = 0; r < rows; r++)
+        memcpy((float *)y->data + r * p->N, bias->data, (size_t)p->N * sizeof(float));
+    matmul_f32_acc(p, a->data, b->data, y->data, true);
+    ctx->fuse_done = true;
+    return 1;
 }
 
 void cs_matmul_f64(const cs_matmul_plan *p, const double *a, const double *b, double *y)
@@ -174,6 +205,9 @@ static cs_status op_matmul(cs_kernel_ctx *ctx)
     if (a->dtype != b->dtype || !cs_dtype_size(a->dtype) || a->dtype == CS_DT_BOOL)
         return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "operand dtypes %s and %s are not supported",
                               cs_dtype_name(a->dtype), cs_dtype_name(b->dtype));
+    int fused = ctx->fuse ? matmul_bias_f32(ctx, &p, a, b) : 0;
+    if (fused)
+        return fused > 0 ? CS_OK : ctx->err->status;
     cs_tensor *y = cs_kernel_output(ctx, 0, a->dtype, p.rank, p.dims);
     if (!y)
         return ctx->err->status;

@@ -43,6 +43,10 @@ typedef struct cs_kernel_ctx {
     bool sum_nhwc;                  /* fuse_sum is stored channels-last */
     bool nhwc_out_ok;               /* the kernel may store out[0] channels-last */
     bool out_nhwc;                  /* set by the kernel: out[0] is stored channels-last */
+    /* input 0 when this node is its last use and the executor owns it: a kernel that only relabels the shape
+     * (Reshape, Flatten, Squeeze, Unsqueeze, Identity) may take it as out[0] instead of copying it */
+    cs_tensor *in0_owned;
+    bool in0_taken;                 /* set by the kernel: out[0] is in0_owned, its dims relabelled */
 } cs_kernel_ctx;
 
 typedef cs_status (*cs_kernel_fn)(cs_kernel_ctx *ctx);

@@ -15,6 +15,18 @@
 /* Output 0 as a copy of `in`'s bytes under a new shape (element counts must match). */
 static cs_status output_with_shape(cs_kernel_ctx *ctx, const cs_tensor *in, int rank, const int64_t *dims)
 {
+    int64_t numel;
+    if (ctx->in0_owned && ctx->in0_owned == in && rank <= CS_MAX_RANK && cs_shape_numel(rank, dims, &numel) &&
+        numel == cs_tensor_numel(in)) { /* input 0 dies here: relabelled, not copied */
+        cs_tensor *t = ctx->in0_owned;
+        memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+        for (int d = rank; d < CS_MAX_RANK; d++)
+            t->dims[d] = 0;
+        t->rank = rank;
+        ctx->out[0] = t;
+        ctx->in0_taken = true;
+        return CS_OK;
+    }
     bool plain = in->dtype != CS_DT_STRING; /* every byte is copied: no clearing first */
     cs_tensor *out = plain ? cs_kernel_output_raw(ctx, 0, in->dtype, rank, dims)
                            : cs_kernel_output(ctx, 0, in->dtype, rank, dims);

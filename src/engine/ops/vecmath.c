@@ -2,6 +2,7 @@
  * written so the compiler vectorises the loops; one clone per ISA, picked at load time (see vecmath.h). */
 #include "vecmath.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__clang__) /* clang 14 leaves these clones unresolved at link time (make fuzz): one generic build */
@@ -137,6 +138,49 @@ CLONES double cs_vsum_f64(const float *x, int64_t n)
     for (int k = 0; k < 8; k++)
         s += acc[k];
     return s;
+}
+
+/* The double sum of d * d (each square rounded to float32) for d = x - mean, with 8 partial accumulators. */
+static inline double sum_sq_dev(const float *x, int64_t n, float mean)
+{
+    double acc[8] = {0}, s = 0.0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            float d = x[i + k] - mean;
+            acc[k] += (double)(d * d);
+        }
+    for (; i < n; i++) {
+        float d = x[i] - mean;
+        s += (double)(d * d);
+    }
+    for (int k = 0; k < 8; k++)
+        s += acc[k];
+    return s;
+}
+
+CLONES void cs_vlayernorm(const float *x, float *y, int64_t outer, int64_t inner, const float *gamma,
+                          const float *beta, float eps, int divides)
+{
+    for (int64_t o = 0; o < outer && inner > 0; o++) {
+        const float *xr = x + o * inner;
+        float *yr = y + o * inner;
+        float mean = (float)(cs_vsum_f64(xr, inner) / (double)inner);
+        float var = (float)(sum_sq_dev(xr, inner, mean) / (double)inner);
+        float sd = sqrtf(var + eps), inv = 1.0f / sd;
+        if (divides)
+            for (int64_t j = 0; j < inner; j++)
+                yr[j] = (xr[j] - mean) / sd;
+        else
+            for (int64_t j = 0; j < inner; j++)
+                yr[j] = (xr[j] - mean) * inv;
+        if (gamma)
+            for (int64_t j = 0; j < inner; j++)
+                yr[j] = yr[j] * gamma[j];
+        if (beta)
+            for (int64_t j = 0; j < inner; j++)
+                yr[j] = yr[j] + beta[j];
+    }
 }
 
 static inline float max_nan(float m, float v)

@@ -24,6 +24,12 @@ float cs_vsum(const float *x, int64_t n);
  * double sum, so a mean rounded to float32 almost always equals the reference kernel's bit for bit. */
 double cs_vsum_f64(const float *x, int64_t n);
 float cs_vmax(const float *x, int64_t n);
+/* Layer normalisation of `outer` rows of `inner` floats, each step rounded to float32 as the exporters'
+ * decomposed graph (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul, Add) rounds it, the means
+ * summed in double (cs_vsum_f64): y = d / sqrt(mean(d * d) + eps) * gamma + beta with d = x - mean(x); with
+ * !divides, d * (1 / sqrt(...)) as LayerNormalization defines it. gamma, beta: inner floats, or NULL. */
+void cs_vlayernorm(const float *x, float *y, int64_t outer, int64_t inner, const float *gamma, const float *beta,
+                   float eps, int divides);
 float cs_vmin(const float *x, int64_t n);
 
 #endif

@@ -87,10 +87,10 @@ static const int64_t *dims_of(const mac_counter *mc, const cs_graph *g, int v, i
     return mc->dims[v];
 }
 
-/* The Conv heading the fused chain whose result value is, when that Conv's own output was not seen (the chain
- * ran fused, or unfused with its inner values unobserved): its MACs are counted at the chain's result, whose
- * shape is the Conv's (BatchNormalization, a same-shape residual and activations keep it). -1 otherwise. */
-static int fused_conv_head(const mac_counter *mc, const cs_graph *g, int node, int value)
+/* The Conv or MatMul heading the fused chain whose result value is, when the head's own output was not seen (the
+ * chain ran fused): its MACs are counted at the chain's result, whose shape is the head's (BatchNormalization,
+ * a same-shape residual or bias and activations keep it). -1 otherwise. */
+static int fused_mac_head(const mac_counter *mc, const cs_graph *g, int node, int value)
 {
     const cs_plan *p = mc->plan;
     int k = p && p->fusion_of ? p->fusion_of[node] : -1;
@@ -98,7 +98,7 @@ static int fused_conv_head(const mac_counter *mc, const cs_graph *g, int node, i
         return -1;
     const cs_node *h = &g->nodes[p->fusions[k].head];
     bool seen = h->n_outputs >= 1 && h->outputs[0] >= 0 && mc->rank[h->outputs[0]] > 0;
-    return strcmp(h->op, "Conv") == 0 && !seen ? p->fusions[k].head : -1;
+    return (strcmp(h->op, "Conv") == 0 || strcmp(h->op, "MatMul") == 0) && !seen ? p->fusions[k].head : -1;
 }
 
 static void count_macs(void *user, const cs_graph *g, int node, int value, const cs_tensor *t)
@@ -106,7 +106,7 @@ static void count_macs(void *user, const cs_graph *g, int node, int value, const
     mac_counter *mc = user;
     mc->rank[value] = (int8_t)t->rank;
     memcpy(mc->dims[value], t->dims, sizeof mc->dims[value]);
-    int head = fused_conv_head(mc, g, node, value);
+    int head = fused_mac_head(mc, g, node, value);
     if (head >= 0)
         node = head, value = g->nodes[head].outputs[0];
     const cs_node *nd = &g->nodes[node];
