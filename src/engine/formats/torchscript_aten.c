@@ -198,6 +198,15 @@ static tv *lower_binary(ts_ctx *c, const char *name, tv **a, char **kw, int n)
             if (f < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", 1) || !(a[k] = cs_ts_tensor(c, f, 0)))
                 return f < 0 ? NULL : cs_ts_oom(c);
         }
+    bool int_keeps = !strcmp(name, "add") || !strcmp(name, "sub") || !strcmp(name, "mul") || !strcmp(name, "rsub");
+    for (int k = 0; k < 2 && n > 1 && int_keeps; k++) /* a Python int meeting a tensor of unknown dtype: its dtype */
+        if (a[k]->kind == TV_INT && !a[k]->dyn && a[1 - k]->kind == TV_TENSOR && a[1 - k]->dt == CS_DT_UNDEFINED &&
+            !c->g->values[a[1 - k]->value].data && !a[1 - k]->qdt) {
+            int cl[2] = {cs_ts_const_ints(c, &a[k]->i, 1, true), a[1 - k]->value};
+            int f = cl[0] < 0 ? -1 : cs_ts_emit(c, "CastLike", cl, 2, NULL);
+            if (f < 0 || !(a[k] = cs_ts_tensor(c, f, 0)))
+                return NULL;
+        }
     tv *alpha = strcmp(name, "add") == 0 || strcmp(name, "sub") == 0 ? A(2, "alpha") : NULL;
     tv *rm = strcmp(name, "div") == 0 ? A(2, "rounding_mode") : NULL;
     if (cs_ts_present(rm))

@@ -509,8 +509,24 @@ static tv *item(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     return r;
 }
 
+/* index_select(x, dim, index): a Gather along dim (index 1-D). */
+static tv *index_select(ts_ctx *c, const char *name, tv **a, char **kw, int n)
+{
+    tv *x = A(0, "self"), *idx = A(2, "index");
+    if (!cs_ts_need_tensor(c, name, x) || !cs_ts_need_tensor(c, name, idx))
+        return NULL;
+    int node, ins[2] = {x->value, idx->value};
+    int out = cs_ts_emit(c, "Gather", ins, 2, &node);
+    if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "axis", cs_ts_get_int(A(1, "dim"), 0)))
+        return out < 0 ? NULL : cs_ts_oom(c);
+    tv *r = cs_ts_result(c, out, x->rank);
+    if (r)
+        r->dt = x->dt;
+    return r;
+}
+
 const ts_aten_def cs_ts_aten_detect[] = {
-    {"item", item},
+    {"item", item}, {"index_select", index_select},
     {"_unique2", unique2},
     {"scatter", scatter},
     {"log2", log2_},

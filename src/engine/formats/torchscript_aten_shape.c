@@ -193,9 +193,18 @@ static tv *pad(ts_ctx *c, tv *x, tv *pads, tv *mode, tv *value)
     return cs_attrs_add_string(cs_ts_attrs(c, node), "mode", om) ? cs_ts_result(c, out, x->rank) : cs_ts_oom(c);
 }
 
-/* A slice bound as a 1-D i64 value: a run-time int's scalar, else the static `dflt`. */
+/* A slice bound as a 1-D i64 value: a run-time int's scalar or a one-element tensor (annotate(int, t) in
+ * torchvision's paste_masks), else the static `dflt`. */
 static int bound(ts_ctx *c, const tv *b, int64_t dflt)
 {
+    if (b && b->kind == TV_TENSOR) {
+        int64_t one = 1;
+        int node, i = cs_ts_emit(c, "Cast", &b->value, 1, &node);
+        if (i < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", CS_DT_I64))
+            return i < 0 ? -1 : (cs_ts_oom(c), -1);
+        int rs[2] = {i, cs_ts_const_ints(c, &one, 1, false)};
+        return rs[1] < 0 ? -1 : cs_ts_emit(c, "Reshape", rs, 2, NULL);
+    }
     if (!b || b->kind != TV_INT || !b->dyn)
         return cs_ts_const_ints(c, &dflt, 1, false);
     int64_t zero = 0;
@@ -223,7 +232,8 @@ static tv *slice(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     if (r && list)
         r->s = CS_TS_SIZE_LIST;
     else if (r && step == 1)
-        cs_ts_mark_view(r, x, dim, ins[1], en && en->dyn ? ins[2] : e == INT64_MAX ? -1 : ins[2], false);
+        cs_ts_mark_view(r, x, dim, ins[1], en && (en->dyn || en->kind == TV_TENSOR) ? ins[2] : e == INT64_MAX ? -1 : ins[2],
+                        false);
     return r;
 }
 
