@@ -1,5 +1,5 @@
 /* torchscript_list.c — list and index builtins of the TorchScript interpreter, as scripted torch.nn.functional
- * code uses them at load time: append, insert, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
+ * code uses them at load time: append, extend, insert, l[i] = v, prim.min/max, __contains__, list(), list + list, list * n, list slices, range helpers, string ==. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +150,15 @@ tv *cs_ts_list_builtin(ts_ctx *c, const char *name, tv **args, int n, bool *hand
                               (long long)x, args[0]->n);
         args[0]->items[x < 0 ? x + args[0]->n : x] = args[2];
         return cs_ts_new(c, TV_NONE);
+    }
+    if (strcmp(name, "torch.extend") == 0 && n == 2 && args[0]->kind == TV_LIST && is_seq(args[1])) {
+        c->writes++; /* l.extend(m), in place (m may be l itself: its length is read first) */
+        int m = args[1]->n;
+        tv *r = m ? NULL : cs_ts_new(c, TV_NONE);
+        for (int k = 0; k < m; k++)
+            if (!(r = append(c, args[0], args[1]->items[k])))
+                return NULL;
+        return r;
     }
     if (strcmp(name, "torch.insert") == 0 && n == 3 && args[0]->kind == TV_LIST) { /* l.insert(i, v), in place */
         c->writes++;
