@@ -492,8 +492,7 @@ const mil_row mil_rows_core[] = {
 const mil_row *mil_find(const char *name)
 {
     static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
-                                            mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
-                                            mil_rows_space};
+                                            mil_rows_detect, mil_rows_extra, mil_rows_constexpr, mil_rows_space};
     for (size_t t = 0; name && t < sizeof tables / sizeof tables[0]; t++)
         for (const mil_row *r = tables[t]; r->name; r++)
             if (strcmp(r->name, name) == 0)
@@ -507,14 +506,13 @@ int mil_supported_ops(const char *const **names)
     static int n = 0;
     if (n == 0) {
         static const mil_row *const tables[] = {mil_rows_core, mil_rows_more, mil_rows_logic, mil_rows_tensor,
-                                                mil_rows_detect, mil_rows_extra, mil_rows_constexpr,
-                                            mil_rows_space};
+                                                mil_rows_detect, mil_rows_extra, mil_rows_constexpr, mil_rows_space};
         static const char *const multi[] = {"classify", "split", "lstm", "topk", "gru", "rnn",
                                             "non_maximum_suppression", "cond"};
         for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
             for (const mil_row *r = tables[t]; r->name && n < 250; r++)
                 list[n++] = r->name;
-        for (size_t i = 0; i < sizeof multi / sizeof multi[0]; i++)
+        for (size_t i = 0; i < sizeof multi / sizeof multi[0] && n < 256; i++)
             list[n++] = multi[i];
     }
     *names = list;

@@ -205,8 +205,10 @@ int cs_ts_loop_end(ts_ctx *c, const ts_loop_mark *m, int trip, const int *in_ph,
         ((unsigned char *)t->data)[0] = 1;
         ins[0] = trip;
         ins[1] = cs_ts_const(c, CS_DT_BOOL, t->data, 1, true);
-        memcpy(ins + 2, init, (size_t)n_carried * sizeof *ins);
-        memcpy(ins + 2 + n_carried, b.captured, (size_t)b.n_captured * sizeof *ins);
+        if (n_carried)
+            memcpy(ins + 2, init, (size_t)n_carried * sizeof *ins);
+        if (b.n_captured) /* a body reading nothing from outside has no capture list */
+            memcpy(ins + 2 + n_carried, b.captured, (size_t)b.n_captured * sizeof *ins);
         node = ins[1] < 0 ? -1 : cs_ts_emit_multi(c, "Loop", ins, n_in, outs, n_carried);
     }
     cs_tensor_free(t);

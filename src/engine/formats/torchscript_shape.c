@@ -101,7 +101,8 @@ static void local_rule(const ts_ctx *c, const cs_node *nd, const cs_shape *in, c
         const cs_tensor *s = known_ints(c, nd, 0);
         if (s && s->rank == 1 && s->dims[0] <= CS_MAX_RANK) {
             o.rank = (int)s->dims[0];
-            memcpy(o.dims, s->data, sizeof(int64_t) * (size_t)o.rank);
+            if (o.rank > 0) /* an empty shape (a 0-d fill) has no data */
+                memcpy(o.dims, s->data, sizeof(int64_t) * (size_t)o.rank);
         } else if (x->rank == 1 && x->dims[0] >= 0 && x->dims[0] <= CS_MAX_RANK) {
             o.rank = (int)x->dims[0];
             for (int d = 0; d < o.rank; d++)
@@ -115,7 +116,8 @@ static void local_rule(const ts_ctx *c, const cs_node *nd, const cs_shape *in, c
         cs_shape t = {CS_DT_UNDEFINED, -1, {0}};
         if (k && k->rank == 1 && k->dims[0] <= CS_MAX_RANK) {
             t.rank = (int)k->dims[0];
-            memcpy(t.dims, k->data, sizeof(int64_t) * (size_t)t.rank);
+            if (t.rank > 0)
+                memcpy(t.dims, k->data, sizeof(int64_t) * (size_t)t.rank);
         } else if (p >= 0 && !strcmp(c->g->nodes[p].op, "Shape") && c->g->nodes[p].n_inputs == 1 &&
                    c->g->nodes[p].inputs[0] >= 0 && c->g->nodes[p].inputs[0] < c->n_shp &&
                    cs_attrs_find(&c->g->nodes[p].attrs, "start") == NULL) {
