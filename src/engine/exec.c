@@ -204,6 +204,11 @@ static cs_status check_single_producer(const cs_graph *g, cs_error *err)
             if (g->values[v].producer != n || g->values[v].data)
                 return cs_error_set(err, CS_ERR_FORMAT, "%s: value '%s' is defined more than once (node '%s')",
                                     g->path, g->values[v].name, node_label(g, n));
+            for (int before = 0; before < o; before++)
+                if (node->outputs[before] == v)
+                    return cs_error_set(err, CS_ERR_FORMAT, "%s: value '%s' is defined more than once (outputs %d "
+                                        "and %d of node '%s')", g->path, g->values[v].name, before, o,
+                                        node_label(g, n));
         }
     }
     return CS_OK;

@@ -190,6 +190,10 @@ check malformed_mil_slice_squeeze_end bash -c '$MEMCAP; timeout $WALL "$0" inspe
 # found by fuzz_mlmodel: a float32 constant of 1.9e34 read as an integer argument (conversion out of int64's range)
 bad_model malformed_mil_float_int_arg "mil_float_int_arg\.mlmodel: .*argument 'strides' holds 1\.94177e\+34, not an integer" \
     $M/mil_float_int_arg.mlmodel
+# found by fuzz_mlmodel: a split naming one value as two of its outputs (the second write leaked the first)
+bad_model malformed_mil_split_duplicate_output \
+    "mil_split_duplicate_output\.mlmodel: value 'v4' is defined more than once \(outputs 1 and 2 of node 'v3'\)" \
+    $M/mil_split_duplicate_output.mlmodel
 # found by fuzz_torchscript: a quantized bias that is NaN once scaled was cast to int32 (undefined)
 bad_model malformed_ts_quant_bias_nan "ts_quant_bias_nan\.pt: quantized op bias 1 is not a number once scaled" \
     $M/ts_quant_bias_nan.pt
