@@ -77,6 +77,12 @@ cs_status mil_topk(cm_loader *ld, const mil_op *op); /* (values, int32 indices),
 /* gru / rnn (output_sequence, h) (coreml_mil_gru.c); non_maximum_suppression's 4 outputs (coreml_mil_detect.c). */
 cs_status mil_gru(cm_loader *ld, mil_state *ms, const mil_op *op);
 cs_status mil_rnn(cm_loader *ld, mil_state *ms, const mil_op *op);
+/* Shared by the recurrent ops (coreml_mil_rnn.c): the constant tensor of argument `name` (NULL when absent and
+ * optional, or with the error set when absent or computed); the ONNX activation of a MIL one (NULL when unknown);
+ * a builder result (< 0: failed) as a status. */
+const cs_tensor *mil_recurrent_const(cm_loader *ld, const mil_op *op, const char *name, bool required);
+const char *mil_recurrent_act(const char *mil);
+cs_status mil_recurrent_done(cm_loader *ld, int ok);
 cs_status mil_nms(cm_loader *ld, const mil_op *op);
 /* v reversed along axis 0 into out (a Slice with step -1): MIL lists a reverse recurrence's outputs in processing
  * order, ONNX aligned with the input. Returns the node or -1. */

@@ -6,38 +6,6 @@
 
 #include "coreml_mil.h"
 
-static cs_status done(cm_loader *ld, int ok)
-{
-    return ok < 0 ? (ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw)) : CS_OK;
-}
-
-/* The constant tensor of argument `name`; NULL when absent (optional) or with the error set. */
-static const cs_tensor *const_arg(cm_loader *ld, const mil_op *op, const char *name, bool required)
-{
-    int v = mil_opt(ld, op, name);
-    if (v == -1 && !required)
-        return NULL;
-    if (v < 0) {
-        if (v == -1)
-            cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: missing argument '%s'", op->type, name);
-        return NULL;
-    }
-    if (!ld->lw.g->values[v].data)
-        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s: '%s' must be a constant", op->type, name);
-    return ld->lw.g->values[v].data;
-}
-
-static const char *onnx_act(const char *mil)
-{
-    if (!mil || strcmp(mil, "sigmoid") == 0) return "Sigmoid";
-    if (strcmp(mil, "tanh") == 0) return "Tanh";
-    if (strcmp(mil, "relu") == 0) return "Relu";
-    if (strcmp(mil, "sigmoid_hard") == 0) return "HardSigmoid";
-    if (strcmp(mil, "scaled_tanh") == 0) return "ScaledTanh"; /* alpha = beta = 1 by default: tanh */
-    if (strcmp(mil, "linear") == 0) return "Affine"; /* alpha 1, beta 0 by default: identity */
-    return NULL;
-}
-
 /* Copies gate blocks of t ([G*H, C], MIL order) into dst ([G*H, C]) in ONNX order: ONNX block k <- MIL from[k]. */
 static void reorder(float *dst, const cs_tensor *t, const int *from, int gates, int64_t H, int64_t C)
 {
@@ -56,10 +24,11 @@ static const int gru_from[3] = {2, 0, 1}, rnn_from[1] = {0};
 
 static cs_status build_weights(cm_loader *ld, const mil_op *op, int gates, rec_w *w)
 {
-    const cs_tensor *wi = const_arg(ld, op, "weight_ih", true), *wh = wi ? const_arg(ld, op, "weight_hh", true) : NULL;
+    const cs_tensor *wi = mil_recurrent_const(ld, op, "weight_ih", true);
+    const cs_tensor *wh = wi ? mil_recurrent_const(ld, op, "weight_hh", true) : NULL;
     if (!wh)
         return ld->lw.err->status;
-    const cs_tensor *b = const_arg(ld, op, "bias", false);
+    const cs_tensor *b = mil_recurrent_const(ld, op, "bias", false);
     if (ld->lw.err->status)
         return ld->lw.err->status;
     if (wi->rank != 2 || wh->rank != 2 || wh->dims[1] < 1 || wh->dims[0] != gates * wh->dims[1] ||
@@ -87,7 +56,7 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, int gates, rec_w
         if (w->B < 0) cs_tensor_free(B);
         return cs_lower_nomem(&ld->lw);
     }
-    return w->W < 0 || w->R < 0 || w->B < 0 ? done(ld, -1) : CS_OK;
+    return w->W < 0 || w->R < 0 || w->B < 0 ? mil_recurrent_done(ld, -1) : CS_OK;
 }
 
 /* `v` with axis `axis` inserted (Unsqueeze) or removed (Squeeze) into out (a new temporary when out < 0). */
@@ -118,8 +87,9 @@ static cs_status mil_recurrent(cm_loader *ld, mil_state *ms, const mil_op *op, b
     const char *dir = mil_str(ms, op, "direction");
     if (dir && strcmp(dir, "forward") != 0 && strcmp(dir, "reverse") != 0)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s direction '%s' (forward or reverse)", op->type, dir);
-    const char *act = onnx_act(mil_str(ms, op, "activation") ? mil_str(ms, op, "activation") : "tanh");
-    const char *ract = onnx_act(mil_str(ms, op, "recurrent_activation"));
+    const char *out_act = mil_str(ms, op, "activation");
+    const char *act = mil_recurrent_act(out_act ? out_act : "tanh");
+    const char *ract = mil_recurrent_act(mil_str(ms, op, "recurrent_activation"));
     if (!act || !ract)
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
                              "%s activation other than sigmoid, tanh, relu, sigmoid_hard, scaled_tanh or linear", op->type);
@@ -132,10 +102,10 @@ static cs_status mil_recurrent(cm_loader *ld, mil_state *ms, const mil_op *op, b
     int hs = outs[1] < 0 || outs[0] < 0 ? -1 : reaxis(ld, "Unsqueeze", h0, 0, -1);
     int y = seq ? cs_lower_tmp(&ld->lw, "Y") : -1, yh = seq ? cs_lower_tmp(&ld->lw, "Y_h") : outs[0];
     if (hs < 0 || (seq && (y < 0 || yh < 0)))
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     int n = cs_lower_node(&ld->lw, gru ? "GRU" : "RNN", (int[]){x, w.W, w.R, w.B, -1, hs}, 6, (int[]){y, yh}, 2);
     if (n < 0)
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     const char *acts[2] = {gru ? ract : act, act};
     if (!cs_attrs_add_int(a, "hidden_size", w.H) || !cs_attrs_add_string(a, "direction", dir ? dir : "forward") ||
@@ -147,7 +117,7 @@ static cs_status mil_recurrent(cm_loader *ld, mil_state *ms, const mil_op *op, b
     bool rev = dir && strcmp(dir, "reverse") == 0;
     int ys = seq ? reaxis(ld, "Squeeze", y, 1, rev ? -1 : outs[0]) : 0;
     if (ys < 0 || (seq && rev && mil_flip_time(ld, ys, outs[0]) < 0) || reaxis(ld, "Squeeze", yh, 0, outs[1]) < 0)
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     for (int k = 0; k < 2; k++) {
         mil_declare(ld, outs[k], op->outputs[k]->type);
         if (!cs_layer_add_output(ld->lw.g, ld->lw.layer, outs[k]))

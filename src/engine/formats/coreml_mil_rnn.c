@@ -6,7 +6,7 @@
 
 #include "coreml_mil.h"
 
-static cs_status done(cm_loader *ld, int ok)
+cs_status mil_recurrent_done(cm_loader *ld, int ok)
 {
     return ok < 0 ? (ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw)) : CS_OK;
 }
@@ -23,28 +23,29 @@ static void reorder_into(cs_tensor *dst, int d, const cs_tensor *t, int64_t H, i
             o[k * H * C + r] = (float)cs_tensor_get_f64(t, onnx_from_mil[k] * H * C + r);
 }
 
-/* The constant tensor of argument `name` (NULL with the error set when absent or computed). */
-static const cs_tensor *const_arg(cm_loader *ld, const mil_op *op, const char *name, bool required)
+const cs_tensor *mil_recurrent_const(cm_loader *ld, const mil_op *op, const char *name, bool required)
 {
     int v = mil_opt(ld, op, name);
     if (v == -1 && !required)
         return NULL;
     if (v < 0) {
         if (v == -1)
-            cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "lstm: missing argument '%s'", name);
+            cs_lower_fail(&ld->lw, CS_ERR_FORMAT, "%s: missing argument '%s'", op->type, name);
         return NULL;
     }
     if (!ld->lw.g->values[v].data)
-        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "lstm: '%s' must be a constant", name);
+        cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED, "%s: '%s' must be a constant", op->type, name);
     return ld->lw.g->values[v].data;
 }
 
-static const char *onnx_act(const char *mil)
+const char *mil_recurrent_act(const char *mil)
 {
     if (!mil || strcmp(mil, "sigmoid") == 0) return "Sigmoid";
     if (strcmp(mil, "tanh") == 0) return "Tanh";
     if (strcmp(mil, "relu") == 0) return "Relu";
     if (strcmp(mil, "sigmoid_hard") == 0) return "HardSigmoid";
+    if (strcmp(mil, "scaled_tanh") == 0) return "ScaledTanh"; /* alpha = beta = 1 by default: tanh */
+    if (strcmp(mil, "linear") == 0) return "Affine"; /* alpha 1, beta 0 by default: identity */
     return NULL;
 }
 
@@ -59,10 +60,11 @@ static cs_status build_weights(cm_loader *ld, const mil_op *op, lstm_w *w)
 {
     static const char *names[2][3] = {{"weight_ih", "weight_hh", "bias"}, {"weight_ih_back", "weight_hh_back", "bias_back"}};
     for (int d = 0; d < w->ndir; d++) {
-        const cs_tensor *wi = const_arg(ld, op, names[d][0], true), *wh = wi ? const_arg(ld, op, names[d][1], true) : NULL;
+        const cs_tensor *wi = mil_recurrent_const(ld, op, names[d][0], true);
+        const cs_tensor *wh = wi ? mil_recurrent_const(ld, op, names[d][1], true) : NULL;
         if (!wi || !wh)
             return ld->lw.err->status;
-        const cs_tensor *b = const_arg(ld, op, names[d][2], false);
+        const cs_tensor *b = mil_recurrent_const(ld, op, names[d][2], false);
         if (ld->lw.err->status)
             return ld->lw.err->status;
         if (wi->rank != 2 || wh->rank != 2 || wh->dims[0] != 4 * wh->dims[1] || wi->dims[0] != wh->dims[0] ||
@@ -117,13 +119,15 @@ static int state_out(cm_loader *ld, int v, int out, const lstm_w *w, bool seq)
 
 static cs_status lstm_attrs(cm_loader *ld, mil_state *ms, const mil_op *op, int n, const lstm_w *w, const char *dir)
 {
-    const char *acts[3] = {onnx_act(mil_str(ms, op, "recurrent_activation")), onnx_act(mil_str(ms, op, "cell_activation")),
-                           onnx_act(mil_str(ms, op, "activation") ? mil_str(ms, op, "activation") : "tanh")};
+    const char *out_act = mil_str(ms, op, "activation");
+    const char *acts[3] = {mil_recurrent_act(mil_str(ms, op, "recurrent_activation")),
+                           mil_recurrent_act(mil_str(ms, op, "cell_activation")),
+                           mil_recurrent_act(out_act ? out_act : "tanh")};
     if (!mil_str(ms, op, "cell_activation"))
         acts[1] = "Tanh";
     if (!acts[0] || !acts[1] || !acts[2])
         return cs_lower_fail(&ld->lw, CS_ERR_UNSUPPORTED,
-                             "lstm activation other than sigmoid, tanh, relu or sigmoid_hard");
+                             "lstm activation other than sigmoid, tanh, relu, sigmoid_hard, scaled_tanh or linear");
     const char *list[6] = {acts[0], acts[1], acts[2], acts[0], acts[1], acts[2]};
     cs_attrs *a = cs_lower_attrs(&ld->lw, n);
     bool ok = cs_attrs_add_int(a, "hidden_size", w->H) && cs_attrs_add_string(a, "direction", dir) &&
@@ -160,32 +164,32 @@ cs_status mil_lstm(cm_loader *ld, mil_state *ms, const mil_op *op)
     }
     cs_tensor_free(w.W), cs_tensor_free(w.R), cs_tensor_free(w.B);
     if (st != CS_OK || wv < 0 || rv < 0 || bv < 0)
-        return st != CS_OK ? st : done(ld, -1);
+        return st != CS_OK ? st : mil_recurrent_done(ld, -1);
     int hs = state_in(ld, h0, &w), cs = hs < 0 ? -1 : state_in(ld, c0, &w);
     int ys[3] = {cs_lower_tmp(&ld->lw, "Y"), cs_lower_tmp(&ld->lw, "Y_h"), cs_lower_tmp(&ld->lw, "Y_c")};
     int outs[3] = {cm_blob(ld, op->outputs[0]->name), cm_blob(ld, op->outputs[1]->name), cm_blob(ld, op->outputs[2]->name)};
     if (cs < 0 || ys[0] < 0 || ys[1] < 0 || ys[2] < 0 || outs[0] < 0 || outs[1] < 0 || outs[2] < 0)
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     int n = cs_lower_node(&ld->lw, "LSTM", (int[]){x, wv, rv, bv, -1, hs, cs}, 7, ys, 3);
     if (n < 0 || lstm_attrs(ld, ms, op, n, &w, dir) != CS_OK)
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     bool seq = mil_num(ld, op, "output_sequence", 0) != 0;
     if (!seq) { /* the last step alone: Y_h as [1, B, D*H] */
         int last = cs_lower_tmp(&ld->lw, "last");
         if (last < 0 || state_out(ld, ys[1], last, &w, false) < 0)
-            return done(ld, -1);
+            return mil_recurrent_done(ld, -1);
         int ax = cs_lower_const_i64(&ld->lw, "axes", (int64_t[]){0}, 1);
         if (ax < 0 || cs_lower_node(&ld->lw, "Unsqueeze", (int[]){last, ax}, 2, &outs[0], 1) < 0)
-            return done(ld, -1);
+            return mil_recurrent_done(ld, -1);
     } else if (strcmp(dir, "reverse") == 0) { /* MIL: processing order (coremltools' reference runs torch on flip(x)) */
         int t = cs_lower_tmp(&ld->lw, "sequence");
         if (t < 0 || state_out(ld, ys[0], t, &w, true) < 0 || mil_flip_time(ld, t, outs[0]) < 0)
-            return done(ld, -1);
+            return mil_recurrent_done(ld, -1);
     } else if (state_out(ld, ys[0], outs[0], &w, true) < 0) {
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     }
     if (state_out(ld, ys[1], outs[1], &w, false) < 0 || state_out(ld, ys[2], outs[2], &w, false) < 0)
-        return done(ld, -1);
+        return mil_recurrent_done(ld, -1);
     for (int k = 0; k < 3; k++) {
         mil_declare(ld, outs[k], op->outputs[k]->type);
         if (!cs_layer_add_output(ld->lw.g, ld->lw.layer, outs[k]))
