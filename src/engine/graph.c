@@ -603,3 +603,28 @@ int cs_layer_group_output(const cs_graph *g, const int *layers, int n)
     }
     return -1;
 }
+
+bool cs_graph_find_captures(cs_graph *sub)
+{
+    bool *used = calloc((size_t)sub->n_values + 1, sizeof(bool));
+    free(sub->captures);
+    sub->n_captures = 0;
+    sub->captures = malloc(((size_t)sub->n_values + 1) * sizeof(int));
+    if (!used || !sub->captures) {
+        free(used);
+        return false;
+    }
+    for (int n = 0; n < sub->n_nodes; n++)
+        for (int i = 0; i < sub->nodes[n].n_inputs; i++)
+            if (sub->nodes[n].inputs[i] >= 0)
+                used[sub->nodes[n].inputs[i]] = true;
+    for (int i = 0; i < sub->n_outputs; i++)
+        used[sub->outputs[i]] = true;
+    for (int i = 0; i < sub->n_inputs; i++)
+        used[sub->inputs[i]] = false;
+    for (int v = 0; v < sub->n_values; v++)
+        if (used[v] && !sub->values[v].data && sub->values[v].producer < 0)
+            sub->captures[sub->n_captures++] = v;
+    free(used);
+    return true;
+}

@@ -148,6 +148,9 @@ typedef struct cs_graph {
 } cs_graph;
 
 cs_graph *cs_graph_new(const char *path, const char *format);
+/* For a subgraph: fills captures with the values it reads (or outputs) that none of its inputs, constants or
+ * nodes define, so they come from an enclosing graph. False when out of memory. */
+bool cs_graph_find_captures(cs_graph *sub);
 void cs_graph_free(cs_graph *g);
 /* Replaces the producer string with a copy of `producer`; false (producer unchanged) on allocation failure. */
 bool cs_graph_set_producer(cs_graph *g, const char *producer);

@@ -8,28 +8,6 @@
 
 #define MAX_CAPTURES 64
 
-/* A subgraph's captures: values it reads or outputs that none of its constants or nodes define. */
-static bool find_captures(cs_graph *sub)
-{
-    bool *used = calloc((size_t)sub->n_values + 1, sizeof(bool));
-    sub->captures = malloc(((size_t)sub->n_values + 1) * sizeof(int));
-    if (!used || !sub->captures) {
-        free(used);
-        return false;
-    }
-    for (int n = 0; n < sub->n_nodes; n++)
-        for (int i = 0; i < sub->nodes[n].n_inputs; i++)
-            if (sub->nodes[n].inputs[i] >= 0)
-                used[sub->nodes[n].inputs[i]] = true;
-    for (int i = 0; i < sub->n_outputs; i++)
-        used[sub->outputs[i]] = true;
-    for (int v = 0; v < sub->n_values; v++)
-        if (used[v] && !sub->values[v].data && sub->values[v].producer < 0)
-            sub->captures[sub->n_captures++] = v;
-    free(used);
-    return true;
-}
-
 /* Block b of op as a branch graph with n_out outputs (*out owned by the caller); the error set on failure. */
 static cs_status load_block(cm_loader *ld, mil_state *ms, const mil_block *b, size_t n_out, cs_graph **out)
 {
@@ -52,7 +30,7 @@ static cs_status load_block(cm_loader *ld, mil_state *ms, const mil_block *b, si
         else if (v < 0 || !cs_graph_add_output(sub, v))
             st = v < 0 && ld->lw.err->status ? ld->lw.err->status : cs_lower_nomem(&ld->lw);
     }
-    if (st == CS_OK && !find_captures(sub))
+    if (st == CS_OK && !cs_graph_find_captures(sub))
         st = cs_lower_nomem(&ld->lw);
     if (st != CS_OK && !ld->lw.err->status)
         st = cs_lower_nomem(&ld->lw);

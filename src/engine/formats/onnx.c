@@ -383,30 +383,6 @@ static cs_status load_body(loader *ld, const Onnx__GraphProto *gp)
     return st;
 }
 
-/* A subgraph's captures: values it reads (or outputs) that none of its inputs, constants or nodes define. */
-static cs_status find_captures(loader *ld, cs_graph *sub)
-{
-    bool *used = calloc((size_t)sub->n_values + 1, sizeof(bool));
-    sub->captures = malloc(((size_t)sub->n_values + 1) * sizeof(int));
-    if (!used || !sub->captures) {
-        free(used);
-        return cs_error_set(ld->err, CS_ERR_NOMEM, "%s: out of memory", ld->path);
-    }
-    for (int n = 0; n < sub->n_nodes; n++)
-        for (int i = 0; i < sub->nodes[n].n_inputs; i++)
-            if (sub->nodes[n].inputs[i] >= 0)
-                used[sub->nodes[n].inputs[i]] = true;
-    for (int i = 0; i < sub->n_outputs; i++)
-        used[sub->outputs[i]] = true;
-    for (int i = 0; i < sub->n_inputs; i++)
-        used[sub->inputs[i]] = false;
-    for (int v = 0; v < sub->n_values; v++)
-        if (used[v] && !sub->values[v].data && sub->values[v].producer < 0)
-            sub->captures[sub->n_captures++] = v;
-    free(used);
-    return CS_OK;
-}
-
 static cs_status load_subgraph(loader *ld, const Onnx__GraphProto *gp, const char *where, cs_graph **out)
 {
     *out = NULL;
@@ -420,7 +396,8 @@ static cs_status load_subgraph(loader *ld, const Onnx__GraphProto *gp, const cha
     loader sl = {sub, ld->path, ld->err, ld->depth + 1, ld->dir};
     cs_status st = load_body(&sl, gp);
     if (st == CS_OK)
-        st = find_captures(&sl, sub);
+        st = cs_graph_find_captures(sub) ? CS_OK
+                                         : cs_error_set(sl.err, CS_ERR_NOMEM, "%s: out of memory", sl.path);
     if (st != CS_OK) {
         cs_graph_free(sub);
         return st;
