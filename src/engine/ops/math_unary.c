@@ -7,8 +7,21 @@
 
 #include <math.h>
 
-/* A float-only op: f32 through the float libm function, wider types through the double one. */
-#define FLOAT_UNARY(op, float_fn, double_fn)                                                    \
+/* An integer is already whole: rounding ops pass integer dtypes through unchanged. */
+static int64_t identity_i64(int64_t x, const cs_ew_params *p)
+{
+    (void)p;
+    return x;
+}
+static uint64_t identity_u64(uint64_t x, const cs_ew_params *p)
+{
+    (void)p;
+    return x;
+}
+
+/* A one-input op from libm: f32 through the float function, wider floats through the double one, signed and
+ * unsigned integers through int_fn / uint_fn (NULL: refused). */
+#define LIBM_UNARY(op, float_fn, double_fn, int_fn, uint_fn)                                    \
     static float op##_f32(float x, const cs_ew_params *p)                                      \
     {                                                                                           \
         (void)p;                                                                                \
@@ -21,39 +34,14 @@
     }                                                                                           \
     cs_status cs_op_##op(cs_kernel_ctx *ctx)                                                    \
     {                                                                                           \
-        static const cs_unary_fns fns = {op##_f32, op##_f64, NULL, NULL, false};                \
+        static const cs_unary_fns fns = {op##_f32, op##_f64, int_fn, uint_fn, false};           \
         return cs_ew_unary(ctx, &fns, NULL);                                                    \
     }
-
-/* A rounding op: floats as FLOAT_UNARY; an integer is already whole, so integer dtypes pass through (torch
- * rounds int tensors to themselves, and its lowering meets them where ONNX would only see floats). */
-#define ROUNDING_UNARY(op, float_fn, double_fn)                                                 \
-    static float op##_f32(float x, const cs_ew_params *p)                                      \
-    {                                                                                           \
-        (void)p;                                                                                \
-        return float_fn(x);                                                                     \
-    }                                                                                           \
-    static double op##_f64(double x, const cs_ew_params *p)                                    \
-    {                                                                                           \
-        (void)p;                                                                                \
-        return double_fn(x);                                                                    \
-    }                                                                                           \
-    cs_status cs_op_##op(cs_kernel_ctx *ctx)                                                    \
-    {                                                                                           \
-        static const cs_unary_fns fns = {op##_f32, op##_f64, whole_i64, whole_u64, false};      \
-        return cs_ew_unary(ctx, &fns, NULL);                                                    \
-    }
-
-static int64_t whole_i64(int64_t x, const cs_ew_params *p)
-{
-    (void)p;
-    return x;
-}
-static uint64_t whole_u64(uint64_t x, const cs_ew_params *p)
-{
-    (void)p;
-    return x;
-}
+/* A float-only op. */
+#define FLOAT_UNARY(op, float_fn, double_fn) LIBM_UNARY(op, float_fn, double_fn, NULL, NULL)
+/* A rounding op: integer dtypes pass through (torch rounds int tensors to themselves, and its lowering meets
+ * them where ONNX would only see floats). */
+#define ROUNDING_UNARY(op, float_fn, double_fn) LIBM_UNARY(op, float_fn, double_fn, identity_i64, identity_u64)
 
 static float reciprocal_float(float x) { return 1.0f / x; }
 static double reciprocal_double(double x) { return 1.0 / x; }
@@ -112,7 +100,6 @@ static int64_t abs_i64(int64_t x, const cs_ew_params *p)
     (void)p;
     return x < 0 ? (int64_t)(0 - (uint64_t)x) : x;
 }
-static uint64_t identity_u64(uint64_t x, const cs_ew_params *p) { (void)p; return x; }
 
 cs_status cs_op_abs(cs_kernel_ctx *ctx)
 {
