@@ -223,6 +223,20 @@ static tv *list_constant(ts_ctx *c, const char *name, const tv *l, const tv *dty
     return r;
 }
 
+/* A Cast of IR value `value` (of the given rank) to dt, as a tensor result that knows its dtype. */
+static tv *cast_value(ts_ctx *c, int value, int rank, cs_dtype dt)
+{
+    int node, out = cs_ts_emit(c, "Cast", &value, 1, &node);
+    if (out < 0)
+        return NULL;
+    if (!cs_attrs_add_int(cs_ts_attrs(c, node), "to", dt))
+        return cs_ts_oom(c);
+    tv *r = cs_ts_result(c, out, rank);
+    if (r)
+        r->dt = dt;
+    return r;
+}
+
 /* torch.tensor(number or list of numbers, dtype=...): a constant (ints i64, floats f32 unless dtype says). */
 static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
@@ -231,13 +245,7 @@ static tv *tensor_of(ts_ctx *c, const char *name, tv **a, char **kw, int n)
         return list_constant(c, name, v, A(1, "dtype"));
     if (v && (((v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn) || (v->kind == TV_TENSOR && v->rank == 0))) {
         cs_dtype dt = torch_dtype(A(1, "dtype"), v->kind == TV_TENSOR ? CS_DT_F32 : CS_DT_I64); /* a run-time number */
-        int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
-        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", dt))
-            return out < 0 ? NULL : cs_ts_oom(c);
-        tv *r = cs_ts_result(c, out, 0);
-        if (r)
-            r->dt = dt;
-        return r;
+        return cast_value(c, v->value, 0, dt);
     }
     double d;
     if (!cs_ts_get_num(v, &d) || v->kind == TV_TENSOR)
@@ -258,13 +266,7 @@ static tv *as_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n)
     cs_dtype have = k ? k->dtype : v->dt == CS_DT_UNDEFINED ? CS_DT_F32 : v->dt;
     if (want == CS_DT_UNDEFINED || want == have)
         return v;
-    int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
-    if (out >= 0 && !cs_attrs_add_int(cs_ts_attrs(c, node), "to", want))
-        return cs_ts_oom(c);
-    tv *r = cs_ts_result(c, out, v->rank);
-    if (r)
-        r->dt = want;
-    return r;
+    return cast_value(c, v->value, v->rank, want);
 }
 
 /* scalar_tensor(s, dtype=...): a 0-d tensor of a load-time number (a constant) or of a run-time int (cast). */
@@ -272,14 +274,7 @@ static tv *scalar_tensor(ts_ctx *c, const char *name, tv **a, char **kw, int n)
 {
     tv *v = A(0, "s");
     if (v && (v->kind == TV_INT || v->kind == TV_BOOL) && v->dyn) {
-        cs_dtype dt = torch_dtype(A(1, "dtype"), CS_DT_F32);
-        int node, out = cs_ts_emit(c, "Cast", &v->value, 1, &node);
-        if (out < 0 || !cs_attrs_add_int(cs_ts_attrs(c, node), "to", dt))
-            return out < 0 ? NULL : cs_ts_oom(c);
-        tv *r = cs_ts_result(c, out, 0);
-        if (r)
-            r->dt = dt;
-        return r;
+        return cast_value(c, v->value, 0, torch_dtype(A(1, "dtype"), CS_DT_F32));
     }
     double d;
     if (!cs_ts_get_num(v, &d))
