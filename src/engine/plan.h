@@ -7,6 +7,8 @@
 
 #include "ops/ops.h"
 
+#define CS_PLAN_POOLS 8 /* buffer pools kept per plan: one per concurrent run (sub-batches on several threads) */
+
 typedef struct cs_plan {
     int *order;            /* node indices in execution order */
     int n_order;
@@ -14,8 +16,12 @@ typedef struct cs_plan {
     int *last_use;         /* per value: position in order of its last consumer; -1 never consumed */
     bool *is_output;       /* per value: graph output (kept) */
     /* released activation buffers reused by later runs (a cache, not part of the plan's meaning: a run
-     * takes it for its duration, so a plan shared by threads at worst runs one of them without it) */
-    _Atomic(struct cs_bufpool *) pool;
+     * takes one pool for its duration, or makes one when every slot is taken by concurrent runs, and puts it
+     * back in a free slot) */
+    _Atomic(struct cs_bufpool *) pools[CS_PLAN_POOLS];
+    /* activation bytes at the peak per sample (first-axis row) of the last top-level run, 0 before one: what
+     * the executor's batch splitting weighs against the weights (exec.c plan_split) */
+    _Atomic size_t sample_peak;
     /* fast path (exec_fuse.c): chains one kernel call computes, used when the fast kernels are on and
      * the run observes none of the chain's inner values */
     struct cs_fusion *fusions;

@@ -34,7 +34,7 @@ typedef struct conv_entry {
     packed *pk;
     bool packed_here;          /* pk was made for this entry (not shared): counted once in the cache */
     size_t src_bytes, dst_bytes;
-    int nthr;                  /* threads it was built for and runs on (conv_threads) */
+    int nthr;                  /* key: threads it was built for and runs on (conv_threads) */
 } conv_entry;
 
 static void entry_free(void *p)
@@ -340,7 +340,7 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
 static bool entry_match(const void *p, const void *key)
 {
     const conv_entry *e = p, *k = key;
-    return e->node == k->node && e->fuse == k->fuse && e->wdata == k->wdata && e->xrank == k->xrank &&
+    return e->node == k->node && e->fuse == k->fuse && e->wdata == k->wdata && e->xrank == k->xrank && e->nthr == k->nthr &&
            e->in_nhwc == k->in_nhwc && e->sum_nhwc == k->sum_nhwc && e->nhwc_out_ok == k->nhwc_out_ok &&
            memcmp(e->xdims, k->xdims, sizeof e->xdims) == 0;
 }
@@ -443,7 +443,7 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     conv_entry key = {.node = ctx->node, .xrank = x->rank, .fuse = ctx->fuse,
                       .wdata = const_source(ctx->graph, ctx->node, 1)->data, .in_nhwc = ctx->in_nhwc && x->rank == 4,
                       .sum_nhwc = ctx->sum_nhwc && x->rank == 4 && ctx->fuse && ctx->fuse->sum_value >= 0,
-                      .nhwc_out_ok = ctx->nhwc_out_ok};
+                      .nhwc_out_ok = ctx->nhwc_out_ok, .nthr = conv_threads(s)};
     memcpy(key.xdims, x->dims, sizeof key.xdims);
     conv_entry *e = cs_dnnl_cache_get(ctx->cache, &key, entry_match, entry_free);
     bool fresh = !e;

@@ -13,6 +13,7 @@ static _Atomic int kernels_mode = CS_KERNELS_FAST;
 static _Atomic int thread_count = 0; /* 0: not set yet, from the environment or 1 */
 static _Thread_local int applied = 0;
 static _Thread_local int cap = 0; /* cs_threads_cap: 0 for none */
+static _Thread_local bool solo = false; /* cs_threads_solo */
 
 void cs_kernels_set(cs_kernels k) { atomic_store(&kernels_mode, (int)k); }
 cs_kernels cs_kernels_get(void) { return (cs_kernels)atomic_load(&kernels_mode); }
@@ -52,8 +53,16 @@ static int env_threads(void)
     return 1;
 }
 
+void cs_threads_solo(bool on)
+{
+    solo = on;
+    cs_threads_apply();
+}
+
 int cs_threads_get(void)
 {
+    if (solo)
+        return 1;
     int n = atomic_load(&thread_count);
     if (n == 0) {
         n = env_threads();

@@ -21,6 +21,9 @@ const char *cs_kernels_name(cs_kernels k);
  * OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise. */
 void cs_threads_set(int n);
 int cs_threads_get(void);
+/* While on, the calling thread counts as the only one (cs_threads_get() is 1 there): a worker of the
+ * executor's sub-batch team runs its share of the batch on its own, building one-thread primitives. */
+void cs_threads_solo(bool on);
 /* Applies the thread count to the calling thread's OpenMP setting (OpenMP's count is per thread):
  * every fast kernel calls it before handing work to oneDNN, so job threads follow --threads too. */
 void cs_threads_apply(void);

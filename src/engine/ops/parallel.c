@@ -50,6 +50,27 @@ void cs_parallel_for(int64_t n, int64_t min_per_thread, cs_par_fn fn, void *user
     GOMP_parallel(par_body, &job, (unsigned)threads, 0);
 }
 
+typedef struct team_job {
+    cs_team_fn fn;
+    void *user;
+} team_job;
+
+static void team_body(void *p)
+{
+    const team_job *j = p;
+    j->fn(j->user, omp_get_thread_num(), omp_get_num_threads());
+}
+
+void cs_parallel_team(int threads, cs_team_fn fn, void *user)
+{
+    if (threads <= 1 || omp_in_parallel()) {
+        fn(user, 0, 1);
+        return;
+    }
+    team_job job = {fn, user};
+    GOMP_parallel(team_body, &job, (unsigned)threads, 0);
+}
+
 typedef struct copy_job {
     char *dst;
     const char *src;

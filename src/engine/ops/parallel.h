@@ -27,6 +27,11 @@ void cs_parallel_memcpy(void *dst, const void *src, size_t bytes);
 void cs_parallel_copy_rows(void *dst, size_t dst_stride, const void *src, size_t src_stride, int64_t rows,
                            size_t chunk);
 
+/* Runs fn(user, t, threads) on a team of `threads` threads (t = 0 .. threads-1, the caller is thread 0) and
+ * returns when all have finished; on the caller alone (threads 1) inside a parallel region or for threads <= 1. */
+typedef void (*cs_team_fn)(void *user, int thread, int threads);
+void cs_parallel_team(int threads, cs_team_fn fn, void *user);
+
 /* The thread count cs_parallel_for would use for n items. */
 int cs_parallel_threads(int64_t n, int64_t min_per_thread);
 
