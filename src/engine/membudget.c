@@ -2,20 +2,29 @@
  * before-the-run check of a plan's weights + activation peak. See membudget.h. */
 #include "membudget.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static size_t budget_set;
 _Thread_local size_t cs_mem_left;
 
+/* 3/4 of physical RAM, read once (sysconf asks the kernel each time, and buffer pools ask on every release). */
+static size_t ram_budget(void)
+{
+    static _Atomic size_t cached = 0;
+    size_t b = atomic_load(&cached);
+    if (b == 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        b = pages <= 0 || page <= 0 ? (size_t)1 << 30 : (size_t)pages / 4 * 3 * (size_t)page;
+        atomic_store(&cached, b);
+    }
+    return b;
+}
+
 size_t cs_mem_budget(void)
 {
-    if (budget_set)
-        return budget_set;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0)
-        return (size_t)1 << 30;
-    return (size_t)pages / 4 * 3 * (size_t)page;
+    return budget_set ? budget_set : ram_budget();
 }
 
 void cs_mem_set_budget(size_t bytes)

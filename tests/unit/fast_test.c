@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/exec.h"
+#include "engine/exec_batch.h"
 #include "engine/model.h"
 #include "engine/ops/fastpath.h"
 #include "engine/ops/fusion.h"
@@ -529,6 +530,135 @@ TEST(two_threads_give_the_one_thread_results)
     EXPECT(one[3] && one[4] && ((float *)one[4]->data)[0] == ((float *)one[3]->data)[20]);
     for (int i = 0; i < 5; i++)
         cs_tensor_free(one[i]), cs_tensor_free(two[i]);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
+/* ---- batch splitting (exec_batch.h) ---- */
+
+/* conv -> relu -> conv -> global pool -> flatten -> gemm on [batch, 8, side, side]: every op keeps samples apart. */
+static cs_graph *separable_graph(int64_t batch, int64_t side)
+{
+    int x;
+    cs_graph *g = graph_with_input("split_graph", 13, 4, (const int64_t[]){batch, 8, side, side}, &x);
+    int a = node(g, "Relu", (int[]){conv(g, x, 8, 16, 3, 1, "s1")}, 1, "sr1");
+    int64_t cd[4] = {1, 16, 1, 1};
+    int b = node(g, "Add", (int[]){conv(g, a, 16, 16, 3, 16, "s2"), add_const(g, "shift", 4, cd, 0.2, 5)}, 2, "sadd");
+    int flat = node(g, "Flatten", (int[]){node(g, "GlobalAveragePool", (int[]){b}, 1, "sgap")}, 1, "sflat");
+    int64_t wd[2] = {10, 16}, bd[1] = {10};
+    int y = node(g, "Gemm", (int[]){flat, add_const(g, "fc.w", 2, wd, 0.0, 9), add_const(g, "fc.b", 1, bd, 0.0, 4)}, 3,
+                 "sfc");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "transB", 1);
+    cs_graph_add_output(g, y);
+    cs_graph_add_output(g, a);
+    return g;
+}
+
+static bool separable(const cs_graph *g, const cs_tensor *in)
+{
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    bool ok = cs_plan_build(g, &plan, &err) == CS_OK && cs_batch_separable(g, plan->order, plan->n_order, &in);
+    cs_plan_free(plan);
+    return ok;
+}
+
+/* The graph above with one more op on its flattened features (or its last conv), as a second output. */
+static bool separable_with(const char *op, int on_conv, const char *attr, const int64_t *ints, int n_ints,
+                           const cs_tensor *in)
+{
+    cs_graph *g = separable_graph(in->dims[0], in->dims[2]);
+    int src = on_conv ? g->outputs[1] : g->outputs[0];
+    int extra = node(g, op, (int[]){src}, 1, "extra");
+    if (attr)
+        cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, attr, ints, n_ints);
+    cs_graph_add_output(g, extra);
+    bool ok = separable(g, in);
+    cs_graph_free(g);
+    return ok;
+}
+
+TEST(batch_separability_follows_each_op_rule)
+{
+    int64_t dims[4] = {4, 8, 6, 6};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    cs_graph *g = separable_graph(4, 6);
+    EXPECT(separable(g, in));
+    cs_graph_free(g);
+    EXPECT(separable_with("Transpose", 1, "perm", (const int64_t[]){0, 2, 3, 1}, 4, in));
+    EXPECT(!separable_with("Transpose", 1, "perm", (const int64_t[]){1, 0, 2, 3}, 4, in));
+    EXPECT(separable_with("ReduceMean", 1, "axes", (const int64_t[]){2, 3}, 2, in));
+    EXPECT(!separable_with("ReduceMean", 1, "axes", (const int64_t[]){0}, 1, in));
+    EXPECT(!separable_with("ReduceMean", 1, "axes", (const int64_t[]){-4}, 1, in));
+    EXPECT(!separable_with("ReduceMean", 1, NULL, NULL, 0, in)); /* no axes: every axis */
+    EXPECT(separable_with("Softmax", 0, NULL, NULL, 0, in));
+    EXPECT(!separable_with("Shape", 0, NULL, NULL, 0, in)); /* the batch size would leak */
+    EXPECT(!separable_with("TopK", 0, NULL, NULL, 0, in));  /* not known to keep samples apart */
+    /* a constant broadcast with a first dim > 1 at the output's rank meets the batch axis */
+    cs_graph *b = separable_graph(4, 6);
+    int64_t cd[2] = {4, 10};
+    cs_graph_add_output(b, node(b, "Mul", (int[]){b->outputs[0], add_const(b, "rows", 2, cd, 1.0, 2)}, 2, "mixed"));
+    EXPECT(!separable(b, in));
+    cs_graph_free(b);
+    /* Concat along the batch axis, or Reshape to [-1, ...], mixes samples */
+    cs_graph *c = separable_graph(4, 6);
+    cs_graph_add_output(c, node(c, "Concat", (int[]){c->outputs[0], c->outputs[0]}, 2, "cat0"));
+    cs_attrs_add_int(&c->nodes[c->n_nodes - 1].attrs, "axis", 0);
+    EXPECT(!separable(c, in));
+    cs_graph_free(c);
+    cs_graph *r = separable_graph(4, 6);
+    int64_t sd[1] = {3};
+    int shape = cs_graph_add_constant(r, "shape", cs_tensor_new(CS_DT_I64, 1, sd, NULL));
+    int64_t *sv = r->values[shape].data->data;
+    sv[0] = -1, sv[1] = 2, sv[2] = 5;
+    cs_graph_add_output(r, node(r, "Reshape", (int[]){r->outputs[0], shape}, 2, "rows5"));
+    EXPECT(!separable(r, in));
+    sv[0] = 0; /* [0, 2, 5]: each sample's 10 features as 2 x 5 */
+    EXPECT(separable(r, in));
+    cs_graph_free(r);
+    cs_tensor_free(in);
+}
+
+/* A batch whose activations outgrow the cache runs in one-sample sub-batches once the executor has seen a
+ * first (whole) run: the result matches the reference kernels to float32 reassociation (5e-5 relative: the
+ * global pool sums 9216 values per channel, and the fast and reference paths order that sum differently; the
+ * whole fast run is 1.04e-5 off, and splitting leaves it unchanged), the recorded peak drops to about one
+ * sample's, and two threads share the sub-batches. */
+TEST(large_batch_runs_in_sub_batches_with_the_same_results)
+{
+    const int64_t batch = 12, side = 96;
+    cs_graph *g = separable_graph(batch, side);
+    int64_t dims[4] = {batch, 8, side, side};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.0071);
+    cs_tensor *ref[2] = {0};
+    EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
+    for (int threads = 1; threads <= 2; threads++) {
+        cs_threads_set(threads);
+        cs_plan *plan = NULL;
+        cs_error err = {0};
+        EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+        size_t peak[2] = {0};
+        for (int r = 0; plan && r < 4; r++) { /* a whole run, then three split ones (races show in some runs) */
+            cs_tensor *outs[2] = {0};
+            cs_exec_stats stats = {0};
+            EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
+            peak[r > 0] = stats.peak_bytes;
+            for (int o = 0; o < 2; o++) {
+                EXPECT(outs[o] && outs[o]->dims[0] == batch);
+                EXPECT(rel_diff(outs[o], ref[o]) < 5e-5);
+                cs_tensor_free(outs[o]);
+            }
+            cs_exec_stats_free(&stats);
+        }
+        EXPECT(peak[0] > 8u << 20);                      /* the whole batch: over the splitting threshold */
+        /* sub-batches of one sample, one per worker at a time */
+        EXPECT(peak[1] * (size_t)batch < peak[0] * 3 / 2 * (size_t)threads);
+        cs_plan_free(plan);
+    }
+    cs_threads_set(1);
+    cs_tensor_free(ref[0]), cs_tensor_free(ref[1]);
     cs_tensor_free(in);
     cs_graph_free(g);
 }

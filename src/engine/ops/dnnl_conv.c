@@ -312,7 +312,7 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
                                                           &any_x, &any_w, &any_b, &any_y, cg.strides, cg.dilates,
                                                           cg.pad_l, cg.pad_r) == dnnl_success;
     dnnl_primitive_attr_t attr = NULL;
-    ok = ok && dnnl_primitive_attr_create(&attr) == dnnl_success && post_ops(ctx->fuse, attr);
+    ok = ok && (attr = cs_dnnl_attr_new()) != NULL && post_ops(ctx->fuse, attr);
     dnnl_primitive_desc_t pd = NULL;
     ok = ok && dnnl_primitive_desc_create(&pd, &cd, attr, cs_dnnl_engine(), NULL) == dnnl_success;
     if (ok) {

@@ -82,17 +82,20 @@ static pool_entry *entry_build(const cs_kernel_ctx *ctx, const cs_tensor *x, con
     dnnl_dims_t pr = {pad_r[0], pad_r[1]};
     dnnl_pooling_v2_desc_t pdesc;
     dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     bool ok = dnnl_memory_desc_init_by_tag(&e->src_md, 4, xd, dnnl_f32, dnnl_nhwc) == dnnl_success &&
               dnnl_memory_desc_init_by_tag(&e->dst_md, 4, yd, dnnl_f32, out_nhwc ? dnnl_nhwc : dnnl_nchw) ==
                   dnnl_success &&
               dnnl_pooling_v2_forward_desc_init(&pdesc, dnnl_forward_inference, alg, &e->src_md, &e->dst_md, strides,
                                                 kernel, dil, pl, pr) == dnnl_success &&
-              cs_dnnl_engine() && dnnl_primitive_desc_create(&pd, &pdesc, NULL, cs_dnnl_engine(), NULL) == dnnl_success;
+              cs_dnnl_engine() && (attr = cs_dnnl_attr_new()) != NULL &&
+              dnnl_primitive_desc_create(&pd, &pdesc, attr, cs_dnnl_engine(), NULL) == dnnl_success;
     const char *impl = NULL;
     /* oneDNN's reference implementation (mixed layouts, odd shapes) is far slower than the plain kernel */
     ok = ok && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
          strncmp(impl, "ref", 3) != 0 && dnnl_primitive_create(&e->prim, pd) == dnnl_success;
     dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
     if (!ok) {
         entry_free(e);
         return NULL;

@@ -1,5 +1,5 @@
-/* dnnl_util.c — oneDNN plumbing (see dnnl_util.h): one engine, a stream and two scratch buffers per
- * thread (freed when the thread ends), reorders, packing, the per-plan primitive cache and sgemm. */
+/* dnnl_util.c — oneDNN plumbing (see dnnl_util.h): one engine, a stream and scratch buffers per thread (freed
+ * when the thread ends, one of them every primitive's scratchpad), reorders, packing, the primitive cache, sgemm. */
 #include "dnnl_util.h"
 
 #include <pthread.h>
@@ -30,10 +30,12 @@ dnnl_engine_t cs_dnnl_engine(void)
 
 /* ---- per-thread state ---- */
 
+#define SCRATCHPAD_SLOT 2 /* the slot passed to primitives as their scratchpad (DNNL_ARG_SCRATCHPAD) */
+
 typedef struct thread_state {
     dnnl_stream_t stream;
-    void *scratch[2];
-    size_t scratch_size[2];
+    void *scratch[3];
+    size_t scratch_size[3];
 } thread_state;
 
 static pthread_key_t state_key;
@@ -44,8 +46,8 @@ static void state_free(void *p)
     thread_state *ts = p;
     if (ts->stream)
         dnnl_stream_destroy(ts->stream);
-    free(ts->scratch[0]);
-    free(ts->scratch[1]);
+    for (int i = 0; i < 3; i++)
+        free(ts->scratch[i]);
     free(ts);
 }
 
@@ -79,14 +81,48 @@ static thread_state *state(void)
     return ts;
 }
 
+dnnl_primitive_attr_t cs_dnnl_attr_new(void)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
+        return NULL;
+    if (dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return NULL;
+    }
+    return attr;
+}
+
+/* The primitive's scratchpad in the calling thread's scratch slot: *mem stays NULL when it needs none. */
+static bool scratchpad_for(dnnl_primitive_t prim, dnnl_memory_t *mem)
+{
+    const_dnnl_primitive_desc_t pd = NULL;
+    *mem = NULL;
+    if (dnnl_primitive_get_primitive_desc(prim, &pd) != dnnl_success)
+        return false;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t bytes = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (bytes == 0)
+        return true;
+    void *buf = cs_dnnl_scratch(SCRATCHPAD_SLOT, bytes);
+    return buf && dnnl_memory_create(mem, md, cs_dnnl_engine(), buf) == dnnl_success;
+}
+
 bool cs_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args)
 {
     thread_state *ts = state();
-    if (!ts || !ts->stream)
+    dnnl_exec_arg_t all[CS_DNNL_MAX_ARGS + 1];
+    dnnl_memory_t pad = NULL;
+    if (!ts || !ts->stream || nargs > CS_DNNL_MAX_ARGS || !scratchpad_for(prim, &pad))
         return false;
+    memcpy(all, args, (size_t)nargs * sizeof *args);
+    if (pad)
+        all[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, pad};
     cs_threads_apply();
-    return dnnl_primitive_execute(prim, ts->stream, nargs, args) == dnnl_success &&
-           dnnl_stream_wait(ts->stream) == dnnl_success;
+    bool ok = dnnl_primitive_execute(prim, ts->stream, nargs, all) == dnnl_success &&
+              dnnl_stream_wait(ts->stream) == dnnl_success;
+    dnnl_memory_destroy(pad);
+    return ok;
 }
 
 void *cs_dnnl_scratch(int slot, size_t bytes)
@@ -111,10 +147,13 @@ bool cs_dnnl_reorder_prim(const dnnl_memory_desc_t *from, const dnnl_memory_desc
 {
     dnnl_primitive_desc_t pd;
     *out = NULL;
-    if (!cs_dnnl_engine() ||
-        dnnl_reorder_primitive_desc_create(&pd, from, cs_dnnl_engine(), to, cs_dnnl_engine(), NULL) != dnnl_success)
+    dnnl_primitive_attr_t attr = cs_dnnl_engine() ? cs_dnnl_attr_new() : NULL;
+    bool ok = attr && dnnl_reorder_primitive_desc_create(&pd, from, cs_dnnl_engine(), to, cs_dnnl_engine(), attr) ==
+                          dnnl_success;
+    dnnl_primitive_attr_destroy(attr);
+    if (!ok)
         return false;
-    bool ok = dnnl_primitive_create(out, pd) == dnnl_success;
+    ok = dnnl_primitive_create(out, pd) == dnnl_success;
     dnnl_primitive_desc_destroy(pd);
     return ok;
 }

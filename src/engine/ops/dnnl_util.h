@@ -13,7 +13,14 @@ struct cs_dnnl_cache;
 
 /* The process's CPU engine (created once). */
 dnnl_engine_t cs_dnnl_engine(void);
-/* Executes prim on the calling thread's stream and waits; applies the thread count first. */
+/* Attributes every primitive is made with: a scratchpad the caller provides (dnnl_scratchpad_mode_user), so
+ * that threads running primitives at the same time never share one. Debian's oneDNN keeps the library-managed
+ * scratchpad common to all primitives (its ONEDNN_ENABLE_CONCURRENT_EXEC is off): two sub-batches run at once
+ * corrupted each other's convolutions through it. NULL when out of memory; free with dnnl_primitive_attr_destroy. */
+dnnl_primitive_attr_t cs_dnnl_attr_new(void);
+/* Executes prim on the calling thread's stream and waits, its scratchpad in the calling thread's own buffer;
+ * applies the thread count first. At most CS_DNNL_MAX_ARGS arguments. */
+#define CS_DNNL_MAX_ARGS 8
 bool cs_dnnl_execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args);
 /* A per-thread scratch buffer (slot 0 or 1) of at least bytes, 64-byte aligned; NULL when out of memory. */
 void *cs_dnnl_scratch(int slot, size_t bytes);
