@@ -78,6 +78,13 @@ cs_tensor *cs_bufpool_take(cs_bufpool *pool, cs_dtype dtype, int rank, const int
     return t;
 }
 
+void cs_bufpool_drop_over(cs_bufpool *pool, size_t bytes)
+{
+    for (int i = pool ? pool->n - 1 : -1; i >= 0; i--)
+        if (pool->slot[i]->nbytes > bytes)
+            cs_tensor_free(remove_at(pool, i));
+}
+
 void cs_bufpool_give(cs_bufpool *pool, cs_tensor *t)
 {
     if (!t)

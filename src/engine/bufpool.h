@@ -20,6 +20,10 @@ void cs_bufpool_free(cs_bufpool *pool);
 cs_tensor *cs_bufpool_take(cs_bufpool *pool, cs_dtype dtype, int rank, const int64_t *dims, bool zero,
                            cs_error *err);
 
+/* Frees the pooled tensors over `bytes` (a plan now running in sub-batches no longer needs whole-batch buffers);
+ * pool may be NULL. */
+void cs_bufpool_drop_over(cs_bufpool *pool, size_t bytes);
+
 /* Hands t (owned) back to the pool for reuse, or frees it when pool is NULL or full. */
 void cs_bufpool_give(cs_bufpool *pool, cs_tensor *t);
 

@@ -1008,6 +1008,17 @@ static cs_status run_split(split_job *j, int team, cs_exec_stats *stats, bool *f
     return st;
 }
 
+/* Frees pooled buffers larger than a sub-batch's peak (left by whole-batch runs) in the pools no run holds. */
+static void drop_whole_batch_buffers(const cs_plan *plan, size_t bytes)
+{
+    cs_plan *p = (cs_plan *)plan;
+    for (int i = 0; i < CS_PLAN_POOLS; i++) {
+        cs_bufpool *pool = atomic_exchange(&p->pools[i], NULL);
+        cs_bufpool_drop_over(pool, bytes);
+        pool_return(plan, pool);
+    }
+}
+
 /* A top-level run without an observer: in sub-batches where the graph allows and the batch is large. */
 static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                          const cs_exec_opts *opts, bool shapes_only, cs_exec_stats *stats, cs_error *err)
@@ -1017,6 +1028,7 @@ static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor
                g->n_outputs <= CS_BATCH_MAX_OUTPUTS && cs_batch_separable(g, plan->order, plan->n_order, inputs);
     split_plan sp = may ? plan_split(g, plan, inputs, batch) : (split_plan){batch, 1};
     if (sp.rows < batch) {
+        drop_whole_batch_buffers(plan, atomic_load(&plan->sample_peak) * (size_t)sp.rows);
         split_job j = {g, plan, inputs, batch, sp.rows, outputs, opts, shapes_only, NULL, NULL, NULL,
                        false, false, PTHREAD_MUTEX_INITIALIZER};
         bool fits;
