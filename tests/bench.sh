@@ -5,6 +5,8 @@
 # of CPU time per run (user+sys, median): on a machine other work shares, the wall ratio also counts waits.
 # Usage: tests/bench.sh [BUILD_DIR]
 # env: BENCH_RUNS (timed runs at batch 1, default 20), BENCH_RUNS_BIG (at batch 64, default 3), BENCH_WARMUP (3),
+#      BENCH_ROUNDS (2: convscope and ORT alternate this many times per row, each side keeping its round with
+#      the lower median, so a burst of load from elsewhere on the host cannot land on one side only),
 #      BENCH_THREADS ("1 2"), BENCH_BATCHES ("1 64"), BENCH_MODELS (a folder of NAME.onnx to use instead of
 #      generating them), BENCH_ONLY (a substring: only matching models), ORT_VERSION.
 set -u
@@ -13,6 +15,7 @@ CS=$BUILD/convscope
 RUNS=${BENCH_RUNS:-20}
 RUNS_BIG=${BENCH_RUNS_BIG:-3}
 WARMUP=${BENCH_WARMUP:-3}
+ROUNDS=${BENCH_ROUNDS:-2}
 THREADS=${BENCH_THREADS:-1 2}
 BATCHES=${BENCH_BATCHES:-1 64}
 ORT_PREFIX=${ORT_PREFIX:-$BUILD/ort-cache}
@@ -85,6 +88,14 @@ console.log([name.padEnd(22), String(c.batch).padStart(5), threads.padStart(3), 
 ' "$3" "$4" "$PEAK_GF"
 }
 
+# Of two JSON results (convscope's {"models":[...]} or ORT's flat object), the one with the lower median latency.
+better() {
+    [ -z "$1" ] && { printf '%s' "$2"; return; }
+    A="$1" B="$2" node -e '
+const m = (s) => { const j = JSON.parse(s); return (j.models ? j.models[0] : j).latency_ms.median; };
+process.stdout.write(m(process.env.B) < m(process.env.A) ? process.env.B : process.env.A);'
+}
+
 printf '%-22s %5s %3s %10s %10s %6s %7s %9s %9s %9s %9s %7s %5s %8s %8s %8s\n' model batch thr cs_ms ort_ms ratio cpu_rat \
     cs_img/s ort_img/s cs_first ort_first conv_GF %peak plan_MB cs_RSS ort_RSS
 FAILED=0
@@ -95,12 +106,15 @@ for m in $MODELS; do
         runs=$RUNS warm=$WARMUP
         [ "$batch" -gt 1 ] && runs=$RUNS_BIG warm=1
         for t in $THREADS; do
-            csj=$("$CS" --threads "$t" bench "$m" --json --runs "$runs" --warmup "$warm" --batch "$batch") ||
-                { echo "bench: convscope failed on $m (batch $batch, $t threads)" >&2; FAILED=1; continue; }
-            ortj=""
-            [ $HAVE_ORT = 1 ] && ortj=$(ORT_PREFIX="$ORT_PREFIX" node "$HERE/tools/ort_bench.js" "$m" --batch "$batch" \
-                --runs "$runs" --warmup "$warm" --threads "$t") || ortj=""
-            row "$csj" "$ortj" "$name" "$t"
+            csj="" ortj=""
+            for _ in $(seq "$ROUNDS"); do # alternating rounds; each side keeps its round with the lower median
+                j=$("$CS" --threads "$t" bench "$m" --json --runs "$runs" --warmup "$warm" --batch "$batch") ||
+                    { echo "bench: convscope failed on $m (batch $batch, $t threads)" >&2; FAILED=1; csj=""; break; }
+                csj=$(better "$csj" "$j")
+                [ $HAVE_ORT = 1 ] && j=$(ORT_PREFIX="$ORT_PREFIX" node "$HERE/tools/ort_bench.js" "$m" --batch "$batch" \
+                    --runs "$runs" --warmup "$warm" --threads "$t") && ortj=$(better "$ortj" "$j")
+            done
+            [ -n "$csj" ] && row "$csj" "$ortj" "$name" "$t"
         done
     done
 done
@@ -137,6 +151,7 @@ img/s: samples per second at the median. first: the first run after loading (con
 packed; ORT: after session creation). conv_GF: GFLOP/s of the convolutions (2 x Conv MACs / time in Conv nodes, fused
 post-ops included); %peak: of the FMA peak above times the threads. plan_MB: convscope's planned peak activations;
 cs_RSS: convscope's resident set after the runs; ort_RSS: the Node process's peak RSS (Node itself included).
-Runs: $RUNS timed after $WARMUP warm-up at batch 1, $RUNS_BIG after 1 at larger batches.
+Runs: $RUNS timed after $WARMUP warm-up at batch 1, $RUNS_BIG after 1 at larger batches, in $ROUNDS alternating rounds
+per side (convscope, ORT, convscope, ...): each side's row is its round with the lower median.
 EOF
 exit $FAILED
