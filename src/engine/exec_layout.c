@@ -263,6 +263,12 @@ static void scale_part(void *user, int64_t begin, int64_t end)
     }
 }
 
+/* Elements one thread scales before the scaling is shared: x was just written by the convolution before it, on
+ * every thread, and sits in their caches in the convolution's partition, not this one, so a split smaller than
+ * the caches only moves lines between cores. Measured on EfficientNet-B0 at batch 1 and 2 threads: its 65
+ * scalings (up to 451K elements) took 0.65 ms shared at 32K elements a thread and 0.26 ms on one thread. */
+#define SCALE_MIN_PER_THREAD ((int64_t)1 << 20)
+
 void cs_layout_scale_channels(const cs_tensor *x, const cs_tensor *s, cs_tensor *y)
 {
     bool per_image;
@@ -271,5 +277,5 @@ void cs_layout_scale_channels(const cs_tensor *x, const cs_tensor *s, cs_tensor 
     if (hw <= 0 || ch <= 0)
         return;
     scale_job job = {x->data, s->data, y->data, hw, ch, per_image};
-    cs_parallel_for(n * hw, (CS_PAR_MIN_ELEMS + ch - 1) / ch, scale_part, &job);
+    cs_parallel_for(n * hw, (SCALE_MIN_PER_THREAD + ch - 1) / ch, scale_part, &job);
 }
