@@ -30,8 +30,10 @@ bool cs_dnnl_reorder_prim(const dnnl_memory_desc_t *from, const dnnl_memory_desc
 /* Runs a reorder prepared by cs_dnnl_reorder_prim between two buffers. */
 bool cs_dnnl_reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from, const void *src,
                          const dnnl_memory_desc_t *to, void *dst);
-/* A new memory in layout `to` holding data (layout `from`), reordered once: packed weights. */
+/* A new memory in layout `to` holding data (layout `from`), reordered once: packed weights, in memory backed by
+ * transparent huge pages where it spans them. Free with cs_dnnl_pack_free (the memory owns no buffer). */
 bool cs_dnnl_pack(const dnnl_memory_desc_t *from, const void *data, const dnnl_memory_desc_t *to, dnnl_memory_t *out);
+void cs_dnnl_pack_free(dnnl_memory_t packed);
 
 /* oneDNN's eltwise algorithm and parameters for an activation; false when it has none. */
 bool cs_dnnl_act_alg(cs_act_kind act, float alpha, float beta, dnnl_alg_kind_t *alg, float *a, float *b);

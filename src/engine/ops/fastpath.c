@@ -103,6 +103,8 @@ double cs_threads_min_us(void)
 int cs_threads_for_cost(double cost_us)
 {
     int n = cs_threads_get();
+    if (n <= 1)
+        return 1; /* without reading the environment: this runs for every convolution call */
     double fit = cost_us / cs_threads_min_us();
     return fit >= n ? n : fit >= 2 ? (int)fit : 1;
 }
