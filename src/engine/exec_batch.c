@@ -235,6 +235,11 @@ static int node_rule(const batch_walk *w, const cs_node *n)
     const char *op = n->op;
     if (n->n_inputs < 1 || n->inputs[0] < 0)
         return -1;
+    /* in training mode BatchNormalization normalises with the batch's statistics, and Dropout draws a mask */
+    if ((strcmp(op, "BatchNormalization") == 0 && (cs_attrs_int(&n->attrs, "training_mode", 0) != 0 ||
+                                                   n->n_outputs > 1)) ||
+        (strcmp(op, "Dropout") == 0 && n->n_inputs > 2 && n->inputs[2] >= 0))
+        return -1;
     if (in_list(op, SAME_RANK_OPS, sizeof SAME_RANK_OPS / sizeof *SAME_RANK_OPS))
         return strcmp(op, "PRelu") == 0 ? rule_broadcast(w, n) : rule_first_input(w, n);
     if (in_list(op, BROADCAST_OPS, sizeof BROADCAST_OPS / sizeof *BROADCAST_OPS))

@@ -597,6 +597,16 @@ TEST(batch_separability_follows_each_op_rule)
     EXPECT(separable_with("Softmax", 0, NULL, NULL, 0, in));
     EXPECT(!separable_with("Shape", 0, NULL, NULL, 0, in)); /* the batch size would leak */
     EXPECT(!separable_with("TopK", 0, NULL, NULL, 0, in));  /* not known to keep samples apart */
+    cs_graph *t = separable_graph(4, 6);
+    int64_t cd1[1] = {16};
+    int bn_in[5] = {t->outputs[1]};
+    for (int i = 0; i < 4; i++)
+        bn_in[i + 1] = add_const(t, (const char *[]){"bn.s", "bn.b", "bn.m", "bn.v"}[i], 1, cd1, 1.0, (uint32_t)i);
+    cs_graph_add_output(t, node(t, "BatchNormalization", bn_in, 5, "bn_inf"));
+    EXPECT(separable(t, in));
+    cs_attrs_add_int(&t->nodes[t->n_nodes - 1].attrs, "training_mode", 1); /* statistics of the batch */
+    EXPECT(!separable(t, in));
+    cs_graph_free(t);
     /* a constant broadcast with a first dim > 1 at the output's rank meets the batch axis */
     cs_graph *b = separable_graph(4, 6);
     int64_t cd[2] = {4, 10};
