@@ -149,7 +149,8 @@ cpu_rat: the same ratio of median CPU time (user+sys, all threads) per run: on a
 time a run waited for a core, which the wall ratio counts.
 img/s: samples per second at the median. first: the first run after loading (convscope: primitives built and weights
 packed; ORT: after session creation). conv_GF: GFLOP/s of the convolutions (2 x Conv MACs / time in Conv nodes, fused
-post-ops included); %peak: of the FMA peak above times the threads. plan_MB: convscope's planned peak activations;
+post-ops included); %peak: of the FMA peak above times the threads. plan_MB: the peak of convscope's activations in
+a run (of one sub-batch per thread where a large batch runs split, see README);
 cs_RSS: convscope's resident set after the runs; ort_RSS: the Node process's peak RSS (Node itself included).
 Runs: $RUNS timed after $WARMUP warm-up at batch 1, $RUNS_BIG after 1 at larger batches, in $ROUNDS alternating rounds
 per side (convscope, ORT, convscope, ...): each side's row is its round with the lower median.
