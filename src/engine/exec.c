@@ -872,7 +872,7 @@ typedef struct split_job {
     const cs_graph *g;
     const cs_plan *plan;
     const cs_tensor *const *inputs;
-    int64_t batch, rows;
+    int64_t batch, rows, begin, end; /* rows [begin, end) of the batch's, in sub-batches of `rows` */
     cs_tensor **outputs;
     const cs_exec_opts *opts;
     bool shapes_only;
@@ -933,9 +933,9 @@ static void split_worker(void *user, int worker, int threads)
 {
     split_job *j = user;
     cs_threads_solo(threads > 1);
-    int64_t chunks = (j->batch + j->rows - 1) / j->rows;
+    int64_t chunks = (j->end - j->begin + j->rows - 1) / j->rows;
     for (int64_t c = worker; c < chunks && !atomic_load(&j->stop) && !atomic_load(&j->misfit); c += threads) {
-        int64_t start = c * j->rows, rows = start + j->rows > j->batch ? j->batch - start : j->rows;
+        int64_t start = j->begin + c * j->rows, rows = start + j->rows > j->end ? j->end - start : j->rows;
         if (j->opts && j->opts->cancel && *j->opts->cancel)
             j->status[worker] = cs_error_set(&j->errs[worker], CS_ERR_CANCELLED, "%s: run cancelled", j->g->path);
         else
@@ -946,17 +946,19 @@ static void split_worker(void *user, int worker, int threads)
     cs_threads_solo(false);
 }
 
-/* Merges the workers' statistics: node times are averaged over the team (each worker ran its share of the
- * batch at the same time, so the mean is the wall time the node took out of the run); peaks add up. */
-static void stats_merge(cs_exec_stats *out, const cs_exec_stats *per, int team, double total_ms)
+/* Adds a pass's worker statistics: node times are averaged over the team (each worker ran its share of the
+ * batch at the same time, so the mean is the wall time the node took out of the run); the workers' peaks add
+ * up, and the run's peak is its largest pass's. */
+static void stats_merge(cs_exec_stats *out, const cs_exec_stats *per, int team)
 {
+    size_t peak = 0;
     for (int w = 0; w < team; w++) {
         for (int n = 0; n < out->n_nodes; n++)
             out->node_ms[n] += per[w].node_ms[n] / team;
-        out->peak_bytes += per[w].peak_bytes;
+        peak += per[w].peak_bytes;
         out->const_bytes = per[w].const_bytes;
     }
-    out->total_ms = total_ms;
+    out->peak_bytes = peak > out->peak_bytes ? peak : out->peak_bytes;
 }
 
 /* The first error of the team into err; CS_OK when none failed. */
@@ -971,40 +973,28 @@ static cs_status team_status(const split_job *j, int team, cs_error *err)
     return CS_OK;
 }
 
-/* The batch in sub-batches (split_plan); *fits false: an output did not carry the batch and nothing was
- * produced (the caller runs the batch whole). */
-static cs_status run_split(split_job *j, int team, cs_exec_stats *stats, bool *fits, cs_error *err)
+/* One pass: rows [j->begin, j->end) in sub-batches of j->rows on a team, the outputs placed (made on first
+ * use) and the statistics added to stats (opened by the caller; NULL for none). */
+static cs_status run_pass(split_job *j, int team, cs_exec_stats *stats, cs_error *err)
 {
     const cs_graph *g = j->g;
     cs_exec_stats per[CS_SPLIT_MAX_TEAM];
     cs_error errs[CS_SPLIT_MAX_TEAM];
     cs_status status[CS_SPLIT_MAX_TEAM];
-    bool ok = !stats || stats_open(stats, g->n_nodes);
+    bool ok = true;
     for (int w = 0; w < team; w++) {
         errs[w] = (cs_error){0};
         status[w] = CS_OK;
         ok = (stats_open(&per[w], g->n_nodes) || !stats) && ok;
     }
     j->stats = stats ? per : NULL, j->errs = errs, j->status = status;
-    for (int i = 0; i < g->n_outputs; i++)
-        j->outputs[i] = NULL;
-    double t0 = now_ms();
     if (ok)
         cs_parallel_team(team, split_worker, j);
     cs_status st = ok ? team_status(j, team, err) : cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory", g->path);
-    *fits = !atomic_load(&j->misfit);
-    if (st == CS_OK && *fits && stats)
-        stats_merge(stats, per, team, now_ms() - t0);
+    if (st == CS_OK && stats)
+        stats_merge(stats, per, team);
     for (int w = 0; w < team; w++)
         cs_exec_stats_free(&per[w]);
-    if (st != CS_OK || !*fits) {
-        for (int i = 0; i < g->n_outputs; i++) {
-            cs_tensor_free(j->outputs[i]);
-            j->outputs[i] = NULL;
-        }
-        if (stats)
-            cs_exec_stats_free(stats);
-    }
     return st;
 }
 
@@ -1019,20 +1009,58 @@ static void drop_whole_batch_buffers(const cs_plan *plan, size_t bytes)
     }
 }
 
-/* A top-level run without an observer: in sub-batches where the graph allows and the batch is large. */
+/* The batch in sub-batches. A plan that has not run yet first runs sample 0 alone, which tells the activation
+ * peak per sample that plan_split weighs; the rest then runs as planned (whole, as one pass, where the graph is
+ * better so). *fits false: an output did not carry the batch, nothing was produced, the caller runs it whole. */
+static cs_status run_split(split_job *j, cs_exec_stats *stats, bool *fits, cs_error *err)
+{
+    const cs_graph *g = j->g;
+    for (int i = 0; i < g->n_outputs; i++)
+        j->outputs[i] = NULL;
+    double t0 = now_ms();
+    cs_status st = stats && !stats_open(stats, g->n_nodes) ? cs_error_set(err, CS_ERR_NOMEM, "out of memory") : CS_OK;
+    j->begin = 0, j->end = j->batch;
+    if (st == CS_OK && atomic_load(&j->plan->sample_peak) == 0) {
+        j->end = 1, j->rows = 1;
+        st = run_pass(j, 1, stats, err);
+        j->begin = 1, j->end = j->batch;
+    }
+    split_plan sp = plan_split(g, j->plan, j->inputs, j->batch);
+    if (sp.rows < j->batch)
+        drop_whole_batch_buffers(j->plan, atomic_load(&j->plan->sample_peak) * (size_t)sp.rows);
+    j->rows = sp.rows < j->end - j->begin ? sp.rows : j->end - j->begin;
+    int64_t chunks = (j->end - j->begin + j->rows - 1) / j->rows;
+    int team = chunks < sp.team ? (int)chunks : sp.team;
+    if (st == CS_OK && !atomic_load(&j->misfit) && j->begin < j->end)
+        st = run_pass(j, team < CS_SPLIT_MAX_TEAM ? team : CS_SPLIT_MAX_TEAM, stats, err);
+    *fits = !atomic_load(&j->misfit);
+    if (stats)
+        stats->total_ms = now_ms() - t0;
+    if (st != CS_OK || !*fits) {
+        for (int i = 0; i < g->n_outputs; i++) {
+            cs_tensor_free(j->outputs[i]);
+            j->outputs[i] = NULL;
+        }
+        if (stats)
+            cs_exec_stats_free(stats);
+    }
+    return st;
+}
+
+/* A top-level run without an observer: in sub-batches where the graph allows and the batch is large (a plan's
+ * first run at a batch probes one sample first, see run_split). */
 static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                          const cs_exec_opts *opts, bool shapes_only, cs_exec_stats *stats, cs_error *err)
 {
     int64_t batch = inputs ? common_batch(g, inputs) : -1;
     bool may = batch > 1 && cs_kernels_fast() && (!opts || !opts->observer) && g->n_inputs <= CS_BATCH_MAX_INPUTS &&
                g->n_outputs <= CS_BATCH_MAX_OUTPUTS && cs_batch_separable(g, plan->order, plan->n_order, inputs);
-    split_plan sp = may ? plan_split(g, plan, inputs, batch) : (split_plan){batch, 1};
-    if (sp.rows < batch) {
-        drop_whole_batch_buffers(plan, atomic_load(&plan->sample_peak) * (size_t)sp.rows);
-        split_job j = {g, plan, inputs, batch, sp.rows, outputs, opts, shapes_only, NULL, NULL, NULL,
+    bool known = may && atomic_load(&plan->sample_peak) != 0;
+    if (may && (!known || plan_split(g, plan, inputs, batch).rows < batch)) {
+        split_job j = {g, plan, inputs, batch, batch, 0, batch, outputs, opts, shapes_only, NULL, NULL, NULL,
                        false, false, PTHREAD_MUTEX_INITIALIZER};
         bool fits;
-        cs_status st = run_split(&j, sp.team < CS_SPLIT_MAX_TEAM ? sp.team : CS_SPLIT_MAX_TEAM, stats, &fits, err);
+        cs_status st = run_split(&j, stats, &fits, err);
         pthread_mutex_destroy(&j.place_mu);
         if (st != CS_OK || fits)
             return st;
