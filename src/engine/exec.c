@@ -1047,8 +1047,20 @@ static cs_status run_split(split_job *j, cs_exec_stats *stats, bool *fits, cs_er
     return st;
 }
 
+/* A plan's first run probes one sample (run_split) only where the inputs alone pass PROBE_MIN_INPUT: smaller
+ * batches run whole, and tell the next run the per-sample peak. */
+#define PROBE_MIN_INPUT ((size_t)1 << 20)
+
+static bool worth_probing(const cs_graph *g, const cs_tensor *const *inputs)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        bytes += inputs[i]->nbytes;
+    return bytes >= PROBE_MIN_INPUT;
+}
+
 /* A top-level run without an observer: in sub-batches where the graph allows and the batch is large (a plan's
- * first run at a batch probes one sample first, see run_split). */
+ * first run at a large batch probes one sample first, see run_split). */
 static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, cs_tensor **outputs,
                          const cs_exec_opts *opts, bool shapes_only, cs_exec_stats *stats, cs_error *err)
 {
@@ -1056,7 +1068,7 @@ static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor
     bool may = batch > 1 && cs_kernels_fast() && (!opts || !opts->observer) && g->n_inputs <= CS_BATCH_MAX_INPUTS &&
                g->n_outputs <= CS_BATCH_MAX_OUTPUTS && cs_batch_separable(g, plan->order, plan->n_order, inputs);
     bool known = may && atomic_load(&plan->sample_peak) != 0;
-    if (may && (!known || plan_split(g, plan, inputs, batch).rows < batch)) {
+    if (may && (known ? plan_split(g, plan, inputs, batch).rows < batch : worth_probing(g, inputs))) {
         split_job j = {g, plan, inputs, batch, batch, 0, batch, outputs, opts, shapes_only, NULL, NULL, NULL,
                        false, false, PTHREAD_MUTEX_INITIALIZER};
         bool fits;
