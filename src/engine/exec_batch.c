@@ -1,5 +1,6 @@
-/* exec_batch.c — the batch-separability analysis (see exec_batch.h): a walk over the nodes in graph order
- * that tracks which values carry the batch on their first axis, and their ranks, with a rule per op. */
+/* exec_batch.c — the batch-separability analysis (see exec_batch.h): a walk over the nodes in the plan's order
+ * that tracks which values carry the batch on their first axis, and their ranks, with a rule per op; and the
+ * views and placement the executor's sub-batches use. */
 #include "exec_batch.h"
 
 #include <stdlib.h>
@@ -215,11 +216,29 @@ static const char *const SAME_RANK_OPS[] = {
     "LeakyRelu", "Elu", "Selu", "Softplus", "Softsign", "Gelu", "Identity", "Dropout", "Cast", "Floor", "Ceil",
     "Round", "Reciprocal", "Sin", "Cos", "Mish", "Celu", "ThresholdedRelu", "Sign", "Not", "IsNaN", "IsInf",
     "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
-    "GlobalLpPool", "LRN", "BatchNormalization", "InstanceNormalization", "DepthToSpace", "SpaceToDepth", "PRelu",
+    "GlobalLpPool", "LRN", "BatchNormalization", "InstanceNormalization", "DepthToSpace", "SpaceToDepth",
 };
 static const char *const BROADCAST_OPS[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean",
                                             "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
                                             "And", "Or", "Xor", "Mod", "BitShift"};
+
+static int rule_layernorm(const batch_walk *w, const cs_node *n) { return rule_axis(w, n, -1); }
+static int rule_split(const batch_walk *w, const cs_node *n) { return rule_axis(w, n, 0); }
+static int rule_squeeze_op(const batch_walk *w, const cs_node *n) { return rule_squeeze(w, n, false); }
+static int rule_unsqueeze_op(const batch_walk *w, const cs_node *n) { return rule_squeeze(w, n, true); }
+
+/* Ops with a rule of their own (the lists above share one rule each; Reduce* share rule_reduce). */
+static const struct {
+    const char *op;
+    int (*rule)(const batch_walk *w, const cs_node *n);
+} RULES[] = {
+    {"Gemm", rule_gemm},           {"MatMul", rule_matmul},       {"Flatten", rule_flatten},
+    {"Reshape", rule_reshape},     {"Softmax", rule_softmax},     {"LogSoftmax", rule_softmax},
+    {"Hardmax", rule_softmax},     {"LayerNormalization", rule_layernorm}, {"Split", rule_split},
+    {"Squeeze", rule_squeeze_op},  {"Unsqueeze", rule_unsqueeze_op}, {"Transpose", rule_transpose},
+    {"Concat", rule_concat},       {"Slice", rule_slice},         {"Gather", rule_gather},
+    {"PRelu", rule_broadcast},
+};
 
 static bool in_list(const char *op, const char *const *list, size_t n)
 {
@@ -240,36 +259,15 @@ static int node_rule(const batch_walk *w, const cs_node *n)
                                                    n->n_outputs > 1)) ||
         (strcmp(op, "Dropout") == 0 && n->n_inputs > 2 && n->inputs[2] >= 0))
         return -1;
+    for (size_t i = 0; i < sizeof RULES / sizeof *RULES; i++)
+        if (strcmp(op, RULES[i].op) == 0)
+            return RULES[i].rule(w, n);
     if (in_list(op, SAME_RANK_OPS, sizeof SAME_RANK_OPS / sizeof *SAME_RANK_OPS))
-        return strcmp(op, "PRelu") == 0 ? rule_broadcast(w, n) : rule_first_input(w, n);
+        return rule_first_input(w, n);
     if (in_list(op, BROADCAST_OPS, sizeof BROADCAST_OPS / sizeof *BROADCAST_OPS))
         return rule_broadcast(w, n);
-    if (strcmp(op, "Gemm") == 0)
-        return rule_gemm(w, n);
-    if (strcmp(op, "MatMul") == 0)
-        return rule_matmul(w, n);
-    if (strcmp(op, "Flatten") == 0)
-        return rule_flatten(w, n);
-    if (strcmp(op, "Reshape") == 0)
-        return rule_reshape(w, n);
-    if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0 || strcmp(op, "Hardmax") == 0)
-        return rule_softmax(w, n);
-    if (strcmp(op, "LayerNormalization") == 0)
-        return rule_axis(w, n, -1);
-    if (strcmp(op, "Split") == 0)
-        return rule_axis(w, n, 0);
     if (strncmp(op, "Reduce", 6) == 0)
         return rule_reduce(w, n);
-    if (strcmp(op, "Squeeze") == 0 || strcmp(op, "Unsqueeze") == 0)
-        return rule_squeeze(w, n, op[0] == 'U');
-    if (strcmp(op, "Transpose") == 0)
-        return rule_transpose(w, n);
-    if (strcmp(op, "Concat") == 0)
-        return rule_concat(w, n);
-    if (strcmp(op, "Slice") == 0)
-        return rule_slice(w, n);
-    if (strcmp(op, "Gather") == 0)
-        return rule_gather(w, n);
     return -1;
 }
 
