@@ -40,6 +40,9 @@ static const cs_tensor *const_data(const cs_graph *g, int v)
 /* Rank and first dim of a value that does not carry the batch: from its data, else as declared; -1 unknown. */
 static int plain_rank(const cs_graph *g, int v, int64_t *dim0)
 {
+    *dim0 = 1;
+    if (v < 0 || v >= g->n_values)
+        return -1;
     const cs_tensor *t = const_data(g, v);
     int rank = t ? t->rank : g->values[v].rank;
     const int64_t *dims = t ? t->dims : g->values[v].dims;
