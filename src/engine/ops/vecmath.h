@@ -11,6 +11,8 @@
 /* y may be x (in place). */
 void cs_vexp(const float *x, float *y, int64_t n);
 void cs_vsigmoid(const float *x, float *y, int64_t n);
+/* SiLU, x * sigmoid(x): the sigmoid as cs_vsigmoid computes it, times x (the two roundings of Sigmoid -> Mul). */
+void cs_vsilu(const float *x, float *y, int64_t n);
 void cs_vtanh(const float *x, float *y, int64_t n);
 void cs_verf(const float *x, float *y, int64_t n);
 /* GELU as exporters write it, x * (1 + erf(x / scale)) * 0.5 (x * scale when !divides), each step rounded
