@@ -309,6 +309,8 @@ static cs_status plan_build(const cs_graph *g, cs_plan **out, bool strict, cs_er
     for (int i = 0; i < CS_PLAN_POOLS; i++)
         atomic_init(&plan->pools[i], NULL);
     atomic_init(&plan->sample_peak, 0);
+    for (int v = 0; v < g->n_values; v++)
+        plan->const_bytes += g->values[v].data ? g->values[v].data->nbytes : 0;
     cs_status st = CS_OK;
     if (!plan->order || !plan->kernels || !plan->last_use || !plan->is_output)
         st = cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory planning the graph", g->path);
@@ -778,11 +780,9 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
     if (!rs.live || !rs.owned || !rs.skip || !rs.nhwc || (stats && !stats->node_ms))
         st = cs_error_set(err, CS_ERR_NOMEM, "%s: out of memory running the graph", g->path);
     double t0 = now_ms();
-    size_t weights = 0;
-    if (st == CS_OK && !captured) { /* a top-level run: the plan is checked against the budget before it starts */
+    size_t weights = captured ? 0 : plan->const_bytes;
+    if (st == CS_OK && !captured) /* a top-level run: the plan is checked against the budget before it starts */
         st = cs_mem_check_plan(g, plan, inputs, err);
-        cs_mem_plan_bytes(g, plan, inputs, &weights);
-    }
     rs.mem_base = cs_mem_budget() > weights ? cs_mem_budget() - weights : 1;
     if (st == CS_OK)
         st = bind_inputs(&rs, inputs, captured, err);
@@ -800,9 +800,7 @@ static cs_status exec_run(const cs_graph *g, const cs_plan *plan, const cs_tenso
     if (stats) {
         stats->total_ms = now_ms() - t0;
         stats->peak_bytes = rs.peak_bytes;
-        for (int v = 0; v < g->n_values; v++)
-            if (g->values[v].data)
-                stats->const_bytes += g->values[v].data->nbytes;
+        stats->const_bytes = plan->const_bytes;
     }
     for (int v = 0; rs.owned && v < g->n_values; v++)
         if (rs.owned[v])
@@ -851,11 +849,10 @@ typedef struct split_plan {
 #define SPLIT_MIN_ACTIVATIONS ((size_t)8 << 20)
 #define SPLIT_WEIGHTS_PER_SAMPLE 8
 
-static split_plan plan_split(const cs_graph *g, const cs_plan *plan, const cs_tensor *const *inputs, int64_t batch)
+static split_plan plan_split(const cs_plan *plan, int64_t batch)
 {
     split_plan sp = {batch, 1};
-    size_t weights = 0, per_sample = atomic_load(&plan->sample_peak);
-    cs_mem_plan_bytes(g, plan, inputs, &weights);
+    size_t weights = plan->const_bytes, per_sample = atomic_load(&plan->sample_peak);
     int threads = cs_threads_get();
     if (per_sample == 0 || per_sample * (size_t)batch < SPLIT_MIN_ACTIVATIONS)
         return sp; /* unknown before a first run, or small enough for the cache */
@@ -1025,7 +1022,7 @@ static cs_status run_split(split_job *j, cs_exec_stats *stats, bool *fits, cs_er
         st = run_pass(j, 1, stats, err);
         j->begin = 1, j->end = j->batch;
     }
-    split_plan sp = plan_split(g, j->plan, j->inputs, j->batch);
+    split_plan sp = plan_split(j->plan, j->batch);
     if (sp.rows < j->batch)
         drop_whole_batch_buffers(j->plan, atomic_load(&j->plan->sample_peak) * (size_t)sp.rows);
     j->rows = sp.rows < j->end - j->begin ? sp.rows : j->end - j->begin;
@@ -1066,9 +1063,10 @@ static cs_status run_top(const cs_graph *g, const cs_plan *plan, const cs_tensor
 {
     int64_t batch = inputs ? common_batch(g, inputs) : -1;
     bool may = batch > 1 && cs_kernels_fast() && (!opts || !opts->observer) && g->n_inputs <= CS_BATCH_MAX_INPUTS &&
-               g->n_outputs <= CS_BATCH_MAX_OUTPUTS && cs_batch_separable(g, plan->order, plan->n_order, inputs);
+               g->n_outputs <= CS_BATCH_MAX_OUTPUTS;
     bool known = may && atomic_load(&plan->sample_peak) != 0;
-    if (may && (known ? plan_split(g, plan, inputs, batch).rows < batch : worth_probing(g, inputs))) {
+    bool wanted = may && (known ? plan_split(plan, batch).rows < batch : worth_probing(g, inputs));
+    if (wanted && cs_batch_separable(g, plan->order, plan->n_order, inputs)) { /* the graph walked only then */
         split_job j = {g, plan, inputs, batch, batch, 0, batch, outputs, opts, shapes_only, NULL, NULL, NULL,
                        false, false, PTHREAD_MUTEX_INITIALIZER};
         bool fits;

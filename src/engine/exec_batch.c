@@ -19,22 +19,13 @@ static bool is_batched(const batch_walk *w, int v)
 /* The constant data behind value v (a graph constant, a Constant node, through Identity); NULL when computed. */
 static const cs_tensor *const_data(const cs_graph *g, int v)
 {
-    for (int hops = 0; v >= 0 && hops < 8; hops++) {
-        if (g->values[v].data)
-            return g->values[v].data;
-        int p = g->values[v].producer;
-        if (p < 0)
-            return NULL;
-        const cs_node *n = &g->nodes[p];
-        if (strcmp(n->op, "Constant") == 0) {
-            const cs_attr *a = cs_attrs_find(&n->attrs, "value");
-            return a && a->type == CS_ATTR_TENSOR ? a->tensor : NULL;
-        }
-        if (strcmp(n->op, "Identity") != 0 || n->n_inputs < 1)
-            return NULL;
-        v = n->inputs[0];
-    }
-    return NULL;
+    v = cs_graph_skip_identity(g, v);
+    if (v < 0 || g->values[v].data)
+        return v < 0 ? NULL : g->values[v].data;
+    int p = g->values[v].producer;
+    const cs_attr *a = p >= 0 && strcmp(g->nodes[p].op, "Constant") == 0 ? cs_attrs_find(&g->nodes[p].attrs, "value")
+                                                                         : NULL;
+    return a && a->type == CS_ATTR_TENSOR ? a->tensor : NULL;
 }
 
 /* Rank and first dim of a value that does not carry the batch: from its data, else as declared; -1 unknown. */

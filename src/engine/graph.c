@@ -324,6 +324,17 @@ static bool index_rebuild(cs_graph *g, int cap)
     return true;
 }
 
+int cs_graph_skip_identity(const cs_graph *g, int v)
+{
+    for (int hops = 0; v >= 0 && v < g->n_values && hops < 8; hops++) {
+        int p = g->values[v].producer;
+        if (g->values[v].data || p < 0 || strcmp(g->nodes[p].op, "Identity") != 0 || g->nodes[p].n_inputs != 1)
+            return v;
+        v = g->nodes[p].inputs[0];
+    }
+    return -1;
+}
+
 int cs_graph_find_value(const cs_graph *g, const char *name)
 {
     if (!g->index_cap)

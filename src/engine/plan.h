@@ -22,6 +22,7 @@ typedef struct cs_plan {
     /* activation bytes at the peak per sample (first-axis row) of the last top-level run, 0 before one: what
      * the executor's batch splitting weighs against the weights (exec.c plan_split) */
     _Atomic size_t sample_peak;
+    size_t const_bytes;    /* bytes held by the graph's constants (weights), summed once when planned */
     /* fast path (exec_fuse.c): chains one kernel call computes, used when the fast kernels are on and
      * the run observes none of the chain's inner values */
     struct cs_fusion *fusions;

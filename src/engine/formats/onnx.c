@@ -224,15 +224,8 @@ static int value_for(cs_graph *g, const char *name)
  * de-duplicated initializers); -1 when v is computed. */
 static int weight_value(const cs_graph *g, int v)
 {
-    for (int hops = 0; v >= 0 && hops < 8; hops++) {
-        if (g->values[v].data)
-            return v;
-        int p = g->values[v].producer;
-        if (p < 0 || strcmp(g->nodes[p].op, "Identity") != 0 || g->nodes[p].n_inputs != 1)
-            return -1;
-        v = g->nodes[p].inputs[0];
-    }
-    return -1;
+    v = cs_graph_skip_identity(g, v);
+    return v >= 0 && g->values[v].data ? v : -1;
 }
 
 /* The layout the op gives its constant input i: a Conv kernel OIHW, a Gemm's B [O,I] under transB else [I,O],

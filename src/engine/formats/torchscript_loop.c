@@ -226,6 +226,22 @@ int cs_ts_loop_end(ts_ctx *c, const ts_loop_mark *m, int trip, const int *in_ph,
 
 /* ---- what a body changes: tensors written in place, lists grown ---- */
 
+/* Appends (v, n) to the parallel arrays *vs and *ns of *count entries; false when memory runs out. */
+static bool append_tracked(ts_ctx *c, tv ***vs, int **ns, int *count, tv *v, int n)
+{
+    tv **grown = realloc(*vs, (size_t)(*count + 1) * sizeof *grown);
+    if (grown)
+        *vs = grown;
+    int *grown_n = realloc(*ns, (size_t)(*count + 1) * sizeof *grown_n);
+    if (grown_n)
+        *ns = grown_n;
+    if (!grown || !grown_n)
+        return cs_ts_oom(c), false;
+    (*vs)[*count] = v;
+    (*ns)[(*count)++] = n;
+    return true;
+}
+
 static bool track(ts_ctx *c, ts_loop_run *r, tv *v, int depth)
 {
     if (!v || depth > 2)
@@ -234,30 +250,12 @@ static bool track(ts_ctx *c, ts_loop_run *r, tv *v, int depth)
         for (int k = 0; k < r->nt; k++)
             if (r->t[k] == v)
                 return true;
-        tv **t = realloc(r->t, (size_t)(r->nt + 1) * sizeof *t);
-        if (t)
-            r->t = t;
-        int *tv_ = realloc(r->tval, (size_t)(r->nt + 1) * sizeof *tv_);
-        if (tv_)
-            r->tval = tv_;
-        if (!t || !tv_)
-            return cs_ts_oom(c), false;
-        r->t[r->nt] = v;
-        r->tval[r->nt++] = v->value;
-        return true;
+        return append_tracked(c, &r->t, &r->tval, &r->nt, v, v->value);
     }
     if (v->kind != TV_LIST && v->kind != TV_TUPLE && v->kind != TV_DICT)
         return true;
-    tv **l = realloc(r->l, (size_t)(r->nl + 1) * sizeof *l);
-    if (l)
-        r->l = l;
-    int *ln = realloc(r->ln, (size_t)(r->nl + 1) * sizeof *ln);
-    if (ln)
-        r->ln = ln;
-    if (!l || !ln)
-        return cs_ts_oom(c), false;
-    r->l[r->nl] = v;
-    r->ln[r->nl++] = v->n;
+    if (!append_tracked(c, &r->l, &r->ln, &r->nl, v, v->n))
+        return false;
     for (int k = 0; k < v->n; k++)
         if (!track(c, r, v->items[k], depth + 1))
             return false;

@@ -58,17 +58,8 @@ static void entry_free(void *p)
  * initializers that way); NULL when it is computed. */
 static const cs_tensor *const_source(const cs_graph *g, const cs_node *n, int i)
 {
-    int v = i < n->n_inputs ? n->inputs[i] : -1;
-    for (int hops = 0; v >= 0 && hops < 8; hops++) {
-        const cs_value *val = &g->values[v];
-        if (val->data)
-            return val->data;
-        const cs_node *p = val->producer >= 0 ? &g->nodes[val->producer] : NULL;
-        if (!p || strcmp(p->op, "Identity") != 0 || p->n_inputs != 1)
-            return NULL;
-        v = p->inputs[0];
-    }
-    return NULL;
+    int v = cs_graph_skip_identity(g, i < n->n_inputs ? n->inputs[i] : -1);
+    return v >= 0 ? g->values[v].data : NULL;
 }
 
 /* ---- weights: the node's W and B, with a BatchNormalization folded in when the fusion asks ---- */
