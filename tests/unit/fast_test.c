@@ -9,6 +9,7 @@
 #include "engine/exec.h"
 #include "engine/exec_batch.h"
 #include "engine/model.h"
+#include "engine/ops/conv_stream.h"
 #include "engine/ops/fastpath.h"
 #include "engine/ops/fusion.h"
 #include "engine/ops/parallel.h"
@@ -396,6 +397,54 @@ TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
     for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
         ((float *)in->data)[i] = (float)sin((double)i * 0.53);
     compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
+/* Late layers at batch 1: few output pixels and over 1 MiB of weights, which the streamed kernel
+ * (ops/conv_stream.c) takes inside fused chains: conv+bn+relu on the row-major graph input, a residual that is
+ * not channels-last (the graph input) + relu, SiLU, and clip on an output read row-major (Flatten). */
+static cs_graph *late_layer_graph(void)
+{
+    int x;
+    cs_graph *g = graph_with_input("fast_late_layers", 13, 4, (const int64_t[]){1, 256, 5, 5}, &x);
+    int a = node(g, "Relu", (int[]){batchnorm(g, conv(g, x, 256, 128, 3, 1, "l1"), 128, "lbn1")}, 1, "lr1");
+    int b = node(g, "Relu", (int[]){node(g, "Add", (int[]){conv(g, a, 128, 256, 3, 1, "l2"), x}, 2, "ladd")}, 1, "lr2");
+    int c = conv(g, b, 256, 1024, 1, 1, "l3");
+    int silu = node(g, "Mul", (int[]){c, node(g, "Sigmoid", (int[]){c}, 1, "lsig")}, 2, "lsilu");
+    int64_t one[1] = {1};
+    int lo = add_const(g, "llo", 0, one, 0.0, 1), hi = add_const(g, "lhi", 0, one, 0.0, 2);
+    ((float *)g->values[lo].data->data)[0] = -0.2f;
+    ((float *)g->values[hi].data->data)[0] = 0.2f;
+    int clip = node(g, "Clip", (int[]){conv(g, silu, 1024, 64, 3, 1, "l4"), lo, hi}, 3, "lclip");
+    cs_graph_add_output(g, node(g, "Flatten", (int[]){clip}, 1, "lflat"));
+    cs_graph_add_output(g, silu);
+    return g;
+}
+
+TEST(fast_late_layers_in_the_streamed_kernel_match_reference)
+{
+    const int64_t shapes[4][3] = {{256, 128, 3}, {128, 256, 3}, {256, 1024, 1}, {1024, 64, 3}};
+    for (int i = 0; i < 4; i++) { /* each layer is one the streamed kernel takes, where the CPU has it */
+        cs_conv_shape s = {.batch = 1, .in_channels = shapes[i][0], .out_channels = shapes[i][1], .group = 1};
+        s.win.n = 2;
+        for (int d = 0; d < 2; d++)
+            s.win.in[d] = s.win.out[d] = 5, s.win.kernel[d] = shapes[i][2], s.win.stride[d] = s.win.dilation[d] = 1,
+            s.win.pad_begin[d] = s.win.pad_end[d] = shapes[i][2] / 2;
+        cs_conv_shape probe = s;
+        probe.in_channels = probe.out_channels = 512, probe.win.kernel[0] = probe.win.kernel[1] = 3;
+        EXPECT(cs_stream_conv_fits(&s, CS_ACT_NONE) == cs_stream_conv_fits(&probe, CS_ACT_NONE));
+    }
+    cs_graph *g = late_layer_graph();
+    int64_t dims[4] = {1, 256, 5, 5};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.61);
+    for (int threads = 1; threads <= 2; threads++) {
+        cs_threads_set(threads);
+        compare_paths(g, in, cs_failures_);
+    }
+    cs_threads_set(1);
     cs_tensor_free(in);
     cs_graph_free(g);
 }

@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_stream.h"
 #include "dnnl_util.h"
 #include "fastpath.h"
 #include "parallel.h"
 #include "vecmath.h"
 
 /* Packed weights and bias, shared by the entries of one node that pack them alike (a run with an observer
- * and one fused differ only in post-ops), so a model holds one packed copy. */
+ * and one fused differ only in post-ops), so a model holds one packed copy: oneDNN's, or the streamed
+ * kernel's (conv_stream.h) for convolutions with few output pixels and large weights. */
 typedef struct packed {
     dnnl_memory_t weights, bias;
+    cs_stream_conv *stream;    /* instead of weights and bias */
     dnnl_memory_desc_t wmd;
     int bn_node;
     _Atomic int refs;
@@ -37,6 +40,7 @@ typedef struct conv_entry {
     bool packed_here;          /* pk was made for this entry (not shared): counted once in the cache */
     size_t src_bytes, dst_bytes;
     int nthr;                  /* key: threads it was built for and runs on (conv_threads) */
+    cs_conv_shape shape;       /* the shape it was built for (the streamed kernel runs it) */
 } conv_entry;
 
 static void entry_free(void *p)
@@ -49,6 +53,7 @@ static void entry_free(void *p)
     if (e->pk && atomic_fetch_sub(&e->pk->refs, 1) == 1) {
         cs_dnnl_pack_free(e->pk->weights);
         cs_dnnl_pack_free(e->pk->bias);
+        cs_stream_conv_free(e->pk->stream);
         free(e->pk);
     }
     free(e);
@@ -180,35 +185,62 @@ static void geom_make(const cs_conv_shape *s, conv_geom *cg)
     cg->b[0] = s->out_channels;
 }
 
+/* W and B (m output channels) with the fusion's BatchNormalization folded in: *wc is a copy only where there is
+ * one to fold (a transient copy of every weight would leave the heap fragmented by the size of the largest ones:
+ * glibc keeps such freed blocks resident), else NULL; *bc is always a copy (zeros without B). Free both. */
+static bool folded(const cs_kernel_ctx *ctx, int64_t m, const cs_tensor *w, const cs_tensor *b, float **wc, float **bc)
+{
+    bool fold = ctx->fuse && ctx->fuse->bn_node >= 0;
+    *wc = fold ? malloc((size_t)cs_tensor_numel(w) * sizeof **wc) : NULL;
+    *bc = calloc((size_t)m, sizeof **bc);
+    if ((!*wc && fold) || !*bc)
+        return false;
+    if (fold)
+        memcpy(*wc, w->data, w->nbytes);
+    if (b)
+        memcpy(*bc, b->data, (size_t)m * sizeof **bc);
+    return fold_bn(ctx->graph, ctx->fuse, m, cs_tensor_numel(w) / m, *wc, *bc);
+}
+
+static packed *packed_new(const cs_kernel_ctx *ctx)
+{
+    packed *pk = calloc(1, sizeof *pk);
+    if (pk) {
+        atomic_init(&pk->refs, 1);
+        pk->bn_node = ctx->fuse ? ctx->fuse->bn_node : -1;
+    }
+    return pk;
+}
+
 /* Packs W (and B, BN folded) once into the primitive's layout. */
 static bool pack_weights(const cs_kernel_ctx *ctx, const conv_geom *cg, const cs_tensor *w, const cs_tensor *b,
                          dnnl_primitive_desc_t pd, conv_entry *e)
 {
-    int64_t m = cg->y[1], per_m = cs_tensor_numel(w) / m;
-    /* a copy of W only to fold a BatchNormalization into: a transient copy of every weight would leave the
-     * heap fragmented by the size of the largest ones (glibc keeps such freed blocks resident) */
-    bool fold = ctx->fuse && ctx->fuse->bn_node >= 0;
-    float *wc = fold ? malloc((size_t)cs_tensor_numel(w) * sizeof *wc) : NULL, *bc = calloc((size_t)m, sizeof *bc);
-    bool ok = (wc || !fold) && bc;
-    if (ok) {
-        if (fold)
-            memcpy(wc, w->data, w->nbytes);
-        if (b)
-            memcpy(bc, b->data, (size_t)m * sizeof *bc);
-        ok = fold_bn(ctx->graph, ctx->fuse, m, per_m, wc, bc);
-    }
+    float *wc, *bc;
+    bool ok = folded(ctx, cg->y[1], w, b, &wc, &bc);
+    bool fold = wc != NULL;
     dnnl_memory_desc_t user_w, user_b;
     ok = ok && dnnl_memory_desc_init_by_tag(&user_w, cg->rank + (cg->group > 1), cg->w, dnnl_f32,
                                             weight_tag(cg->nsp, cg->group > 1)) == dnnl_success;
     ok = ok && dnnl_memory_desc_init_by_tag(&user_b, 1, cg->b, dnnl_f32, dnnl_a) == dnnl_success;
-    ok = ok && (e->pk = calloc(1, sizeof *e->pk)) != NULL;
-    if (ok) {
-        atomic_init(&e->pk->refs, 1);
+    ok = ok && (e->pk = packed_new(ctx)) != NULL;
+    if (ok)
         e->pk->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        e->pk->bn_node = ctx->fuse ? ctx->fuse->bn_node : -1;
-    }
     ok = ok && cs_dnnl_pack(&user_w, fold ? wc : w->data, &e->pk->wmd, &e->pk->weights);
     ok = ok && cs_dnnl_pack(&user_b, bc, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &e->pk->bias);
+    e->packed_here = ok;
+    free(wc);
+    free(bc);
+    return ok;
+}
+
+/* Packs W (and B, BN folded) once for the streamed kernel. */
+static bool pack_stream(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tensor *w, const cs_tensor *b,
+                        conv_entry *e)
+{
+    float *wc, *bc;
+    bool ok = folded(ctx, s->out_channels, w, b, &wc, &bc) && (e->pk = packed_new(ctx)) != NULL &&
+              (e->pk->stream = cs_stream_conv_pack(s, wc ? wc : w->data, bc)) != NULL;
     e->packed_here = ok;
     free(wc);
     free(bc);
@@ -243,7 +275,7 @@ typedef struct share_key {
     const cs_node *node;
     const void *wdata;
     int bn_node;
-    const dnnl_memory_desc_t *wmd;
+    const dnnl_memory_desc_t *wmd; /* NULL: the streamed kernel's packing */
 } share_key;
 
 static bool share_match(const void *p, const void *key)
@@ -251,14 +283,15 @@ static bool share_match(const void *p, const void *key)
     const conv_entry *e = p;
     const share_key *k = key;
     return e->node == k->node && e->wdata == k->wdata && e->pk && e->pk->bn_node == k->bn_node &&
-           dnnl_memory_desc_equal(&e->pk->wmd, k->wmd);
+           (k->wmd ? !e->pk->stream && dnnl_memory_desc_equal(&e->pk->wmd, k->wmd) : e->pk->stream != NULL);
 }
 
-/* Takes the packed weights of another entry of this node with the same layout and folding, if any. */
+/* Takes the packed weights of another entry of this node with the same layout and folding, if any (pd NULL: the
+ * streamed kernel's). */
 static bool share_weights(const cs_kernel_ctx *ctx, dnnl_primitive_desc_t pd, conv_entry *e)
 {
     share_key k = {ctx->node, const_source(ctx->graph, ctx->node, 1)->data, ctx->fuse ? ctx->fuse->bn_node : -1,
-                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)};
+                   pd ? dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) : NULL};
     const conv_entry *other = cs_dnnl_cache_get(ctx->cache, &k, share_match, entry_free);
     if (!other)
         return false;
@@ -323,6 +356,46 @@ static dnnl_primitive_desc_t conv_pd(const dnnl_convolution_desc_t *cd, const_dn
     return pick ? pick : first;
 }
 
+/* The oneDNN primitive for the entry, its weights packed (or shared) and the reorders around it. */
+static bool primitive_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const conv_geom *cg, const cs_tensor *w,
+                            const cs_tensor *b, conv_entry *e)
+{
+    dnnl_memory_desc_t any_x, any_w, any_b, any_y;
+    bool ok = dnnl_memory_desc_init_by_tag(&any_x, cg->rank, cg->x, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
+              dnnl_memory_desc_init_by_tag(&any_y, cg->rank, cg->y, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
+              dnnl_memory_desc_init_by_tag(&any_w, cg->rank + (cg->group > 1), cg->w, dnnl_f32, dnnl_format_tag_any) ==
+                  dnnl_success &&
+              dnnl_memory_desc_init_by_tag(&any_b, 1, cg->b, dnnl_f32, dnnl_format_tag_any) == dnnl_success;
+    dnnl_convolution_desc_t cd;
+    ok = ok && dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                          &any_x, &any_w, &any_b, &any_y, cg->strides, cg->dilates,
+                                                          cg->pad_l, cg->pad_r) == dnnl_success;
+    dnnl_primitive_attr_t attr = NULL;
+    ok = ok && (attr = cs_dnnl_attr_new()) != NULL && post_ops(ctx->fuse, attr);
+    dnnl_primitive_desc_t pd = ok ? conv_pd(&cd, attr, s->group > 1 && s->group == s->in_channels) : NULL;
+    ok = ok && pd;
+    if (ok) {
+        e->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+        e->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+        ok = (share_weights(ctx, pd, e) || pack_weights(ctx, cg, w, b, pd, e)) &&
+             dnnl_primitive_create(&e->prim, pd) == dnnl_success &&
+             make_reorders(e, cg, ctx->fuse && ctx->fuse->sum_value >= 0);
+    }
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return ok;
+}
+
+/* The streamed kernel's entry: its weights packed (or shared); Y channels-last wherever the executor takes it. */
+static bool stream_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const conv_geom *cg, const cs_tensor *w,
+                         const cs_tensor *b, conv_entry *e)
+{
+    e->out_nhwc = e->nhwc_out_ok;
+    if (e->out_nhwc && dnnl_memory_desc_init_by_tag(&e->user_md_y, 4, cg->y, dnnl_f32, dnnl_nhwc) != dnnl_success)
+        return false;
+    return share_weights(ctx, NULL, e) || pack_stream(ctx, s, w, b, e);
+}
+
 static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tensor *x,
                                const cs_tensor *w, const cs_tensor *b)
 {
@@ -333,44 +406,26 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
         return NULL;
     e->nthr = conv_threads(s);
     cs_threads_cap(e->nthr); /* oneDNN sizes its partition to the threads seen when the primitive is made */
-    dnnl_memory_desc_t any_x, any_w, any_b, any_y;
     dnnl_format_tag_t at = act_tag(cg.nsp);
     e->in_nhwc = ctx->in_nhwc && cg.rank == 4;
     e->sum_nhwc = ctx->sum_nhwc && cg.rank == 4 && ctx->fuse && ctx->fuse->sum_value >= 0;
-    e->nhwc_out_ok = ctx->nhwc_out_ok;
+    e->nhwc_out_ok = ctx->nhwc_out_ok && cg.rank == 4;
     bool ok = dnnl_memory_desc_init_by_tag(&e->user_md_x, cg.rank, cg.x, dnnl_f32, e->in_nhwc ? dnnl_nhwc : at) ==
                   dnnl_success &&
               dnnl_memory_desc_init_by_tag(&e->user_md_y, cg.rank, cg.y, dnnl_f32, at) == dnnl_success &&
               dnnl_memory_desc_init_by_tag(&e->user_md_sum, cg.rank, cg.y, dnnl_f32, e->sum_nhwc ? dnnl_nhwc : at) ==
-                  dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&any_x, cg.rank, cg.x, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&any_y, cg.rank, cg.y, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&any_w, cg.rank + (cg.group > 1), cg.w, dnnl_f32, dnnl_format_tag_any) ==
-                  dnnl_success &&
-              dnnl_memory_desc_init_by_tag(&any_b, 1, cg.b, dnnl_f32, dnnl_format_tag_any) == dnnl_success;
-    dnnl_convolution_desc_t cd;
-    ok = ok && dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                          &any_x, &any_w, &any_b, &any_y, cg.strides, cg.dilates,
-                                                          cg.pad_l, cg.pad_r) == dnnl_success;
-    dnnl_primitive_attr_t attr = NULL;
-    ok = ok && (attr = cs_dnnl_attr_new()) != NULL && post_ops(ctx->fuse, attr);
-    dnnl_primitive_desc_t pd = ok ? conv_pd(&cd, attr, s->group > 1 && s->group == s->in_channels) : NULL;
-    ok = ok && pd;
-    if (ok) {
-        e->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-        e->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-        ok = (share_weights(ctx, pd, e) || pack_weights(ctx, &cg, w, b, pd, e)) &&
-             dnnl_primitive_create(&e->prim, pd) == dnnl_success &&
-             make_reorders(e, &cg, ctx->fuse && ctx->fuse->sum_value >= 0);
-    }
-    dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
+                  dnnl_success;
+    if (ok && cs_stream_conv_fits(s, ctx->fuse ? ctx->fuse->act : CS_ACT_NONE))
+        ok = stream_build(ctx, s, &cg, w, b, e);
+    else
+        ok = ok && primitive_build(ctx, s, &cg, w, b, e);
     cs_threads_cap(0);
     if (!ok) {
         entry_free(e);
         return NULL;
     }
     e->node = ctx->node;
+    e->shape = *s;
     e->xrank = x->rank;
     memcpy(e->xdims, x->dims, sizeof e->xdims);
     e->fuse = ctx->fuse;
@@ -413,8 +468,29 @@ static bool place_residual(cs_kernel_ctx *ctx, const conv_entry *e, float *dst)
     return true;
 }
 
+/* The streamed kernel: bias, residual and ReLU/Clip in its epilogue, SiLU after it as for oneDNN. */
+static bool stream_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
+{
+    const cs_fusion *f = ctx->fuse;
+    cs_stream_epilogue ep = {.act = f && !act_after(f) ? f->act : CS_ACT_NONE};
+    if (f) {
+        ep.alpha = f->alpha;
+        ep.beta = f->beta;
+    }
+    if (f && f->sum_value >= 0) {
+        ep.residual = ctx->fuse_sum->data;
+        ep.residual_nhwc = e->sum_nhwc;
+    }
+    bool ok = cs_stream_conv_run(e->pk->stream, &e->shape, x->data, e->in_nhwc, &ep, y->data, e->out_nhwc, e->nthr);
+    if (ok && act_after(f))
+        silu_in_place(y->data, cs_tensor_numel(y));
+    return ok;
+}
+
 static bool entry_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
 {
+    if (e->pk->stream)
+        return stream_run(ctx, e, x, y);
     float *src = x->data, *dst = y->data;
     bool ok = true;
     if (e->src_reorder) {
@@ -500,7 +576,7 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     conv_entry key = {.node = ctx->node, .xrank = x->rank, .fuse = ctx->fuse,
                       .wdata = const_source(ctx->graph, ctx->node, 1)->data, .in_nhwc = ctx->in_nhwc && x->rank == 4,
                       .sum_nhwc = ctx->sum_nhwc && x->rank == 4 && ctx->fuse && ctx->fuse->sum_value >= 0,
-                      .nhwc_out_ok = ctx->nhwc_out_ok, .nthr = conv_threads(s)};
+                      .nhwc_out_ok = ctx->nhwc_out_ok && x->rank == 4, .nthr = conv_threads(s)};
     memcpy(key.xdims, x->dims, sizeof key.xdims);
     conv_entry *e = cs_dnnl_cache_get(ctx->cache, &key, entry_match, entry_free);
     bool fresh = !e;
@@ -515,7 +591,9 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     ctx->fuse_done = ok && ctx->fuse != NULL;
     ctx->out_nhwc = ok && e->out_nhwc; /* read before an uncached entry is freed (a node run outside a plan) */
     if (fresh && e->packed_here && ctx->cache)
-        cs_dnnl_cache_count_packed(ctx->cache, dnnl_memory_desc_get_size(&e->pk->wmd) + (size_t)s->out_channels * 4);
+        cs_dnnl_cache_count_packed(ctx->cache, e->pk->stream ? cs_stream_conv_bytes(e->pk->stream)
+                                                             : dnnl_memory_desc_get_size(&e->pk->wmd) +
+                                                                   (size_t)s->out_channels * 4);
     if (fresh && !cs_dnnl_cache_put(ctx->cache, e, entry_free))
         entry_free(e);
     ctx->fuse = asked;
