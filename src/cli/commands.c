@@ -78,7 +78,8 @@ void cs_cli_help(void)
            "               the explorer takes it too: a diff or job over it fails with the figures, the session goes on\n");
     printf("\nglobal options (any command, and the explorer):\n"
            "  --kernels fast|reference  fast (default): oneDNN convolutions and matrix products with fused\n"
-           "               Conv+BN+residual+activation chains and vectorised exp/sigmoid/tanh/erf (float32\n"
+           "               Conv+BN+residual+activation chains (an AVX-512 kernel that streams large weights where a\n"
+           "               convolution has at most 64 output pixels) and vectorised exp/sigmoid/tanh/erf (float32\n"
            "               reassociation, <= 4 ULP); reference: the plain kernels, the oracle the fast ones are checked on\n"
            "  --threads N  threads for oneDNN (OpenMP), OpenBLAS and the engine (default 1, or OMP_NUM_THREADS)\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error, 130 a run cancelled with Ctrl-C\n");
