@@ -401,6 +401,26 @@ TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
     cs_graph_free(g);
 }
 
+/* Products oneDNN's matmul primitive does not take, on the fast path's GEMM: B computed (x times its own
+ * transpose) and a constant B with a batch of matrices (not one matrix shared by every row of A). */
+TEST(fast_matmul_with_computed_or_batched_weights_matches_reference)
+{
+    int x;
+    cs_graph *g = graph_with_input("fast_matmul_other", 13, 3, (const int64_t[]){2, 5, 16}, &x);
+    int xt = node(g, "Transpose", (int[]){x}, 1, "xt");
+    int64_t perm[3] = {0, 2, 1}, w3[3] = {2, 16, 8};
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", perm, 3);
+    cs_graph_add_output(g, node(g, "MatMul", (int[]){x, xt}, 2, "gram"));
+    cs_graph_add_output(g, node(g, "MatMul", (int[]){x, add_const(g, "w3d", 3, w3, 0.0, 41)}, 2, "batched"));
+    int64_t dims[3] = {2, 5, 16};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)cos((double)i * 0.29);
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 /* Late layers at batch 1: few output pixels and over 1 MiB of weights, which the streamed kernel
  * (ops/conv_stream.c) takes inside fused chains: conv+bn+relu on the row-major graph input, a residual that is
  * not channels-last (the graph input) + relu, SiLU, and clip on an output read row-major (Flatten). */

@@ -27,6 +27,12 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
  * case (window, semantics): nothing was written and the caller converts the input and runs the plain kernel. */
 cs_status cs_dnnl_pool_nhwc(cs_kernel_ctx *ctx, bool *handled);
 
+/* y [rows, N] = a [rows, K] x b [K, N] (+ bias, N values, when not NULL) through oneDNN's matmul primitive (dnnl_matmul.c),
+ * b packed once per plan: b must be the f32 graph constant behind ctx's input 1, bias a constant too. *handled is
+ * false when oneDNN does not take the case: nothing was written. */
+cs_status cs_dnnl_matmul(cs_kernel_ctx *ctx, int64_t rows, const float *a, const cs_tensor *b, const cs_tensor *bias,
+                         float *y, bool *handled);
+
 /* Row-major f32 GEMM, C = alpha * op(A) op(B) + beta * C, through oneDNN's sgemm (AVX-512 where the
  * processor has it), with the thread count of fastpath.h. */
 void cs_dnnl_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,

@@ -120,25 +120,44 @@ static void matmul_f32(const cs_matmul_plan *p, const float *a, const float *b, 
     matmul_f32_acc(p, a, b, y, false);
 }
 
-/* The fused MatMul -> Add bias (fusion.h): every output row starts as the bias and the product is accumulated
- * onto it (a float32 reassociation of the unfused sum; an empty K leaves the bias). 1: done; 0: nothing written,
- * the bias is not one f32 row of N values broadcast over the rows (the Add runs on its own); -1: no memory. */
-static int matmul_bias_f32(cs_kernel_ctx *ctx, const cs_matmul_plan *p, const cs_tensor *a, const cs_tensor *b)
+/* The fused MatMul -> Add bias's bias (fusion.h) where it is one f32 row of N values broadcast over the rows of
+ * the product; NULL otherwise (the Add then runs on its own). */
+static const cs_tensor *fused_bias(const cs_kernel_ctx *ctx, const cs_matmul_plan *p)
 {
     const cs_fusion *f = ctx->fuse;
     const cs_tensor *bias = f && f->bias_value >= 0 && ctx->graph ? ctx->graph->values[f->bias_value].data : NULL;
-    if (!bias || a->dtype != CS_DT_F32 || b->dtype != CS_DT_F32 || bias->dtype != CS_DT_F32 || bias->rank < 1 ||
-        bias->rank > p->rank || p->rank < 1 || cs_tensor_numel(bias) != p->N || bias->dims[bias->rank - 1] != p->N ||
-        p->dims[p->rank - 1] != p->N)
+    if (!bias || bias->dtype != CS_DT_F32 || bias->rank < 1 || bias->rank > p->rank || p->rank < 1 ||
+        cs_tensor_numel(bias) != p->N || bias->dims[bias->rank - 1] != p->N || p->dims[p->rank - 1] != p->N)
+        return NULL;
+    return bias;
+}
+
+/* f32 products on the fast path and the fused bias: oneDNN's matmul primitive with packed weights where B is a
+ * constant matrix shared by every row of A; else every output row starts as the bias and the product is accumulated
+ * onto it (a float32 reassociation of the unfused sum; an empty K leaves the bias). 1: done; 0: nothing written (the
+ * caller's plain path runs, and the Add on its own); -1: failed (ctx->err). */
+static int matmul_f32_fast(cs_kernel_ctx *ctx, const cs_matmul_plan *p, const cs_tensor *a, const cs_tensor *b)
+{
+    if (a->dtype != CS_DT_F32 || b->dtype != CS_DT_F32)
+        return 0;
+    const cs_tensor *bias = ctx->fuse ? fused_bias(ctx, p) : NULL;
+    bool dnnl = cs_kernels_fast() && b->rank == 2 && p->M > 0 && p->K > 0 && p->N > 0 && b_is_shared(p);
+    if (!bias && !dnnl)
         return 0;
     cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, p->rank, p->dims);
     if (!y)
         return -1;
-    int64_t rows = p->N > 0 ? cs_tensor_numel(y) / p->N : 0;
-    for (int64_t r = 0; r < rows; r++)
-        memcpy((float *)y->data + r * p->N, bias->data, (size_t)p->N * sizeof(float));
-    matmul_f32_acc(p, a->data, b->data, y->data, true);
-    ctx->fuse_done = true;
+    bool handled = false;
+    if (dnnl && cs_dnnl_matmul(ctx, p->batch * p->M, a->data, b, bias, y->data, &handled) != CS_OK)
+        return -1;
+    if (!handled && bias) {
+        int64_t rows = p->N > 0 ? cs_tensor_numel(y) / p->N : 0;
+        for (int64_t r = 0; r < rows; r++)
+            memcpy((float *)y->data + r * p->N, bias->data, (size_t)p->N * sizeof(float));
+    }
+    if (!handled)
+        matmul_f32_acc(p, a->data, b->data, y->data, bias != NULL);
+    ctx->fuse_done = bias != NULL;
     return 1;
 }
 
@@ -205,9 +224,9 @@ static cs_status op_matmul(cs_kernel_ctx *ctx)
     if (a->dtype != b->dtype || !cs_dtype_size(a->dtype) || a->dtype == CS_DT_BOOL)
         return cs_kernel_fail(ctx, CS_ERR_UNSUPPORTED, "operand dtypes %s and %s are not supported",
                               cs_dtype_name(a->dtype), cs_dtype_name(b->dtype));
-    int fused = ctx->fuse ? matmul_bias_f32(ctx, &p, a, b) : 0;
-    if (fused)
-        return fused > 0 ? CS_OK : ctx->err->status;
+    int fast = matmul_f32_fast(ctx, &p, a, b);
+    if (fast)
+        return fast > 0 ? CS_OK : ctx->err->status;
     cs_tensor *y = cs_kernel_output(ctx, 0, a->dtype, p.rank, p.dims);
     if (!y)
         return ctx->err->status;

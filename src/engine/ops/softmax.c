@@ -134,16 +134,8 @@ typedef struct softmax_job {
 static void softmax_part(void *user, int64_t begin, int64_t end)
 {
     const softmax_job *j = user;
-    for (int64_t o = begin; o < end; o++) {
-        const float *v = j->src + o * j->n;
-        float *y = j->dst + o * j->n, max = cs_vmax(v, j->n);
-        for (int64_t k = 0; k < j->n; k++)
-            y[k] = v[k] - max;
-        cs_vexp(y, y, j->n);
-        float inv = 1.0f / cs_vsum(y, j->n);
-        for (int64_t k = 0; k < j->n; k++)
-            y[k] *= inv;
-    }
+    for (int64_t o = begin; o < end; o++)
+        cs_vsoftmax(j->src + o * j->n, j->dst + o * j->n, j->n);
 }
 
 /* Fast path: f32 softmax over contiguous lanes (the last axis), exp vectorised (vecmath.h), the lanes shared

@@ -102,6 +102,38 @@ AVX512 static void sigmoid_avx512(const float *x, float *y, int64_t n, bool silu
     }
 }
 
+/* One softmax row in registers: the max, then e^(x - max) stored and summed, then the scaling, 16 lanes at a time
+ * (the tail under a mask); false, with nothing written, where the max is not finite (NaN, or an infinity, which
+ * the portable path takes as the reference does). */
+AVX512 static bool softmax_row_avx512(const float *x, float *y, int64_t n)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    __mmask16 nan = 0;
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFFu : (1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        nan |= _mm512_mask_cmp_ps_mask(m, v, v, _CMP_UNORD_Q);
+        mx = _mm512_mask_max_ps(mx, m, mx, v);
+    }
+    float max = _mm512_reduce_max_ps(mx);
+    if (nan || !(max > -INFINITY && max < INFINITY))
+        return false;
+    __m512 vmax = _mm512_set1_ps(max), sum = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFFu : (1u << (n - i)) - 1);
+        __m512 d = _mm512_max_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmax), _mm512_set1_ps(-104.0f));
+        __m512 e = _mm512_maskz_mov_ps(m, exp16(d));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_mask_storeu_ps(y + i, m, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xFFFFu : (1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i), inv));
+    }
+    return true;
+}
+
 static bool have_avx512(void)
 {
     static _Atomic int have = -1;
@@ -113,6 +145,7 @@ static bool have_avx512(void)
 #else
 static bool have_avx512(void) { return false; }
 static void sigmoid_avx512(const float *x, float *y, int64_t n, bool silu) { (void)x, (void)y, (void)n, (void)silu; }
+static bool softmax_row_avx512(const float *x, float *y, int64_t n) { (void)x, (void)y, (void)n; return false; }
 #endif
 
 CLONES static void sigmoid_portable(const float *x, float *y, int64_t n, bool silu)
@@ -313,4 +346,19 @@ CLONES float cs_vmin(const float *x, int64_t n)
     for (int k = 0; k < LANES; k++)
         m = min_nan(m, acc[k]);
     return m;
+}
+
+/* ---- softmax ---- */
+
+void cs_vsoftmax(const float *x, float *y, int64_t n)
+{
+    if (n <= 0 || (have_avx512() && softmax_row_avx512(x, y, n)))
+        return;
+    float max = cs_vmax(x, n);
+    for (int64_t k = 0; k < n; k++)
+        y[k] = x[k] - max;
+    cs_vexp(y, y, n);
+    float inv = 1.0f / cs_vsum(y, n);
+    for (int64_t k = 0; k < n; k++)
+        y[k] *= inv;
 }
