@@ -401,6 +401,30 @@ TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
     cs_graph_free(g);
 }
 
+/* A squeeze-and-excitation block on one image big enough (64 x 33 x 33 values) that two threads share its pool
+ * (each reducing its part of the positions, exec_layout.c's gap_split) and its channel scaling. */
+TEST(fast_squeeze_excitation_on_two_threads_matches_reference)
+{
+    int x;
+    cs_graph *g = graph_with_input("fast_se_threads", 13, 4, (const int64_t[]){1, 16, 33, 33}, &x);
+    int c = conv(g, x, 16, 64, 3, 1, "se_c");
+    int silu = node(g, "Mul", (int[]){c, node(g, "Sigmoid", (int[]){c}, 1, "se_sig")}, 2, "se_silu");
+    int pooled = node(g, "GlobalAveragePool", (int[]){silu}, 1, "se_gap");
+    int gate = node(g, "Sigmoid", (int[]){conv(g, pooled, 64, 64, 1, 1, "se_fc")}, 1, "se_gate");
+    int scaled = node(g, "Mul", (int[]){silu, gate}, 2, "se_scale");
+    cs_graph_add_output(g, conv(g, scaled, 64, 16, 1, 1, "se_out"));
+    cs_graph_add_output(g, pooled);
+    int64_t dims[4] = {1, 16, 33, 33};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.11);
+    cs_threads_set(2);
+    compare_paths(g, in, cs_failures_);
+    cs_threads_set(1);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 /* Products oneDNN's matmul primitive does not take, on the fast path's GEMM: B computed (x times its own
  * transpose) and a constant B with a batch of matrices (not one matrix shared by every row of A). */
 TEST(fast_matmul_with_computed_or_batched_weights_matches_reference)
