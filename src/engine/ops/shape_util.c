@@ -97,13 +97,13 @@ cs_status cs_read_scalar_f64(cs_kernel_ctx *ctx, const cs_tensor *t, const char 
 /* Inner loop of the strided copy: one run along the last output axis. */
 static void copy_row(char *dst, const char *src, int64_t n, int64_t stride, size_t esize)
 {
-    if (esize == 4) {
+    if (stride == 1) { /* a transpose that keeps the last axis (attention heads split and merged) */
+        memcpy(dst, src, (size_t)n * esize);
+    } else if (esize == 4) {
         uint32_t *d = (uint32_t *)dst;
         const uint32_t *s = (const uint32_t *)src;
         for (int64_t i = 0; i < n; i++)
             d[i] = s[i * stride];
-    } else if (stride == 1) {
-        memcpy(dst, src, (size_t)n * esize);
     } else {
         for (int64_t i = 0; i < n; i++)
             memcpy(dst + (size_t)i * esize, src + (ptrdiff_t)(i * stride) * (ptrdiff_t)esize, esize);
