@@ -13,11 +13,14 @@
 #define CS_BATCH_MAX_OUTPUTS 16
 
 /* True when every input is batched along its first axis and every node is known, from its op, attributes and
- * constant operands, to compute sample i of its outputs from sample i of its batched inputs only (and to
- * carry the batch on the first axis of every output), and every graph output carries the batch. Unknown ops,
- * subgraphs, Shape/Size of a batched value (the batch size would leak into the computation), reductions,
- * reshapes, concats or slices touching the first axis all answer false. inputs are the tensors of a run
- * (their ranks seed the analysis), order the plan's node order. Conservative: false is always correct. */
+ * constant operands, to compute sample i of its outputs from sample i of its batched inputs only, and every graph
+ * output carries the batch on its first axis. Inside the graph the batch may move to another axis (a Transpose,
+ * as attention blocks split heads) and is tracked there. A Shape of a batched value is allowed where the batch size
+ * it holds only picks out (Gather), becomes a vector (Unsqueeze), joins a reshape target with the batch size
+ * first (Concat, Reshape) or shapes an Expand/ConstantOfShape: each sub-batch then computes its own. Unknown ops,
+ * subgraphs, Size, the batch size in arithmetic, and reductions, reshapes, concats or slices across the batch axis
+ * all answer false. inputs are the tensors of a run (their ranks seed the analysis), order the plan's node order.
+ * Conservative: false is always correct. */
 bool cs_batch_separable(const cs_graph *g, const int *order, int n_order, const cs_tensor *const *inputs);
 
 /* A borrowed view of rows [start, start+rows) of t along its first axis (t rank >= 1, a numeric tensor). */

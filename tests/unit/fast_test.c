@@ -789,3 +789,121 @@ TEST(large_batch_runs_in_sub_batches_with_the_same_results)
     cs_tensor_free(in);
     cs_graph_free(g);
 }
+
+/* ---- batch-size values and a batch axis that moves (attention blocks as PyTorch exports them) ---- */
+
+/* A constant i64 vector. */
+static int const_ints(cs_graph *g, const char *name, const int64_t *v, int n)
+{
+    int64_t d[1] = {n};
+    cs_tensor *t = cs_tensor_new(CS_DT_I64, 1, d, NULL);
+    memcpy(t->data, v, (size_t)n * sizeof *v);
+    return cs_graph_add_constant(g, name, t);
+}
+
+/* The batch size out of Shape(x): Gather(Shape(x), 0), then [B] by Unsqueeze; before opset 13, axes attributes. */
+static int batch_size_vector(cs_graph *g, int x)
+{
+    int64_t zero = 0, d0[1] = {0};
+    cs_tensor *idx = cs_tensor_new(CS_DT_I64, 0, d0, NULL);
+    memcpy(idx->data, &zero, sizeof zero);
+    int b = node(g, "Gather", (int[]){node(g, "Shape", (int[]){x}, 1, "shp"), cs_graph_add_constant(g, "i0", idx)}, 2,
+                 "bsz");
+    return node(g, "Unsqueeze", (int[]){b, const_ints(g, "ax0", (const int64_t[]){0}, 1)}, 2, "bvec");
+}
+
+/* x [B, S, 32] -> heads: Reshape to [B, S, 2, 4, 4] through a target built from Shape, Transpose [2, 0, 3, 1, 4]
+ * (the batch moves to axis 1), Split into q and k, Squeeze, q k^T, Softmax, then back to [B, S, 16] (last_first:
+ * the target with the batch size first, else second: that reshape would mix samples). */
+static cs_graph *attention_graph(int64_t batch, int64_t seq, bool last_first)
+{
+    int x;
+    cs_graph *g = graph_with_input("attention", 13, 3, (const int64_t[]){batch, seq, 32}, &x);
+    int bvec = batch_size_vector(g, x);
+    int heads = node(g, "Concat", (int[]){bvec, const_ints(g, "rest", (const int64_t[]){seq, 2, 4, 4}, 4)}, 2, "tgt");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 0);
+    int r = node(g, "Transpose", (int[]){node(g, "Reshape", (int[]){x, heads}, 2, "rs")}, 1, "tr");
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", (const int64_t[]){2, 0, 3, 1, 4}, 5);
+    int qk[2] = {cs_graph_value(g, "q5"), cs_graph_value(g, "k5")};
+    cs_graph_add_node(g, "Split", "split", (int[]){r}, 1, qk, 2);
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 0);
+    int ax = const_ints(g, "sq0", (const int64_t[]){0}, 1);
+    int q = node(g, "Squeeze", (int[]){qk[0], ax}, 2, "q"), k = node(g, "Squeeze", (int[]){qk[1], ax}, 2, "k");
+    int kt = node(g, "Transpose", (int[]){k}, 1, "kt");
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", (const int64_t[]){0, 1, 3, 2}, 4);
+    int att = node(g, "Softmax", (int[]){node(g, "MatMul", (int[]){q, kt}, 2, "qk")}, 1, "att");
+    int ctx = node(g, "MatMul", (int[]){att, q}, 2, "ctx"); /* [B, 4, S, 4] */
+    int back = node(g, "Transpose", (int[]){ctx}, 1, "back");
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", (const int64_t[]){0, 2, 1, 3}, 4);
+    int parts[2] = {bvec, const_ints(g, "s16", (const int64_t[]){seq, 16}, 2)};
+    if (!last_first)
+        parts[0] = parts[1], parts[1] = bvec;
+    int out = node(g, "Concat", parts, 2, "tgt2");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 0);
+    cs_graph_add_output(g, node(g, "Reshape", (int[]){back, out}, 2, "merged"));
+    return g;
+}
+
+TEST(batch_separability_follows_the_batch_size_and_a_moving_batch_axis)
+{
+    int64_t dims[3] = {3, 5, 32};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    cs_graph *g = attention_graph(3, 5, true);
+    EXPECT(separable(g, in));
+    cs_graph_free(g);
+    g = attention_graph(3, 5, false); /* [S, 16, B]: the batch size not first */
+    EXPECT(!separable(g, in));
+    cs_graph_free(g);
+    /* the batch size in arithmetic (B * S rows) mixes samples */
+    int x;
+    g = graph_with_input("bsz_mul", 13, 3, dims, &x);
+    int rows = node(g, "Mul", (int[]){batch_size_vector(g, x), const_ints(g, "s", (const int64_t[]){5}, 1)}, 2, "bs");
+    int tgt = node(g, "Concat", (int[]){rows, const_ints(g, "c", (const int64_t[]){32}, 1)}, 2, "tgt");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 0);
+    cs_graph_add_output(g, node(g, "Reshape", (int[]){x, tgt}, 2, "flat_rows"));
+    EXPECT(!separable(g, in));
+    cs_graph_free(g);
+    /* a transpose that moves the batch off axis 0 may not be an output */
+    g = graph_with_input("moved_out", 13, 3, dims, &x);
+    cs_graph_add_output(g, node(g, "Transpose", (int[]){x}, 1, "t"));
+    cs_attrs_add_ints(&g->nodes[g->n_nodes - 1].attrs, "perm", (const int64_t[]){1, 0, 2}, 3);
+    EXPECT(!separable(g, in));
+    cs_graph_free(g);
+    cs_tensor_free(in);
+}
+
+/* The attention graph at a batch over the splitting threshold runs in sub-batches (its activation peak per run
+ * shows it) with the reference kernels' results, on 1 and 2 threads. */
+TEST(attention_block_runs_in_sub_batches_with_the_same_results)
+{
+    const int64_t batch = 512, seq = 64;
+    cs_graph *g = attention_graph(batch, seq, true);
+    int64_t dims[3] = {batch, seq, 32};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)sin((double)i * 0.013);
+    cs_tensor *ref[1] = {0};
+    EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
+    size_t whole = whole_batch_peak(g, in);
+    EXPECT(whole > 8u << 20);
+    for (int threads = 1; threads <= 2; threads++) {
+        cs_threads_set(threads);
+        cs_plan *plan = NULL;
+        cs_error err = {0};
+        EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+        for (int r = 0; plan && r < 2; r++) {
+            cs_tensor *outs[1] = {0};
+            cs_exec_stats stats = {0};
+            EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
+            EXPECT(stats.peak_bytes < whole / 4);
+            EXPECT(outs[0] && outs[0]->dims[0] == batch && rel_diff(outs[0], ref[0]) < 5e-5);
+            cs_tensor_free(outs[0]);
+            cs_exec_stats_free(&stats);
+        }
+        cs_plan_free(plan);
+    }
+    cs_threads_set(1);
+    cs_tensor_free(ref[0]);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
