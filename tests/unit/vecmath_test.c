@@ -62,6 +62,9 @@ TEST(vecmath_nan_and_limits)
     cs_vsigmoid(x, y, 6);
     EXPECT(isnan(y[0]));
     EXPECT(y[1] == 1.0f && y[2] == 0.0f && y[3] == 0.5f);
+    cs_vsilu(x, y, 6);
+    EXPECT(isnan(y[0]));
+    EXPECT(y[1] == 100.0f && y[2] == 0.0f && y[3] == 0.0f && isinf(y[5]));
     cs_vtanh(x, y, 6);
     EXPECT(isnan(y[0]));
     EXPECT(y[1] == 1.0f && y[2] == -1.0f && y[3] == 0.0f && y[5] == 1.0f);

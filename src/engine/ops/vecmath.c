@@ -83,8 +83,8 @@ AVX512 static inline __m512 sigmoid16(__m512 x, bool silu)
     __m512 r = _mm512_rcp14_ps(d);
     r = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
     r = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(-88.0f), _CMP_GE_OQ), r);
-    if (silu)
-        r = _mm512_mul_ps(x, r);
+    if (silu) /* a NaN x made r 0 above, and x * 0 is NaN: nothing more to mend */
+        return _mm512_mul_ps(x, r);
     return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
 }
 
