@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CS_TENSOR_MAX_BYTES ((int64_t)1 << 40)
 
@@ -77,6 +78,23 @@ bool cs_shape_numel(int rank, const int64_t *dims, int64_t *numel)
     return true;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Zeroed tensor data. Tensors of 4 MB and more (batch-64 activations: ResNet-50's layer1 writes 205 MB a layer)
+ * sit on 2 MB boundaries and are offered to the kernel as transparent huge pages (Debian's THP mode is madvise),
+ * so a layer streaming through them takes 512 times fewer TLB misses and page faults. Freed with free(). */
+static void *tensor_data_alloc(size_t nbytes)
+{
+    if (nbytes < 2 * HUGE_PAGE)
+        return calloc(1, nbytes);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, nbytes) != 0)
+        return NULL;
+    (void)madvise(p, nbytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE); /* advice only: fine if refused */
+    memset(p, 0, nbytes);
+    return p;
+}
+
 cs_tensor *cs_tensor_new(cs_dtype dtype, int rank, const int64_t *dims, cs_error *err)
 {
     size_t esize = dtype == CS_DT_STRING ? sizeof(char *) : cs_dtype_size(dtype);
@@ -108,7 +126,7 @@ cs_tensor *cs_tensor_new(cs_dtype dtype, int rank, const int64_t *dims, cs_error
         t->dims[i] = dims[i];
     t->nbytes = (size_t)numel * esize;
     if (t->nbytes) {
-        t->data = calloc(1, t->nbytes);
+        t->data = tensor_data_alloc(t->nbytes);
         if (!t->data) {
             free(t);
             cs_error_set(err, CS_ERR_NOMEM, "out of memory allocating %zu bytes for a tensor",
