@@ -232,27 +232,24 @@ static batch_out rule_axis(const batch_walk *w, const cs_node *n, int64_t dflt, 
     return a >= 0 && (trailing ? o.axis < a : o.axis != a) ? o : MIXES;
 }
 
-static batch_out rule_reduce(const batch_walk *w, const cs_node *n)
+/* Reductions and Squeeze: the listed axes (an attribute or input 1) spare the batch axis, which moves down past
+ * those dropped before it (none are dropped where keepdims holds). */
+static batch_out rule_drop_axes(const batch_walk *w, const cs_node *n, bool keepdims)
 {
     const int64_t *axes;
     batch_out o = rule_first_input(w, n);
     int count = axes_of(w->g, n, "axes", 1, &axes);
     if (!o.ok || count <= 0 || !axes_spare(axes, count, o.rank, o.axis))
         return MIXES;
-    if (cs_attrs_int(&n->attrs, "keepdims", 1))
-        return o;
-    return batched_out(o.rank - count, o.axis - axes_before(axes, count, o.rank, o.axis));
+    return keepdims ? o : batched_out(o.rank - count, o.axis - axes_before(axes, count, o.rank, o.axis));
 }
 
-static batch_out rule_squeeze(const batch_walk *w, const cs_node *n)
+static batch_out rule_reduce(const batch_walk *w, const cs_node *n)
 {
-    const int64_t *axes;
-    batch_out o = rule_first_input(w, n);
-    int count = axes_of(w->g, n, "axes", 1, &axes);
-    if (!o.ok || count <= 0 || !axes_spare(axes, count, o.rank, o.axis))
-        return MIXES;
-    return batched_out(o.rank - count, o.axis - axes_before(axes, count, o.rank, o.axis));
+    return rule_drop_axes(w, n, cs_attrs_int(&n->attrs, "keepdims", 1) != 0);
 }
+
+static batch_out rule_squeeze(const batch_walk *w, const cs_node *n) { return rule_drop_axes(w, n, false); }
 
 /* Unsqueeze: the axes are positions in the output; the batch axis moves past those inserted before it. */
 static batch_out rule_unsqueeze(const batch_walk *w, const cs_node *n)
