@@ -907,3 +907,61 @@ TEST(attention_block_runs_in_sub_batches_with_the_same_results)
     cs_tensor_free(in);
     cs_graph_free(g);
 }
+
+/* A class token for every image, as ViT exports add it: Expand(token [1, 1, 32], [B, 1, 32]) with B from Shape,
+ * concatenated before the patches; ConstantOfShape of a batch-led shape added to it. */
+static cs_graph *class_token_graph(int64_t batch, int64_t patches)
+{
+    int x;
+    cs_graph *g = graph_with_input("class_token", 13, 3, (const int64_t[]){batch, patches, 32}, &x);
+    int shape = node(g, "Concat", (int[]){batch_size_vector(g, x), const_ints(g, "tok_rest", (const int64_t[]){1, 32}, 2)},
+                     2, "tok_shape");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 0);
+    int64_t td[3] = {1, 1, 32};
+    int tok = node(g, "Expand", (int[]){add_const(g, "token", 3, td, 0.3, 77), shape}, 2, "tokens");
+    int64_t fd[1] = {1};
+    cs_tensor *fill = cs_tensor_new(CS_DT_F32, 1, fd, NULL);
+    ((float *)fill->data)[0] = 0.25f;
+    int ones = node(g, "ConstantOfShape", (int[]){shape}, 1, "filled");
+    cs_attrs_add_tensor(&g->nodes[g->n_nodes - 1].attrs, "value", fill);
+    int cat = node(g, "Concat", (int[]){node(g, "Add", (int[]){tok, ones}, 2, "tok2"), x}, 2, "with_token");
+    cs_attrs_add_int(&g->nodes[g->n_nodes - 1].attrs, "axis", 1);
+    cs_graph_add_output(g, node(g, "Softmax", (int[]){cat}, 1, "out"));
+    return g;
+}
+
+TEST(class_tokens_expanded_to_the_batch_run_in_sub_batches)
+{
+    int64_t small[3] = {3, 4, 32};
+    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, small, NULL);
+    cs_graph *g = class_token_graph(3, 4);
+    EXPECT(separable(g, in));
+    cs_graph_free(g);
+    cs_tensor_free(in);
+    const int64_t batch = 2048, patches = 48;
+    g = class_token_graph(batch, patches);
+    int64_t dims[3] = {batch, patches, 32};
+    in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
+    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
+        ((float *)in->data)[i] = (float)cos((double)i * 0.007);
+    cs_tensor *ref[1] = {0};
+    EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
+    size_t whole = whole_batch_peak(g, in);
+    EXPECT(whole > 8u << 20);
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    for (int r = 0; plan && r < 2; r++) {
+        cs_tensor *outs[1] = {0};
+        cs_exec_stats stats = {0};
+        EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
+        EXPECT(stats.peak_bytes < whole / 4);
+        EXPECT(outs[0] && outs[0]->dims[0] == batch && outs[0]->dims[1] == patches + 1 && rel_diff(outs[0], ref[0]) < 1e-5);
+        cs_tensor_free(outs[0]);
+        cs_exec_stats_free(&stats);
+    }
+    cs_plan_free(plan);
+    cs_tensor_free(ref[0]);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
