@@ -5,7 +5,7 @@
 # of CPU time per run (user+sys, median): on a machine other work shares, the wall ratio also counts waits.
 # Usage: tests/bench.sh [BUILD_DIR]
 # env: BENCH_RUNS (timed runs at batch 1, default 20), BENCH_RUNS_BIG (at batch 64, default 3), BENCH_WARMUP (3),
-#      BENCH_ROUNDS (2: convscope and ORT alternate this many times per row, each side keeping its round with
+#      BENCH_ROUNDS (3: convscope and ORT alternate this many times per row, each side keeping its round with
 #      the lower median, so a burst of load from elsewhere on the host cannot land on one side only),
 #      BENCH_THREADS ("1 2"), BENCH_BATCHES ("1 64"), BENCH_MODELS (a folder of NAME.onnx to use instead of
 #      generating them), BENCH_ONLY (a substring: only matching models), ORT_VERSION.
@@ -15,7 +15,7 @@ CS=$BUILD/convscope
 RUNS=${BENCH_RUNS:-20}
 RUNS_BIG=${BENCH_RUNS_BIG:-3}
 WARMUP=${BENCH_WARMUP:-3}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-1 2}
 BATCHES=${BENCH_BATCHES:-1 64}
 ORT_PREFIX=${ORT_PREFIX:-$BUILD/ort-cache}
