@@ -229,7 +229,7 @@ static bool op_takes_values(const cs_node *node)
         "OptionalHasElement", "OptionalGetElement", "SequenceEmpty", "SequenceConstruct", "SequenceInsert", "SequenceAt", "SequenceErase",
         "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
     };
-    if (node->domain[0] && strcmp(node->domain, "ai.onnx") != 0)
+    if (!cs_node_default_domain(node))
         return false;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (strcmp(node->op, ops[i]) == 0)

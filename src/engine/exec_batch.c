@@ -513,7 +513,7 @@ static bool walk_node(batch_walk *w, const cs_node *n)
         batched = batched || is_batched(w, n->inputs[i]);
         sized = sized || is_size(w, n->inputs[i]);
     }
-    if (node_has_subgraph(n) || (n->domain[0] && strcmp(n->domain, "ai.onnx") != 0))
+    if (node_has_subgraph(n) || !cs_node_default_domain(n))
         return false;
     if (!batched && !sized) { /* computed from constants and the sample's shape only: the same for every sub-batch */
         if (n->n_outputs == 1 && n->outputs[0] >= 0 && n->n_inputs > 0)

@@ -22,7 +22,7 @@ typedef struct uses {
 static bool is_op(const cs_graph *g, int n, const char *op)
 {
     const cs_node *node = &g->nodes[n];
-    return (!node->domain[0] || strcmp(node->domain, "ai.onnx") == 0) && strcmp(node->op, op) == 0 &&
+    return cs_node_default_domain(node) && strcmp(node->op, op) == 0 &&
            node->n_outputs >= 1 && node->outputs[0] >= 0;
 }
 

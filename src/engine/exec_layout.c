@@ -8,11 +8,6 @@
 #include "bufpool.h"
 #include "ops/parallel.h"
 
-static bool default_domain(const cs_node *n)
-{
-    return !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
-}
-
 static bool in_list(const char *op, const char *const *list)
 {
     for (int i = 0; list[i]; i++)
@@ -29,7 +24,7 @@ static const char *const binary_ops[] = {"Add", "Mul", "Sub", "Div", "Max", "Min
 
 cs_layout_use cs_layout_use_of(const cs_node *n)
 {
-    if (!default_domain(n) || n->n_outputs != 1)
+    if (!cs_node_default_domain(n) || n->n_outputs != 1)
         return CS_USE_CANONICAL;
     if (strcmp(n->op, "Conv") == 0)
         return CS_USE_CONV;

@@ -324,6 +324,11 @@ static bool index_rebuild(cs_graph *g, int cap)
     return true;
 }
 
+bool cs_node_default_domain(const cs_node *n)
+{
+    return !n->domain || !n->domain[0] || strcmp(n->domain, "ai.onnx") == 0;
+}
+
 int cs_graph_skip_identity(const cs_graph *g, int v)
 {
     for (int hops = 0; v >= 0 && v < g->n_values && hops < 8; hops++) {

@@ -157,6 +157,9 @@ bool cs_graph_set_producer(cs_graph *g, const char *producer);
 
 /* The value named `name`, or -1. */
 int cs_graph_find_value(const cs_graph *g, const char *name);
+/* Whether n is an op of ONNX's default domain ("" or "ai.onnx"), not a convscope or custom one. */
+bool cs_node_default_domain(const cs_node *n);
+
 /* The value v stands for once Identity nodes are looked through (exporters share initializers that way): the
  * first value on the way that holds data or is not made by a one-input Identity; -1 for v < 0 or after 8 hops. */
 int cs_graph_skip_identity(const cs_graph *g, int v);

@@ -101,4 +101,9 @@ uint16_t cs_f32_to_f16(float f);
 float cs_bf16_to_f32(uint16_t h);
 uint16_t cs_f32_to_bf16(float f);
 
+/* Memory that a kernel streams through in large runs (packed weights, big activations): 2 MB-aligned where it spans
+ * a 2 MB page, with the whole pages inside it offered to the kernel as transparent huge pages (Debian's THP mode is
+ * madvise), else 64-byte aligned. Not zeroed; NULL when out of memory; free with free(). */
+void *cs_alloc_huge(size_t bytes);
+
 #endif

@@ -14,7 +14,7 @@ static void add_node(cs_rnn_unrolled *c, int n)
 
 static bool op_is(const cs_graph *g, int n, const char *op)
 {
-    return n >= 0 && n < g->n_nodes && (!g->nodes[n].domain[0] || strcmp(g->nodes[n].domain, "ai.onnx") == 0) &&
+    return n >= 0 && n < g->n_nodes && cs_node_default_domain(&g->nodes[n]) &&
            strcmp(g->nodes[n].op, op) == 0;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dnnl_util.h"
+#include "fastpath.h"
 #include "parallel.h"
 
 #define PANEL 64         /* output channels per panel: 4 AVX-512 vectors */
@@ -46,14 +47,7 @@ struct cs_stream_conv {
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
-static bool have_avx512(void)
-{
-    static _Atomic int have = -1;
-    int h = have;
-    if (h < 0)
-        have = h = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return h == 1;
-}
+static bool have_avx512(void) { return cs_cpu_avx512(); }
 #else
 #define HAVE_STREAM 0
 static bool have_avx512(void) { return false; }
@@ -91,7 +85,7 @@ cs_stream_conv *cs_stream_conv_pack(const cs_conv_shape *s, const float *w, cons
     sc->m = s->out_channels;
     sc->panels = sc->m / PANEL;
     sc->bytes = (size_t)(sc->k * sc->m + sc->m) * sizeof(float);
-    sc->weights = cs_weights_alloc((size_t)(sc->k * sc->m) * sizeof(float));
+    sc->weights = cs_alloc_huge((size_t)(sc->k * sc->m) * sizeof(float));
     sc->bias = calloc((size_t)sc->m, sizeof(float));
     if (!sc->weights || !sc->bias) {
         cs_stream_conv_free(sc);

@@ -59,14 +59,6 @@ static void entry_free(void *p)
     free(e);
 }
 
-/* The constant input i stands for: a graph constant, possibly through Identity nodes (exporters share
- * initializers that way); NULL when it is computed. */
-static const cs_tensor *const_source(const cs_graph *g, const cs_node *n, int i)
-{
-    int v = cs_graph_skip_identity(g, i < n->n_inputs ? n->inputs[i] : -1);
-    return v >= 0 ? g->values[v].data : NULL;
-}
-
 /* ---- weights: the node's W and B, with a BatchNormalization folded in when the fusion asks ---- */
 
 static const cs_tensor *const_input(const cs_graph *g, const cs_node *n, int i)
@@ -290,7 +282,7 @@ static bool share_match(const void *p, const void *key)
  * streamed kernel's). */
 static bool share_weights(const cs_kernel_ctx *ctx, dnnl_primitive_desc_t pd, conv_entry *e)
 {
-    share_key k = {ctx->node, const_source(ctx->graph, ctx->node, 1)->data, ctx->fuse ? ctx->fuse->bn_node : -1,
+    share_key k = {ctx->node, cs_dnnl_const_input(ctx->graph, ctx->node, 1)->data, ctx->fuse ? ctx->fuse->bn_node : -1,
                    pd ? dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) : NULL};
     const conv_entry *other = cs_dnnl_cache_get(ctx->cache, &k, share_match, entry_free);
     if (!other)
@@ -429,7 +421,7 @@ static conv_entry *entry_build(const cs_kernel_ctx *ctx, const cs_conv_shape *s,
     e->xrank = x->rank;
     memcpy(e->xdims, x->dims, sizeof e->xdims);
     e->fuse = ctx->fuse;
-    e->wdata = const_source(ctx->graph, ctx->node, 1)->data;
+    e->wdata = cs_dnnl_const_input(ctx->graph, ctx->node, 1)->data;
     return e;
 }
 
@@ -468,7 +460,7 @@ static bool place_residual(cs_kernel_ctx *ctx, const conv_entry *e, float *dst)
     return true;
 }
 
-/* The streamed kernel: bias, residual and ReLU/Clip in its epilogue, SiLU after it as for oneDNN. */
+/* The streamed kernel: bias, residual and ReLU/Clip in its epilogue (SiLU follows in entry_run, as for oneDNN). */
 static bool stream_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
 {
     const cs_fusion *f = ctx->fuse;
@@ -481,16 +473,12 @@ static bool stream_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor 
         ep.residual = ctx->fuse_sum->data;
         ep.residual_nhwc = e->sum_nhwc;
     }
-    bool ok = cs_stream_conv_run(e->pk->stream, &e->shape, x->data, e->in_nhwc, &ep, y->data, e->out_nhwc, e->nthr);
-    if (ok && act_after(f))
-        silu_in_place(y->data, cs_tensor_numel(y));
-    return ok;
+    return cs_stream_conv_run(e->pk->stream, &e->shape, x->data, e->in_nhwc, &ep, y->data, e->out_nhwc, e->nthr);
 }
 
-static bool entry_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
+/* oneDNN's primitive, with the reorders around it and the residual placed for its sum post-op. */
+static bool primitive_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
 {
-    if (e->pk->stream)
-        return stream_run(ctx, e, x, y);
     float *src = x->data, *dst = y->data;
     bool ok = true;
     if (e->src_reorder) {
@@ -513,6 +501,12 @@ static bool entry_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *
     dnnl_memory_destroy(md);
     if (ok && e->dst_reorder)
         ok = cs_dnnl_reorder_run(e->dst_reorder, &e->dst_md, dst, &e->user_md_y, y->data);
+    return ok;
+}
+
+static bool entry_run(cs_kernel_ctx *ctx, const conv_entry *e, const cs_tensor *x, cs_tensor *y)
+{
+    bool ok = e->pk->stream ? stream_run(ctx, e, x, y) : primitive_run(ctx, e, x, y);
     if (ok && act_after(ctx->fuse))
         silu_in_place(y->data, cs_tensor_numel(y));
     return ok;
@@ -535,7 +529,7 @@ static bool conv_supported(const cs_kernel_ctx *ctx, const cs_conv_shape *s, con
     if (x->dtype != CS_DT_F32 || w->dtype != CS_DT_F32 || s->win.n < 1 || s->win.n > 3 || !ctx->graph)
         return false;
     /* weights must be constants of the graph, as the values seen: they are packed once */
-    const cs_tensor *wc = const_source(ctx->graph, n, 1), *bc = b ? const_source(ctx->graph, n, 2) : NULL;
+    const cs_tensor *wc = cs_dnnl_const_input(ctx->graph, n, 1), *bc = b ? cs_dnnl_const_input(ctx->graph, n, 2) : NULL;
     if (!wc || !cs_tensor_same_shape(wc, w) || (b && (b->dtype != CS_DT_F32 || !bc || !cs_tensor_same_shape(bc, b))))
         return false;
     if (cs_tensor_numel(x) == 0 || cs_tensor_numel(w) == 0 || s->out_channels == 0)
@@ -574,7 +568,7 @@ cs_status cs_dnnl_conv(cs_kernel_ctx *ctx, const cs_conv_shape *s, const cs_tens
     if (!fusion_fits(ctx, s->win.n + 2, ydims))
         ctx->fuse = NULL;
     conv_entry key = {.node = ctx->node, .xrank = x->rank, .fuse = ctx->fuse,
-                      .wdata = const_source(ctx->graph, ctx->node, 1)->data, .in_nhwc = ctx->in_nhwc && x->rank == 4,
+                      .wdata = cs_dnnl_const_input(ctx->graph, ctx->node, 1)->data, .in_nhwc = ctx->in_nhwc && x->rank == 4,
                       .sum_nhwc = ctx->sum_nhwc && x->rank == 4 && ctx->fuse && ctx->fuse->sum_value >= 0,
                       .nhwc_out_ok = ctx->nhwc_out_ok && x->rank == 4, .nthr = conv_threads(s)};
     memcpy(key.xdims, x->dims, sizeof key.xdims);

@@ -138,19 +138,11 @@ static bool entry_run(const mm_entry *e, const float *a, float *y)
     return ok;
 }
 
-/* The graph constant behind ctx's input i (through Identity nodes), or NULL when it is computed. */
-static const cs_tensor *constant_input(const cs_kernel_ctx *ctx, int i)
-{
-    const cs_node *n = ctx->node;
-    int v = cs_graph_skip_identity(ctx->graph, i < n->n_inputs ? n->inputs[i] : -1);
-    return v >= 0 ? ctx->graph->values[v].data : NULL;
-}
-
 cs_status cs_dnnl_matmul(cs_kernel_ctx *ctx, int64_t rows, const float *a, const cs_tensor *b, const cs_tensor *bias,
                          float *y, bool *handled)
 {
     *handled = false;
-    const cs_tensor *wc = ctx->graph && ctx->node ? constant_input(ctx, 1) : NULL;
+    const cs_tensor *wc = ctx->graph && ctx->node ? cs_dnnl_const_input(ctx->graph, ctx->node, 1) : NULL;
     if (!wc || wc->data != b->data || b->dtype != CS_DT_F32 || b->rank != 2 || rows <= 0 || b->dims[0] <= 0 ||
         b->dims[1] <= 0 || (bias && (bias->dtype != CS_DT_F32 || cs_tensor_numel(bias) != b->dims[1])))
         return CS_OK;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "fusion.h"
+#include "../graph.h"
 
 struct cs_dnnl_cache;
 
@@ -34,9 +35,9 @@ bool cs_dnnl_reorder_run(dnnl_primitive_t r, const dnnl_memory_desc_t *from, con
  * transparent huge pages where it spans them. Free with cs_dnnl_pack_free (the memory owns no buffer). */
 bool cs_dnnl_pack(const dnnl_memory_desc_t *from, const void *data, const dnnl_memory_desc_t *to, dnnl_memory_t *out);
 void cs_dnnl_pack_free(dnnl_memory_t packed);
-/* Memory for packed weights, which every run streams through once: 2 MB-aligned and offered as transparent
- * huge pages where it spans a 2 MB page. NULL when out of memory; free with free(). */
-void *cs_weights_alloc(size_t bytes);
+/* The graph constant behind n's input i, looked up through Identity nodes (exporters share initializers that way),
+ * or NULL when the input is computed: weights the fast kernels pack once must be such constants. */
+const cs_tensor *cs_dnnl_const_input(const cs_graph *g, const cs_node *n, int i);
 
 /* oneDNN's eltwise algorithm and parameters for an activation; false when it has none. */
 bool cs_dnnl_act_alg(cs_act_kind act, float alpha, float beta, dnnl_alg_kind_t *alg, float *a, float *b);

@@ -19,6 +19,19 @@ void cs_kernels_set(cs_kernels k) { atomic_store(&kernels_mode, (int)k); }
 cs_kernels cs_kernels_get(void) { return (cs_kernels)atomic_load(&kernels_mode); }
 bool cs_kernels_fast(void) { return atomic_load(&kernels_mode) == CS_KERNELS_FAST; }
 
+bool cs_cpu_avx512(void)
+{
+#if defined(__x86_64__)
+    static _Atomic int have = -1;
+    int h = atomic_load(&have);
+    if (h < 0)
+        atomic_store(&have, h = __builtin_cpu_supports("avx512f") ? 1 : 0);
+    return h == 1;
+#else
+    return false;
+#endif
+}
+
 bool cs_kernels_parse(const char *s, cs_kernels *out)
 {
     if (strcmp(s, "fast") == 0)

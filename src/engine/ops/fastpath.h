@@ -13,6 +13,8 @@ typedef enum {
 void cs_kernels_set(cs_kernels k);
 cs_kernels cs_kernels_get(void);
 bool cs_kernels_fast(void);
+/* Whether the processor runs AVX-512F code (the hand-written kernels' paths test it once; false off x86-64). */
+bool cs_cpu_avx512(void);
 /* "fast" or "reference"; false for anything else. */
 bool cs_kernels_parse(const char *s, cs_kernels *out);
 const char *cs_kernels_name(cs_kernels k);

@@ -3,9 +3,10 @@
 #include "vecmath.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include "fastpath.h"
 
 #if defined(__clang__) /* clang 14 leaves these clones unresolved at link time (make fuzz): one generic build */
 #define CLONES
@@ -134,14 +135,7 @@ AVX512 static bool softmax_row_avx512(const float *x, float *y, int64_t n)
     return true;
 }
 
-static bool have_avx512(void)
-{
-    static _Atomic int have = -1;
-    int h = atomic_load(&have);
-    if (h < 0)
-        atomic_store(&have, h = __builtin_cpu_supports("avx512f") ? 1 : 0);
-    return h == 1;
-}
+static bool have_avx512(void) { return cs_cpu_avx512(); }
 #else
 static bool have_avx512(void) { return false; }
 static void sigmoid_avx512(const float *x, float *y, int64_t n, bool silu) { (void)x, (void)y, (void)n, (void)silu; }
