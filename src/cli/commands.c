@@ -80,7 +80,7 @@ void cs_cli_help(void)
            "  --kernels fast|reference  fast (default): oneDNN convolutions and matrix products with fused\n"
            "               Conv+BN+residual+activation chains (an AVX-512 kernel that streams large weights where a\n"
            "               convolution has at most 64 output pixels) and vectorised exp/sigmoid/tanh/erf (float32\n"
-           "               reassociation, <= 4 ULP); reference: the plain kernels, the oracle the fast ones are checked on\n"
+           "               reassociation, <= 3 ULP, erf 8); reference: the plain kernels, the oracle the fast ones are checked on\n"
            "  --threads N  threads for oneDNN (OpenMP), OpenBLAS and the engine (default 1, or OMP_NUM_THREADS)\n");
     printf("\nexit status: 0 success, 1 models differ (diff), 2 any error, 130 a run cancelled with Ctrl-C\n");
 }

@@ -115,8 +115,8 @@ static dnnl_format_tag_t weight_tag(int nsp, bool grouped)
 
 /* SiLU is applied after the primitive, by cs_vsilu over its output, not as oneDNN's swish post-op: measured on
  * EfficientNet-B0 at batch 1 against ORT's convolution + QuickGelu, the post-op cost 0.6-0.8 ns an element inside
- * the convolution kernels, the separate vectorised pass about 0.45 (the sigmoid's division replaced by a refined
- * reciprocal, vecmath.h); a run on one thread took 11.03 ms against 11.79 fused (medians of 4 x 40 runs). */
+ * the convolution kernels, the separate vectorised pass about 0.45 then (0.25 since, vecmath.h); a run on one
+ * thread took 11.03 ms against 11.79 fused (medians of 4 x 40 runs). */
 static bool act_after(const cs_fusion *f)
 {
     return f && f->act == CS_ACT_SILU;
