@@ -1,11 +1,12 @@
-/* dnnl_pool.c — the fast path of MaxPool and AveragePool on channels-last values: oneDNN pooling primitives
- * read the N,H,W,C storage a fast convolution left, so a pool between convolutions costs no layout change. */
+/* dnnl_pool.c — the fast path of MaxPool and AveragePool on channels-last values: oneDNN pooling primitives (or,
+ * for MaxPool, pool_nhwc.h's kernel) read the N,H,W,C storage a fast convolution left, with no layout change. */
 #include "dnnl_backend.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "dnnl_util.h"
+#include "pool_nhwc.h"
 #include "spatial.h"
 
 typedef struct pool_entry {
@@ -121,6 +122,21 @@ static bool entry_run(const pool_entry *e, const cs_tensor *x, cs_tensor *y)
     return ok;
 }
 
+/* MaxPool by the hand-written kernel (pool_nhwc.h): measured against oneDNN's primitive on ResNet-50's stem pool
+ * (64 x 112 x 112 -> 56 x 56, 3 x 3 stride 2), one thread: batch 1 0.27-0.44 -> 0.24-0.28 ms, batch 64 22-28 -> 18 ms
+ * (ONNX Runtime 17). */
+static cs_status max_pool_own(cs_kernel_ctx *ctx, const cs_tensor *x, const cs_window *w, bool *handled)
+{
+    int64_t dims[4] = {x->dims[0], x->dims[1], w->out[0], w->out[1]};
+    cs_tensor *y = cs_kernel_output_raw(ctx, 0, CS_DT_F32, 4, dims);
+    if (!y)
+        return ctx->err->status;
+    cs_maxpool_nhwc(w, x->dims[0], x->dims[1], x->data, y->data);
+    ctx->out_nhwc = true;
+    *handled = true;
+    return CS_OK;
+}
+
 cs_status cs_dnnl_pool_nhwc(cs_kernel_ctx *ctx, bool *handled)
 {
     *handled = false;
@@ -135,6 +151,8 @@ cs_status cs_dnnl_pool_nhwc(cs_kernel_ctx *ctx, bool *handled)
     }
     if (w.n != 2 || w.out[0] <= 0 || w.out[1] <= 0)
         return CS_OK;
+    if (ctx->nhwc_out_ok && strcmp(ctx->node->op, "MaxPool") == 0 && cs_maxpool_nhwc_fits(&w))
+        return max_pool_own(ctx, x, &w, handled);
     pool_entry key = {.node = ctx->node, .asked_nhwc = ctx->nhwc_out_ok};
     memcpy(key.xdims, x->dims, sizeof key.xdims);
     pool_entry *e = cs_dnnl_cache_get(ctx->cache, &key, entry_match, entry_free);
