@@ -217,6 +217,8 @@ static void loop(cs_ui *ui)
         bool busy = ui->v.phase == CS_PHASE_BUSY && t0 - last_spin > 100;
         bool fade = ui->msg[0] && ui->msg_expires > 0 && t0 > ui->msg_expires;
         bool idle_work = false;
+        if (rc == ERR && cs_ui_crt_hung_up()) /* the terminal is gone: end as on SIGHUP */
+            break;
         if (rc == ERR) { /* no key: time for the statistics a keypress deferred */
             cs_session_lock(ui->s);
             cs_session_view_get(ui->s, &ui->v);

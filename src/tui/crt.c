@@ -3,9 +3,11 @@
 #include <curses.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ui.h"
 
@@ -34,6 +36,19 @@ static void note_quit(int sig)
 int cs_ui_crt_signal(void)
 {
     return quit_signal;
+}
+
+/* A terminal that went away without a SIGHUP reaching us (the explorer was not in its foreground group, e.g. run
+ * under setsid, when tmux or the emulator closed) makes every read fail at once: the loop would spin at full CPU
+ * for ever. A hang-up or error on stdin is taken as the SIGHUP that did not come. */
+bool cs_ui_crt_hung_up(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+        return false;
+    if (!quit_signal)
+        quit_signal = SIGHUP;
+    return true;
 }
 
 void cs_ui_crt_reraise(void)

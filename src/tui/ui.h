@@ -113,6 +113,7 @@ enum { CS_UI_C_NORMAL = 0, CS_UI_C_HEAD, CS_UI_C_OK, CS_UI_C_BAD, CS_UI_C_DIM, C
 void cs_ui_crt_init(cs_ui *ui);
 void cs_ui_crt_done(void);
 int cs_ui_crt_signal(void);   /* the SIGINT/SIGTERM/SIGHUP received, 0 when none: the loop ends */
+bool cs_ui_crt_hung_up(void); /* stdin hung up or failed (a SIGHUP that never came): noted as SIGHUP */
 void cs_ui_crt_reraise(void); /* after cleaning up, dies of that signal (exit status 128+N) */
 int cs_ui_attr(int role);
 

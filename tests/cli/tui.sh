@@ -298,6 +298,22 @@ else
     echo "FAIL tui_cli_ctrl_c_exits_130 ($(cat "$TMP/tui-exit" 2>/dev/null))"; cap | sed 's/^/    /'
 fi
 
+# --- bug 7: a terminal gone without a SIGHUP (the explorer outside its foreground group, here under setsid) ends
+# the explorer within a second or two, instead of leaving it spinning on failed reads at full CPU
+fresh_server
+cp samples/lenet5/lenet5.pt "$TMP/hup_probe.pt"
+tm new-session -d -s t -x 100 -y 30 "setsid -w '$CS' '$TMP/hup_probe.pt' samples/lenet5/lenet5.onnx; sleep 60"
+wait_for "lenet5\.onnx" 100
+probe() { pgrep -f "^$CS $TMP/hup_probe\.pt"; }
+if [ -z "$(probe)" ]; then
+    echo "FAIL tui_lost_terminal_ends (the explorer did not start under setsid)"
+else
+    tm kill-server
+    for ((i = 0; i < 50; i++)); do [ -z "$(probe)" ] && break; sleep 0.1; done
+    if [ -z "$(probe)" ]; then echo "ok tui_lost_terminal_ends"; else
+        echo "FAIL tui_lost_terminal_ends (still running 5 s after its terminal went)"; pkill -9 -f "^$CS $TMP/hup_probe\.pt"; fi
+fi
+
 # --- the teaching view at 80x24 walks LeNet-5 from input to output
 start
 expect_screen tui_teach_ready "match \(output"
