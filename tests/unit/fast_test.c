@@ -102,13 +102,20 @@ static cs_graph *pattern_graph(void)
     return g;
 }
 
+/* An input of the given shape filled with offset + amp * wave(i * freq) over its flat index i (NULL out of
+ * memory): smooth, signed values that reach every tail length of the kernels' vector loops. */
+static cs_tensor *wave_input(int rank, const int64_t *dims, double amp, double freq, double offset,
+                             double (*wave)(double))
+{
+    cs_tensor *t = cs_tensor_new(CS_DT_F32, rank, dims, NULL);
+    for (int64_t i = 0; t && i < cs_tensor_numel(t); i++)
+        ((float *)t->data)[i] = (float)(offset + amp * wave((double)i * freq));
+    return t;
+}
+
 static cs_tensor *pattern_input(void)
 {
-    int64_t dims[4] = {2, 16, 9, 9};
-    cs_tensor *t = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; t && i < cs_tensor_numel(t); i++)
-        ((float *)t->data)[i] = (float)sin((double)i * 0.37);
-    return t;
+    return wave_input(4, (const int64_t[]){2, 16, 9, 9}, 1.0, 0.37, 0.0, sin);
 }
 
 /* Runs g with the given kernels (a fresh plan), returning its outputs. */
@@ -162,6 +169,14 @@ static void compare_paths(const cs_graph *g, const cs_tensor *in, int *cs_failur
     }
 }
 
+/* compare_paths, then frees the input and the graph (the end of most tests here). */
+static void compare_and_free(cs_graph *g, cs_tensor *in, int *cs_failures_)
+{
+    compare_paths(g, in, cs_failures_);
+    cs_tensor_free(in);
+    cs_graph_free(g);
+}
+
 TEST(fast_path_matches_reference_on_every_fused_pattern)
 {
     cs_graph *g = pattern_graph();
@@ -172,9 +187,7 @@ TEST(fast_path_matches_reference_on_every_fused_pattern)
     /* c1+bn1+r1, c2+add1+r2, dw+SiLU, c3+HardSwish, se+gate, c4+clip */
     EXPECT(plan && plan->n_fusions == 6);
     cs_plan_free(plan);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* A pool node on x with the given window attributes (pads on both ends of both axes). */
@@ -220,12 +233,8 @@ TEST(fast_pools_on_channels_last_values_match_reference)
 {
     cs_graph *g = pool_graph();
     int64_t dims[4] = {2, 16, 13, 13};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.61);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(4, dims, 1.0, 0.61, 0.0, sin);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* A scalar constant named name. */
@@ -268,12 +277,8 @@ TEST(fast_gelu_subgraph_is_one_kernel_and_matches_reference)
         EXPECT(plan->fusions[k].act == CS_ACT_GELU && plan->fusions[k].n_nodes == 4);
     cs_plan_free(plan);
     int64_t dims[2] = {37, 19};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 2, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)(5.0 * sin((double)i * 0.113));
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(2, dims, 5.0, 0.113, 0.0, sin);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* Squeeze-and-excitation scaling of channels-last values (24 channels: a 16-wide vector and a tail of 8): by a
@@ -299,12 +304,8 @@ TEST(fast_channel_scaling_of_channels_last_values_matches_reference)
 {
     cs_graph *g = scale_graph();
     int64_t dims[4] = {2, 24, 7, 5};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)cos((double)i * 0.29);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(4, dims, 1.0, 0.29, 0.0, cos);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* x - mean(x) over the last axis, normalised by sqrt(mean(d^2) + eps), as torch exports LayerNorm below opset 17;
@@ -356,12 +357,8 @@ TEST(fast_layer_normalisation_is_one_kernel_and_matches_reference)
         EXPECT(plan->fusions[k].act == CS_ACT_LAYERNORM && plan->fusions[k].n_nodes == (k == 0 ? 8 : 6));
     cs_plan_free(plan);
     int64_t dims[3] = {3, 5, 37};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)(3.0 * sin((double)i * 0.71) + 0.5);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(3, dims, 3.0, 0.71, 0.5, sin);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* Linear layers as MatMul -> Add: a [24] bias (bias first), a [1,8] bias, and a [5,8] constant that is no row
@@ -393,12 +390,8 @@ TEST(fast_matmul_bias_is_one_kernel_and_matches_reference)
         EXPECT(plan->fusions[k].bias_value >= 0 && plan->fusions[k].n_nodes == 1);
     cs_plan_free(plan);
     int64_t dims[3] = {2, 5, 16};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.53);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(3, dims, 1.0, 0.53, 0.0, sin);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* A squeeze-and-excitation block on one image big enough (64 x 33 x 33 values) that two threads share its pool
@@ -415,9 +408,7 @@ TEST(fast_squeeze_excitation_on_two_threads_matches_reference)
     cs_graph_add_output(g, conv(g, scaled, 64, 16, 1, 1, "se_out"));
     cs_graph_add_output(g, pooled);
     int64_t dims[4] = {1, 16, 33, 33};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.11);
+    cs_tensor *in = wave_input(4, dims, 1.0, 0.11, 0.0, sin);
     cs_threads_set(2);
     compare_paths(g, in, cs_failures_);
     cs_threads_set(1);
@@ -437,12 +428,8 @@ TEST(fast_matmul_with_computed_or_batched_weights_matches_reference)
     cs_graph_add_output(g, node(g, "MatMul", (int[]){x, xt}, 2, "gram"));
     cs_graph_add_output(g, node(g, "MatMul", (int[]){x, add_const(g, "w3d", 3, w3, 0.0, 41)}, 2, "batched"));
     int64_t dims[3] = {2, 5, 16};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)cos((double)i * 0.29);
-    compare_paths(g, in, cs_failures_);
-    cs_tensor_free(in);
-    cs_graph_free(g);
+    cs_tensor *in = wave_input(3, dims, 1.0, 0.29, 0.0, cos);
+    compare_and_free(g, in, cs_failures_);
 }
 
 /* Late layers at batch 1: few output pixels and over 1 MiB of weights, which the streamed kernel
@@ -481,9 +468,7 @@ TEST(fast_late_layers_in_the_streamed_kernel_match_reference)
     }
     cs_graph *g = late_layer_graph();
     int64_t dims[4] = {1, 256, 5, 5};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.61);
+    cs_tensor *in = wave_input(4, dims, 1.0, 0.61, 0.0, sin);
     for (int threads = 1; threads <= 2; threads++) {
         cs_threads_set(threads);
         compare_paths(g, in, cs_failures_);
@@ -505,12 +490,8 @@ TEST(fast_path_matches_reference_on_the_sample_models)
             continue;
         }
         int64_t dims[4] = {3, 1, 28, 28}; /* every sample takes 28x28 gray images; batch 3 */
-        cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-        for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-            ((float *)in->data)[i] = (float)(0.5 + 0.5 * sin((double)i));
-        compare_paths(g, in, cs_failures_);
-        cs_tensor_free(in);
-        cs_graph_free(g);
+        cs_tensor *in = wave_input(4, dims, 0.5, 1.0, 0.5, sin);
+        compare_and_free(g, in, cs_failures_);
     }
 }
 
@@ -606,9 +587,7 @@ TEST(two_threads_give_the_one_thread_results)
 {
     cs_graph *g = big_elementwise_graph();
     int64_t dims[4] = {6, 40, 36, 36};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)(2.0 * sin((double)i * 0.0137));
+    cs_tensor *in = wave_input(4, dims, 2.0, 0.0137, 0.0, sin);
     cs_tensor *one[5] = {0}, *two[5] = {0};
     EXPECT(run_with(g, CS_KERNELS_FAST, in, one));
     cs_threads_set(2);
@@ -758,9 +737,7 @@ TEST(large_batch_runs_in_sub_batches_with_the_same_results)
     const int64_t batch = 12, side = 96;
     cs_graph *g = separable_graph(batch, side);
     int64_t dims[4] = {batch, 8, side, side};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 4, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.0071);
+    cs_tensor *in = wave_input(4, dims, 1.0, 0.0071, 0.0, sin);
     cs_tensor *ref[2] = {0};
     EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
     size_t whole = whole_batch_peak(g, in);
@@ -872,6 +849,27 @@ TEST(batch_separability_follows_the_batch_size_and_a_moving_batch_axis)
     cs_tensor_free(in);
 }
 
+/* Builds a plan for g and runs it twice on in, as sub-batches: each run's activation peak under a quarter of the
+ * whole-batch one (whole), its output of in's batch size (and dims[1] == dim1 where dim1 >= 0) within tol of ref. */
+static void expect_split_runs(cs_graph *g, const cs_tensor *in, const cs_tensor *ref, size_t whole, int64_t dim1,
+                              double tol, int *cs_failures_)
+{
+    cs_plan *plan = NULL;
+    cs_error err = {0};
+    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
+    for (int r = 0; plan && r < 2; r++) {
+        cs_tensor *outs[1] = {0};
+        cs_exec_stats stats = {0};
+        EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
+        EXPECT(stats.peak_bytes < whole / 4);
+        EXPECT(outs[0] && outs[0]->dims[0] == in->dims[0] && (dim1 < 0 || outs[0]->dims[1] == dim1) &&
+               rel_diff(outs[0], ref) < tol);
+        cs_tensor_free(outs[0]);
+        cs_exec_stats_free(&stats);
+    }
+    cs_plan_free(plan);
+}
+
 /* The attention graph at a batch over the splitting threshold runs in sub-batches (its activation peak per run
  * shows it) with the reference kernels' results, on 1 and 2 threads. */
 TEST(attention_block_runs_in_sub_batches_with_the_same_results)
@@ -879,28 +877,14 @@ TEST(attention_block_runs_in_sub_batches_with_the_same_results)
     const int64_t batch = 512, seq = 64;
     cs_graph *g = attention_graph(batch, seq, true);
     int64_t dims[3] = {batch, seq, 32};
-    cs_tensor *in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)sin((double)i * 0.013);
+    cs_tensor *in = wave_input(3, dims, 1.0, 0.013, 0.0, sin);
     cs_tensor *ref[1] = {0};
     EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
     size_t whole = whole_batch_peak(g, in);
     EXPECT(whole > 8u << 20);
     for (int threads = 1; threads <= 2; threads++) {
         cs_threads_set(threads);
-        cs_plan *plan = NULL;
-        cs_error err = {0};
-        EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
-        for (int r = 0; plan && r < 2; r++) {
-            cs_tensor *outs[1] = {0};
-            cs_exec_stats stats = {0};
-            EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
-            EXPECT(stats.peak_bytes < whole / 4);
-            EXPECT(outs[0] && outs[0]->dims[0] == batch && rel_diff(outs[0], ref[0]) < 5e-5);
-            cs_tensor_free(outs[0]);
-            cs_exec_stats_free(&stats);
-        }
-        cs_plan_free(plan);
+        expect_split_runs(g, in, ref[0], whole, -1, 5e-5, cs_failures_);
     }
     cs_threads_set(1);
     cs_tensor_free(ref[0]);
@@ -941,26 +925,12 @@ TEST(class_tokens_expanded_to_the_batch_run_in_sub_batches)
     const int64_t batch = 2048, patches = 48;
     g = class_token_graph(batch, patches);
     int64_t dims[3] = {batch, patches, 32};
-    in = cs_tensor_new(CS_DT_F32, 3, dims, NULL);
-    for (int64_t i = 0; in && i < cs_tensor_numel(in); i++)
-        ((float *)in->data)[i] = (float)cos((double)i * 0.007);
+    in = wave_input(3, dims, 1.0, 0.007, 0.0, cos);
     cs_tensor *ref[1] = {0};
     EXPECT(run_with(g, CS_KERNELS_REFERENCE, in, ref));
     size_t whole = whole_batch_peak(g, in);
     EXPECT(whole > 8u << 20);
-    cs_plan *plan = NULL;
-    cs_error err = {0};
-    EXPECT(cs_plan_build(g, &plan, &err) == CS_OK);
-    for (int r = 0; plan && r < 2; r++) {
-        cs_tensor *outs[1] = {0};
-        cs_exec_stats stats = {0};
-        EXPECT(cs_exec_run(g, plan, (const cs_tensor *const *)&in, outs, NULL, &stats, &err) == CS_OK);
-        EXPECT(stats.peak_bytes < whole / 4);
-        EXPECT(outs[0] && outs[0]->dims[0] == batch && outs[0]->dims[1] == patches + 1 && rel_diff(outs[0], ref[0]) < 1e-5);
-        cs_tensor_free(outs[0]);
-        cs_exec_stats_free(&stats);
-    }
-    cs_plan_free(plan);
+    expect_split_runs(g, in, ref[0], whole, patches + 1, 1e-5, cs_failures_);
     cs_tensor_free(ref[0]);
     cs_tensor_free(in);
     cs_graph_free(g);
